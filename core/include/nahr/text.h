@@ -1,0 +1,49 @@
+/* nahr/text.h - UTF-8 helpers and the shared Arabic normaliser.
+ *
+ * All functions are pure and thread-safe. Offsets are bytes.
+ */
+#ifndef NAHR_TEXT_H
+#define NAHR_TEXT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Decodes one code point at s[*i] (n = total length), advances *i.
+ * Returns the code point, or -1 for an invalid/truncated sequence (then *i
+ * advances by one byte). Rejects overlongs, surrogates and > U+10FFFF. */
+NAHR_EXPORT int32_t nahr_utf8_next(const char *s, size_t n, size_t *i);
+/* Writes cp as UTF-8 into out (>= 4 bytes). Returns bytes written (0 if invalid). */
+NAHR_EXPORT size_t nahr_utf8_put(uint32_t cp, char *out);
+/* Byte offset of the first invalid sequence, or n if s is valid UTF-8.
+ * NUL bytes count as invalid (text never contains NUL). */
+NAHR_EXPORT size_t nahr_utf8_check(const char *s, size_t n);
+/* Number of code points in s[0..n) (s must be valid UTF-8). */
+NAHR_EXPORT size_t nahr_utf8_count(const char *s, size_t n);
+/* Appends s to out, replacing every invalid sequence and NUL by U+FFFD.
+ * *bad (if not NULL) gets the number of replacements. */
+NAHR_EXPORT int nahr_utf8_repair(const char *s, size_t n, nahr_buf *out, size_t *bad);
+
+/* Arabic matching normalisation, for lookups (gazetteers, lexicons), never
+ * for the output text:
+ *   أ إ آ ٱ -> ا ;  ى -> ي ;  ة -> ه ;  ؤ -> و ;  ئ -> ي ;
+ *   tashkeel (U+064B..U+065F, U+0670) and tatweel (U+0640) removed;
+ *   Arabic-Indic and Persian digits -> ASCII digits; ASCII letters lowered.
+ * The output is never longer than the input: out needs n+1 bytes. Returns
+ * the output length; out is NUL-terminated. map, if not NULL (n+1 entries),
+ * receives for each output byte the input byte offset it came from, and
+ * map[outlen] = n, so an output span [a,b) maps to input [map[a], map[b]).
+ * Invalid UTF-8 bytes are copied through unchanged. */
+NAHR_EXPORT size_t nahr_ar_normalize(const char *in, size_t n, char *out, size_t *map);
+
+/* 1 for Arabic letters (U+0621..U+064A, U+0671..U+06D3, U+06FA..U+06FF). */
+NAHR_EXPORT int nahr_ar_is_letter(int32_t cp);
+/* 1 for Arabic diacritics/tatweel that nahr_ar_normalize drops. */
+NAHR_EXPORT int nahr_ar_is_mark(int32_t cp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

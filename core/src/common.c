@@ -1,0 +1,186 @@
+/* common.c - return codes, logging, nahr_buf. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int log_level = NAHR_LOG_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *nahr_version(void) { return NAHR_VERSION_STRING; }
+
+const char *nahr_strerror(int code)
+{
+    switch (code) {
+    case NAHR_OK: return "success";
+    case NAHR_EINVAL: return "invalid argument";
+    case NAHR_ENOMEM: return "out of memory";
+    case NAHR_EIO: return "input/output error";
+    case NAHR_ECONFIG: return "configuration error";
+    case NAHR_EABI: return "plugin ABI mismatch";
+    case NAHR_ELIMIT: return "limit reached";
+    case NAHR_EBUSY: return "not allowed in this state";
+    case NAHR_ENOENT: return "not found";
+    case NAHR_EFORMAT: return "malformed input";
+    default: return "unknown error";
+    }
+}
+
+void nahr_log_set_level(int level) { log_level = level; }
+
+void nahr_log(int level, const char *fmt, ...)
+{
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    if (level > log_level)
+        return;
+    if (level < 0)
+        level = 0;
+    if (level > 3)
+        level = 3;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "nahr: %s: %s\n", names[level], msg);
+    pthread_mutex_unlock(&log_lock);
+}
+
+double nahr__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+size_t nahr__levenshtein(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t v = prev + cost;
+            if (row[j] + 1 < v)
+                v = row[j] + 1;
+            if (row[j - 1] + 1 < v)
+                v = row[j - 1] + 1;
+            row[j] = v;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+/* ---- nahr_buf ---- */
+int nahr_buf_reserve(nahr_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return NAHR_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2)
+            return NAHR_ENOMEM;
+        cap *= 2;
+    }
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return NAHR_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return NAHR_OK;
+}
+
+int nahr_buf_append(nahr_buf *b, const void *p, size_t n)
+{
+    if (nahr_buf_reserve(b, n) < 0)
+        return NAHR_ENOMEM;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return NAHR_OK;
+}
+
+int nahr_buf_puts(nahr_buf *b, const char *s) { return nahr_buf_append(b, s, strlen(s)); }
+
+int nahr_buf_putc(nahr_buf *b, char c) { return nahr_buf_append(b, &c, 1); }
+
+int nahr_buf_printf(nahr_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || nahr_buf_reserve(b, (size_t)n) < 0)
+        return NAHR_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return NAHR_OK;
+}
+
+int nahr_buf_json_string(nahr_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* worst case every byte becomes \u00XX */
+    if (nahr_buf_reserve(b, n * 6 + 2) < 0)
+        return NAHR_ENOMEM;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t run = 0; /* bytes copied verbatim in one memcpy */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        memcpy(o, s + i - run, run);
+        o += run;
+        run = 0;
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+        }
+    }
+    memcpy(o, s + n - run, run);
+    o += run;
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return NAHR_OK;
+}
+
+void nahr_buf_reset(nahr_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void nahr_buf_free(nahr_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

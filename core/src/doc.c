@@ -1,0 +1,539 @@
+/* doc.c - the document model: arena, values, metadata, fields, spans. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ---- */
+struct arena_chunk {
+    arena_chunk *next;
+    size_t size, used;
+    _Alignas(16) char data[];
+};
+
+#define ARENA_FIRST (64 * 1024)
+
+void *nahr__arena_alloc(nahr_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    arena_chunk *c = a->head;
+    if (c && c->size - c->used >= n) {
+        void *p = c->data + c->used;
+        c->used += n;
+        return p;
+    }
+    size_t size = a->head ? c->size * 2 : ARENA_FIRST;
+    if (size > 4 * 1024 * 1024)
+        size = 4 * 1024 * 1024;
+    if (size < n)
+        size = n;
+    arena_chunk *nc = malloc(sizeof *nc + size);
+    if (!nc)
+        return NULL;
+    nc->size = size;
+    nc->used = n;
+    nc->next = a->head;
+    a->head = nc;
+    if (!nc->next)
+        a->first_size = size;
+    return nc->data;
+}
+
+void nahr__arena_reset(nahr_arena *a)
+{
+    /* keep the oldest chunk (the first one allocated), free the rest */
+    arena_chunk *c = a->head;
+    while (c && c->next) {
+        arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = c;
+    if (c)
+        c->used = 0;
+}
+
+void nahr__arena_free(nahr_arena *a)
+{
+    arena_chunk *c = a->head;
+    while (c) {
+        arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+void *nahr_doc_alloc(nahr_doc *d, size_t n) { return nahr__arena_alloc(&d->arena, n ? n : 1); }
+
+char *nahr_doc_strndup(nahr_doc *d, const char *s, size_t n)
+{
+    char *p = nahr__arena_alloc(&d->arena, n + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* ---- values ---- */
+struct nahr_value {
+    nahr_value_type type;
+    union {
+        int b;
+        int64_t i;
+        double d;
+        struct {
+            char *s;
+            size_t n;
+        } s;
+        struct {
+            nahr_value **items;
+            const char **keys; /* objects only */
+            size_t len, cap;
+        } c;
+    } u;
+};
+
+static nahr_value *value_new(nahr_doc *d, nahr_value_type t)
+{
+    nahr_value *v = nahr__arena_alloc(&d->arena, sizeof *v);
+    if (v) {
+        memset(v, 0, sizeof *v);
+        v->type = t;
+    }
+    return v;
+}
+
+nahr_value *nahr_value_null(nahr_doc *d) { return value_new(d, NAHR_V_NULL); }
+
+nahr_value *nahr_value_bool(nahr_doc *d, int b)
+{
+    nahr_value *v = value_new(d, NAHR_V_BOOL);
+    if (v)
+        v->u.b = b != 0;
+    return v;
+}
+
+nahr_value *nahr_value_int(nahr_doc *d, int64_t i)
+{
+    nahr_value *v = value_new(d, NAHR_V_INT);
+    if (v)
+        v->u.i = i;
+    return v;
+}
+
+nahr_value *nahr_value_double(nahr_doc *d, double x)
+{
+    nahr_value *v = value_new(d, NAHR_V_DOUBLE);
+    if (v)
+        v->u.d = x;
+    return v;
+}
+
+nahr_value *nahr_value_string(nahr_doc *d, const char *s, size_t n)
+{
+    nahr_value *v = value_new(d, NAHR_V_STRING);
+    if (!v || !(v->u.s.s = nahr_doc_strndup(d, s ? s : "", s ? n : 0)))
+        return NULL;
+    v->u.s.n = s ? n : 0;
+    return v;
+}
+
+nahr_value *nahr_value_cstr(nahr_doc *d, const char *s) { return nahr_value_string(d, s, s ? strlen(s) : 0); }
+nahr_value *nahr_value_array(nahr_doc *d) { return value_new(d, NAHR_V_ARRAY); }
+nahr_value *nahr_value_object(nahr_doc *d) { return value_new(d, NAHR_V_OBJECT); }
+
+static int container_grow(nahr_doc *d, nahr_value *c)
+{
+    if (c->u.c.len < c->u.c.cap)
+        return NAHR_OK;
+    size_t cap = c->u.c.cap ? c->u.c.cap * 2 : 4;
+    nahr_value **items = nahr__arena_alloc(&d->arena, cap * sizeof *items);
+    if (!items)
+        return NAHR_ENOMEM;
+    if (c->u.c.len)
+        memcpy(items, c->u.c.items, c->u.c.len * sizeof *items);
+    c->u.c.items = items;
+    if (c->type == NAHR_V_OBJECT) {
+        const char **keys = nahr__arena_alloc(&d->arena, cap * sizeof *keys);
+        if (!keys)
+            return NAHR_ENOMEM;
+        if (c->u.c.len)
+            memcpy(keys, c->u.c.keys, c->u.c.len * sizeof *keys);
+        c->u.c.keys = keys;
+    }
+    c->u.c.cap = cap;
+    return NAHR_OK;
+}
+
+int nahr_value_push(nahr_doc *d, nahr_value *arr, nahr_value *item)
+{
+    if (!arr || !item || arr->type != NAHR_V_ARRAY)
+        return NAHR_EINVAL;
+    if (container_grow(d, arr) < 0)
+        return NAHR_ENOMEM;
+    arr->u.c.items[arr->u.c.len++] = item;
+    return NAHR_OK;
+}
+
+int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
+{
+    if (!obj || !key || !v || obj->type != NAHR_V_OBJECT)
+        return NAHR_EINVAL;
+    for (size_t i = 0; i < obj->u.c.len; i++)
+        if (strcmp(obj->u.c.keys[i], key) == 0) {
+            obj->u.c.items[i] = v;
+            return NAHR_OK;
+        }
+    if (container_grow(d, obj) < 0)
+        return NAHR_ENOMEM;
+    const char *k = nahr_doc_strndup(d, key, strlen(key));
+    if (!k)
+        return NAHR_ENOMEM;
+    obj->u.c.keys[obj->u.c.len] = k;
+    obj->u.c.items[obj->u.c.len++] = v;
+    return NAHR_OK;
+}
+
+nahr_value_type nahr_value_kind(const nahr_value *v) { return v ? v->type : NAHR_V_NULL; }
+int nahr_value_as_bool(const nahr_value *v) { return v && v->type == NAHR_V_BOOL ? v->u.b : 0; }
+
+int64_t nahr_value_as_int(const nahr_value *v)
+{
+    if (!v)
+        return 0;
+    if (v->type == NAHR_V_INT)
+        return v->u.i;
+    if (v->type == NAHR_V_DOUBLE)
+        return (int64_t)v->u.d;
+    return 0;
+}
+
+double nahr_value_as_double(const nahr_value *v)
+{
+    if (!v)
+        return 0;
+    if (v->type == NAHR_V_DOUBLE)
+        return v->u.d;
+    if (v->type == NAHR_V_INT)
+        return (double)v->u.i;
+    return 0;
+}
+
+const char *nahr_value_as_string(const nahr_value *v, size_t *len)
+{
+    if (!v || v->type != NAHR_V_STRING)
+        return NULL;
+    if (len)
+        *len = v->u.s.n;
+    return v->u.s.s;
+}
+
+size_t nahr_value_len(const nahr_value *v)
+{
+    return v && (v->type == NAHR_V_ARRAY || v->type == NAHR_V_OBJECT) ? v->u.c.len : 0;
+}
+
+nahr_value *nahr_value_at(const nahr_value *v, size_t i) { return i < nahr_value_len(v) ? v->u.c.items[i] : NULL; }
+
+const char *nahr_value_key_at(const nahr_value *v, size_t i)
+{
+    return v && v->type == NAHR_V_OBJECT && i < v->u.c.len ? v->u.c.keys[i] : NULL;
+}
+
+nahr_value *nahr_value_get(const nahr_value *obj, const char *key)
+{
+    if (!obj || obj->type != NAHR_V_OBJECT || !key)
+        return NULL;
+    for (size_t i = 0; i < obj->u.c.len; i++)
+        if (strcmp(obj->u.c.keys[i], key) == 0)
+            return obj->u.c.items[i];
+    return NULL;
+}
+
+/* ---- documents ---- */
+nahr_doc *nahr_doc_new(void)
+{
+    nahr_doc *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    nahr_doc_reset(d);
+    return d;
+}
+
+void nahr_doc_reset(nahr_doc *d)
+{
+    nahr__arena_reset(&d->arena);
+    d->text = (char *)"";
+    d->text_len = 0;
+    memset(d->meta, 0, sizeof d->meta);
+    d->nfields = 0;
+    d->nspans = 0;
+    d->origin = "";
+    d->seq = 0;
+    nahr_buf_reset(&d->raw);
+    d->kind = RAW_NONE;
+    d->raw_total = 0;
+    d->raw_truncated = false;
+    d->prepared = false;
+    d->status = DOC_PENDING;
+    d->fail_stage = NULL;
+    d->fail_reason = NULL;
+    d->id_hint[0] = '\0';
+    d->origin_buf[0] = '\0';
+}
+
+void nahr_doc_free(nahr_doc *d)
+{
+    if (!d)
+        return;
+    nahr__arena_free(&d->arena);
+    free(d->fields);
+    free(d->spans);
+    nahr_buf_free(&d->raw);
+    free(d);
+}
+
+const char *nahr_doc_text(const nahr_doc *d, size_t *len)
+{
+    if (len)
+        *len = d->text_len;
+    return d->text;
+}
+
+int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len)
+{
+    if (d->nspans)
+        return NAHR_EBUSY;
+    if (!text && len)
+        return NAHR_EINVAL;
+    if (nahr_utf8_check(text ? text : "", len) != len)
+        return NAHR_EFORMAT;
+    char *t = nahr_doc_strndup(d, text ? text : "", len);
+    if (!t)
+        return NAHR_ENOMEM;
+    d->text = t;
+    d->text_len = len;
+    return NAHR_OK;
+}
+
+static const char *const meta_names[META_COUNT] = {"id", "title", "url", "date", "source"};
+
+static int meta_index(const char *key)
+{
+    for (int i = 0; i < META_COUNT; i++)
+        if (strcmp(key, meta_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *nahr_doc_get(const nahr_doc *d, const char *key)
+{
+    if (!key)
+        return NULL;
+    int i = meta_index(key);
+    if (i >= 0)
+        return d->meta[i];
+    return nahr_value_as_string(nahr_doc_field(d, key), NULL);
+}
+
+static int field_set(nahr_doc *d, const char *key, nahr_value *v);
+
+int nahr_doc_set(nahr_doc *d, const char *key, const char *value)
+{
+    if (!key)
+        return NAHR_EINVAL;
+    int i = meta_index(key);
+    if (i >= 0) {
+        if (!value) {
+            d->meta[i] = NULL;
+            return NAHR_OK;
+        }
+        if (nahr_utf8_check(value, strlen(value)) != strlen(value))
+            return NAHR_EFORMAT;
+        const char *c = nahr_doc_strndup(d, value, strlen(value));
+        if (!c)
+            return NAHR_ENOMEM;
+        d->meta[i] = c;
+        return NAHR_OK;
+    }
+    return field_set(d, key, value ? nahr_value_cstr(d, value) : NULL);
+}
+
+const char *nahr_doc_origin(const nahr_doc *d) { return d->origin; }
+uint64_t nahr_doc_seq(const nahr_doc *d) { return d->seq; }
+
+/* ---- fields ---- */
+static bool is_layer_name(const nahr_doc *d, const char *key)
+{
+    if (strcmp(key, "entities") == 0)
+        return true;
+    for (size_t i = 0; i < d->nspans; i++)
+        if (strcmp(d->spans[i].layer, key) == 0)
+            return true;
+    return false;
+}
+
+static int field_set(nahr_doc *d, const char *key, nahr_value *v)
+{
+    for (size_t i = 0; i < d->nfields; i++)
+        if (strcmp(d->fields[i].key, key) == 0) {
+            if (v) {
+                d->fields[i].value = v;
+            } else {
+                memmove(d->fields + i, d->fields + i + 1, (d->nfields - i - 1) * sizeof *d->fields);
+                d->nfields--;
+            }
+            return NAHR_OK;
+        }
+    if (!v)
+        return NAHR_OK;
+    if (d->nfields == d->capfields) {
+        size_t cap = d->capfields ? d->capfields * 2 : 8;
+        doc_field *f = realloc(d->fields, cap * sizeof *f);
+        if (!f)
+            return NAHR_ENOMEM;
+        d->fields = f;
+        d->capfields = cap;
+    }
+    const char *k = nahr_doc_strndup(d, key, strlen(key));
+    if (!k)
+        return NAHR_ENOMEM;
+    d->fields[d->nfields].key = k;
+    d->fields[d->nfields].value = v;
+    d->nfields++;
+    return NAHR_OK;
+}
+
+int nahr_doc_set_field(nahr_doc *d, const char *key, nahr_value *v)
+{
+    if (!key || !*key || meta_index(key) >= 0 || strcmp(key, "text") == 0 || is_layer_name(d, key))
+        return NAHR_EINVAL;
+    return field_set(d, key, v);
+}
+
+nahr_value *nahr_doc_field(const nahr_doc *d, const char *key)
+{
+    for (size_t i = 0; i < d->nfields; i++)
+        if (strcmp(d->fields[i].key, key) == 0)
+            return d->fields[i].value;
+    return NULL;
+}
+
+size_t nahr_doc_field_count(const nahr_doc *d) { return d->nfields; }
+
+nahr_value *nahr_doc_field_at(const nahr_doc *d, size_t i, const char **key)
+{
+    if (i >= d->nfields)
+        return NULL;
+    if (key)
+        *key = d->fields[i].key;
+    return d->fields[i].value;
+}
+
+/* ---- spans ---- */
+static bool on_boundary(const nahr_doc *d, size_t off)
+{
+    if (off == 0 || off == d->text_len)
+        return true;
+    return ((unsigned char)d->text[off] & 0xC0) != 0x80;
+}
+
+int nahr_doc_add_span_in(nahr_doc *d, const char *layer, const char *type, size_t start, size_t end)
+{
+    if (!layer || !*layer || !type || start > end || end > d->text_len || !on_boundary(d, start) ||
+        !on_boundary(d, end))
+        return NAHR_EINVAL;
+    if (meta_index(layer) >= 0 || strcmp(layer, "text") == 0 || nahr_doc_field(d, layer))
+        return NAHR_EINVAL;
+    if (d->nspans >= (size_t)INT32_MAX)
+        return NAHR_ELIMIT;
+    if (d->nspans == d->capspans) {
+        size_t cap = d->capspans ? d->capspans * 2 : 32;
+        nahr_span *s = realloc(d->spans, cap * sizeof *s);
+        if (!s)
+            return NAHR_ENOMEM;
+        d->spans = s;
+        d->capspans = cap;
+    }
+    /* reuse an identical layer string to keep exporters' grouping cheap */
+    const char *l = NULL;
+    for (size_t i = d->nspans; i-- > 0 && !l;)
+        if (strcmp(d->spans[i].layer, layer) == 0)
+            l = d->spans[i].layer;
+    if (!l)
+        l = strcmp(layer, "entities") == 0 ? "entities" : nahr_doc_strndup(d, layer, strlen(layer));
+    const char *t = nahr_doc_strndup(d, type, strlen(type));
+    if (!l || !t)
+        return NAHR_ENOMEM;
+    nahr_span *s = &d->spans[d->nspans];
+    s->layer = l;
+    s->type = t;
+    s->start = start;
+    s->end = end;
+    s->canonical = NULL;
+    s->score = -1;
+    s->attrs = NULL;
+    return (int)d->nspans++;
+}
+
+int nahr_doc_add_span(nahr_doc *d, const char *type, size_t start, size_t end)
+{
+    return nahr_doc_add_span_in(d, "entities", type, start, end);
+}
+
+size_t nahr_doc_span_count(const nahr_doc *d) { return d->nspans; }
+nahr_span *nahr_doc_span(nahr_doc *d, size_t i) { return i < d->nspans ? &d->spans[i] : NULL; }
+
+int nahr_span_set_canonical(nahr_doc *d, size_t i, const char *canonical)
+{
+    if (i >= d->nspans)
+        return NAHR_EINVAL;
+    if (!canonical) {
+        d->spans[i].canonical = NULL;
+        return NAHR_OK;
+    }
+    const char *c = nahr_doc_strndup(d, canonical, strlen(canonical));
+    if (!c)
+        return NAHR_ENOMEM;
+    d->spans[i].canonical = c;
+    return NAHR_OK;
+}
+
+int nahr_span_set_attr(nahr_doc *d, size_t i, const char *key, nahr_value *v)
+{
+    static const char *const reserved[] = {"type", "text", "start", "end", "canonical", "score"};
+    if (i >= d->nspans || !key)
+        return NAHR_EINVAL;
+    for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)
+        if (strcmp(key, reserved[k]) == 0)
+            return NAHR_EINVAL;
+    if (!d->spans[i].attrs && !(d->spans[i].attrs = nahr_value_object(d)))
+        return NAHR_ENOMEM;
+    return nahr_value_put(d, d->spans[i].attrs, key, v);
+}
+
+int nahr_doc_remove_span(nahr_doc *d, size_t i)
+{
+    if (i >= d->nspans)
+        return NAHR_EINVAL;
+    memmove(d->spans + i, d->spans + i + 1, (d->nspans - i - 1) * sizeof *d->spans);
+    d->nspans--;
+    return NAHR_OK;
+}
+
+void nahr__doc_set_failed(nahr_doc *d, const char *stage, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    d->status = DOC_FAILED;
+    d->fail_stage = stage;
+    d->fail_reason = nahr_doc_strndup(d, msg, strlen(msg));
+    if (!d->fail_reason)
+        d->fail_reason = (char *)"out of memory";
+}

@@ -1,0 +1,70 @@
+/* internal.h - libnahr internals shared by the core sources. Never included by plugins. */
+#ifndef NAHR_INTERNAL_H
+#define NAHR_INTERNAL_H
+
+#include <nahr/nahr.h>
+#include <libconfig.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#define NAHR_INTERNAL NAHR_EXPORT /* internal functions are exported for the runner and tests */
+
+/* ---- arena ---- */
+typedef struct arena_chunk arena_chunk;
+typedef struct nahr_arena {
+    arena_chunk *head;  /* current chunk; chunks linked to older ones */
+    size_t first_size;  /* size of the chunk kept across resets */
+} nahr_arena;
+
+NAHR_INTERNAL void *nahr__arena_alloc(nahr_arena *a, size_t n);
+NAHR_INTERNAL void nahr__arena_reset(nahr_arena *a);
+NAHR_INTERNAL void nahr__arena_free(nahr_arena *a);
+
+/* ---- document ---- */
+enum { META_ID, META_TITLE, META_URL, META_DATE, META_SOURCE, META_COUNT };
+
+typedef enum { RAW_NONE, RAW_JSONL, RAW_TEXT, RAW_HTML } raw_kind;
+typedef enum { DOC_PENDING = 0, DOC_OK, DOC_SKIPPED, DOC_FAILED } doc_status;
+
+typedef struct doc_field {
+    const char *key;
+    nahr_value *value;
+} doc_field;
+
+struct nahr_doc {
+    nahr_arena arena;
+    char *text;
+    size_t text_len;
+    const char *meta[META_COUNT];
+    doc_field *fields;
+    size_t nfields, capfields;
+    nahr_span *spans;
+    size_t nspans, capspans;
+    const char *origin;
+    uint64_t seq;
+
+    /* runner state */
+    nahr_buf raw;         /* the input record as read (JSONL line or file content) */
+    raw_kind kind;
+    size_t raw_total;     /* real size of the input record (raw may hold a prefix) */
+    bool raw_truncated;
+    bool prepared;
+    doc_status status;
+    const char *fail_stage; /* "reader", a plugin name, ... */
+    char *fail_reason;      /* arena */
+    char id_hint[256];      /* id from the file name for .txt/.html */
+    char origin_buf[512];
+};
+
+NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const char *fmt, ...)
+    NAHR_PRINTF(3, 4);
+/* Turns doc->raw into text/metadata/fields. On failure marks the doc failed. */
+NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair);
+/* Writes a dead-letter record for a failed/oversized doc (one line, with \n). */
+NAHR_INTERNAL int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out);
+
+/* ---- helpers ---- */
+NAHR_INTERNAL size_t nahr__levenshtein(const char *a, const char *b);
+NAHR_INTERNAL double nahr__now(void); /* monotonic seconds */
+
+#endif

@@ -1,0 +1,385 @@
+/* json.c - the JSON boundary: parsing input records (jansson) and writing
+ * output records (hand-written: it also converts byte offsets to code points
+ * in one pass, and it is the hottest part of a pass-through run). */
+#include "internal.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writing ---- */
+static int write_number(nahr_buf *out, double x)
+{
+    if (!isfinite(x))
+        return nahr_buf_puts(out, "null");
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "%.6g", x);
+    /* keep it a JSON number (no "inf", and "1e+06" is fine JSON) */
+    return nahr_buf_append(out, tmp, (size_t)n);
+}
+
+int nahr_value_write_json(const nahr_value *v, nahr_buf *out)
+{
+    int rc = NAHR_OK;
+    size_t n;
+    const char *s;
+    switch (nahr_value_kind(v)) {
+    case NAHR_V_NULL: return nahr_buf_puts(out, "null");
+    case NAHR_V_BOOL: return nahr_buf_puts(out, nahr_value_as_bool(v) ? "true" : "false");
+    case NAHR_V_INT: return nahr_buf_printf(out, "%lld", (long long)nahr_value_as_int(v));
+    case NAHR_V_DOUBLE: return write_number(out, nahr_value_as_double(v));
+    case NAHR_V_STRING:
+        s = nahr_value_as_string(v, &n);
+        return nahr_buf_json_string(out, s, n);
+    case NAHR_V_ARRAY:
+        rc |= nahr_buf_putc(out, '[');
+        for (size_t i = 0; i < nahr_value_len(v); i++) {
+            if (i)
+                rc |= nahr_buf_putc(out, ',');
+            rc |= nahr_value_write_json(nahr_value_at(v, i), out);
+        }
+        rc |= nahr_buf_putc(out, ']');
+        return rc ? NAHR_ENOMEM : NAHR_OK;
+    case NAHR_V_OBJECT:
+        rc |= nahr_buf_putc(out, '{');
+        for (size_t i = 0; i < nahr_value_len(v); i++) {
+            if (i)
+                rc |= nahr_buf_putc(out, ',');
+            const char *k = nahr_value_key_at(v, i);
+            rc |= nahr_buf_json_string(out, k, strlen(k));
+            rc |= nahr_buf_putc(out, ':');
+            rc |= nahr_value_write_json(nahr_value_at(v, i), out);
+        }
+        rc |= nahr_buf_putc(out, '}');
+        return rc ? NAHR_ENOMEM : NAHR_OK;
+    }
+    return NAHR_EINVAL;
+}
+
+typedef struct offset_ref {
+    size_t byte;
+    size_t slot; /* index into the code-point result array */
+} offset_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const offset_ref *x = a, *y = b;
+    return x->byte < y->byte ? -1 : x->byte > y->byte;
+}
+
+/* cps[2*i], cps[2*i+1] = code-point start/end of span i. */
+static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
+{
+    size_t n = d->nspans * 2;
+    offset_ref *refs = malloc(n * sizeof *refs);
+    if (!refs)
+        return NAHR_ENOMEM;
+    for (size_t i = 0; i < d->nspans; i++) {
+        refs[2 * i] = (offset_ref){d->spans[i].start, 2 * i};
+        refs[2 * i + 1] = (offset_ref){d->spans[i].end, 2 * i + 1};
+    }
+    qsort(refs, n, sizeof *refs, cmp_ref);
+    size_t byte = 0, cp = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (; byte < refs[k].byte; byte++)
+            if (((unsigned char)d->text[byte] & 0xC0) != 0x80)
+                cp++;
+        cps[refs[k].slot] = cp;
+    }
+    free(refs);
+    return NAHR_OK;
+}
+
+static int write_key(nahr_buf *out, const char *k)
+{
+    int rc = nahr_buf_putc(out, ',');
+    rc |= nahr_buf_json_string(out, k, strlen(k));
+    rc |= nahr_buf_putc(out, ':');
+    return rc;
+}
+
+static int write_span(const nahr_doc *d, const nahr_span *s, size_t cs, size_t ce, nahr_buf *out)
+{
+    int rc = nahr_buf_puts(out, "{\"type\":");
+    rc |= nahr_buf_json_string(out, s->type, strlen(s->type));
+    rc |= nahr_buf_puts(out, ",\"text\":");
+    rc |= nahr_buf_json_string(out, d->text + s->start, s->end - s->start);
+    rc |= nahr_buf_printf(out, ",\"start\":%zu,\"end\":%zu", cs, ce);
+    if (s->canonical) {
+        rc |= nahr_buf_puts(out, ",\"canonical\":");
+        rc |= nahr_buf_json_string(out, s->canonical, strlen(s->canonical));
+    }
+    if (s->score >= 0) {
+        rc |= nahr_buf_puts(out, ",\"score\":");
+        rc |= write_number(out, s->score);
+    }
+    for (size_t i = 0; i < nahr_value_len(s->attrs); i++) {
+        rc |= write_key(out, nahr_value_key_at(s->attrs, i));
+        rc |= nahr_value_write_json(nahr_value_at(s->attrs, i), out);
+    }
+    rc |= nahr_buf_putc(out, '}');
+    return rc;
+}
+
+int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
+{
+    static const char *const names[META_COUNT] = {"id", "title", "url", "date", "source"};
+    int rc = nahr_buf_puts(out, "{\"id\":");
+    rc |= nahr_buf_json_string(out, d->meta[META_ID] ? d->meta[META_ID] : "",
+                               d->meta[META_ID] ? strlen(d->meta[META_ID]) : 0);
+    for (int i = 1; i < META_COUNT; i++)
+        if (d->meta[i]) {
+            rc |= write_key(out, names[i]);
+            rc |= nahr_buf_json_string(out, d->meta[i], strlen(d->meta[i]));
+        }
+    rc |= write_key(out, "text");
+    rc |= nahr_buf_json_string(out, d->text, d->text_len);
+
+    if (d->nspans) {
+        size_t *cps = malloc(d->nspans * 2 * sizeof *cps);
+        if (!cps || spans_to_codepoints(d, cps) < 0) {
+            free(cps);
+            return NAHR_ENOMEM;
+        }
+        /* one array per layer, layers in order of first appearance */
+        for (size_t i = 0; i < d->nspans; i++) {
+            const char *layer = d->spans[i].layer;
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = d->spans[j].layer == layer || strcmp(d->spans[j].layer, layer) == 0;
+            if (seen)
+                continue;
+            rc |= write_key(out, layer);
+            rc |= nahr_buf_putc(out, '[');
+            bool first = true;
+            for (size_t j = i; j < d->nspans; j++) {
+                if (d->spans[j].layer != layer && strcmp(d->spans[j].layer, layer) != 0)
+                    continue;
+                if (!first)
+                    rc |= nahr_buf_putc(out, ',');
+                first = false;
+                rc |= write_span(d, &d->spans[j], cps[2 * j], cps[2 * j + 1], out);
+            }
+            rc |= nahr_buf_putc(out, ']');
+        }
+        free(cps);
+    }
+    for (size_t i = 0; i < d->nfields; i++) {
+        rc |= write_key(out, d->fields[i].key);
+        rc |= nahr_value_write_json(d->fields[i].value, out);
+    }
+    rc |= nahr_buf_putc(out, '}');
+    return rc ? NAHR_ENOMEM : NAHR_OK;
+}
+
+/* ---- reading ---- */
+static nahr_value *from_json(nahr_doc *d, json_t *j, int depth)
+{
+    if (depth > 64)
+        return nahr_value_null(d);
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        nahr_value *o = nahr_value_object(d);
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v)
+        {
+            nahr_value *c = from_json(d, v, depth + 1);
+            if (!o || !c || nahr_value_put(d, o, k, c) < 0)
+                return NULL;
+        }
+        return o;
+    }
+    case JSON_ARRAY: {
+        nahr_value *a = nahr_value_array(d);
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v)
+        {
+            nahr_value *c = from_json(d, v, depth + 1);
+            if (!a || !c || nahr_value_push(d, a, c) < 0)
+                return NULL;
+        }
+        return a;
+    }
+    case JSON_STRING: return nahr_value_string(d, json_string_value(j), json_string_length(j));
+    case JSON_INTEGER: return nahr_value_int(d, json_integer_value(j));
+    case JSON_REAL: return nahr_value_double(d, json_real_value(j));
+    case JSON_TRUE: return nahr_value_bool(d, 1);
+    case JSON_FALSE: return nahr_value_bool(d, 0);
+    default: return nahr_value_null(d);
+    }
+}
+
+/* A JSON scalar as metadata text: strings as is, numbers printed. */
+static const char *meta_text(nahr_doc *d, json_t *v, char *tmp, size_t tmpn)
+{
+    if (json_is_string(v))
+        return nahr_doc_strndup(d, json_string_value(v), json_string_length(v));
+    if (json_is_integer(v)) {
+        snprintf(tmp, tmpn, "%lld", (long long)json_integer_value(v));
+        return nahr_doc_strndup(d, tmp, strlen(tmp));
+    }
+    if (json_is_real(v)) {
+        snprintf(tmp, tmpn, "%.17g", json_real_value(v));
+        return nahr_doc_strndup(d, tmp, strlen(tmp));
+    }
+    return NULL;
+}
+
+static int prepare_jsonl(nahr_doc *d, const char *line, size_t len)
+{
+    static const char *const names[META_COUNT] = {"id", "title", "url", "date", "source"};
+    json_error_t err;
+    json_t *root = json_loadb(line, len, 0, &err);
+    if (!root) {
+        nahr__doc_set_failed(d, "reader", "invalid JSON at column %d: %s", err.column, err.text);
+        return NAHR_EFORMAT;
+    }
+    int rc = NAHR_EFORMAT;
+    if (!json_is_object(root)) {
+        nahr__doc_set_failed(d, "reader", "a JSONL record must be an object");
+        goto done;
+    }
+    json_t *text = json_object_get(root, "text");
+    if (!text || !json_is_string(text)) {
+        nahr__doc_set_failed(d, "reader", "%s", 
+                             text ? "'text' must be a string" : "missing 'text'");
+        goto done;
+    }
+    char tmp[64];
+    for (int i = 0; i < META_COUNT; i++) {
+        json_t *v = json_object_get(root, names[i]);
+        if (!v || json_is_null(v))
+            continue;
+        if (!(d->meta[i] = meta_text(d, v, tmp, sizeof tmp))) {
+            nahr__doc_set_failed(d, "reader", "'%s' must be a string or a number", names[i]);
+            goto done;
+        }
+    }
+    d->text_len = json_string_length(text);
+    d->text = nahr_doc_strndup(d, json_string_value(text), d->text_len);
+    if (!d->text || memchr(d->text, '\0', d->text_len)) {
+        nahr__doc_set_failed(d, "reader", "'text' contains a NUL character");
+        d->text = (char *)"";
+        d->text_len = 0;
+        goto done;
+    }
+    /* every other key travels as a field, so nothing of the input is lost */
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        if (strcmp(k, "text") == 0 || strcmp(k, "entities") == 0)
+            continue;
+        bool is_meta = false;
+        for (int i = 0; i < META_COUNT; i++)
+            is_meta |= strcmp(k, names[i]) == 0;
+        if (is_meta)
+            continue;
+        nahr_value *fv = from_json(d, v, 0);
+        if (!fv || nahr_doc_set_field(d, k, fv) < 0) {
+            nahr__doc_set_failed(d, "reader", "cannot keep field '%s'", k);
+            goto done;
+        }
+    }
+    rc = NAHR_OK;
+done:
+    json_decref(root);
+    return rc;
+}
+
+static size_t count_nonspace(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t' && s[i] != '\f' && s[i] != '\v';
+    return c;
+}
+
+int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
+{
+    d->prepared = true;
+    if (d->status == DOC_FAILED)
+        return NAHR_EFORMAT;
+    const char *src = d->raw.data ? d->raw.data : "";
+    size_t len = d->raw.len;
+    nahr_buf fixed = {0};
+    size_t bad = nahr_utf8_check(src, len);
+    if (bad != len) {
+        size_t nbad = 0;
+        if (!utf8_repair) {
+            nahr__doc_set_failed(d, "reader", "invalid UTF-8 at byte %zu (utf8 = \"reject\")", bad);
+            return NAHR_EFORMAT;
+        }
+        if (nahr_utf8_repair(src, len, &fixed, &nbad) < 0) {
+            nahr__doc_set_failed(d, "reader", "out of memory");
+            return NAHR_ENOMEM;
+        }
+        /* more than 1 bad sequence in 20 bytes: binary data, not text */
+        if (nbad * 20 > len) {
+            nahr__doc_set_failed(d, "reader", "not text: %zu invalid UTF-8 sequences in %zu bytes", 
+                                 nbad, len);
+            nahr_buf_free(&fixed);
+            return NAHR_EFORMAT;
+        }
+        nahr_log(NAHR_LOG_WARN, "replaced %zu invalid UTF-8 sequence(s) with U+FFFD (first at byte %zu)", nbad, bad);
+        src = fixed.data;
+        len = fixed.len;
+    }
+    int rc = NAHR_OK;
+    if (d->kind == RAW_JSONL) {
+        rc = prepare_jsonl(d, src, len);
+    } else {
+        /* .txt / .html: the whole file is the text; skip a UTF-8 BOM */
+        if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {
+            src += 3;
+            len -= 3;
+        }
+        d->text = nahr_doc_strndup(d, src, len);
+        d->text_len = len;
+        d->meta[META_ID] = nahr_doc_strndup(d, d->id_hint, strlen(d->id_hint));
+        if (!d->text || !d->meta[META_ID]) {
+            nahr__doc_set_failed(d, "reader", "out of memory");
+            rc = NAHR_ENOMEM;
+        } else if (d->kind == RAW_HTML) {
+            nahr_doc_set_field(d, "content_type", nahr_value_cstr(d, "text/html"));
+        }
+    }
+    nahr_buf_free(&fixed);
+    if (rc == NAHR_OK && count_nonspace(d->text, d->text_len) == 0) {
+        nahr__doc_set_failed(d, "reader", "empty article (no text)");
+        rc = NAHR_EFORMAT;
+    }
+    return rc;
+}
+
+int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out)
+{
+    int rc = nahr_buf_puts(out, "{\"origin\":");
+    rc |= nahr_buf_json_string(out, d->origin, strlen(d->origin));
+    rc |= nahr_buf_printf(out, ",\"seq\":%llu", (unsigned long long)d->seq);
+    const char *id = d->meta[META_ID] ? d->meta[META_ID] : (d->id_hint[0] ? d->id_hint : NULL);
+    if (id) {
+        rc |= nahr_buf_puts(out, ",\"id\":");
+        rc |= nahr_buf_json_string(out, id, strlen(id));
+    }
+    const char *stage = d->fail_stage ? d->fail_stage : "unknown";
+    const char *reason = d->fail_reason ? d->fail_reason : "unknown";
+    rc |= nahr_buf_puts(out, ",\"stage\":");
+    rc |= nahr_buf_json_string(out, stage, strlen(stage));
+    rc |= nahr_buf_puts(out, ",\"reason\":");
+    rc |= nahr_buf_json_string(out, reason, strlen(reason));
+    rc |= nahr_buf_puts(out, ",\"input\":");
+    /* the input as read, made valid UTF-8 so the record is valid JSON */
+    nahr_buf fixed = {0};
+    rc |= nahr_utf8_repair(d->raw.data ? d->raw.data : "", d->raw.len, &fixed, NULL);
+    rc |= nahr_buf_json_string(out, fixed.data ? fixed.data : "", fixed.len);
+    nahr_buf_free(&fixed);
+    if (d->raw_truncated)
+        rc |= nahr_buf_printf(out, ",\"input_truncated\":true,\"input_bytes\":%zu", d->raw_total);
+    rc |= nahr_buf_puts(out, "}\n");
+    return rc ? NAHR_ENOMEM : NAHR_OK;
+}

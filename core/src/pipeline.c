@@ -1,0 +1,554 @@
+/* pipeline.c - the streaming runner:
+ *
+ *   reader thread --(bounded work queue)--> N workers --(reorder ring)--> writer (main thread)
+ *
+ * A fixed pool of P documents bounds memory: the reader blocks when all P are
+ * in flight, so at most P articles (each at most max_article_bytes) exist at
+ * once, whatever the corpus size. Sequence numbers are given at submit time;
+ * in-flight sequence numbers always lie in [written, written + P), so the
+ * reorder ring slot seq % P is never shared and output order = input order.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct nahr_ctx {
+    int worker;
+    bool has_msg;
+    char msg[1024];
+};
+
+int nahr_ctx_error(nahr_ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    c->has_msg = true;
+    return NAHR_ERROR;
+}
+
+int nahr_ctx_worker(const nahr_ctx *c) { return c->worker; }
+
+typedef struct stage_rt {
+    nahr_stage *st;
+    const nahr_plugin *p;
+    void **inst;  /* per worker (PER_WORKER) or inst[0] shared */
+    void **wst;   /* worker_init states, per worker; ordered stages use wst[0] */
+    size_t ninst, nwst;
+    _Atomic uint64_t ns;
+} stage_rt;
+
+typedef struct runner {
+    nahr_config *c;
+    const run_options *o;
+    stage_rt *rt;
+    size_t n, pre_end, post_start; /* [0,pre_end) ordered pre, [pre_end,post_start) workers, rest post */
+    int nworkers;
+    size_t P;
+    nahr_doc **all;
+    nahr_doc **freelist;
+    size_t nfree;
+    nahr_doc **queue;
+    size_t qhead, qlen;
+    nahr_doc **slots;
+    uint64_t next_seq, write_seq;
+    bool reader_done, stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_pool, cv_queue, cv_slots;
+
+    /* accounting (writer thread only) */
+    uint64_t n_read, n_exported, n_skipped, n_dead;
+    uint64_t bytes;
+    bool sink_failed, flush_failed;
+    FILE *dead;
+    const char *dead_path;
+    nahr_buf dlbuf;
+    double t0;
+    bool progress;
+} runner;
+
+static volatile sig_atomic_t g_stop, g_hup;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_stop = 1;
+}
+
+/* ---- stages ---- */
+static void *inst_for(stage_rt *s, int w) { return s->ninst > 1 ? s->inst[w < 0 ? 0 : w] : s->inst[0]; }
+static void *wst_for(stage_rt *s, int w) { return s->nwst ? s->wst[w < 0 ? 0 : w] : NULL; }
+
+/* Runs stages [from, to) on d. Returns false when the doc left the chain. */
+static bool run_stages(runner *r, size_t from, size_t to, int w, nahr_doc *d)
+{
+    for (size_t i = from; i < to && d->status == DOC_PENDING; i++) {
+        stage_rt *s = &r->rt[i];
+        nahr_ctx ctx = {.worker = w};
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int rc = s->p->process(inst_for(s, w), wst_for(s, w), d, &ctx);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        atomic_fetch_add_explicit(&s->ns, (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec)),
+                                  memory_order_relaxed);
+        if (rc == NAHR_OK)
+            continue;
+        if (rc == NAHR_SKIP) {
+            d->status = DOC_SKIPPED;
+            d->fail_stage = s->st->label;
+        } else {
+            nahr__doc_set_failed(d, s->st->label, "%s", ctx.has_msg ? ctx.msg : "plugin returned an error without a message");
+            if (s->p->flags & NAHR_PLUGIN_SINK)
+                r->sink_failed = true;
+        }
+    }
+    return d->status == DOC_PENDING;
+}
+
+static void stages_destroy(runner *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        stage_rt *s = &r->rt[i];
+        for (size_t k = 0; k < s->nwst; k++)
+            if (s->p->worker_destroy && s->wst[k])
+                s->p->worker_destroy(inst_for(s, (int)k), s->wst[k]);
+        for (size_t k = 0; k < s->ninst; k++)
+            if (s->p->destroy && s->inst[k])
+                s->p->destroy(s->inst[k]);
+        free(s->inst);
+        free(s->wst);
+    }
+    free(r->rt);
+    r->rt = NULL;
+}
+
+static int stage_init_fail(nahr_stage *st, int rc, nahr_buf *err)
+{
+    if (st->err[0])
+        nahr_buf_printf(err, "%s\n", st->err);
+    else
+        nahr_buf_printf(err, "%s:%d: stage %d (%s): init failed: %s\n", st->cfg_file, st->line, st->index, st->label,
+                        nahr_strerror(rc));
+    return NAHR_ECONFIG;
+}
+
+/* nworkers = 0: `check` mode, one instance of everything. */
+static int stages_init(runner *r, int nworkers, nahr_buf *err)
+{
+    nahr_config *c = r->c;
+    r->n = c->nstages;
+    r->rt = calloc(r->n, sizeof *r->rt);
+    if (!r->rt)
+        return NAHR_ENOMEM;
+    r->pre_end = 0;
+    while (r->pre_end < r->n && c->stages[r->pre_end].desc->thread_model == NAHR_THREAD_ORDERED_PRE)
+        r->pre_end++;
+    r->post_start = r->n;
+    while (r->post_start > r->pre_end && c->stages[r->post_start - 1].desc->thread_model == NAHR_THREAD_ORDERED_POST)
+        r->post_start--;
+    for (size_t i = 0; i < r->n; i++) {
+        stage_rt *s = &r->rt[i];
+        s->st = &c->stages[i];
+        s->p = s->st->desc;
+        s->st->workers = nworkers ? nworkers : 1;
+        bool parallel = i >= r->pre_end && i < r->post_start;
+        size_t nw = parallel && nworkers ? (size_t)nworkers : 1;
+        s->ninst = parallel && s->p->thread_model == NAHR_THREAD_PER_WORKER ? nw : 1;
+        s->inst = calloc(s->ninst, sizeof *s->inst);
+        s->wst = calloc(nw, sizeof *s->wst);
+        if (!s->inst || !s->wst)
+            return NAHR_ENOMEM;
+        for (size_t k = 0; k < s->ninst; k++) {
+            s->st->err[0] = '\0';
+            int rc = s->p->init(s->st, &s->inst[k]);
+            if (rc < 0)
+                return stage_init_fail(s->st, rc, err);
+        }
+        if (s->p->worker_init) {
+            s->nwst = nw;
+            for (size_t k = 0; k < nw; k++) {
+                s->st->err[0] = '\0';
+                int rc = s->p->worker_init(inst_for(s, (int)k), &s->wst[k]);
+                if (rc < 0)
+                    return stage_init_fail(s->st, rc, err);
+            }
+        }
+    }
+    return NAHR_OK;
+}
+
+int nahr__check_init(nahr_config *c, nahr_buf *err)
+{
+    runner r = {.c = c};
+    int rc = stages_init(&r, 0, err);
+    stages_destroy(&r);
+    return rc;
+}
+
+/* ---- reader side ---- */
+static nahr_doc *acquire(void *ctx)
+{
+    runner *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    while (r->nfree == 0 && !r->stopping && !g_stop)
+        pthread_cond_wait(&r->cv_pool, &r->mu);
+    nahr_doc *d = r->stopping || g_stop ? NULL : r->freelist[--r->nfree];
+    pthread_mutex_unlock(&r->mu);
+    return d;
+}
+
+static void release(void *ctx, nahr_doc *d)
+{
+    runner *r = ctx;
+    nahr_doc_reset(d);
+    pthread_mutex_lock(&r->mu);
+    r->freelist[r->nfree++] = d;
+    pthread_cond_signal(&r->cv_pool);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void submit(void *ctx, nahr_doc *d)
+{
+    runner *r = ctx;
+    d->seq = r->next_seq; /* only the reader thread writes next_seq */
+    if (r->pre_end > 0) {
+        /* ordered stages before the workers need a parsed document */
+        if (!d->prepared)
+            nahr__doc_prepare(d, r->c->utf8_repair);
+        run_stages(r, 0, r->pre_end, -1, d);
+    }
+    pthread_mutex_lock(&r->mu);
+    r->next_seq++;
+    r->queue[(r->qhead + r->qlen) % r->P] = d;
+    r->qlen++;
+    pthread_cond_signal(&r->cv_queue);
+    pthread_mutex_unlock(&r->mu);
+}
+
+typedef struct reader_args {
+    runner *r;
+    char **inputs;
+    size_t ninputs;
+} reader_args;
+
+static void *reader_main(void *arg)
+{
+    reader_args *a = arg;
+    runner *r = a->r;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* signals interrupt this thread's blocking reads */
+    reader_sink s = {.acquire = acquire, .submit = submit, .release = release, .ctx = r,
+                     .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop};
+    for (size_t i = 0; i < a->ninputs && !g_stop; i++) {
+        if (nahr__read_path(a->inputs[i], &s) == NAHR_EBUSY)
+            break;
+    }
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_mutex_lock(&r->mu);
+    r->reader_done = true;
+    pthread_cond_broadcast(&r->cv_queue);
+    pthread_cond_broadcast(&r->cv_slots);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- workers ---- */
+typedef struct worker_args {
+    runner *r;
+    int id;
+} worker_args;
+
+static void *worker_main(void *arg)
+{
+    worker_args *a = arg;
+    runner *r = a->r;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        while (r->qlen == 0 && !r->reader_done)
+            pthread_cond_wait(&r->cv_queue, &r->mu);
+        if (r->qlen == 0) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        nahr_doc *d = r->queue[r->qhead];
+        r->qhead = (r->qhead + 1) % r->P;
+        r->qlen--;
+        pthread_mutex_unlock(&r->mu);
+
+        if (!d->prepared)
+            nahr__doc_prepare(d, r->c->utf8_repair);
+        run_stages(r, r->pre_end, r->post_start, a->id, d);
+
+        pthread_mutex_lock(&r->mu);
+        r->slots[d->seq % r->P] = d;
+        pthread_cond_signal(&r->cv_slots);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+/* ---- writer side ---- */
+static void dead_letter(runner *r, nahr_doc *d)
+{
+    nahr_log(NAHR_LOG_WARN, "%s: dead-lettered by %s: %s", d->origin, d->fail_stage ? d->fail_stage : "?",
+             d->fail_reason ? d->fail_reason : "?");
+    if (!r->dead) {
+        r->dead = fopen(r->dead_path, "a");
+        if (!r->dead) {
+            nahr_log(NAHR_LOG_ERROR, "%s: cannot open dead-letter file: %s", r->dead_path, strerror(errno));
+            return;
+        }
+    }
+    nahr_buf_reset(&r->dlbuf);
+    if (nahr__doc_write_dead_letter(d, &r->dlbuf) < 0 || fwrite(r->dlbuf.data, 1, r->dlbuf.len, r->dead) != r->dlbuf.len ||
+        fflush(r->dead) != 0)
+        nahr_log(NAHR_LOG_ERROR, "%s: cannot write dead-letter record: %s", r->dead_path, strerror(errno));
+}
+
+static void progress_line(runner *r, bool final)
+{
+    double t = nahr__now() - r->t0;
+    double mb = (double)r->bytes / 1e6;
+    fprintf(stderr, "\rnahr: %llu articles, %.1f MB, %.1f MB/s, %llu dead-lettered%s",
+            (unsigned long long)r->n_read, mb, t > 0 ? mb / t : 0.0, (unsigned long long)r->n_dead,
+            final ? "\n" : "   ");
+}
+
+static void reopen_outputs(runner *r)
+{
+    g_hup = 0;
+    nahr_log(NAHR_LOG_INFO, "SIGHUP: reopening output files");
+    for (size_t i = 0; i < r->n; i++)
+        if (r->rt[i].p->reopen) {
+            for (size_t k = 0; k < r->rt[i].ninst; k++)
+                if (r->rt[i].p->reopen(r->rt[i].inst[k]) < 0)
+                    nahr_log(NAHR_LOG_ERROR, "stage %d (%s): reopen failed", r->rt[i].st->index, r->rt[i].st->label);
+        }
+    if (r->dead) {
+        fclose(r->dead);
+        r->dead = NULL; /* reopened at the next failure */
+    }
+}
+
+static void writer_loop(runner *r)
+{
+    double last_progress = nahr__now();
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        nahr_doc *d;
+        while (!(d = r->slots[r->write_seq % r->P])) {
+            if (r->reader_done && r->write_seq == r->next_seq)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&r->cv_slots, &r->mu, &ts);
+            if (g_stop || r->stopping)
+                pthread_cond_broadcast(&r->cv_pool); /* wake a reader blocked in acquire() */
+        }
+        if (!d) {
+            pthread_mutex_unlock(&r->mu);
+            break;
+        }
+        r->slots[r->write_seq % r->P] = NULL;
+        pthread_mutex_unlock(&r->mu);
+
+        if (g_hup)
+            reopen_outputs(r);
+        if (d->status == DOC_PENDING)
+            run_stages(r, r->post_start, r->n, -1, d);
+        r->n_read++;
+        r->bytes += d->raw_total ? d->raw_total : d->raw.len;
+        if (d->status == DOC_PENDING || d->status == DOC_OK) {
+            r->n_exported++;
+        } else if (d->status == DOC_SKIPPED) {
+            r->n_skipped++;
+        } else {
+            r->n_dead++;
+            dead_letter(r, d);
+        }
+        bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
+        nahr_doc_reset(d);
+        pthread_mutex_lock(&r->mu);
+        r->write_seq++;
+        r->freelist[r->nfree++] = d;
+        if (stop && !r->stopping) {
+            r->stopping = true;
+            nahr_log(NAHR_LOG_ERROR, "%s: stopping the run: in-flight articles are finished, nothing more is read",
+                     r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
+            pthread_cond_broadcast(&r->cv_pool);
+        } else {
+            pthread_cond_signal(&r->cv_pool);
+        }
+        pthread_mutex_unlock(&r->mu);
+        if (r->progress && nahr__now() - last_progress > 0.5) {
+            last_progress = nahr__now();
+            progress_line(r, false);
+        }
+    }
+}
+
+static void summary(runner *r, double secs)
+{
+    double mb = (double)r->bytes / 1e6;
+    fprintf(stderr,
+            "nahr: %llu read, %llu exported, %llu skipped, %llu dead-lettered%s%s%s; %.2f MB in %.2f s "
+            "(%.1f MB/s, %.0f articles/s)\n",
+            (unsigned long long)r->n_read, (unsigned long long)r->n_exported, (unsigned long long)r->n_skipped,
+            (unsigned long long)r->n_dead, r->n_dead ? " (see " : "", r->n_dead ? r->dead_path : "",
+            r->n_dead ? ")" : "", mb, secs, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)r->n_read / secs : 0.0);
+    fprintf(stderr, "nahr: stage time (summed over workers):");
+    for (size_t i = 0; i < r->n; i++)
+        fprintf(stderr, "%s %s %.1f ms", i ? "," : "", r->rt[i].st->label,
+                (double)atomic_load(&r->rt[i].ns) / 1e6);
+    fputc('\n', stderr);
+}
+
+int nahr__run(nahr_config *c, const run_options *o)
+{
+    runner rr = {.c = c, .o = o};
+    runner *r = &rr;
+    nahr_buf err = {0};
+    int exit_code = 2;
+    pthread_t reader;
+    pthread_t *workers = NULL;
+    worker_args *wargs = NULL;
+    int started = 0;
+    bool reader_started = false;
+
+    r->nworkers = o->workers >= 0 ? (o->workers == 0 ? (int)sysconf(_SC_NPROCESSORS_ONLN) : o->workers) : c->workers;
+    if (r->nworkers < 1)
+        r->nworkers = 1;
+    r->P = c->queue_depth > 0 ? (size_t)c->queue_depth : (size_t)(8 * r->nworkers + 8);
+    if (r->P < (size_t)r->nworkers + 1)
+        r->P = (size_t)r->nworkers + 1;
+    r->dead_path = o->dead_letter ? o->dead_letter : c->dead_letter;
+    r->progress = o->progress >= 0 ? o->progress : (c->progress || isatty(2));
+    if (o->quiet)
+        r->progress = false;
+
+    if (stages_init(r, r->nworkers, &err) < 0) {
+        fputs(err.data ? err.data : "nahr: stage init failed\n", stderr);
+        goto done;
+    }
+
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv_pool, NULL);
+    pthread_cond_init(&r->cv_queue, NULL);
+    pthread_cond_init(&r->cv_slots, NULL);
+    r->all = calloc(r->P, sizeof *r->all);
+    r->freelist = calloc(r->P, sizeof *r->freelist);
+    r->queue = calloc(r->P, sizeof *r->queue);
+    r->slots = calloc(r->P, sizeof *r->slots);
+    if (!r->all || !r->freelist || !r->queue || !r->slots)
+        goto done;
+    for (size_t i = 0; i < r->P; i++) {
+        if (!(r->all[i] = nahr_doc_new()))
+            goto done;
+        r->freelist[r->nfree++] = r->all[i];
+    }
+
+    /* signals: handled by the reader thread only (it unblocks them), so a
+     * blocking read() on stdin is interrupted; no SA_RESTART on purpose */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+
+    r->t0 = nahr__now();
+    workers = calloc((size_t)r->nworkers, sizeof *workers);
+    wargs = calloc((size_t)r->nworkers, sizeof *wargs);
+    if (!workers || !wargs)
+        goto done;
+    for (int i = 0; i < r->nworkers; i++) {
+        wargs[i] = (worker_args){r, i};
+        if (pthread_create(&workers[i], NULL, worker_main, &wargs[i]) != 0)
+            break;
+        started++;
+    }
+    reader_args ra = {r, o->inputs, o->ninputs};
+    if (started == r->nworkers && pthread_create(&reader, NULL, reader_main, &ra) == 0)
+        reader_started = true;
+    if (!reader_started) {
+        nahr_log(NAHR_LOG_ERROR, "cannot start threads: %s", strerror(errno));
+        pthread_mutex_lock(&r->mu);
+        r->reader_done = true;
+        pthread_cond_broadcast(&r->cv_queue);
+        pthread_mutex_unlock(&r->mu);
+    } else {
+        writer_loop(r);
+        pthread_join(reader, NULL);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
+    if (g_hup)
+        reopen_outputs(r);
+
+    /* end of stream: every stage flushes, in chain order */
+    for (size_t i = 0; i < r->n; i++) {
+        stage_rt *s = &r->rt[i];
+        if (!s->p->flush)
+            continue;
+        for (size_t k = 0; k < s->ninst; k++) {
+            nahr_ctx ctx = {.worker = -1};
+            if (s->p->flush(s->inst[k], &ctx) < 0) {
+                nahr_log(NAHR_LOG_ERROR, "stage %d (%s): flush failed: %s", s->st->index, s->st->label,
+                         ctx.has_msg ? ctx.msg : "no message");
+                r->flush_failed = true;
+            }
+        }
+    }
+    double secs = nahr__now() - r->t0;
+    if (r->progress)
+        progress_line(r, true);
+    if (g_stop)
+        nahr_log(NAHR_LOG_INFO, "interrupted: stopped reading; every article read was finished");
+    if (!o->quiet)
+        summary(r, secs);
+    exit_code = (r->n_dead || r->flush_failed || !reader_started) ? 1 : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+done:
+    if (r->dead)
+        fclose(r->dead);
+    nahr_buf_free(&r->dlbuf);
+    stages_destroy(r);
+    if (r->all)
+        for (size_t i = 0; i < r->P; i++)
+            nahr_doc_free(r->all[i]);
+    free(r->all);
+    free(r->freelist);
+    free(r->queue);
+    free(r->slots);
+    free(workers);
+    free(wargs);
+    nahr_buf_free(&err);
+    return exit_code;
+}

@@ -1,0 +1,292 @@
+/* reader.c - input readers: .txt/.html files, JSONL files and stdin, directories. */
+#include "runner.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEEP_PREFIX 4096 /* bytes of an oversized record kept for the dead-letter output */
+#define READ_CHUNK (256 * 1024)
+
+typedef enum { FMT_UNKNOWN, FMT_TEXT, FMT_HTML, FMT_JSONL } file_format;
+
+static file_format format_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return FMT_UNKNOWN;
+    if (strcasecmp(dot, ".txt") == 0)
+        return FMT_TEXT;
+    if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
+        return FMT_HTML;
+    if (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0)
+        return FMT_JSONL;
+    return FMT_UNKNOWN;
+}
+
+static void set_origin(nahr_doc *d, const char *name, size_t line)
+{
+    if (line)
+        snprintf(d->origin_buf, sizeof d->origin_buf, "%s:%zu", name, line);
+    else
+        snprintf(d->origin_buf, sizeof d->origin_buf, "%s", name);
+    d->origin = d->origin_buf;
+}
+
+/* A whole file as one article; id = file name without extension. */
+static int read_whole(const char *path, file_format fmt, reader_sink *s)
+{
+    nahr_doc *d = s->acquire(s->ctx);
+    if (!d)
+        return NAHR_EBUSY;
+    set_origin(d, path, 0);
+    d->kind = fmt == FMT_HTML ? RAW_HTML : RAW_TEXT;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n >= sizeof d->id_hint)
+        n = sizeof d->id_hint - 1;
+    memcpy(d->id_hint, base, n);
+    d->id_hint[n] = '\0';
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        nahr__doc_set_failed(d, "reader", "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        s->submit(s->ctx, d);
+        return NAHR_OK;
+    }
+    size_t want = (size_t)st.st_size;
+    bool over = want > s->max_bytes;
+    if (over) {
+        d->raw_truncated = true;
+        d->raw_total = want;
+        want = KEEP_PREFIX;
+    }
+    if (nahr_buf_reserve(&d->raw, want) < 0) {
+        nahr__doc_set_failed(d, "reader", "out of memory");
+        close(fd);
+        s->submit(s->ctx, d);
+        return NAHR_OK;
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t r = read(fd, d->raw.data + got, want - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r < 0)
+                nahr__doc_set_failed(d, "reader", "read error: %s", strerror(errno));
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    d->raw.len = got;
+    d->raw.data[got] = '\0';
+    if (!d->raw_truncated)
+        d->raw_total = got;
+    if (over)
+        nahr__doc_set_failed(d, "reader", "article of %zu bytes exceeds max_article_bytes (%zu)", 
+                             d->raw_total, s->max_bytes);
+    s->submit(s->ctx, d);
+    return NAHR_OK;
+}
+
+int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
+{
+    char *buf = malloc(READ_CHUNK);
+    if (!buf)
+        return NAHR_ENOMEM;
+    size_t line = 0;
+    nahr_doc *d = NULL; /* the record being assembled */
+    bool skipping = false; /* inside an oversized line */
+    size_t linelen = 0;
+    int rc = NAHR_OK;
+    for (;;) {
+        if (*s->stop)
+            break;
+        ssize_t r = read(fd, buf, READ_CHUNK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            nahr_log(NAHR_LOG_ERROR, "read error after line %zu: %s", line, strerror(errno));
+            rc = NAHR_EIO;
+            break;
+        }
+        size_t n = (size_t)r;
+        size_t p = 0;
+        while (p < n || (r == 0 && (d || skipping))) {
+            const char *nl = p < n ? memchr(buf + p, '\n', n - p) : NULL;
+            size_t seg = nl ? (size_t)(nl - (buf + p)) : n - p;
+            if (!d && !skipping) {
+                if (nl && seg == 0) { /* empty line: not an article */
+                    line++;
+                    p++;
+                    continue;
+                }
+                if (!(d = s->acquire(s->ctx))) {
+                    rc = NAHR_EBUSY;
+                    goto out;
+                }
+                d->kind = RAW_JSONL;
+                linelen = 0;
+            }
+            linelen += seg;
+            if (!skipping && d->raw.len + seg > s->max_bytes) {
+                /* keep a prefix for the dead-letter record, drop the rest of the line */
+                size_t keep = d->raw.len < KEEP_PREFIX ? KEEP_PREFIX - d->raw.len : 0;
+                nahr_buf_append(&d->raw, buf + p, keep < seg ? keep : seg);
+                d->raw_truncated = true;
+                skipping = true;
+            } else if (!skipping) {
+                if (nahr_buf_append(&d->raw, buf + p, seg) < 0) {
+                    rc = NAHR_ENOMEM;
+                    goto out;
+                }
+            }
+            p += seg;
+            bool end = nl != NULL || r == 0;
+            if (nl)
+                p++;
+            if (!end)
+                break;
+            line++;
+            set_origin(d, name, line);
+            d->raw_total = linelen;
+            if (d->raw.len && d->raw.data[d->raw.len - 1] == '\r')
+                d->raw.data[--d->raw.len] = '\0';
+            bool blank = true;
+            for (size_t i = 0; i < d->raw.len && blank; i++)
+                blank = d->raw.data[i] == ' ' || d->raw.data[i] == '\t';
+            if (skipping)
+                nahr__doc_set_failed(d, "reader", "record of %zu bytes exceeds max_article_bytes (%zu)", linelen, s->max_bytes);
+            if (blank && !skipping) {
+                /* whitespace-only line: give the doc back as skipped-by-reader */
+                nahr_doc_reset(d);
+                d->kind = RAW_JSONL;
+                linelen = 0;
+                if (r == 0)
+                    break;
+                continue;
+            }
+            s->submit(s->ctx, d);
+            d = NULL;
+            skipping = false;
+            if (r == 0)
+                break;
+        }
+        if (r == 0)
+            break;
+    }
+out:
+    if (d) {
+        if (d->raw.len || d->status == DOC_FAILED) {
+            /* stopped mid-record: never drop silently */
+            set_origin(d, name, line + 1);
+            nahr__doc_set_failed(d, "reader", "input ended inside a record");
+            s->submit(s->ctx, d);
+        } else {
+            s->release(s->ctx, d); /* acquired for a record that never came */
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+static int read_jsonl_file(const char *path, reader_sink *s)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        nahr_doc *d = s->acquire(s->ctx);
+        if (!d)
+            return NAHR_EBUSY;
+        set_origin(d, path, 0);
+        nahr__doc_set_failed(d, "reader", "cannot open: %s", strerror(errno));
+        s->submit(s->ctx, d);
+        return NAHR_OK;
+    }
+    int rc = nahr__read_jsonl_fd(fd, path, s);
+    close(fd);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int read_dir(const char *path, reader_sink *s, int depth)
+{
+    if (depth > 64) {
+        nahr_log(NAHR_LOG_WARN, "directories nested too deep, skipped");
+        return NAHR_OK;
+    }
+    DIR *dir = opendir(path);
+    if (!dir) {
+        nahr_log(NAHR_LOG_ERROR, "cannot open directory: %s", strerror(errno));
+        return NAHR_EIO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue; /* hidden files, . and .. */
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(dir);
+    qsort(names, n, sizeof *names, cmp_str);
+    int rc = NAHR_OK;
+    for (size_t i = 0; i < n && rc != NAHR_EBUSY; i++) {
+        char child[4096];
+        snprintf(child, sizeof child, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        struct stat st;
+        if (stat(child, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = read_dir(child, s, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            file_format f = format_of(child);
+            if (f == FMT_UNKNOWN)
+                nahr_log(NAHR_LOG_DEBUG, "%s: not .txt/.html/.jsonl, skipped", child);
+            else if (f == FMT_JSONL)
+                rc = read_jsonl_file(child, s);
+            else
+                rc = read_whole(child, f, s);
+        }
+        if (*s->stop)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int nahr__read_path(const char *path, reader_sink *s)
+{
+    if (strcmp(path, "-") == 0)
+        return nahr__read_jsonl_fd(0, "<stdin>", s);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return read_dir(path, s, 0);
+    file_format f = format_of(path);
+    if (f == FMT_JSONL)
+        return read_jsonl_file(path, s);
+    return read_whole(path, f == FMT_HTML ? FMT_HTML : FMT_TEXT, s);
+}

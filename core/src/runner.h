@@ -1,0 +1,106 @@
+/* runner.h - configuration, plugin loading and the pipeline (internal). */
+#ifndef NAHR_RUNNER_H
+#define NAHR_RUNNER_H
+
+#include "internal.h"
+
+typedef struct opt_value {
+    const nahr_option *opt;
+    bool set;
+    int line;
+    char *str;
+    int64_t i;
+    double f;
+    int b;
+    char **list;
+    size_t nlist;
+} opt_value;
+
+struct nahr_stage {
+    int index; /* 1-based */
+    char *plugin;   /* as written in the config */
+    char *label;    /* plugin name, or "name" key */
+    const nahr_plugin *desc;
+    void *dl;
+    char *so_path;
+    char *data_dir;
+    int line;
+    const char *cfg_file;
+    const char *cfg_dir;
+    opt_value *opts;
+    size_t nopts;
+    int workers;
+    char err[1024];
+};
+
+typedef struct nahr_config {
+    char *file;
+    char *dir;
+    config_t cfg;
+    int workers;
+    bool on_error_fail;
+    char *dead_letter;
+    size_t max_article_bytes;
+    int queue_depth;
+    bool utf8_repair;
+    bool progress;
+    char **search_dirs; /* plugin search path, in order */
+    size_t nsearch;
+    char **inputs; /* pipeline.input.paths */
+    size_t ninputs;
+    char *input_type;
+    nahr_stage *stages;
+    size_t nstages;
+} nahr_config;
+
+/* Loads and validates CONFIG: syntax, pipeline keys, plugins (found and ABI
+ * checked), every stage option and the order of stages. On error returns
+ * NAHR_ECONFIG with every message (one per line) in *err. */
+NAHR_INTERNAL int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err);
+NAHR_INTERNAL void nahr__config_free(nahr_config *c);
+
+/* Plugin search path without a config: NAHR_PLUGIN_PATH, beside the binary, install dir. */
+NAHR_INTERNAL int nahr__search_path(char **extra, size_t nextra, char ***dirs, size_t *ndirs);
+NAHR_INTERNAL void nahr__strv_free(char **v, size_t n);
+/* Finds and opens plugin NAME (or a path containing '/'). */
+NAHR_INTERNAL int nahr__plugin_open(const char *name, char *const *dirs, size_t ndirs, void **dl,
+                                    const nahr_plugin **desc, char **so_path, nahr_buf *err);
+/* Checks a descriptor (ABI version, struct size, required callbacks). */
+NAHR_INTERNAL int nahr__plugin_check(const nahr_plugin *p, const char *so_path, nahr_buf *err);
+
+typedef struct run_options {
+    char **inputs;
+    size_t ninputs;
+    int workers;        /* -1 = from config */
+    int progress;       /* -1 = auto (TTY) */
+    bool quiet;
+    const char *dead_letter; /* NULL = from config */
+} run_options;
+
+/* Runs the pipeline. Returns the process exit code (0, 1 or 2). */
+NAHR_INTERNAL int nahr__run(nahr_config *c, const run_options *o);
+/* Inits and destroys every stage (what `nahr check` does after loading). */
+NAHR_INTERNAL int nahr__check_init(nahr_config *c, nahr_buf *err);
+
+#endif
+
+/* ---- readers (reader.c) ----
+ * A reader fills docs obtained from acquire() and hands them to submit(), in
+ * input order. acquire() blocks while the pipeline is full and returns NULL
+ * when the run is stopping. Every record read becomes exactly one doc: a bad
+ * record becomes a doc already marked failed, so it is accounted for. */
+typedef struct reader_sink {
+    nahr_doc *(*acquire)(void *ctx);
+    void (*submit)(void *ctx, nahr_doc *d);  /* assigns the sequence number */
+    void (*release)(void *ctx, nahr_doc *d); /* gives back an unused doc */
+    void *ctx;
+    size_t max_bytes;
+    volatile int *stop; /* set by signal handlers: stop reading */
+} reader_sink;
+
+/* path: a file (.txt .html .htm .jsonl .ndjson), a directory (recursive,
+ * sorted by name) or "-" (stdin, JSONL). Returns NAHR_OK, or NAHR_EBUSY when
+ * acquire() returned NULL (stopping). */
+NAHR_INTERNAL int nahr__read_path(const char *path, reader_sink *s);
+/* JSONL from an open fd; name is used in origins ("name:LINE"). */
+NAHR_INTERNAL int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s);

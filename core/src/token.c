@@ -1,0 +1,369 @@
+/* token.c - the shared Arabic-aware tokeniser and proclitic splitter.
+ *
+ * One pass over the text, no allocation. The caller's array receives at most
+ * `max` tokens; the count of all tokens is returned so the caller can retry
+ * with a bigger array. A token is emitted one step late (`pending`) because
+ * its SENT_END flag depends on what follows it (a blank line, or another
+ * sentence-final mark in a run like "؟!" or "...").
+ */
+#include "nahr/token.h"
+#include "nahr/text.h"
+
+#include <string.h>
+
+typedef enum {
+    CC_SPACE,   /* produces no token */
+    CC_NEWLINE, /* whitespace that counts towards a blank line */
+    CC_IGNORE,  /* bidi controls: no token, do not split a word either */
+    CC_ARABIC,  /* Arabic letter or mark */
+    CC_LATIN,   /* Latin letter */
+    CC_LETTER,  /* letter of another script */
+    CC_DIGIT,
+    CC_PUNCT
+} char_class;
+
+static int is_digit_cp(int32_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 0x0660 && c <= 0x0669) || (c >= 0x06F0 && c <= 0x06F9);
+}
+
+static int is_punct_cp(int32_t c)
+{
+    if (c < 0x80)
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    if (c <= 0xBF)
+        return c != 0xAA && c != 0xB5 && c != 0xBA; /* ª µ º are letters */
+    if (c == 0xD7 || c == 0xF7)
+        return 1;
+    /* Arabic punctuation and signs */
+    if ((c >= 0x0600 && c <= 0x060F) || c == 0x061B || (c >= 0x061D && c <= 0x061F) ||
+        (c >= 0x066A && c <= 0x066D) || c == 0x06D4 || c == 0x06DD || c == 0x06DE || c == 0x06E9 ||
+        c == 0xFD3E || c == 0xFD3F)
+        return 1;
+    if (c >= 0x2010 && c <= 0x2BFF) /* general punctuation, currency, symbols, arrows */
+        return 1;
+    if ((c >= 0x3000 && c <= 0x303F) || (c >= 0xFE10 && c <= 0xFE1F) || (c >= 0xFE30 && c <= 0xFE6F) ||
+        (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) ||
+        (c >= 0xFF5B && c <= 0xFF65))
+        return 1;
+    if (c >= 0x1F000 && c <= 0x1FAFF) /* emoji, pictographs */
+        return 1;
+    if (c >= 0xE000 && c <= 0xF8FF) /* private use */
+        return 1;
+    if (c == 0xFFFD || c == 0xFEFF)
+        return 1;
+    return 0;
+}
+
+static char_class classify(int32_t c)
+{
+    if (c < 0)
+        return CC_PUNCT;
+    if (c == '\n' || c == 0x2029 || c == 0x2028 || c == 0x85)
+        return CC_NEWLINE;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 || c == 0x1680 ||
+        (c >= 0x2000 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x3000)
+        return CC_SPACE;
+    if (c == 0x200B || c == 0x200C || c == 0x200D || c == 0x200E || c == 0x200F ||
+        (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x061C || c == 0xFEFF)
+        return CC_IGNORE;
+    if (is_digit_cp(c))
+        return CC_DIGIT;
+    if (c >= 0x0600 && c <= 0x06FF)
+        return (nahr_ar_is_letter(c) || nahr_ar_is_mark(c) || c == 0x0620) ? CC_ARABIC : CC_PUNCT;
+    if ((c >= 0x0750 && c <= 0x077F) || (c >= 0x08A0 && c <= 0x08FF) || (c >= 0xFB50 && c <= 0xFDFF) ||
+        (c >= 0xFE70 && c <= 0xFEFC))
+        return is_punct_cp(c) ? CC_PUNCT : CC_ARABIC;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
+        (c >= 0x1E00 && c <= 0x1EFF))
+        return CC_LATIN;
+    if (c >= 0x0300 && c <= 0x036F) /* combining marks: part of the word */
+        return CC_LATIN;
+    if (is_punct_cp(c))
+        return CC_PUNCT;
+    return CC_LETTER;
+}
+
+static int is_sentence_final(int32_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == 0x061F || c == 0x2026 || c == 0x06D4 || c == 0x203C ||
+           c == 0x2047 || c == 0x2048 || c == 0x2049;
+}
+
+/* Characters allowed inside a number between two digits. */
+static int is_number_inner(int32_t c)
+{
+    return c == '.' || c == ',' || c == 0x066B || c == 0x066C;
+}
+
+static int32_t peek(const char *s, size_t n, size_t i, size_t *next)
+{
+    size_t j = i;
+    int32_t c = nahr_utf8_next(s, n, &j);
+    if (next)
+        *next = j;
+    return c;
+}
+
+size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
+{
+    size_t count = 0;
+    size_t i = 0;
+    nahr_token pending;
+    int have_pending = 0;
+    int pending_final = 0;   /* pending token is a sentence-final mark */
+    int newlines = 0;        /* newlines seen since the pending token */
+    int para_start = 1;      /* next token starts a paragraph */
+
+    if (!text)
+        return 0;
+    memset(&pending, 0, sizeof pending);
+    while (i < n) {
+        size_t start = i, next;
+        int32_t c = peek(text, n, i, &next);
+        char_class cc = classify(c);
+        nahr_token t;
+
+        if (cc == CC_SPACE || cc == CC_IGNORE) {
+            i = next;
+            continue;
+        }
+        if (cc == CC_NEWLINE) {
+            newlines++;
+            i = next;
+            continue;
+        }
+
+        t.start = start;
+        t.flags = 0;
+        if (cc == CC_ARABIC || cc == CC_LETTER) {
+            char_class word_cc = cc;
+            i = next;
+            while (i < n) {
+                int32_t d = peek(text, n, i, &next);
+                char_class dc = classify(d);
+                if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {
+                    i = next;
+                    continue;
+                }
+                /* combining marks continue a word of any script */
+                if (word_cc == CC_LETTER && d >= 0x0300 && d <= 0x036F) {
+                    i = next;
+                    continue;
+                }
+                break;
+            }
+            /* a ZWNJ/ZWJ may not end the word */
+            while (i > start) {
+                size_t back = i - 3;
+                if (i - start >= 3 && (unsigned char)text[back] == 0xE2 && (unsigned char)text[back + 1] == 0x80 &&
+                    ((unsigned char)text[back + 2] == 0x8C || (unsigned char)text[back + 2] == 0x8D))
+                    i = back;
+                else
+                    break;
+            }
+            t.kind = NAHR_TOK_WORD;
+        } else if (cc == CC_LATIN) {
+            /* letters, then letters/digits; an inner apostrophe or hyphen-less
+             * apostrophe between letters (O'Brien) stays inside */
+            i = next;
+            while (i < n) {
+                int32_t d = peek(text, n, i, &next);
+                char_class dc = classify(d);
+                if (dc == CC_LATIN || (dc == CC_DIGIT && d < 0x80)) {
+                    i = next;
+                    continue;
+                }
+                if ((d == '\'' || d == 0x2019) && next < n) {
+                    size_t after;
+                    int32_t e = peek(text, n, next, &after);
+                    if (classify(e) == CC_LATIN) {
+                        i = after;
+                        continue;
+                    }
+                }
+                break;
+            }
+            t.kind = NAHR_TOK_LATIN;
+        } else if (cc == CC_DIGIT) {
+            i = next;
+            while (i < n) {
+                int32_t d = peek(text, n, i, &next);
+                if (is_digit_cp(d)) {
+                    i = next;
+                    continue;
+                }
+                if (is_number_inner(d) && next < n) {
+                    size_t after;
+                    int32_t e = peek(text, n, next, &after);
+                    if (is_digit_cp(e)) {
+                        i = after;
+                        continue;
+                    }
+                }
+                break;
+            }
+            t.kind = NAHR_TOK_NUMBER;
+        } else {
+            i = next; /* one punctuation character (or one invalid byte) */
+            t.kind = NAHR_TOK_PUNCT;
+        }
+        t.end = i;
+
+        /* finish the pending token now that we know what follows it */
+        if (have_pending) {
+            int cur_final = t.kind == NAHR_TOK_PUNCT && is_sentence_final(c);
+            if (newlines >= 2)
+                pending.flags |= NAHR_TOK_SENT_END;
+            else if (pending_final && !(cur_final && newlines == 0))
+                pending.flags |= NAHR_TOK_SENT_END;
+            if (count < max)
+                toks[count] = pending;
+            count++;
+        }
+        if (para_start || newlines >= 2)
+            t.flags |= NAHR_TOK_PARA_START;
+        para_start = 0;
+        pending = t;
+        have_pending = 1;
+        pending_final = t.kind == NAHR_TOK_PUNCT && is_sentence_final(c);
+        newlines = 0;
+    }
+    if (have_pending) {
+        pending.flags |= NAHR_TOK_SENT_END;
+        if (count < max)
+            toks[count] = pending;
+        count++;
+    }
+    return count;
+}
+
+/* ---- proclitics ---- */
+
+/* UTF-8 of the letters involved (all two bytes, 0xD8/0xD9 lead). */
+#define AR_WAW "\xD9\x88"
+#define AR_FA "\xD9\x81"
+#define AR_BA "\xD8\xA8"
+#define AR_LAM "\xD9\x84"
+#define AR_KAF "\xD9\x83"
+#define AR_ALEF "\xD8\xA7"
+
+static int letter_at(const char *w, size_t n, size_t i, const char *letter)
+{
+    return i + 2 <= n && w[i] == letter[0] && w[i + 1] == letter[1];
+}
+
+/* Number of Arabic letters in w[i..n) (marks do not count); other code
+ * points count as letters too so Latin-script words are handled sanely. */
+static size_t letters_from(const char *w, size_t n, size_t i)
+{
+    size_t k = 0;
+    while (i < n) {
+        int32_t c = nahr_utf8_next(w, n, &i);
+        if (c >= 0 && nahr_ar_is_mark(c))
+            continue;
+        k++;
+    }
+    return k;
+}
+
+/* skips Arabic marks (tashkeel, tatweel) starting at i */
+static size_t skip_marks(const char *w, size_t n, size_t i)
+{
+    while (i < n) {
+        size_t j = i;
+        int32_t c = nahr_utf8_next(w, n, &j);
+        if (c < 0 || !nahr_ar_is_mark(c))
+            break;
+        i = j;
+    }
+    return i;
+}
+
+static void add_split(size_t *splits, size_t max, size_t *k, size_t off)
+{
+    size_t j;
+    for (j = 0; j < *k; j++)
+        if (splits[j] == off)
+            return;
+    if (*k < max)
+        splits[(*k)++] = off;
+}
+
+size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t max)
+{
+    size_t all[16];
+    size_t k = 0;
+    size_t conj_ends[2];
+    size_t nconj = 0, c;
+    const size_t cap = sizeof all / sizeof all[0];
+
+    if (!splits || max == 0)
+        return 0;
+    all[k++] = 0;
+    if (!w || n < 4) {
+        splits[0] = 0;
+        return 1;
+    }
+
+    /* conjunction: none, or و / ف */
+    conj_ends[nconj++] = 0;
+    if (letter_at(w, n, 0, AR_WAW) || letter_at(w, n, 0, AR_FA))
+        conj_ends[nconj++] = skip_marks(w, n, 2);
+
+    /* Collect every split, then sort (the combinations are few). */
+    for (c = 0; c < nconj; c++) {
+        size_t p = conj_ends[c];
+        size_t q;
+        if (p > 0 && letters_from(w, n, p) >= 2)
+            add_split(all, cap, &k, p);
+        /* لل = ل + ال (the alef of the article drops) */
+        if (letter_at(w, n, p, AR_LAM)) {
+            size_t p2 = skip_marks(w, n, p + 2);
+            if (letter_at(w, n, p2, AR_LAM)) {
+                size_t p3 = skip_marks(w, n, p2 + 2);
+                if (letters_from(w, n, p3) >= 2)
+                    add_split(all, cap, &k, p3);
+            }
+        }
+        /* preposition ب ك ل, then optionally ال */
+        q = p;
+        if (letter_at(w, n, p, AR_BA) || letter_at(w, n, p, AR_KAF) || letter_at(w, n, p, AR_LAM)) {
+            q = skip_marks(w, n, p + 2);
+            if (letters_from(w, n, q) >= 2)
+                add_split(all, cap, &k, q);
+        }
+        /* article ال after the conjunction and/or preposition (not alone:
+         * the word with its article is the form dictionaries list) */
+        if (q > 0 && letter_at(w, n, q, AR_ALEF)) {
+            size_t a = skip_marks(w, n, q + 2);
+            if (letter_at(w, n, a, AR_LAM)) {
+                size_t r = skip_marks(w, n, a + 2);
+                if (letters_from(w, n, r) >= 2)
+                    add_split(all, cap, &k, r);
+            }
+        }
+        if (q == 0 && p == 0 && letter_at(w, n, 0, AR_ALEF)) {
+            size_t a = skip_marks(w, n, 2);
+            if (letter_at(w, n, a, AR_LAM)) {
+                size_t r = skip_marks(w, n, a + 2);
+                if (letters_from(w, n, r) >= 2)
+                    add_split(all, cap, &k, r);
+            }
+        }
+    }
+    /* shortest strip first: offsets ascending (insertion sort, k <= ~8) */
+    {
+        size_t x, y;
+        for (x = 1; x < k; x++) {
+            size_t v = all[x];
+            for (y = x; y > 0 && all[y - 1] > v; y--)
+                all[y] = all[y - 1];
+            all[y] = v;
+        }
+    }
+    if (k > max)
+        k = max;
+    memcpy(splits, all, k * sizeof *splits);
+    return k;
+}
