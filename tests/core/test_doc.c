@@ -1,0 +1,209 @@
+/* test_doc.c - the document model: spans, fields, values, JSON output. */
+#include "testutil.h"
+#include "internal.h"
+
+#include <jansson.h>
+
+static json_t *to_json(nahr_doc *d)
+{
+    nahr_buf b = {0};
+    assert_int_equal(nahr_doc_write_json(d, &b), NAHR_OK);
+    json_error_t err;
+    json_t *j = json_loads(b.data, 0, &err);
+    if (!j)
+        fail_msg("invalid JSON output: %s: %s", err.text, b.data);
+    nahr_buf_free(&b);
+    return j;
+}
+
+static void test_spans_use_codepoints_in_json(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    const char *t = "زار بوتين موسكو amid talks";
+    assert_int_equal(nahr_doc_set_text(d, t, strlen(t)), NAHR_OK);
+    nahr_doc_set(d, "id", "x1");
+    const char *m = strstr(t, "موسكو");
+    size_t s = (size_t)(m - t), e = s + strlen("موسكو");
+    int i = nahr_doc_add_span(d, "LOC", s, e);
+    assert_int_equal(i, 0);
+    assert_int_equal(nahr_span_set_canonical(d, 0, "موسكو"), NAHR_OK);
+    /* a later span in another layer, and one earlier in the text */
+    assert_int_equal(nahr_doc_add_span_in(d, "sentences", "sentence", 0, strlen(t)), 1);
+    assert_int_equal(nahr_doc_add_span(d, "PER", strlen("زار "), strlen("زار بوتين")), 2);
+    json_t *j = to_json(d);
+    json_t *ents = json_object_get(j, "entities");
+    assert_int_equal(json_array_size(ents), 2);
+    json_t *loc = json_array_get(ents, 0);
+    /* "زار " = 4 code points, "بوتين " = 6 */
+    assert_int_equal(json_integer_value(json_object_get(loc, "start")), 10);
+    assert_int_equal(json_integer_value(json_object_get(loc, "end")), 15);
+    assert_string_equal(json_string_value(json_object_get(loc, "text")), "موسكو");
+    assert_string_equal(json_string_value(json_object_get(loc, "canonical")), "موسكو");
+    assert_null(json_object_get(loc, "score"));
+    json_t *per = json_array_get(ents, 1);
+    assert_int_equal(json_integer_value(json_object_get(per, "start")), 4);
+    assert_int_equal(json_integer_value(json_object_get(per, "end")), 9);
+    json_t *sent = json_array_get(json_object_get(j, "sentences"), 0);
+    assert_int_equal(json_integer_value(json_object_get(sent, "end")), (json_int_t)nahr_utf8_count(t, strlen(t)));
+    json_decref(j);
+    nahr_doc_free(d);
+}
+
+static void test_span_validation(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    const char *t = "سلام";
+    nahr_doc_set_text(d, t, strlen(t));
+    assert_int_equal(nahr_doc_add_span(d, "X", 1, 2), NAHR_EINVAL); /* inside a character */
+    assert_int_equal(nahr_doc_add_span(d, "X", 2, 1), NAHR_EINVAL); /* reversed */
+    assert_int_equal(nahr_doc_add_span(d, "X", 0, 99), NAHR_EINVAL); /* past the end */
+    assert_int_equal(nahr_doc_add_span(d, "X", 0, 2), 0);
+    /* text cannot change once spans exist */
+    assert_int_equal(nahr_doc_set_text(d, "x", 1), NAHR_EBUSY);
+    nahr_doc_free(d);
+}
+
+static void test_fields_and_values(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    nahr_doc_set_text(d, "abc", 3);
+    nahr_doc_set(d, "id", "a\"b\n");
+    nahr_value *o = nahr_value_object(d);
+    assert_int_equal(nahr_value_put(d, o, "label", nahr_value_cstr(d, "positive")), NAHR_OK);
+    assert_int_equal(nahr_value_put(d, o, "score", nahr_value_double(d, 0.25)), NAHR_OK);
+    assert_int_equal(nahr_value_put(d, o, "score", nahr_value_double(d, 0.5)), NAHR_OK); /* replaces */
+    assert_int_equal(nahr_value_len(o), 2);
+    assert_int_equal(nahr_doc_set_field(d, "sentiment", o), NAHR_OK);
+    assert_int_equal(nahr_doc_set_field(d, "id", o), NAHR_EINVAL);
+    assert_int_equal(nahr_doc_set_field(d, "text", o), NAHR_EINVAL);
+    assert_int_equal(nahr_doc_set_field(d, "entities", o), NAHR_EINVAL);
+    nahr_value *a = nahr_value_array(d);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(nahr_value_push(d, a, nahr_value_int(d, i)), NAHR_OK);
+    nahr_doc_set_field(d, "numbers", a);
+    nahr_doc_set_field(d, "bad", nahr_value_double(d, 1.0 / 0.0));
+    json_t *j = to_json(d);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "a\"b\n");
+    json_t *s = json_object_get(j, "sentiment");
+    assert_string_equal(json_string_value(json_object_get(s, "label")), "positive");
+    assert_true(json_real_value(json_object_get(s, "score")) == 0.5);
+    assert_int_equal(json_array_size(json_object_get(j, "numbers")), 100);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "numbers"), 99)), 99);
+    assert_true(json_is_null(json_object_get(j, "bad")));
+    json_decref(j);
+    nahr_doc_free(d);
+}
+
+static void test_reset_and_arena_reuse(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    for (int round = 0; round < 50; round++) {
+        char *big = nahr_doc_alloc(d, 1 << 20); /* larger than the first chunk */
+        assert_non_null(big);
+        memset(big, 'x', 1 << 20);
+        nahr_doc_set_text(d, "abc", 3);
+        nahr_doc_add_span(d, "X", 0, 1);
+        nahr_doc_set(d, "title", "t");
+        nahr_doc_reset(d);
+        assert_int_equal(nahr_doc_span_count(d), 0);
+        assert_null(nahr_doc_get(d, "title"));
+        size_t n;
+        nahr_doc_text(d, &n);
+        assert_int_equal(n, 0);
+    }
+    nahr_doc_free(d);
+}
+
+static void test_prepare_jsonl(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    const char *line = "{\"id\": 42, \"text\": \"نص\", \"title\": \"ع\", \"tags\": [\"a\", 1, null], \"lang\": \"ar\"}";
+    nahr_buf_append(&d->raw, line, strlen(line));
+    d->kind = RAW_JSONL;
+    d->origin = "t.jsonl:1";
+    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    assert_string_equal(nahr_doc_get(d, "id"), "42");
+    assert_string_equal(nahr_doc_get(d, "title"), "ع");
+    assert_string_equal(nahr_doc_get(d, "lang"), "ar"); /* extra keys travel as fields */
+    assert_int_equal(nahr_value_len(nahr_doc_field(d, "tags")), 3);
+
+    const char *bad[] = {"[1,2]", "{\"id\":\"x\"}", "{\"id\":\"x\",\"text\":5}", "{\"id\":\"x\",\"text\":\"\"}",
+                         "{\"id\":\"x\",\"text\":\"a\\u0000b\"}", "{\"id\":[1],\"text\":\"a\"}", "{\"id\":"};
+    const char *why[] = {"must be an object", "missing 'text'", "must be a string", "empty article", "NUL",
+                         "'id' must be", "invalid JSON"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        nahr_doc_reset(d);
+        nahr_buf_append(&d->raw, bad[i], strlen(bad[i]));
+        d->kind = RAW_JSONL;
+        d->origin = "t.jsonl:2";
+        assert_true(nahr__doc_prepare(d, true) < 0);
+        assert_int_equal(d->status, DOC_FAILED);
+        if (!strstr(d->fail_reason, why[i]))
+            fail_msg("case %zu: reason '%s' lacks '%s'", i, d->fail_reason, why[i]);
+        nahr_buf b = {0};
+        assert_int_equal(nahr__doc_write_dead_letter(d, &b), NAHR_OK);
+        json_t *j = json_loads(b.data, 0, NULL);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "input")), bad[i]);
+        assert_string_equal(json_string_value(json_object_get(j, "origin")), "t.jsonl:2");
+        json_decref(j);
+        nahr_buf_free(&b);
+    }
+    nahr_doc_free(d);
+}
+
+static void test_prepare_utf8_policy(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    const char txt[] = "good text \xff with one bad byte and enough other bytes to stay text";
+    nahr_buf_append(&d->raw, txt, sizeof txt - 1);
+    d->kind = RAW_TEXT;
+    strcpy(d->id_hint, "f");
+    d->origin = "f.txt";
+    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    assert_non_null(strstr(nahr_doc_text(d, NULL), "\xEF\xBF\xBD"));
+    assert_string_equal(nahr_doc_get(d, "id"), "f");
+
+    nahr_doc_reset(d);
+    nahr_buf_append(&d->raw, txt, sizeof txt - 1);
+    d->kind = RAW_TEXT;
+    d->origin = "f.txt";
+    assert_true(nahr__doc_prepare(d, false) < 0);
+    assert_non_null(strstr(d->fail_reason, "invalid UTF-8 at byte 10"));
+
+    /* binary junk is not text */
+    nahr_doc_reset(d);
+    unsigned char junk[4096];
+    srand(7);
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(rand() & 0xff);
+    nahr_buf_append(&d->raw, junk, sizeof junk);
+    d->kind = RAW_TEXT;
+    d->origin = "junk.txt";
+    assert_true(nahr__doc_prepare(d, true) < 0);
+    assert_non_null(strstr(d->fail_reason, "not text"));
+    nahr_buf b = {0};
+    assert_int_equal(nahr__doc_write_dead_letter(d, &b), NAHR_OK);
+    assert_non_null(json_loads(b.data, 0, NULL) ? "ok" : NULL);
+    nahr_buf_free(&b);
+    nahr_doc_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spans_use_codepoints_in_json),
+        cmocka_unit_test(test_span_validation),
+        cmocka_unit_test(test_fields_and_values),
+        cmocka_unit_test(test_reset_and_arena_reuse),
+        cmocka_unit_test(test_prepare_jsonl),
+        cmocka_unit_test(test_prepare_utf8_policy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

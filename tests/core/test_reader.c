@@ -1,0 +1,172 @@
+/* test_reader.c - the input readers, fed through a collecting sink. */
+#include "testutil.h"
+#include "runner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define MAXDOCS 64
+typedef struct collect {
+    nahr_doc *docs[MAXDOCS];
+    size_t n, acquired, released;
+} collect;
+
+static nahr_doc *c_acquire(void *ctx)
+{
+    collect *c = ctx;
+    c->acquired++;
+    return nahr_doc_new();
+}
+static void c_submit(void *ctx, nahr_doc *d)
+{
+    collect *c = ctx;
+    assert_true(c->n < MAXDOCS);
+    d->seq = c->n;
+    c->docs[c->n++] = d;
+}
+static void c_release(void *ctx, nahr_doc *d)
+{
+    collect *c = ctx;
+    c->released++;
+    nahr_doc_free(d);
+}
+
+static volatile int no_stop;
+
+static void run_reader(const char *path, size_t max_bytes, collect *c)
+{
+    memset(c, 0, sizeof *c);
+    reader_sink s = {c_acquire, c_submit, c_release, c, max_bytes, &no_stop};
+    assert_int_equal(nahr__read_path(path, &s), NAHR_OK);
+    /* every acquired doc was either submitted or released */
+    assert_int_equal(c->acquired, c->n + c->released);
+    for (size_t i = 0; i < c->n; i++)
+        if (!c->docs[i]->prepared)
+            nahr__doc_prepare(c->docs[i], true);
+}
+
+static void free_all(collect *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        nahr_doc_free(c->docs[i]);
+}
+
+static void test_jsonl_lines_and_origins(void **state)
+{
+    (void)state;
+    const char *in = "{\"id\":\"a\",\"text\":\"أ\"}\r\n"
+                     "\n"
+                     "   \n"
+                     "{\"id\":\"b\",\"text\":\n"
+                     "{\"id\":\"c\",\"text\":\"ج\"}"; /* no final newline */
+    const char *p = tu_write_temp(".jsonl", in, strlen(in));
+    collect c;
+    run_reader(p, 1 << 20, &c);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(nahr_doc_get(c.docs[0], "id"), "a");
+    assert_int_equal(c.docs[0]->status, DOC_PENDING);
+    assert_non_null(strstr(c.docs[1]->origin, ".jsonl:4"));
+    assert_int_equal(c.docs[1]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[1]->fail_reason, "invalid JSON"));
+    assert_non_null(strstr(c.docs[2]->origin, ".jsonl:5"));
+    assert_string_equal(nahr_doc_text(c.docs[2], NULL), "ج");
+    free_all(&c);
+}
+
+static void test_jsonl_oversized_line(void **state)
+{
+    (void)state;
+    size_t big = 3 * 256 * 1024 + 100; /* spans several read chunks */
+    char *in = malloc(big + 200);
+    int n = sprintf(in, "{\"id\":\"ok1\",\"text\":\"x\"}\n{\"id\":\"big\",\"text\":\"");
+    memset(in + n, 'y', big);
+    n += (int)big;
+    n += sprintf(in + n, "\"}\n{\"id\":\"ok2\",\"text\":\"z\"}\n");
+    const char *p = tu_write_temp(".jsonl", in, (size_t)n);
+    free(in);
+    collect c;
+    run_reader(p, 100000, &c);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.docs[1]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[1]->fail_reason, "exceeds max_article_bytes (100000)"));
+    assert_true(c.docs[1]->raw_truncated);
+    assert_true(c.docs[1]->raw.len <= 4096);
+    assert_int_equal(c.docs[2]->status, DOC_PENDING);
+    assert_string_equal(nahr_doc_get(c.docs[2], "id"), "ok2");
+    free_all(&c);
+}
+
+static void test_text_file_id_and_oversize(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nahr-rd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/article_7.txt", dir);
+    FILE *f = fopen(path, "w");
+    fputs("\xEF\xBB\xBFنص الخبر", f);
+    fclose(f);
+    collect c;
+    run_reader(path, 1 << 20, &c);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(nahr_doc_get(c.docs[0], "id"), "article_7");
+    assert_string_equal(nahr_doc_text(c.docs[0], NULL), "نص الخبر"); /* BOM dropped */
+    free_all(&c);
+    run_reader(path, 5, &c);
+    assert_int_equal(c.docs[0]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[0]->fail_reason, "exceeds max_article_bytes"));
+    free_all(&c);
+}
+
+static void test_directory_recursive_sorted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nahr-rd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[512];
+    snprintf(p, sizeof p, "%s/sub", dir);
+    mkdir(p, 0755);
+    const char *files[][2] = {{"b.txt", "ب"}, {"a.html", "<p>أ</p>"}, {"sub/c.jsonl", "{\"id\":\"c1\",\"text\":\"ج\"}\n{\"id\":\"c2\",\"text\":\"د\"}\n"},
+                              {"notes.md", "ignored"}, {".hidden.txt", "ignored"}};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i][0]);
+        FILE *f = fopen(p, "w");
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    collect c;
+    run_reader(dir, 1 << 20, &c);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(nahr_doc_get(c.docs[0], "id"), "a");
+    assert_string_equal(nahr_value_as_string(nahr_doc_field(c.docs[0], "content_type"), NULL), "text/html");
+    assert_string_equal(nahr_doc_get(c.docs[1], "id"), "b");
+    assert_string_equal(nahr_doc_get(c.docs[2], "id"), "c1");
+    assert_string_equal(nahr_doc_get(c.docs[3], "id"), "c2");
+    free_all(&c);
+}
+
+static void test_missing_and_empty_files(void **state)
+{
+    (void)state;
+    collect c;
+    run_reader("/tmp/nahr-definitely-missing.txt", 1 << 20, &c);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.docs[0]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[0]->fail_reason, "cannot open"));
+    free_all(&c);
+    const char *p = tu_write_temp(".txt", "  \n\t ", 5);
+    run_reader(p, 1 << 20, &c);
+    assert_int_equal(c.docs[0]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[0]->fail_reason, "empty article"));
+    free_all(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jsonl_lines_and_origins),   cmocka_unit_test(test_jsonl_oversized_line),
+        cmocka_unit_test(test_text_file_id_and_oversize), cmocka_unit_test(test_directory_recursive_sorted),
+        cmocka_unit_test(test_missing_and_empty_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,581 @@
+/* test_ner.c - the NER tagger: scorer, CoNLL reader, model file round trip
+ * and errors, training on a tiny fixture, tagging through the shared
+ * tokeniser, robustness. The Arabic fixture sentences are the team's own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ner_internal.h"
+
+/* ---- fixture ---- */
+
+static const char *const FIXTURE =
+    "زار\tO\nالرئيس\tO\nأحمد\tB-PERS\nسالم\tI-PERS\nمدينة\tO\nالقاهرة\tB-LOC\nأمس\tO\n.\tO\n\n"
+    "قال\tO\nوزير\tO\nالخارجية\tO\nخالد\tB-PERS\nمنصور\tI-PERS\nإن\tO\nالأمم\tB-ORG\nالمتحدة\tI-ORG\n"
+    "تدعم\tO\nالحوار\tO\n.\tO\n\n"
+    "وصل\tO\nسالم\tB-PERS\nإلى\tO\nبيروت\tB-LOC\nقادما\tO\nمن\tO\nدمشق\tB-LOC\n.\tO\n\n"
+    "أعلنت\tO\nجامعة\tB-ORG\nالخرطوم\tI-ORG\nعن\tO\nبرنامج\tO\nجديد\tO\n.\tO\n\n"
+    "التقى\tO\nخالد\tB-PERS\nمنصور\tI-PERS\nبنظيره\tO\nفي\tO\nباريس\tB-LOC\n.\tO\n\n"
+    "شارك\tO\nفريق\tO\nالهلال\tB-ORG\nفي\tO\nكأس\tB-MISC\nالعالم\tI-MISC\n.\tO\n\n"
+    "تحدث\tO\nأحمد\tB-PERS\nسالم\tI-PERS\nعن\tO\nالاقتصاد\tO\nفي\tO\nتونس\tB-LOC\n.\tO\n\n"
+    "نشرت\tO\nصحيفة\tO\nالأهرام\tB-ORG\nتقريرا\tO\nعن\tO\nالمغرب\tB-LOC\n.\tO\n\n"
+    "سافر\tO\nمنصور\tB-PERS\nإلى\tO\nالقاهرة\tB-LOC\nثم\tO\nإلى\tO\nبيروت\tB-LOC\n.\tO\n\n"
+    "استقبل\tO\nالملك\tO\nسعيد\tB-PERS\nالعلي\tI-PERS\nوفدا\tO\nمن\tO\nالأمم\tB-ORG\nالمتحدة\tI-ORG\n"
+    "في\tO\nعمان\tB-LOC\n.\tO\n\n"
+    "وقال\tO\nسعيد\tB-PERS\nالعلي\tI-PERS\nإن\tO\nتونس\tB-LOC\nوالمغرب\tB-LOC\nشريكان\tO\n.\tO\n";
+
+static char tmpdir[256];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ner.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void tmp_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", tmpdir, name);
+}
+
+static ner_model *train_fixture(int epochs, uint64_t seed)
+{
+    ner_corpus c;
+    char err[256];
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    ner_train_opts o = {.epochs = epochs, .seed = seed, .dev_fraction = 0};
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    ner_corpus_free(&c);
+    return m;
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static unsigned char *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1 << 22);
+    assert_non_null(buf);
+    *n = fread(buf, 1, 1 << 22, f);
+    fclose(f);
+    return buf;
+}
+
+/* ---- tags and scorer ---- */
+
+static void test_tag_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(ner_tag_parse("O", 1), NER_O);
+    assert_int_equal(ner_tag_parse("B-PERS", 6), NER_B_PER);
+    assert_int_equal(ner_tag_parse("B-PER", 5), NER_B_PER);
+    assert_int_equal(ner_tag_parse("I-PERS", 6), NER_I_PER);
+    assert_int_equal(ner_tag_parse("I-LOC", 5), NER_I_LOC);
+    assert_int_equal(ner_tag_parse("B-ORG", 5), NER_B_ORG);
+    assert_int_equal(ner_tag_parse("I-MISC", 6), NER_I_MISC);
+    assert_int_equal(ner_tag_parse("B-DATE", 6), -1);
+    assert_int_equal(ner_tag_parse("X", 1), -1);
+    assert_int_equal(ner_tag_parse("B-", 2), -1);
+    assert_string_equal(ner_tag_name(NER_I_ORG), "I-ORG");
+    assert_null(ner_tag_name(9));
+    assert_string_equal(ner_tag_type(NER_I_PER), "PER");
+    assert_string_equal(ner_tag_type(NER_B_MISC), "MISC");
+    assert_null(ner_tag_type(NER_O));
+}
+
+#define T(...) ((const uint8_t[]){__VA_ARGS__})
+enum { O_ = NER_O, BP = NER_B_PER, IP = NER_I_PER, BL = NER_B_LOC, IL = NER_I_LOC,
+       BO = NER_B_ORG, IO = NER_I_ORG, BM = NER_B_MISC, IM = NER_I_MISC };
+
+static void test_scorer_exact(void **state)
+{
+    (void)state;
+    ner_score s = {0};
+    ner_score_add(&s, T(BP, IP, O_, BL), T(BP, IP, O_, BL), 4);
+    assert_int_equal(s.tp[0], 2);
+    assert_int_equal(s.fp[0], 0);
+    assert_int_equal(s.fn[0], 0);
+    double p, r;
+    assert_true(ner_score_prf(&s, 0, &p, &r) == 1.0);
+    assert_true(p == 1.0 && r == 1.0);
+}
+
+static void test_scorer_partial_is_wrong(void **state)
+{
+    (void)state;
+    ner_score s = {0};
+    /* the prediction covers only the first word of the person: one FP and one FN */
+    ner_score_add(&s, T(BP, IP, O_, BL), T(BP, O_, O_, BL), 4);
+    assert_int_equal(s.tp[0], 1);
+    assert_int_equal(s.fp[0], 1);
+    assert_int_equal(s.fn[0], 1);
+    assert_int_equal(s.tp[2], 1); /* LOC */
+    assert_int_equal(s.fp[1], 1); /* PER */
+    assert_int_equal(s.fn[1], 1);
+    /* too long is wrong too */
+    ner_score t = {0};
+    ner_score_add(&t, T(BL, O_), T(BL, IL), 2);
+    assert_int_equal(t.tp[0], 0);
+    assert_int_equal(t.fp[2], 1);
+    assert_int_equal(t.fn[2], 1);
+    double p, r, f = ner_score_prf(&s, 0, &p, &r);
+    assert_true(p > 0.4999 && p < 0.5001);
+    assert_true(r > 0.4999 && r < 0.5001);
+    assert_true(f > 0.4999 && f < 0.5001);
+}
+
+static void test_scorer_wrong_type(void **state)
+{
+    (void)state;
+    ner_score s = {0};
+    ner_score_add(&s, T(O_, BL, IL), T(O_, BO, IO), 3);
+    assert_int_equal(s.tp[0], 0);
+    assert_int_equal(s.fn[2], 1); /* LOC missed */
+    assert_int_equal(s.fp[3], 1); /* ORG invented */
+    assert_true(ner_score_prf(&s, 0, NULL, NULL) == 0.0);
+    assert_true(ner_score_prf(&s, 4, NULL, NULL) == 0.0); /* no MISC at all: 0, not NaN */
+}
+
+static void test_scorer_conlleval_chunks(void **state)
+{
+    (void)state;
+    ner_score s = {0};
+    /* orphan I-PER starts a chunk: gold chunk [1,3) matches B-PER I-PER */
+    ner_score_add(&s, T(O_, IP, IP), T(O_, BP, IP), 3);
+    assert_int_equal(s.tp[1], 1);
+    assert_int_equal(s.fp[0] + s.fn[0], 0);
+    /* I-LOC after B-PER: two chunks, PER [0,1) and LOC [1,2) */
+    ner_score t = {0};
+    ner_score_add(&t, T(BP, IL), T(BP, BL), 2);
+    assert_int_equal(t.tp[0], 2);
+    /* B-X B-X: two chunks; predicting one long chunk gets both wrong */
+    ner_score u = {0};
+    ner_score_add(&u, T(BL, BL), T(BL, IL), 2);
+    assert_int_equal(u.tp[0], 0);
+    assert_int_equal(u.fn[0], 2);
+    assert_int_equal(u.fp[0], 1);
+    /* chunks do not cross sentences: each call is one sentence */
+    ner_score v = {0};
+    ner_score_add(&v, T(BM), T(BM), 1);
+    ner_score_add(&v, T(IM), T(BM), 1);
+    assert_int_equal(v.tp[4], 2);
+}
+
+/* ---- CoNLL reader ---- */
+
+static void test_conll_parse(void **state)
+{
+    (void)state;
+    ner_corpus c;
+    char err[256];
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    assert_int_equal(c.nsent, 11);
+    assert_int_equal(c.sent[1], 8);
+    assert_int_equal(c.gold[2], NER_B_PER);
+    assert_int_equal(c.gold[3], NER_I_PER);
+    assert_true(c.toks[7].flags & NAHR_TOK_SENT_END);
+    assert_false(c.toks[6].flags & NAHR_TOK_SENT_END);
+    assert_memory_equal(c.text + c.toks[5].start, "القاهرة", strlen("القاهرة"));
+    ner_corpus_free(&c);
+
+    /* spaces as separators, extra blank lines, CRLF, no final newline */
+    const char *loose = "\n\nسالم B-PER\r\nيزور O\r\n\n\n\nعمان  B-LOC";
+    assert_int_equal(ner_conll_parse(loose, strlen(loose), "loose", &c, err, sizeof err), 0);
+    assert_int_equal(c.nsent, 2);
+    assert_int_equal(c.ntok, 3);
+    assert_int_equal(c.gold[2], NER_B_LOC);
+    ner_corpus_free(&c);
+
+    const char *badtag = "سالم\tB-PER\nيزور\tO\nعمان\tB-CITY\n";
+    assert_int_not_equal(ner_conll_parse(badtag, strlen(badtag), "bad.txt", &c, err, sizeof err), 0);
+    assert_non_null(strstr(err, "bad.txt:3:"));
+    assert_non_null(strstr(err, "B-CITY"));
+    const char *nofield = "سالم\n";
+    assert_int_not_equal(ner_conll_parse(nofield, strlen(nofield), "one.txt", &c, err, sizeof err), 0);
+    assert_non_null(strstr(err, "one.txt:1:"));
+
+    char path[300];
+    tmp_path(path, sizeof path, "absent.txt");
+    assert_int_not_equal(ner_conll_read(path, &c, err, sizeof err), 0);
+    assert_non_null(strstr(err, "absent.txt"));
+}
+
+/* ---- training, save/load ---- */
+
+static void test_train_fits_fixture(void **state)
+{
+    (void)state;
+    ner_model *m = train_fixture(8, 7);
+    ner_corpus c;
+    char err[256];
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    uint8_t *pred = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus(m, &c, pred), 0);
+    ner_score s = {0};
+    for (size_t k = 0; k < c.nsent; k++)
+        ner_score_add(&s, c.gold + c.sent[k], pred + c.sent[k], c.sent[k + 1] - c.sent[k]);
+    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.95);
+    free(pred);
+    ner_corpus_free(&c);
+    ner_model_free(m);
+}
+
+static void test_save_load_roundtrip(void **state)
+{
+    (void)state;
+    char path[300], err[256];
+    tmp_path(path, sizeof path, "m.bin");
+    ner_model *m = train_fixture(5, 3);
+    assert_true(m->nfeat > 50);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    ner_model *l = NULL;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_non_null(l);
+    assert_int_equal(l->nfeat, m->nfeat);
+    assert_true(l->scale == m->scale);
+    assert_memory_equal(l->trans, m->trans, sizeof m->trans);
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!m->slots[i].key)
+            continue;
+        const ner_slot *s = ner_model_find(l, m->slots[i].key);
+        assert_non_null(s);
+        assert_memory_equal(s->w, m->slots[i].w, sizeof s->w);
+    }
+    /* same tags from both */
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus(m, &c, a), 0);
+    assert_int_equal(ner_tag_corpus(l, &c, b), 0);
+    assert_memory_equal(a, b, c.ntok);
+    free(a);
+    free(b);
+    ner_corpus_free(&c);
+
+    /* same seed -> the same bytes; another seed -> another shuffle */
+    char path2[300];
+    tmp_path(path2, sizeof path2, "m2.bin");
+    ner_model *m2 = train_fixture(5, 3);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n1, n2;
+    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    free(b1);
+    free(b2);
+    ner_model_free(m2);
+    ner_model_free(l);
+    ner_model_free(m);
+}
+
+static void expect_load_error(const char *path, const char *needle)
+{
+    ner_model *l = (ner_model *)(uintptr_t)1;
+    char err[512] = "";
+    assert_int_not_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_null(l);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_load_errors(void **state)
+{
+    (void)state;
+    char path[300], bad[300], err[256];
+    tmp_path(path, sizeof path, "good.bin");
+    tmp_path(bad, sizeof bad, "bad.bin");
+    ner_model *m = train_fixture(3, 1);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    ner_model_free(m);
+    size_t n;
+    unsigned char *buf = read_file(path, &n);
+
+    expect_load_error("/nonexistent/dir/model.bin", "cannot open");
+    write_file(bad, "", 0);
+    expect_load_error(bad, "not a nahr NER model");
+    write_file(bad, "hello, this is a text file and not a model at all....................", 70);
+    expect_load_error(bad, "bad magic");
+    write_file(bad, buf, 20); /* magic, then cut inside the header */
+    expect_load_error(bad, "truncated");
+    write_file(bad, buf, n - 100);
+    expect_load_error(bad, "truncated");
+    write_file(bad, buf, n - 1);
+    expect_load_error(bad, "truncated");
+
+    unsigned char *copy = malloc(n + 4);
+    memcpy(copy, buf, n);
+    memset(copy + n, 0, 4);
+    write_file(bad, copy, n + 4);
+    expect_load_error(bad, "trailing");
+
+    memcpy(copy, buf, n);
+    copy[n / 2] ^= 0x40; /* a weight bit flips */
+    write_file(bad, copy, n);
+    expect_load_error(bad, "checksum");
+
+    memcpy(copy, buf, n);
+    copy[8] = 99; /* format version */
+    write_file(bad, copy, n);
+    expect_load_error(bad, "version 99");
+
+    memcpy(copy, buf, n);
+    copy[20] = 0xff, copy[21] = 0xff, copy[22] = 0xff, copy[23] = 0x7f; /* absurd nfeat */
+    write_file(bad, copy, n);
+    expect_load_error(bad, "corrupt header");
+
+    /* NULL err buffer is allowed */
+    ner_model *l = NULL;
+    assert_int_not_equal(ner_model_load(bad, &l, NULL, 0), 0);
+    free(copy);
+    free(buf);
+}
+
+/* ---- tagging real text through the shared tokeniser ---- */
+
+static size_t tokenize(const char *text, nahr_token *toks, size_t max)
+{
+    size_t n = nahr_tokenize(text, strlen(text), toks, max);
+    assert_true(n <= max);
+    return n;
+}
+
+static int find_tok(const char *text, const nahr_token *toks, size_t n, const char *w)
+{
+    for (size_t i = 0; i < n; i++)
+        if (toks[i].end - toks[i].start == strlen(w) && !memcmp(text + toks[i].start, w, strlen(w)))
+            return (int)i;
+    fail_msg("token %s not found", w);
+    return -1;
+}
+
+static void test_tag_new_text(void **state)
+{
+    (void)state;
+    ner_model *m = train_fixture(20, 7);
+    /* a new sentence with names the fixture taught, in a new order */
+    const char *text = "وفي بيروت، التقى خالد منصور مع أحمد سالم. ثم غادر إلى القاهرة";
+    nahr_token toks[64];
+    size_t n = tokenize(text, toks, 64);
+    uint8_t tags[64];
+    void *scratch = malloc(ner_model_scratch_size(m, n));
+    assert_int_equal(ner_model_tag(m, text, toks, n, scratch, tags), 0);
+    for (size_t i = 0; i < n; i++)
+        print_message("%.*s/%s ", (int)(toks[i].end - toks[i].start), text + toks[i].start,
+                      ner_tag_name(tags[i]));
+    print_message("\n");
+    assert_int_equal(tags[find_tok(text, toks, n, "بيروت")], NER_B_LOC);
+    assert_int_equal(tags[find_tok(text, toks, n, "خالد")], NER_B_PER);
+    assert_int_equal(tags[find_tok(text, toks, n, "منصور")], NER_I_PER);
+    assert_int_equal(tags[find_tok(text, toks, n, "القاهرة")], NER_B_LOC);
+    assert_int_equal(tags[find_tok(text, toks, n, "غادر")], NER_O);
+    /* always valid BIO */
+    for (size_t i = 0; i < n; i++)
+        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
+    free(scratch);
+    ner_model_free(m);
+}
+
+static void test_tag_odd_input(void **state)
+{
+    (void)state;
+    ner_model *m = train_fixture(2, 1);
+    uint8_t tags[8];
+    /* no tokens */
+    assert_int_equal(ner_model_tag(m, "", NULL, 0, NULL, NULL), 0);
+    /* bad arguments */
+    nahr_token t1 = {.start = 3, .end = 1};
+    char sc[4096];
+    assert_int_equal(ner_model_tag(m, "abcd", &t1, 1, sc, tags), NAHR_EINVAL);
+    assert_int_equal(ner_model_tag(NULL, "abcd", &t1, 1, sc, tags), NAHR_EINVAL);
+    /* empty tokens, a huge token, invalid bytes, unaligned scratch */
+    size_t big = 100000;
+    char *text = malloc(big + 64);
+    memset(text, 'x', big);
+    memcpy(text + big, " \xff\xfe \xd8 \xd8\xa7", 9);
+    text[big + 9] = 0;
+    nahr_token toks[5] = {{0, 0, 1, 0}, {0, big, 4, 0}, {big + 1, big + 3, 3, 0},
+                          {big + 4, big + 5, 3, 0}, {big + 6, big + 8, 1, NAHR_TOK_SENT_END}};
+    size_t need = ner_model_scratch_size(m, 5);
+    char *scratch = malloc(need + 1);
+    assert_int_equal(ner_model_tag(m, text, toks, 5, scratch + 1, tags), 0);
+    for (size_t i = 0; i < 5; i++) {
+        assert_true(tags[i] < NER_NTAGS);
+        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
+    }
+    free(scratch);
+    free(text);
+    ner_model_free(m);
+}
+
+static void test_long_article(void **state)
+{
+    (void)state;
+    ner_model *m = train_fixture(3, 1);
+    /* 20,000 sentences in one call; sentence ends split decoding */
+    nahr_buf b = {0};
+    for (int i = 0; i < 20000; i++)
+        assert_int_equal(nahr_buf_puts(&b, "زار أحمد سالم مدينة بيروت أمس. "), 0);
+    size_t n = nahr_tokenize(b.data, b.len, NULL, 0);
+    nahr_token *toks = malloc(n * sizeof *toks);
+    assert_int_equal(nahr_tokenize(b.data, b.len, toks, n), n);
+    uint8_t *tags = malloc(n);
+    void *scratch = malloc(ner_model_scratch_size(m, n));
+    clock_t t0 = clock();
+    assert_int_equal(ner_model_tag(m, b.data, toks, n, scratch, tags), 0);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    print_message("tagged %zu tokens (%zu bytes) in %.3f s\n", n, b.len, secs);
+    /* every sentence is tagged the same way */
+    for (size_t i = 7; i < n; i++)
+        assert_int_equal(tags[i], tags[i % 7]);
+    free(scratch);
+    free(tags);
+    free(toks);
+    nahr_buf_free(&b);
+    ner_model_free(m);
+}
+
+/* gazetteer and cluster features stored in the model */
+static void test_aux_features(void **state)
+{
+    (void)state;
+    char gpath[300], cpath[300], mpath[300], err[256];
+    tmp_path(gpath, sizeof gpath, "loc.txt");
+    tmp_path(cpath, sizeof cpath, "clusters.txt");
+    tmp_path(mpath, sizeof mpath, "aux.bin");
+    const char *gaz = "القاهرة\nبيروت\nالدار البيضاء\n\n";
+    write_file(gpath, gaz, strlen(gaz));
+    const char *cl = "القاهره\t1 17 300\nبيروت\t1 17 301\n\nسالم\t2 40 900\n";
+    write_file(cpath, cl, strlen(cl));
+    ner_model *m = ner_model_new();
+    assert_int_equal(ner_gaz_load(m, gpath, 2, err, sizeof err), 3);
+    assert_int_equal(m->gaz_maxlen, 2);
+    assert_int_equal(ner_clusters_load(m, cpath, err, sizeof err), 3);
+    m->flags = NER_F_GAZ | NER_F_CLUSTERS;
+    /* the phrase matches after the proclitic و, the word after normalisation */
+    const char *text = "زار والدار البيضاء وبيروت";
+    nahr_token toks[8];
+    size_t n = tokenize(text, toks, 8);
+    assert_int_equal(n, 4);
+    ner_tokdesc d[8];
+    ner_describe(m, text, toks, n, d);
+    assert_int_equal(d[1].gaz_b, 2);
+    assert_int_equal(d[2].gaz_i, 2);
+    assert_int_equal(d[3].gaz_b, 2);
+    assert_int_equal(d[0].gaz_b | d[0].gaz_i, 0);
+    assert_true(d[3].has_cl); /* via the stem بيروت */
+    assert_int_equal(d[3].cl[2], 301);
+    assert_false(d[0].has_cl);
+    /* the data survive a save/load round trip */
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 2, .seed = 1};
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_int_equal(ner_model_save(m, mpath, err, sizeof err), 0);
+    ner_model *l;
+    assert_int_equal(ner_model_load(mpath, &l, err, sizeof err), 0);
+    assert_int_equal(l->flags, m->flags);
+    assert_int_equal(l->gaz.n, 3);
+    assert_int_equal(l->clusters.n, 3);
+    ner_tokdesc e[8];
+    ner_describe(l, text, toks, n, e);
+    assert_memory_equal(d, e, n * sizeof d[0]);
+    /* a file that is not a cluster file: clear error with the line */
+    assert_true(ner_clusters_load(m, gpath, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "loc.txt:1:"));
+    const char *big = "word\t1 2 70000\n";
+    write_file(cpath, big, strlen(big));
+    assert_true(ner_clusters_load(m, cpath, err, sizeof err) < 0);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+}
+
+/* normalised forms share features */
+static void test_normalised_words(void **state)
+{
+    (void)state;
+    assert_int_equal(ner_word_hash("أحمد", strlen("أحمد"), NULL, NULL),
+                     ner_word_hash("احمد", strlen("احمد"), NULL, NULL));
+    assert_int_equal(ner_word_hash("القاهرة", strlen("القاهرة"), NULL, NULL),
+                     ner_word_hash("القاهره", strlen("القاهره"), NULL, NULL));
+    assert_int_not_equal(ner_word_hash("سالم", strlen("سالم"), NULL, NULL),
+                         ner_word_hash("سليم", strlen("سليم"), NULL, NULL));
+}
+
+/* The shipped model: loads fast and tags a sentence of our own. */
+static void test_shipped_model(void **state)
+{
+    (void)state;
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/plugins/entities/ner/data/anercorp.nermodel", src ? src : ".");
+    if (access(path, R_OK) != 0) {
+        print_message("skipped: no shipped model at %s\n", path);
+        skip();
+    }
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    ner_model *m;
+    assert_int_equal(ner_model_load(path, &m, err, sizeof err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    print_message("shipped model: %zu features, loaded in %.1f ms\n", m->nfeat, ms);
+    assert_true(ms < 2000); /* generous under sanitizers; ~30 ms in a release build */
+    const char *text = "وصل وزير الخارجية المصري إلى العاصمة الفرنسية باريس أمس في زيارة رسمية.";
+    nahr_token toks[64];
+    size_t n = tokenize(text, toks, 64);
+    uint8_t tags[64];
+    void *scratch = malloc(ner_model_scratch_size(m, n));
+    assert_int_equal(ner_model_tag(m, text, toks, n, scratch, tags), 0);
+    assert_int_equal(tags[find_tok(text, toks, n, "باريس")], NER_B_LOC);
+    assert_int_equal(tags[find_tok(text, toks, n, "زيارة")], NER_O);
+    free(scratch);
+    ner_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tag_parse),
+        cmocka_unit_test(test_scorer_exact),
+        cmocka_unit_test(test_scorer_partial_is_wrong),
+        cmocka_unit_test(test_scorer_wrong_type),
+        cmocka_unit_test(test_scorer_conlleval_chunks),
+        cmocka_unit_test(test_conll_parse),
+        cmocka_unit_test(test_normalised_words),
+        cmocka_unit_test(test_train_fits_fixture),
+        cmocka_unit_test(test_save_load_roundtrip),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_tag_new_text),
+        cmocka_unit_test(test_tag_odd_input),
+        cmocka_unit_test(test_long_article),
+        cmocka_unit_test(test_aux_features),
+        cmocka_unit_test(test_shipped_model),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}
