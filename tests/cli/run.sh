@@ -1,1 +1,163 @@
+#!/bin/bash
+# CLI-level tests: run the nahr binary on fixture inputs and check stdout,
+# stderr, exit codes and the dead-letter file. Usage: run.sh path/to/nahr
+set -u
+NAHR=$(realpath "${1:-build/nahr}")
+BUILD=$(dirname "$NAHR")
+SRC=${NAHR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+SHARED=${NAHR_SHARED_DIR:-$SRC/../shared}
+T=$(mktemp -d /tmp/nahr-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "       $2"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1" "${3:-}"; fi; }
 
+# a pipeline with the span-adding test plugin before the exporter
+cat >tp.cfg <<CFG
+pipeline: {
+  workers = 2;
+  dead_letter = "dl.jsonl";
+  plugin_path = "$BUILD/testplugins";
+  stages = (
+    { plugin = "tp_good"; word = "nahr"; },
+    { plugin = "export"; path = "-"; }
+  );
+};
+CFG
+sed 's/workers = 2;/workers = 2; on_error = "fail";/' tp.cfg >fail.cfg
+
+# --- basic commands
+"$NAHR" --version >out 2>&1; check "--version exits 0 and names the ABI" '[ $? = 0 ] && grep -q "plugin ABI 1" out'
+"$NAHR" --help >out 2>&1; check "--help exits 0" '[ $? = 0 ] && grep -q "nahr run" out'
+"$NAHR" run --help >out 2>&1; check "run --help exits 0" '[ $? = 0 ] && grep -q -- "--workers" out'
+"$NAHR" bogus >out 2>&1; check "unknown command exits 2" '[ $? = 2 ]'
+"$NAHR" run >out 2>&1; check "run without -c exits 2" '[ $? = 2 ] && grep -q "missing -c" out'
+"$NAHR" run -c tp.cfg /nonexistent.txt >out 2>&1; check "missing input exits 2" '[ $? = 2 ] && grep -q "does not exist" out'
+"$NAHR" plugins -v >out 2>&1; check "plugins -v lists export options" 'grep -q "^export" out && grep -q "batch_bytes" out'
+"$NAHR" check -c "$SRC/configs/default.cfg" >out 2>&1; check "check default.cfg exits 0" '[ $? = 0 ]' "$(cat out)"
+
+# --- config errors: exit 2, file:line and the key
+sed 's/word = "nahr";/word = "nahr"; wrod = 1;/' tp.cfg >typo.cfg
+"$NAHR" check -c typo.cfg >out 2>err; rc=$?
+check "unknown option: exit 2, line, suggestion" '[ $rc = 2 ] && grep -q "typo.cfg:6: stage 1 (tp_good): unknown option .wrod. (did you mean .word.?)" err' "$(cat err)"
+"$NAHR" run -c typo.cfg - </dev/null >out 2>err; check "run with a bad config exits 2 and reads nothing" '[ $? = 2 ] && [ ! -s out ]'
+
+# --- JSONL from stdin with a broken line
+printf '%s\n' '{"id":"a","text":"زار nahr موسكو."}' '{"id":"b","text":' '{"id":"c","text":"عاد الوزير."}' >broken.jsonl
+"$NAHR" run -c tp.cfg - <broken.jsonl >out 2>err; rc=$?
+check "broken line: exit 1" '[ $rc = 1 ]'
+check "broken line: others exported in order" '[ "$(python3 -c "import json,sys;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "a,c" ]'
+check "broken line: stderr names <stdin>:2" 'grep -q "<stdin>:2" err'
+check "broken line: dead-letter has origin, stage, reason, input" \
+  'python3 -c "import json;r=json.loads(open(\"dl.jsonl\").readline());assert r[\"origin\"]==\"<stdin>:2\" and r[\"stage\"]==\"reader\" and \"JSON\" in r[\"reason\"] and r[\"input\"]==\"{\\\"id\\\":\\\"b\\\",\\\"text\\\":\""'
+check "summary adds up" 'grep -q "3 read, 2 exported, 0 skipped, 1 dead-lettered" err' "$(cat err)"
+
+# --- spans: code-point offsets index the exported text
+"$NAHR" run -c tp.cfg - <broken.jsonl >out 2>/dev/null
+check "entity start/end are code points: text[start:end] == entity text" \
+  'python3 -c "
+import json
+r=json.loads(open(\"out\").readline())
+e=r[\"entities\"][0]
+assert r[\"text\"][e[\"start\"]:e[\"end\"]]==e[\"text\"]==\"nahr\", e
+assert e[\"start\"]==4 and r[\"testplug\"][\"worker_count\"]==1
+"'
+
+# --- skip and plugin errors are accounted for
+rm -f dl.jsonl
+printf '%s\n' '{"id":"one","text":"a"}' '{"id":"poison-1","text":"b"}' '{"id":"skip-1","text":"c"}' '{"id":"two","text":"d"}' >mixed.jsonl
+"$NAHR" run -c tp.cfg mixed.jsonl >out 2>err; rc=$?
+check "plugin error: exit 1, counted, others exported" '[ $rc = 1 ] && grep -q "4 read, 2 exported, 1 skipped, 1 dead-lettered" err && [ $(wc -l <out) = 2 ]' "$(cat err)"
+check "plugin error: dead-letter names the stage and message" \
+  'python3 -c "import json;r=json.loads(open(\"dl.jsonl\").readline());assert r[\"stage\"]==\"tp_good\" and r[\"reason\"]==\"cannot digest article poison-1\" and r[\"origin\"].endswith(\"mixed.jsonl:2\")"'
+
+# --- on_error = "fail" stops reading after the first failure
+python3 -c "
+import json
+for i in range(2000): print(json.dumps({'id': ('poison-%d' % i) if i == 10 else 'n%d' % i, 'text': 'x'}))" >fail.jsonl
+"$NAHR" run -c fail.cfg fail.jsonl >out 2>err; rc=$?
+check "on_error=fail: exit 1 and stops early" '[ $rc = 1 ] && [ $(wc -l <out) -lt 1999 ] && grep -q "stopping the run" err' "$(tail -3 err)"
+
+# --- order and completeness: 3000 articles, 2 workers
+python3 -c "
+import json
+for i in range(3000): print(json.dumps({'id':'n%d'%i,'text':'التقى nahr الرئيس في موسكو. '*(1+i%13)},ensure_ascii=False))" >many.jsonl
+"$NAHR" run -c tp.cfg -w 2 - <many.jsonl >out 2>err; rc=$?
+check "3000 articles, 2 workers: exit 0, complete, in order" \
+  '[ $rc = 0 ] && python3 -c "import json,sys;ids=[json.loads(l)[\"id\"] for l in open(\"out\")];sys.exit(0 if ids==[\"n%d\"%i for i in range(3000)] else 1)"'
+"$NAHR" run -c tp.cfg -w 1 - <many.jsonl >out1 2>/dev/null
+"$NAHR" run -c tp.cfg -w 7 - <many.jsonl >out7 2>/dev/null
+check "output identical for 1, 2 and 7 workers" 'cmp -s out out1 && cmp -s out out7'
+
+# --- oversized article, binary junk, empty input
+sed 's/workers = 2;/workers = 2; max_article_bytes = 2048;/' tp.cfg >small.cfg
+python3 -c "
+import json
+print(json.dumps({'id':'ok','text':'x'}))
+print(json.dumps({'id':'huge','text':'y'*10000}))
+print(json.dumps({'id':'ok2','text':'z'}))" >big.jsonl
+rm -f dl.jsonl
+"$NAHR" run -c small.cfg big.jsonl >out 2>err; rc=$?
+check "oversized article: dead-lettered with reason, others exported" \
+  '[ $rc = 1 ] && [ $(wc -l <out) = 2 ] && grep -q "exceeds max_article_bytes (2048)" dl.jsonl && grep -q "\"input_truncated\":true" dl.jsonl'
+head -c 300000 /dev/urandom >junk.txt
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg junk.txt >out 2>err; rc=$?
+check "binary junk: no crash, dead-lettered as not text" '[ $rc = 1 ] && grep -q "not text" dl.jsonl && python3 -c "import json;json.loads(open(\"dl.jsonl\").readline())"'
+"$NAHR" run -c tp.cfg - </dev/null >out 2>err; rc=$?
+check "empty stdin: exit 0, nothing out" '[ $rc = 0 ] && [ ! -s out ] && grep -q "0 read" err'
+printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text around it\n' >bad-utf8.txt
+"$NAHR" run -c tp.cfg bad-utf8.txt >out 2>err; rc=$?
+check "malformed UTF-8 is repaired with U+FFFD and a warning" '[ $rc = 0 ] && grep -q "replaced 1 invalid UTF-8" err && grep -q "�" out'
+
+# --- .txt and .html ids, directories
+mkdir -p dir/sub && printf 'نص أول nahr' >dir/b.txt && printf '<p>صفحة</p>' >dir/sub/a.html && printf 'x' >dir/skip.bin
+"$NAHR" run -c tp.cfg dir >out 2>err
+check "directory: recursive, sorted, ids from file names" '[ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "b,a" ]' "$(cat out err)"
+
+# --- default config with no INPUT uses pipeline.input (examples/)
+"$NAHR" run -c "$SRC/configs/default.cfg" >out 2>err; rc=$?
+check "default.cfg with no INPUT runs on examples/" '[ $rc = 0 ] && [ $(wc -l <out) -ge 4 ]' "$(cat err)"
+
+# --- the seed articles (shared data), when present
+if [ -d "$SHARED/seeds" ]; then
+  "$NAHR" run -c "$SRC/configs/default.cfg" "$SHARED"/seeds/*.txt >out 2>err; rc=$?
+  check "seed articles: exit 0, five records" '[ $rc = 0 ] && [ $(wc -l <out) = 5 ]' "$(cat err)"
+else
+  echo "skip - seed articles: $SHARED/seeds not found"
+fi
+
+# --- SIGTERM: stop reading, finish in-flight, flush, exit 0
+mkfifo fifo
+"$NAHR" run -c tp.cfg - <fifo >out 2>err &
+pid=$!
+exec 3>fifo
+for i in 1 2 3; do echo "{\"id\":\"s$i\",\"text\":\"t\"}" >&3; done
+sleep 0.5
+kill -TERM $pid
+wait $pid; rc=$?
+exec 3>&-
+check "SIGTERM: exit 0 with every article read exported" '[ $rc = 0 ] && [ $(wc -l <out) = 3 ] && grep -q "interrupted" err' "rc=$rc $(cat err)"
+rm -f fifo
+
+# --- SIGHUP: the exporter reopens its file (logrotate)
+sed 's|path = "-";|path = "hup.jsonl";|' tp.cfg >hup.cfg
+mkfifo fifo
+"$NAHR" run -c hup.cfg - <fifo >/dev/null 2>err &
+pid=$!
+exec 3>fifo
+echo '{"id":"h1","text":"t"}' >&3
+sleep 0.5
+mv hup.jsonl hup.jsonl.1
+kill -HUP $pid
+sleep 0.3
+echo '{"id":"h2","text":"t"}' >&3
+exec 3>&-
+wait $pid; rc=$?
+check "SIGHUP: old records in the rotated file, new ones in a new file" \
+  '[ $rc = 0 ] && grep -q h1 hup.jsonl.1 && ! grep -q h2 hup.jsonl.1 && grep -q h2 hup.jsonl' "rc=$rc $(cat err)"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
