@@ -140,9 +140,13 @@ int nahr_buf_json_string(nahr_buf *b, const char *s, size_t n)
     char *o = b->data + b->len;
     *o++ = '"';
     size_t run = 0; /* bytes copied verbatim in one memcpy */
+    /* 1 = byte needs escaping */
+    static const unsigned char esc[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1 /* " */, ['\\'] = 1};
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (!esc[c]) {
             run++;
             continue;
         }

@@ -1,9 +1,8 @@
-/* json.c - the JSON boundary: parsing input records (jansson) and writing
- * output records (hand-written: it also converts byte offsets to code points
- * in one pass, and it is the hottest part of a pass-through run). */
+/* json.c - the JSON boundary: preparing input records (the parser is in
+ * jsonparse.c) and writing output records (hand-written: it also converts
+ * byte offsets to code points in one pass). */
 #include "internal.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,129 +173,12 @@ int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
     return rc ? NAHR_ENOMEM : NAHR_OK;
 }
 
-/* ---- reading ---- */
-static nahr_value *from_json(nahr_doc *d, json_t *j, int depth)
+static bool has_nonspace(const char *s, size_t n)
 {
-    if (depth > 64)
-        return nahr_value_null(d);
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        nahr_value *o = nahr_value_object(d);
-        const char *k;
-        json_t *v;
-        json_object_foreach(j, k, v)
-        {
-            nahr_value *c = from_json(d, v, depth + 1);
-            if (!o || !c || nahr_value_put(d, o, k, c) < 0)
-                return NULL;
-        }
-        return o;
-    }
-    case JSON_ARRAY: {
-        nahr_value *a = nahr_value_array(d);
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v)
-        {
-            nahr_value *c = from_json(d, v, depth + 1);
-            if (!a || !c || nahr_value_push(d, a, c) < 0)
-                return NULL;
-        }
-        return a;
-    }
-    case JSON_STRING: return nahr_value_string(d, json_string_value(j), json_string_length(j));
-    case JSON_INTEGER: return nahr_value_int(d, json_integer_value(j));
-    case JSON_REAL: return nahr_value_double(d, json_real_value(j));
-    case JSON_TRUE: return nahr_value_bool(d, 1);
-    case JSON_FALSE: return nahr_value_bool(d, 0);
-    default: return nahr_value_null(d);
-    }
-}
-
-/* A JSON scalar as metadata text: strings as is, numbers printed. */
-static const char *meta_text(nahr_doc *d, json_t *v, char *tmp, size_t tmpn)
-{
-    if (json_is_string(v))
-        return nahr_doc_strndup(d, json_string_value(v), json_string_length(v));
-    if (json_is_integer(v)) {
-        snprintf(tmp, tmpn, "%lld", (long long)json_integer_value(v));
-        return nahr_doc_strndup(d, tmp, strlen(tmp));
-    }
-    if (json_is_real(v)) {
-        snprintf(tmp, tmpn, "%.17g", json_real_value(v));
-        return nahr_doc_strndup(d, tmp, strlen(tmp));
-    }
-    return NULL;
-}
-
-static int prepare_jsonl(nahr_doc *d, const char *line, size_t len)
-{
-    static const char *const names[META_COUNT] = {"id", "title", "url", "date", "source"};
-    json_error_t err;
-    json_t *root = json_loadb(line, len, 0, &err);
-    if (!root) {
-        nahr__doc_set_failed(d, "reader", "invalid JSON at column %d: %s", err.column, err.text);
-        return NAHR_EFORMAT;
-    }
-    int rc = NAHR_EFORMAT;
-    if (!json_is_object(root)) {
-        nahr__doc_set_failed(d, "reader", "a JSONL record must be an object");
-        goto done;
-    }
-    json_t *text = json_object_get(root, "text");
-    if (!text || !json_is_string(text)) {
-        nahr__doc_set_failed(d, "reader", "%s", 
-                             text ? "'text' must be a string" : "missing 'text'");
-        goto done;
-    }
-    char tmp[64];
-    for (int i = 0; i < META_COUNT; i++) {
-        json_t *v = json_object_get(root, names[i]);
-        if (!v || json_is_null(v))
-            continue;
-        if (!(d->meta[i] = meta_text(d, v, tmp, sizeof tmp))) {
-            nahr__doc_set_failed(d, "reader", "'%s' must be a string or a number", names[i]);
-            goto done;
-        }
-    }
-    d->text_len = json_string_length(text);
-    d->text = nahr_doc_strndup(d, json_string_value(text), d->text_len);
-    if (!d->text || memchr(d->text, '\0', d->text_len)) {
-        nahr__doc_set_failed(d, "reader", "'text' contains a NUL character");
-        d->text = (char *)"";
-        d->text_len = 0;
-        goto done;
-    }
-    /* every other key travels as a field, so nothing of the input is lost */
-    const char *k;
-    json_t *v;
-    json_object_foreach(root, k, v)
-    {
-        if (strcmp(k, "text") == 0 || strcmp(k, "entities") == 0)
-            continue;
-        bool is_meta = false;
-        for (int i = 0; i < META_COUNT; i++)
-            is_meta |= strcmp(k, names[i]) == 0;
-        if (is_meta)
-            continue;
-        nahr_value *fv = from_json(d, v, 0);
-        if (!fv || nahr_doc_set_field(d, k, fv) < 0) {
-            nahr__doc_set_failed(d, "reader", "cannot keep field '%s'", k);
-            goto done;
-        }
-    }
-    rc = NAHR_OK;
-done:
-    json_decref(root);
-    return rc;
-}
-
-static size_t count_nonspace(const char *s, size_t n)
-{
-    size_t c = 0;
     for (size_t i = 0; i < n; i++)
-        c += s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t' && s[i] != '\f' && s[i] != '\v';
-    return c;
+        if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t' && s[i] != '\f' && s[i] != '\v')
+            return true;
+    return false;
 }
 
 int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
@@ -331,7 +213,7 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
     }
     int rc = NAHR_OK;
     if (d->kind == RAW_JSONL) {
-        rc = prepare_jsonl(d, src, len);
+        rc = nahr__parse_record(d, src, len);
     } else {
         /* .txt / .html: the whole file is the text; skip a UTF-8 BOM */
         if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {
@@ -349,7 +231,7 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
         }
     }
     nahr_buf_free(&fixed);
-    if (rc == NAHR_OK && count_nonspace(d->text, d->text_len) == 0) {
+    if (rc == NAHR_OK && !has_nonspace(d->text, d->text_len)) {
         nahr__doc_set_failed(d, "reader", "empty article (no text)");
         rc = NAHR_EFORMAT;
     }

@@ -76,25 +76,36 @@ size_t nahr_utf8_put(uint32_t cp, char *out)
     return 0;
 }
 
-size_t nahr_utf8_check(const char *s, size_t n)
+size_t nahr_utf8_check(const char *str, size_t n)
 {
+    /* hot path of every input record: ASCII and 2-byte (Arabic) sequences
+     * are decided inline; the rest goes through nahr_utf8_next */
+    const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
-        /* fast path: 8 ASCII bytes at a time */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            /* any zero byte? */
-            if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
-                break;
-            i += 8;
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return i;
+            i++;
+            continue;
         }
-        if (i >= n)
-            break;
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+                i += 2;
+                continue;
+            }
+            return i;
+        }
+        if (c >= 0xE0 && c <= 0xEF && i + 2 < n) {
+            unsigned char c1 = s[i + 1], c2 = s[i + 2];
+            if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
+                return i;
+            i += 3;
+            continue;
+        }
         size_t at = i;
-        if (s[i] == '\0' || nahr_utf8_next(s, n, &i) < 0)
+        if (nahr_utf8_next(str, n, &i) < 0)
             return at;
     }
     return n;
