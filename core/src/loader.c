@@ -69,9 +69,15 @@ int nahr__search_path(char **extra, size_t nextra, char ***dirs, size_t *ndirs)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            char buf[PATH_MAX + 16];
-            snprintf(buf, sizeof buf, "%s/plugins", exe);
+            char buf[PATH_MAX + 32];
+            snprintf(buf, sizeof buf, "%s/plugins", exe); /* build tree */
             rc = strv_push(&v, &n, buf);
+            /* a relocated install: <prefix>/bin/nahr, <prefix>/lib/nahr/plugins */
+            snprintf(buf, sizeof buf, "%s/../lib/nahr/plugins", exe);
+            char *real = realpath(buf, NULL);
+            if (rc == NAHR_OK && real && strcmp(real, NAHR_PLUGIN_INSTALL_FULLDIR) != 0)
+                rc = strv_push(&v, &n, real);
+            free(real);
         }
     }
     if (rc == NAHR_OK)

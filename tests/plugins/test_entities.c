@@ -1,0 +1,431 @@
+/* test_entities.c - the entities tagger: gazetteers with proclitics, rules,
+ * dates, numbers, coreference, bad input and bad gazetteer files.
+ * Every Arabic sentence here was written for these tests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ent.h"
+
+static ent_lexicon *lex;
+static ent_opts opts;
+static nahr_doc *doc;
+
+static int load_lexicon(void **state)
+{
+    static const struct {
+        const char *file;
+        int type;
+        uint32_t flags;
+    } files[] = {{"loc.txt", ENT_LOC, 0},           {"org.txt", ENT_ORG, 0},          {"misc.txt", ENT_MISC, 0},
+                 {"per.txt", ENT_PER, 0},           {"first_names.txt", 0, W_FIRST}, {"last_names.txt", 0, W_LAST},
+                 {"common_words.txt", 0, W_STOP}};
+    char path[1024], err[512];
+    size_t i;
+    (void)state;
+    lex = ent_lexicon_new();
+    assert_non_null(lex);
+    assert_int_equal(ent_lexicon_add_rules(lex), NAHR_OK);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        int rc;
+        snprintf(path, sizeof path, "%s/%s", ENT_DATA_DIR, files[i].file);
+        rc = files[i].type ? ent_lexicon_load_gazetteer(lex, files[i].type, path, err, sizeof err)
+                           : ent_lexicon_load_words(lex, files[i].flags, path, err, sizeof err);
+        if (rc != NAHR_OK)
+            fprintf(stderr, "%s\n", err);
+        assert_int_equal(rc, NAHR_OK);
+    }
+    ent_lexicon_finish(lex);
+    ent_opts_default(&opts);
+    doc = nahr_doc_new();
+    assert_non_null(doc);
+    return 0;
+}
+
+static int free_lexicon(void **state)
+{
+    (void)state;
+    ent_lexicon_free(lex);
+    nahr_doc_free(doc);
+    return 0;
+}
+
+static void tag(const char *text)
+{
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, text, strlen(text)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &opts, NULL, doc), NAHR_OK);
+}
+
+/* index of the span with this exact text and type, or -1 */
+static int find(const char *type, const char *surface)
+{
+    size_t n = nahr_doc_span_count(doc), i, len;
+    const char *text = nahr_doc_text(doc, &len);
+    for (i = 0; i < n; i++) {
+        nahr_span *s = nahr_doc_span(doc, i);
+        if (strcmp(s->type, type) == 0 && s->end - s->start == strlen(surface) &&
+            memcmp(text + s->start, surface, strlen(surface)) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static void dump(void)
+{
+    size_t n = nahr_doc_span_count(doc), i;
+    const char *text = nahr_doc_text(doc, NULL);
+    for (i = 0; i < n; i++) {
+        nahr_span *s = nahr_doc_span(doc, i);
+        fprintf(stderr, "  %s [%.*s] canon=%s\n", s->type, (int)(s->end - s->start), text + s->start,
+                s->canonical ? s->canonical : "-");
+    }
+}
+
+#define EXPECT(type, surface)                                                                                  \
+    do {                                                                                                       \
+        if (find(type, surface) < 0) {                                                                         \
+            fprintf(stderr, "missing %s [%s] in:\n", type, surface);                                           \
+            dump();                                                                                            \
+            fail();                                                                                            \
+        }                                                                                                      \
+    } while (0)
+
+#define EXPECT_NOT(type, surface)                                                                              \
+    do {                                                                                                       \
+        if (find(type, surface) >= 0) {                                                                        \
+            fprintf(stderr, "unexpected %s [%s]:\n", type, surface);                                           \
+            dump();                                                                                            \
+            fail();                                                                                            \
+        }                                                                                                      \
+    } while (0)
+
+static const char *canon_of(const char *type, const char *surface)
+{
+    int i = find(type, surface);
+    if (i < 0) {
+        dump();
+        return NULL;
+    }
+    return nahr_doc_span(doc, (size_t)i)->canonical;
+}
+
+static void test_proclitics(void **state)
+{
+    (void)state;
+    tag("سافر الوفد من دمشق وموسكو إلى بيروت، ثم عاد بسوريا لروسيا والأسد يراقب.");
+    EXPECT("LOC", "دمشق");
+    EXPECT("LOC", "موسكو");
+    EXPECT("LOC", "بيروت");
+    EXPECT("LOC", "سوريا");
+    EXPECT("LOC", "روسيا");
+    EXPECT("PER", "الأسد");
+    EXPECT_NOT("LOC", "وموسكو");
+}
+
+static void test_multiword_longest(void **state)
+{
+    (void)state;
+    tag("أصدرت الشبكة السورية لحقوق الإنسان تقريرا، وقالت هيئة تحرير الشام إنها ترفضه، وعلّقت الأمم المتحدة.");
+    EXPECT("ORG", "الشبكة السورية لحقوق الإنسان");
+    EXPECT("ORG", "هيئة تحرير الشام");
+    EXPECT("ORG", "الأمم المتحدة");
+    /* لل + stem: للأمم المتحدة */
+    tag("وجّه الوزير رسالة للأمم المتحدة أمس.");
+    EXPECT("ORG", "أمم المتحدة");
+    assert_string_equal(canon_of("ORG", "أمم المتحدة"), "الأمم المتحدة");
+}
+
+static void test_variants_canonical(void **state)
+{
+    (void)state;
+    tag("وصل الوفد إلى سورية ثم إلى استانا.");
+    assert_string_equal(canon_of("LOC", "سورية"), "سوريا");
+    assert_string_equal(canon_of("LOC", "استانا"), "أستانا");
+    /* normalisation: hamza, teh marbuta, tashkeel, tatweel */
+    tag("زار المبعوث القاهره ثم دمـشق ثم بَيْرُوت.");
+    EXPECT("LOC", "القاهره");
+    EXPECT("LOC", "دمـشق");
+    EXPECT("LOC", "بَيْرُوت");
+}
+
+static void test_titles(void **state)
+{
+    (void)state;
+    tag("التقى الرئيس الروسي فلاديمير بوتين نظيره في العاصمة.");
+    EXPECT("PER", "فلاديمير بوتين");
+    tag("قال وزير الخارجية الأردني سليم الرواشدة إن المحادثات مستمرة.");
+    EXPECT("PER", "سليم الرواشدة");
+    tag("وأكد المتحدث باسم الوزارة كمال الدباغ أن الوضع مستقر.");
+    EXPECT("PER", "كمال الدباغ");
+    tag("ودعا الشيخ عاصم الفرحان إلى الهدوء.");
+    EXPECT("PER", "عاصم الفرحان");
+    tag("وسجل اللاعب زياد قطيشات هدف الفوز.");
+    EXPECT("PER", "زياد قطيشات");
+    /* a title followed by a verb is not a name */
+    tag("وقال الرئيس إن الاتفاق قريب.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+}
+
+static void test_first_name_rule(void **state)
+{
+    (void)state;
+    tag("وصرح محمد الخالدي للصحفيين بأن المشروع تأخر.");
+    EXPECT("PER", "محمد الخالدي");
+    tag("شاركت ليلى الصمادي في الندوة.");
+    EXPECT("PER", "ليلى الصمادي");
+    /* the preposition على is not the name علي */
+    tag("حصل على الموافقة أمس.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+}
+
+static void test_org_rules(void **state)
+{
+    (void)state;
+    tag("أعلنت وزارة الصحة السورية تسجيل إصابات جديدة.");
+    EXPECT("ORG", "وزارة الصحة السورية");
+    tag("وحذر برنامج الأغذية العالمي من نقص التمويل.");
+    EXPECT("ORG", "برنامج الأغذية العالمي");
+    tag("وقالت جامعة اليرموك إن الدوام مستمر.");
+    EXPECT("ORG", "جامعة اليرموك");
+    tag("أصدر حزب الوسط الجديد بيانا.");
+    EXPECT("ORG", "حزب الوسط");
+}
+
+static void test_loc_rules_and_nationality(void **state)
+{
+    (void)state;
+    tag("وقعت الحادثة في مدينة الفحيص قرب محافظة البلقاء.");
+    EXPECT("LOC", "الفحيص");
+    EXPECT("LOC", "البلقاء");
+    tag("وصل الوفد السوري والمسؤولون الروس.");
+    EXPECT_NOT("LOC", "السوري");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("وفي العاصمة الروسية موسكو عقد اللقاء.");
+    EXPECT("LOC", "موسكو");
+    EXPECT_NOT("LOC", "الروسية");
+}
+
+static void test_dates(void **state)
+{
+    (void)state;
+    tag("وقع الاتفاق في 12 سبتمبر/أيلول 2015 بعد مفاوضات.");
+    EXPECT("DATE", "12 سبتمبر/أيلول 2015");
+    {
+        nahr_span *s = nahr_doc_span(doc, (size_t)find("DATE", "12 سبتمبر/أيلول 2015"));
+        nahr_value *v = nahr_value_get(s->attrs, "value");
+        assert_non_null(v);
+        assert_string_equal(nahr_value_as_string(v, NULL), "2015-09-12");
+    }
+    tag("انعقد المؤتمر في كانون الثاني 2020 وانتهى في يناير 2021.");
+    EXPECT("DATE", "كانون الثاني 2020");
+    EXPECT("DATE", "يناير 2021");
+    tag("صدر القرار يوم الخميس 3 آذار.");
+    EXPECT("DATE", "يوم الخميس 3 آذار");
+    tag("بدأ الصيام في 1 رمضان 1445 هـ حسب التقويم.");
+    EXPECT("DATE", "1 رمضان 1445 هـ");
+    tag("جرى الاقتراع بتاريخ 05/11/2023 في كل المحافظات.");
+    EXPECT("DATE", "05/11/2023");
+    /* an ambiguous month alone is not a date */
+    tag("مارس اللاعب هوايته.");
+    EXPECT_NOT("DATE", "مارس");
+}
+
+static void test_numbers(void **state)
+{
+    nahr_span *s;
+    (void)state;
+    tag("ارتفعت الأسعار 90٪ ثم 12.5% وزاد الإنتاج 30 في المئة.");
+    EXPECT("PERCENT", "90٪");
+    EXPECT("PERCENT", "12.5%");
+    EXPECT("PERCENT", "30 في المئة");
+    s = nahr_doc_span(doc, (size_t)find("PERCENT", "12.5%"));
+    assert_true(nahr_value_as_double(nahr_value_get(s->attrs, "value")) == 12.5);
+    tag("صدّرت البلاد 350 ألف طن من القمح و1.5 مليار دولار من السلع.");
+    EXPECT("QUANTITY", "350 ألف طن");
+    s = nahr_doc_span(doc, (size_t)find("QUANTITY", "350 ألف طن"));
+    assert_int_equal(nahr_value_as_int(nahr_value_get(s->attrs, "value")), 350000);
+    EXPECT("MONEY", "1.5 مليار دولار");
+    s = nahr_doc_span(doc, (size_t)find("MONEY", "1.5 مليار دولار"));
+    assert_int_equal(nahr_value_as_int(nahr_value_get(s->attrs, "value")), 1500000000);
+    tag("وصل مليون طن من الوقود.");
+    EXPECT("QUANTITY", "مليون طن");
+}
+
+static void test_coref(void **state)
+{
+    (void)state;
+    tag("استقبل بشار الأسد الوفد. وقال الأسد إن العلاقات جيدة.");
+    EXPECT("PER", "بشار الأسد");
+    assert_string_equal(canon_of("PER", "الأسد"), "بشار الأسد");
+    tag("التقى الوزير فلاديمير بوتين. وأكد بوتين دعمه.");
+    assert_string_equal(canon_of("PER", "بوتين"), "فلاديمير بوتين");
+    /* a family name seen with a first name is found alone later, with clitics */
+    tag("تحدث المهندس نادر القطاونة عن المشروع. وأضاف القطاونة أن العمل بدأ، وشكر الحضور للقطاونة.");
+    EXPECT("PER", "نادر القطاونة");
+    assert_string_equal(canon_of("PER", "القطاونة"), "نادر القطاونة");
+}
+
+static void test_offsets_valid(void **state)
+{
+    size_t n, i, len;
+    const char *text;
+    (void)state;
+    tag("قال الرئيسُ المصري عبد الفتاح السيسي في القاهرة يوم 3 يوليو 2013 إن 40% من السكان... ووصل وزير "
+        "الخارجية إلى واشنطن.\n\nوفي بيروت، التقى نبيه بري السفير.");
+    text = nahr_doc_text(doc, &len);
+    n = nahr_doc_span_count(doc);
+    assert_true(n >= 5);
+    for (i = 0; i < n; i++) {
+        nahr_span *s = nahr_doc_span(doc, i);
+        assert_true(s->start < s->end);
+        assert_true(s->end <= len);
+        assert_true(nahr_utf8_check(text + s->start, s->end - s->start) == s->end - s->start);
+        if (i)
+            assert_true(s->start >= nahr_doc_span(doc, i - 1)->end);
+    }
+}
+
+static void test_bad_input(void **state)
+{
+    size_t n = 1 << 20, i;
+    char *big;
+    (void)state;
+    tag("");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("No Arabic here at all, just Latin words and 42 numbers.");
+    tag("   \n\n\t  ");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("混合 текст ومدينة 東京 و ٪٪ %% / / 99999999999999999999999999 مليار مليار مليار مليار دولار");
+    tag("، ، ؟ ؛ . ! و ب ل ال لل وال");
+    /* a 1 MB single sentence */
+    big = malloc(n + 1);
+    assert_non_null(big);
+    {
+        const char *unit = "في دمشق الرئيس محمد ";
+        size_t ul = strlen(unit);
+        for (i = 0; i + ul <= n; i += ul)
+            memcpy(big + i, unit, ul);
+        memset(big + i, ' ', n - i);
+        big[n] = 0;
+    }
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, big, n), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &opts, NULL, doc), NAHR_OK);
+    assert_true(nahr_doc_span_count(doc) > 1000);
+    /* the token limit */
+    {
+        ent_opts small = opts;
+        small.max_tokens = 100;
+        nahr_doc_reset(doc);
+        assert_int_equal(nahr_doc_set_text(doc, big, n), NAHR_OK);
+        assert_int_equal(ent_tag(lex, &small, NULL, doc), NAHR_ELIMIT);
+    }
+    free(big);
+}
+
+static void test_types_filter(void **state)
+{
+    ent_opts o = opts;
+    (void)state;
+    o.types = 1u << ENT_LOC;
+    nahr_doc_reset(doc);
+    const char *s = "زار بشار الأسد دمشق في 3 يناير 2020.";
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, NULL, doc), NAHR_OK);
+    assert_int_equal(nahr_doc_span_count(doc), 1);
+    EXPECT("LOC", "دمشق");
+}
+
+static char *write_tmp(const char *content, size_t n)
+{
+    static char path[64];
+    int fd;
+    strcpy(path, "/tmp/nahr_ent_testXXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, content, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+static void test_gazetteer_files(void **state)
+{
+    ent_lexicon *lx = ent_lexicon_new();
+    char err[512];
+    char *p;
+    (void)state;
+    assert_non_null(lx);
+    /* a good user list with a canonical form and a comment */
+    p = write_tmp("# my list\nنهر الزرقاء\tنهر الزرقاء الكبير\nبلدة الخيرات\n\n", strlen("# my list\nنهر الزرقاء\tنهر الزرقاء الكبير\nبلدة الخيرات\n\n"));
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, p, err, sizeof err), NAHR_OK);
+    unlink(p);
+    assert_int_equal(ent_lexicon_entry_count(lx), 2);
+    /* invalid UTF-8 on line 3: error names file and line */
+    p = write_tmp("دمشق\nحلب\nحم\xff\xfeص\n", strlen("دمشق\nحلب\nحم\xff\xfeص\n"));
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, p, err, sizeof err), NAHR_EFORMAT);
+    assert_non_null(strstr(err, p));
+    assert_non_null(strstr(err, ":3:"));
+    unlink(p);
+    /* two TABs */
+    p = write_tmp("دمشق\tا\tب\n", strlen("دمشق\tا\tب\n"));
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, p, err, sizeof err), NAHR_EFORMAT);
+    assert_non_null(strstr(err, ":1:"));
+    unlink(p);
+    /* empty canonical, punctuation-only entry */
+    p = write_tmp("دمشق\t\n", strlen("دمشق\t\n"));
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, p, err, sizeof err), NAHR_EFORMAT);
+    unlink(p);
+    p = write_tmp("حلب\n...\n", strlen("حلب\n...\n"));
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, p, err, sizeof err), NAHR_EFORMAT);
+    assert_non_null(strstr(err, ":2:"));
+    unlink(p);
+    /* missing file */
+    assert_int_equal(ent_lexicon_load_gazetteer(lx, ENT_LOC, "/nonexistent/x.txt", err, sizeof err), NAHR_EIO);
+    assert_non_null(strstr(err, "/nonexistent/x.txt"));
+    /* word lists: one word a line */
+    p = write_tmp("كلمة\nكلمتان هنا\n", strlen("كلمة\nكلمتان هنا\n"));
+    assert_int_equal(ent_lexicon_load_words(lx, W_STOP, p, err, sizeof err), NAHR_EFORMAT);
+    assert_non_null(strstr(err, ":2:"));
+    unlink(p);
+    ent_lexicon_free(lx);
+}
+
+static void test_user_list_used(void **state)
+{
+    ent_lexicon *lx = ent_lexicon_new();
+    (void)state;
+    assert_non_null(lx);
+    assert_int_equal(ent_lexicon_add_rules(lx), NAHR_OK);
+    assert_int_equal(ent_lexicon_add_entry(lx, ENT_ORG, "شركة النسيم للنقل", strlen("شركة النسيم للنقل"), NULL), NAHR_OK);
+    ent_lexicon_finish(lx);
+    nahr_doc_reset(doc);
+    const char *s = "وأعلنت شركة النسيم للنقل وبشركة النسيم للنقل خططا.";
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lx, &opts, NULL, doc), NAHR_OK);
+    assert_int_equal(nahr_doc_span_count(doc), 2);
+    EXPECT("ORG", "شركة النسيم للنقل");
+    ent_lexicon_free(lx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proclitics),      cmocka_unit_test(test_multiword_longest),
+        cmocka_unit_test(test_variants_canonical), cmocka_unit_test(test_titles),
+        cmocka_unit_test(test_first_name_rule), cmocka_unit_test(test_org_rules),
+        cmocka_unit_test(test_loc_rules_and_nationality), cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
+        cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_gazetteer_files),
+        cmocka_unit_test(test_user_list_used),
+    };
+    return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
+}
