@@ -88,6 +88,21 @@ static const char *opt_type(nahr_opt_type t)
     return "?";
 }
 
+static void print_plugin_markdown(const nahr_plugin *p)
+{
+    printf("### %s\n\n%s. Runs %s.\n\n", p->name, p->description ? p->description : "",
+           thread_model_name(p->thread_model));
+    if (!p->options || !p->options->name) {
+        printf("No options.\n\n");
+        return;
+    }
+    printf("| option | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
+    for (const nahr_option *o = p->options; o && o->name; o++)
+        printf("| `%s` | %s | `%s` | %s | %s |\n", o->name, opt_type(o->type),
+               o->default_value ? o->default_value : "", o->allowed ? o->allowed : "", o->help ? o->help : "");
+    putchar('\n');
+}
+
 static void print_plugin(const nahr_plugin *p, const char *path, bool verbose)
 {
     printf("%-12s %-8s %s\n", p->name, p->version ? p->version : "?", p->description ? p->description : "");
@@ -111,15 +126,17 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 static int cmd_plugins(int argc, char **argv)
 {
-    bool verbose = false;
+    bool verbose = false, markdown = false;
     const char *cfg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
             verbose = true;
+        else if (strcmp(argv[i], "--markdown") == 0)
+            markdown = true;
         else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
             cfg = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("usage: nahr plugins [-v] [-c CONFIG]\nLists the plugins on the search path "
+            printf("usage: nahr plugins [-v] [--markdown] [-c CONFIG]\nLists the plugins on the search path "
                    "(config plugin_path, NAHR_PLUGIN_PATH, beside the binary, install dir).\n");
             return 0;
         } else
@@ -180,7 +197,10 @@ static int cmd_plugins(int argc, char **argv)
             if (nahr__plugin_open(path, NULL, 0, &dl, &p, &so, &err) < 0) {
                 fprintf(stderr, "nahr: warning: %s\n", err.data ? err.data : path);
             } else {
-                print_plugin(p, so, verbose);
+                if (markdown)
+                    print_plugin_markdown(p);
+                else
+                    print_plugin(p, so, verbose);
                 found++;
             }
             free(so);
