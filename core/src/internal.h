@@ -62,6 +62,8 @@ NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const ch
 NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair);
 /* Parses one JSONL record (valid UTF-8) into d; marks d failed on error. */
 NAHR_INTERNAL int nahr__parse_record(nahr_doc *d, const char *line, size_t len);
+/* Parses any JSON value (valid UTF-8) into d's arena; NULL + message on error. */
+NAHR_INTERNAL nahr_value *nahr__parse_json(nahr_doc *d, const char *text, size_t len, char *err, size_t errlen);
 /* Writes a dead-letter record for a failed/oversized doc (one line, with \n). */
 NAHR_INTERNAL int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out);
 

@@ -431,3 +431,17 @@ int nahr__parse_record(nahr_doc *d, const char *line, size_t len)
     }
     return NAHR_OK;
 }
+
+nahr_value *nahr__parse_json(nahr_doc *d, const char *text, size_t len, char *err, size_t errlen)
+{
+    jp j = {.s = text, .p = text, .end = text + len, .d = d};
+    nahr_value *v = parse_value(&j);
+    skip_ws(&j);
+    if (v && j.p != j.end) {
+        jp_fail(&j, "unexpected characters after the value");
+        v = NULL;
+    }
+    if (!v && err)
+        snprintf(err, errlen, "%s", j.err[0] ? j.err : "invalid JSON");
+    return v;
+}

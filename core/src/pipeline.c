@@ -11,6 +11,7 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,6 +37,13 @@ int nahr_ctx_error(nahr_ctx *c, const char *fmt, ...)
 }
 
 int nahr_ctx_worker(const nahr_ctx *c) { return c->worker; }
+
+/* Ids of articles that crashed a stage in an earlier run (from the dead-letter file). */
+typedef struct poison_list {
+    char **ids;
+    char **stages;
+    size_t n;
+} poison_list;
 
 typedef struct stage_rt {
     nahr_stage *st;
@@ -73,9 +81,152 @@ typedef struct runner {
     nahr_buf dlbuf;
     double t0;
     bool progress;
+    poison_list poison;
 } runner;
 
 static volatile sig_atomic_t g_stop, g_hup;
+
+/* ---- crash reporting ----
+ * Each thread records which stage runs on which article. If a plugin crashes
+ * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) the handler names both on stderr
+ * and appends a dead-letter record with "crashed": true, using only
+ * async-signal-safe calls. The next run reads those records and dead-letters
+ * the same article ids up front instead of running the plugin on them again
+ * (see load_poison). The process still dies: a crashed plugin's state cannot
+ * be trusted. */
+typedef struct running {
+    const char *stage;
+    const char *origin;
+    const char *id;
+} running;
+static _Thread_local running g_running;
+static char g_dead_path[4096];
+
+static size_t cat(char *buf, size_t at, size_t cap, const char *s, bool json)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; s && *s && at + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (json && (c == '"' || c == '\\')) {
+            buf[at++] = '\\';
+            buf[at++] = (char)c;
+        } else if (json && c < 0x20) {
+            memcpy(buf + at, "\\u00", 4);
+            at += 4;
+            buf[at++] = hex[c >> 4];
+            buf[at++] = hex[c & 15];
+        } else {
+            buf[at++] = (char)c;
+        }
+    }
+    return at;
+}
+
+static void on_crash(int sig)
+{
+    static char buf[8192];
+    char num[16];
+    int k = 0, v = sig;
+    char rev[16];
+    do {
+        rev[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && k < 15);
+    for (int i = 0; i < k; i++)
+        num[i] = rev[k - 1 - i];
+    num[k] = '\0';
+    const running r = g_running;
+    size_t n = 0;
+    if (r.stage) {
+        n = cat(buf, n, sizeof buf, "nahr: fatal: stage '", false);
+        n = cat(buf, n, sizeof buf, r.stage, false);
+        n = cat(buf, n, sizeof buf, "' crashed with signal ", false);
+        n = cat(buf, n, sizeof buf, num, false);
+        n = cat(buf, n, sizeof buf, " on article '", false);
+        n = cat(buf, n, sizeof buf, r.id ? r.id : "?", false);
+        n = cat(buf, n, sizeof buf, "' (", false);
+        n = cat(buf, n, sizeof buf, r.origin ? r.origin : "?", false);
+        n = cat(buf, n, sizeof buf, "); recorded in ", false);
+        n = cat(buf, n, sizeof buf, g_dead_path, false);
+        n = cat(buf, n, sizeof buf, ": the next run dead-letters this article instead of running the stage on it\n", false);
+    } else {
+        n = cat(buf, n, sizeof buf, "nahr: fatal: crashed with signal ", false);
+        n = cat(buf, n, sizeof buf, num, false);
+        n = cat(buf, n, sizeof buf, " outside any plugin (a bug in nahr: please report it)\n", false);
+    }
+    if (write(2, buf, n) < 0) { /* nothing more to do */
+    }
+    if (r.stage && g_dead_path[0]) {
+        int fd = open(g_dead_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            n = cat(buf, 0, sizeof buf, "{\"origin\":\"", false);
+            n = cat(buf, n, sizeof buf, r.origin ? r.origin : "", true);
+            n = cat(buf, n, sizeof buf, "\",\"id\":\"", false);
+            n = cat(buf, n, sizeof buf, r.id ? r.id : "", true);
+            n = cat(buf, n, sizeof buf, "\",\"stage\":\"", false);
+            n = cat(buf, n, sizeof buf, r.stage, true);
+            n = cat(buf, n, sizeof buf, "\",\"reason\":\"plugin crashed with signal ", false);
+            n = cat(buf, n, sizeof buf, num, false);
+            n = cat(buf, n, sizeof buf, "\",\"crashed\":true}\n", false);
+            if (write(fd, buf, n) < 0) {
+            }
+            close(fd);
+        }
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+
+static void load_poison(poison_list *pl, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    nahr_doc *d = nahr_doc_new();
+    while (d && (len = getline(&line, &cap, f)) > 0) {
+        if (!strstr(line, "\"crashed\":true"))
+            continue;
+        nahr_doc_reset(d);
+        if (nahr_utf8_check(line, (size_t)len) != (size_t)len)
+            continue;
+        nahr_value *v = nahr__parse_json(d, line, (size_t)len, NULL, 0);
+        const char *id = nahr_value_as_string(nahr_value_get(v, "id"), NULL);
+        const char *stage = nahr_value_as_string(nahr_value_get(v, "stage"), NULL);
+        if (!id || !stage || !*id)
+            continue;
+        char **ni = realloc(pl->ids, (pl->n + 1) * sizeof *ni);
+        if (ni)
+            pl->ids = ni;
+        char **ns = realloc(pl->stages, (pl->n + 1) * sizeof *ns);
+        if (ns)
+            pl->stages = ns;
+        if (!ni || !ns)
+            break;
+        pl->ids[pl->n] = strdup(id);
+        pl->stages[pl->n] = strdup(stage);
+        pl->n++;
+    }
+    nahr_doc_free(d);
+    free(line);
+    fclose(f);
+    if (pl->n)
+        nahr_log(NAHR_LOG_WARN, "%s: %zu article(s) crashed a stage in an earlier run; they will be dead-lettered "
+                 "without running that stage", path, pl->n);
+}
+
+static void free_poison(poison_list *pl)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        free(pl->ids[i]);
+        free(pl->stages[i]);
+    }
+    free(pl->ids);
+    free(pl->stages);
+}
 
 static void on_signal(int sig)
 {
@@ -94,11 +245,22 @@ static bool run_stages(runner *r, size_t from, size_t to, int w, nahr_doc *d)
 {
     for (size_t i = from; i < to && d->status == DOC_PENDING; i++) {
         stage_rt *s = &r->rt[i];
+        const char *id = d->meta[META_ID];
+        for (size_t k = 0; id && k < r->poison.n; k++)
+            if (strcmp(r->poison.ids[k], id) == 0 && strcmp(r->poison.stages[k], s->st->label) == 0) {
+                nahr__doc_set_failed(d, s->st->label,
+                                     "article crashed this stage in an earlier run; not run again (remove its "
+                                     "\"crashed\" record from %s to retry)",
+                                     r->dead_path);
+                return false;
+            }
         nahr_ctx ctx = {.worker = w};
         struct timespec a, b;
+        g_running = (running){s->st->label, d->origin, id};
         clock_gettime(CLOCK_MONOTONIC, &a);
         int rc = s->p->process(inst_for(s, w), wst_for(s, w), d, &ctx);
         clock_gettime(CLOCK_MONOTONIC, &b);
+        g_running.stage = NULL;
         atomic_fetch_add_explicit(&s->ns, (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec)),
                                   memory_order_relaxed);
         if (rc == NAHR_OK)
@@ -475,6 +637,16 @@ int nahr__run(nahr_config *c, const run_options *o)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    snprintf(g_dead_path, sizeof g_dead_path, "%s", r->dead_path);
+    load_poison(&r->poison, r->dead_path);
+    struct sigaction crash;
+    memset(&crash, 0, sizeof crash);
+    crash.sa_handler = on_crash;
+    sigemptyset(&crash.sa_mask);
+    crash.sa_flags = SA_RESETHAND;
+    int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+        sigaction(fatal[i], &crash, NULL);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -536,6 +708,7 @@ int nahr__run(nahr_config *c, const run_options *o)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 done:
+    free_poison(&r->poison);
     if (r->dead)
         fclose(r->dead);
     nahr_buf_free(&r->dlbuf);

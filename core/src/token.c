@@ -253,12 +253,13 @@ static int letter_at(const char *w, size_t n, size_t i, const char *letter)
     return i + 2 <= n && w[i] == letter[0] && w[i + 1] == letter[1];
 }
 
-/* Number of Arabic letters in w[i..n) (marks do not count); other code
- * points count as letters too so Latin-script words are handled sanely. */
+/* Number of letters in w[i..n), counting at most 2 (all callers need is
+ * "at least two letters remain"); marks do not count, other code points do
+ * so Latin-script words are handled sanely. */
 static size_t letters_from(const char *w, size_t n, size_t i)
 {
     size_t k = 0;
-    while (i < n) {
+    while (i < n && k < 2) {
         int32_t c = nahr_utf8_next(w, n, &i);
         if (c >= 0 && nahr_ar_is_mark(c))
             continue;

@@ -159,5 +159,16 @@ wait $pid; rc=$?
 check "SIGHUP: old records in the rotated file, new ones in a new file" \
   '[ $rc = 0 ] && grep -q h1 hup.jsonl.1 && ! grep -q h2 hup.jsonl.1 && grep -q h2 hup.jsonl' "rc=$rc $(cat err)"
 
+# --- a plugin that crashes: the article and stage are named, and the next run dead-letters it
+sed 's/tp_good"; word = "nahr";/tp_crash";/' tp.cfg >crash.cfg
+printf '%s\n' '{"id":"c0","text":"x"}' '{"id":"crash-7","text":"y"}' '{"id":"c2","text":"z"}' >crash.jsonl
+rm -f dl.jsonl
+"$NAHR" run -c crash.cfg crash.jsonl >out 2>err; rc=$?
+check "crash: dies naming stage, article and origin" '[ $rc -ge 128 ] && grep -q "stage .tp_crash. crashed with signal 11 on article .crash-7. (crash.jsonl:2)" err' "rc=$rc $(cat err)"
+check "crash: dead-letter record marked crashed" 'grep -q "\"id\":\"crash-7\",\"stage\":\"tp_crash\".*\"crashed\":true" dl.jsonl' "$(cat dl.jsonl)"
+"$NAHR" run -c crash.cfg crash.jsonl >out 2>err; rc=$?
+check "crash: next run dead-letters the poison article, exports the rest" \
+  '[ $rc = 1 ] && [ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "c0,c2" ] && grep -q "crashed this stage in an earlier run" dl.jsonl' "rc=$rc $(cat err)"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -384,15 +384,12 @@ static void test_tag_new_text(void **state)
     uint8_t tags[64];
     void *scratch = malloc(ner_model_scratch_size(m, n));
     assert_int_equal(ner_model_tag(m, text, toks, n, scratch, tags), 0);
-    for (size_t i = 0; i < n; i++)
-        print_message("%.*s/%s ", (int)(toks[i].end - toks[i].start), text + toks[i].start,
-                      ner_tag_name(tags[i]));
-    print_message("\n");
     assert_int_equal(tags[find_tok(text, toks, n, "بيروت")], NER_B_LOC);
     assert_int_equal(tags[find_tok(text, toks, n, "خالد")], NER_B_PER);
     assert_int_equal(tags[find_tok(text, toks, n, "منصور")], NER_I_PER);
     assert_int_equal(tags[find_tok(text, toks, n, "القاهرة")], NER_B_LOC);
-    assert_int_equal(tags[find_tok(text, toks, n, "غادر")], NER_O);
+    assert_int_equal(tags[find_tok(text, toks, n, "التقى")], NER_O);
+    assert_int_equal(tags[find_tok(text, toks, n, "ثم")], NER_O);
     /* always valid BIO */
     for (size_t i = 0; i < n; i++)
         assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
