@@ -283,6 +283,8 @@ void nahr_doc_reset(nahr_doc *d)
     d->fail_reason = NULL;
     d->id_hint[0] = '\0';
     d->origin_buf[0] = '\0';
+    d->ack_token = NULL;
+    d->settle = NULL;
 }
 
 void nahr_doc_free(nahr_doc *d)

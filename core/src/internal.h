@@ -53,6 +53,8 @@ struct nahr_doc {
     const char *fail_stage; /* "reader", a plugin name, ... */
     char *fail_reason;      /* arena */
     char id_hint[256];      /* id from the file name for .txt/.html */
+    void *ack_token;        /* message sources: settled by the writer (runner.h) */
+    void (*settle)(void *token, int durable);
     char origin_buf[512];
 };
 

@@ -35,6 +35,7 @@ static const char usage_run[] =
     "  -c, --config FILE      pipeline configuration (required)\n"
     "  -w, --workers N        worker threads (overrides pipeline.workers; 0 = cores)\n"
     "  -d, --dead-letter FILE where failed articles go (overrides pipeline.dead_letter)\n"
+    "      --until-idle SECS  message input: exit 0 once nothing arrived for SECS seconds\n"
     "      --progress         show a progress line on stderr even when it is not a terminal\n"
     "      --no-progress      never show the progress line\n"
     "  -q, --quiet            no summary on stderr (errors are still printed)\n"
@@ -294,6 +295,16 @@ static int cmd_run(int argc, char **argv)
             if (i + 1 >= argc)
                 goto missing;
             o.dead_letter = argv[++i];
+        } else if (strcmp(a, "--until-idle") == 0) {
+            if (i + 1 >= argc)
+                goto missing;
+            char *end;
+            double t = strtod(argv[++i], &end);
+            if (*end || !(t > 0) || t > 1e6) {
+                rc = usage_error("run: --until-idle wants a number of seconds > 0, not '%s'", argv[i]);
+                goto out;
+            }
+            o.until_idle = t;
         } else if (strcmp(a, "--progress") == 0) {
             o.progress = 1;
         } else if (strcmp(a, "--no-progress") == 0) {

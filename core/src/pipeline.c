@@ -82,7 +82,15 @@ typedef struct runner {
     double t0;
     bool progress;
     poison_list poison;
+    /* message acknowledgements waiting for the sinks' sync() (writer thread only) */
+    struct pending_ack {
+        void *token;
+        nahr_settle_fn settle;
+    } *pending;
+    size_t npending, cappending;
 } runner;
+
+#define ACK_BATCH 256 /* sync sinks and settle messages at least every this many articles */
 
 static volatile sig_atomic_t g_stop, g_hup;
 
@@ -414,7 +422,8 @@ static void *reader_main(void *arg)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* signals interrupt this thread's blocking reads */
     reader_sink s = {.acquire = acquire, .submit = submit, .release = release, .ctx = r,
-                     .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop};
+                     .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop,
+                     .idle_timeout = r->o->until_idle};
     for (size_t i = 0; i < a->ninputs && !g_stop; i++) {
         if (nahr__read_path(a->inputs[i], &s) == NAHR_EBUSY)
             break;
@@ -505,6 +514,47 @@ static void reopen_outputs(runner *r)
     }
 }
 
+/* Makes every sink durable, then settles the pending messages: acknowledged
+ * when all sinks synced, left for redelivery otherwise. */
+static void settle_pending(runner *r, bool ok)
+{
+    if (!r->npending)
+        return;
+    for (size_t i = r->post_start; ok && i < r->n; i++) {
+        stage_rt *s = &r->rt[i];
+        if (!s->p->sync)
+            continue;
+        nahr_ctx ctx = {.worker = -1};
+        if (s->p->sync(s->inst[0], &ctx) < 0) {
+            nahr_log(NAHR_LOG_ERROR, "stage %d (%s): sync failed: %s; %zu message(s) not acknowledged (they will be "
+                     "redelivered)", s->st->index, s->st->label, ctx.has_msg ? ctx.msg : "no message", r->npending);
+            ok = false;
+        }
+    }
+    if (ok && r->dead && fflush(r->dead) != 0)
+        ok = false;
+    for (size_t i = 0; i < r->npending; i++)
+        r->pending[i].settle(r->pending[i].token, ok);
+    r->npending = 0;
+}
+
+static void add_pending(runner *r, nahr_doc *d)
+{
+    if (!d->settle)
+        return;
+    if (r->npending == r->cappending) {
+        size_t cap = r->cappending ? r->cappending * 2 : ACK_BATCH;
+        struct pending_ack *p = realloc(r->pending, cap * sizeof *p);
+        if (!p) { /* cannot remember it: leave it for redelivery rather than acknowledge too early */
+            d->settle(d->ack_token, 0);
+            return;
+        }
+        r->pending = p;
+        r->cappending = cap;
+    }
+    r->pending[r->npending++] = (struct pending_ack){d->ack_token, d->settle};
+}
+
 static void writer_loop(runner *r)
 {
     double last_progress = nahr__now();
@@ -514,6 +564,12 @@ static void writer_loop(runner *r)
         while (!(d = r->slots[r->write_seq % r->P])) {
             if (r->reader_done && r->write_seq == r->next_seq)
                 break;
+            if (r->npending) { /* idle: a good moment to make outputs durable */
+                pthread_mutex_unlock(&r->mu);
+                settle_pending(r, true);
+                pthread_mutex_lock(&r->mu);
+                continue;
+            }
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 200 * 1000000;
@@ -547,6 +603,9 @@ static void writer_loop(runner *r)
             dead_letter(r, d);
         }
         bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
+        add_pending(r, d);
+        if (r->npending >= ACK_BATCH)
+            settle_pending(r, true);
         nahr_doc_reset(d);
         pthread_mutex_lock(&r->mu);
         r->write_seq++;
@@ -697,6 +756,7 @@ int nahr__run(nahr_config *c, const run_options *o)
             }
         }
     }
+    settle_pending(r, !r->flush_failed);
     double secs = nahr__now() - r->t0;
     if (r->progress)
         progress_line(r, true);
@@ -709,6 +769,9 @@ int nahr__run(nahr_config *c, const run_options *o)
 
 done:
     free_poison(&r->poison);
+    for (size_t i = 0; i < r->npending; i++) /* only on early failure paths */
+        r->pending[i].settle(r->pending[i].token, 0);
+    free(r->pending);
     if (r->dead)
         fclose(r->dead);
     nahr_buf_free(&r->dlbuf);

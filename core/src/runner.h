@@ -73,6 +73,7 @@ typedef struct run_options {
     size_t ninputs;
     int workers;        /* -1 = from config */
     int progress;       /* -1 = auto (TTY) */
+    double until_idle;  /* message sources: exit after this many idle seconds (0 = never) */
     bool quiet;
     const char *dead_letter; /* NULL = from config */
 } run_options;
@@ -96,7 +97,16 @@ typedef struct reader_sink {
     void *ctx;
     size_t max_bytes;
     volatile int *stop; /* set by signal handlers: stop reading */
+    double idle_timeout; /* message sources: stop after this many idle seconds (0 = never) */
 } reader_sink;
+
+/* A message source (NATS) sets, on each doc it submits, an acknowledgement
+ * token and the function that settles it. The writer calls settle(token, 1)
+ * once the article is durable (exported after every sink's sync(), or written
+ * to the dead-letter file) and settle(token, 0) when it is not (sync failed or
+ * the run stops first: the message will be redelivered). Called on the writer
+ * thread, in input order. */
+typedef void (*nahr_settle_fn)(void *token, int durable);
 
 /* path: a file (.txt .html .htm .jsonl .ndjson), a directory (recursive,
  * sorted by name) or "-" (stdin, JSONL). Returns NAHR_OK, or NAHR_EBUSY when

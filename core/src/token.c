@@ -138,11 +138,14 @@ size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
         t.flags = 0;
         if (cc == CC_ARABIC || cc == CC_LETTER) {
             char_class word_cc = cc;
+            int has_letter = !(cc == CC_ARABIC && nahr_ar_is_mark(c));
             i = next;
             while (i < n) {
                 int32_t d = peek(text, n, i, &next);
                 char_class dc = classify(d);
                 if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {
+                    if (dc == CC_ARABIC && !nahr_ar_is_mark(d))
+                        has_letter = 1;
                     i = next;
                     continue;
                 }
@@ -162,7 +165,8 @@ size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
                 else
                     break;
             }
-            t.kind = NAHR_TOK_WORD;
+            /* a run of marks or tatweel alone is a symbol, not a word */
+            t.kind = has_letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
         } else if (cc == CC_LATIN) {
             /* letters, then letters/digits; an inner apostrophe or hyphen-less
              * apostrophe between letters (O'Brien) stays inside */

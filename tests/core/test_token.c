@@ -56,6 +56,10 @@ static void test_marks_stay_inside(void **state)
     assert_int_equal(n, 2);
     assert_true(tok_is(s, &t[0], "مُحَمَّد"));
     assert_true(tok_is(s, &t[1], "الـكبير"));
+    /* tatweel alone is not a word */
+    n = tok("قال ـ أمس", t);
+    assert_int_equal(n, 3);
+    assert_int_equal(t[1].kind, NAHR_TOK_PUNCT);
 }
 
 static void test_numbers(void **state)

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -836,6 +838,117 @@ static void test_descriptors(void **state)
     assert_int_equal(p->thread_model, NAHR_THREAD_ORDERED_PRE);
 }
 
+/* ------------------------------------------- through the real plugin loader */
+
+/* Runs build/nahr with a config holding `stage_opts` in the clean stage;
+ * returns its stdout (malloc'd) or NULL when nahr is not built. */
+static char *run_nahr(const char *stage_opts, const char *input, int *exit_code)
+{
+    const char *b = getenv("NAHR_BUILD_DIR");
+    if (!b) return NULL;
+    char nahr[4200], cfg[64] = "/tmp/test_clean_XXXXXX", cmd[9000];
+    snprintf(nahr, sizeof nahr, "%s/nahr", b);
+    FILE *t = fopen(nahr, "r");
+    if (!t) return NULL;
+    fclose(t);
+    int fd = mkstemp(cfg);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "pipeline: { workers = 2; stages = ( { plugin = \"clean_repeats\"; }, { plugin = \"clean\"; %s }, "
+               "{ plugin = \"export\"; format = \"jsonl\"; path = \"-\"; } ); };\n", stage_opts);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' run -c '%s' '%s' 2>/dev/null", nahr, cfg, input);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    nahr_buf out = {0};
+    char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, p)) > 0) nahr_buf_append(&out, buf, k);
+    int st = pclose(p);
+    *exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    unlink(cfg);
+    char *r = strdup(out.data ? out.data : "");
+    nahr_buf_free(&out);
+    return r;
+}
+
+static void test_pipeline_options(void **state)
+{
+    (void)state;
+    char dir[4400], in[4500];
+    snprintf(dir, sizeof dir, "%s/plugins/clean/tests/fixtures", source_dir());
+    int code;
+    char *out = run_nahr("keep_removed = true;", dir, &code);
+    if (!out) {
+        print_message("build/nahr not built: pipeline test skipped\n");
+        skip();
+    }
+    /* 5 fixtures: only_chrome.txt is skipped (counted), exit 0 */
+    assert_int_equal(code, 0);
+    size_t lines = 0;
+    for (const char *q = out; (q = strchr(q, '\n')) != NULL; q++) lines++;
+    assert_int_equal(lines, 4);
+    assert_non_null(strstr(out, "\"removed\""));
+    assert_non_null(strstr(out, "\"reason\":\"copyright\""));
+    assert_non_null(strstr(out, "\"date\":\"2024-03-09\""));
+    free(out);
+    /* on_empty = error: the chrome-only article goes to dead-letter, exit 1 */
+    snprintf(in, sizeof in, "%s/only_chrome.txt", dir);
+    out = run_nahr("on_empty = \"error\";", in, &code);
+    assert_int_equal(code, 1);
+    free(out);
+    /* on_empty = keep: exported with empty text */
+    out = run_nahr("on_empty = \"keep\";", in, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"text\":\"\""));
+    free(out);
+    /* bad values are config errors (exit 2) */
+    out = run_nahr("normal_form = \"nfd\";", in, &code);
+    assert_int_equal(code, 2);
+    free(out);
+    out = run_nahr("extra_phrases = (\"bogus=/nonexistent.txt\");", in, &code);
+    assert_int_equal(code, 2);
+    free(out);
+    out = run_nahr("phrase_dir = \"/nonexistent-dir\";", in, &code);
+    assert_int_equal(code, 2);
+    free(out);
+    /* extra_phrases: a user family file removes a line the defaults keep */
+    char xp[64] = "/tmp/test_clean_xp_XXXXXX", art[64] = "/tmp/test_clean_art_XXXXXX";
+    int fd = mkstemp(xp);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("=حكمة اليوم من الوادي\n", f);
+    fclose(f);
+    fd = mkstemp(art);
+    f = fdopen(fd, "w");
+    fputs("قالت غرفة التجارة اليوم إن حركة البيع في السوق المحلي ارتفعت خلال الأسبوع الماضي بنسبة كبيرة.\n\n"
+          "حكمة اليوم من الوادي\n\n"
+          "وأضافت أن التجار يتوقعون استمرار هذا الارتفاع حتى نهاية الموسم الحالي بحسب المؤشرات المتوفرة.\n", f);
+    fclose(f);
+    out = run_nahr("", art, &code);
+    assert_non_null(strstr(out, "حكمة اليوم"));
+    free(out);
+    char opt[200];
+    snprintf(opt, sizeof opt, "extra_phrases = (\"promo=%s\"); keep_removed = true;", xp);
+    out = run_nahr(opt, art, &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"reason\":\"promo\""));
+    assert_null(strstr(out, "\"text\":\"حكمة"));
+    char *txt = strstr(out, "\"text\":");
+    assert_non_null(txt);
+    assert_null(strstr(txt, "حكمة اليوم من الوادي\\n"));
+    free(out);
+    /* remove_diacritics + ascii_digits through the option table */
+    f = fopen(art, "w");
+    fputs("قالَ الوزيرُ إن ٣ مشاريع جديدة ستبدأ هذا العام في المدينة بعد موافقة المجلس البلدي عليها.\n", f);
+    fclose(f);
+    out = run_nahr("remove_diacritics = true; ascii_digits = true;", art, &code);
+    assert_non_null(strstr(out, "قال الوزير إن 3 مشاريع"));
+    free(out);
+    unlink(xp);
+    unlink(art);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -862,6 +975,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_html, setup, teardown),
         cmocka_unit_test(test_repeats),
         cmocka_unit_test(test_descriptors),
+        cmocka_unit_test(test_pipeline_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,8 +144,14 @@ typedef struct nahr_plugin {
     int (*flush)(void *instance, nahr_ctx *ctx);
     /* SIGHUP: reopen output files (logrotate). Called on the sink's thread. */
     int (*reopen)(void *instance);
+    /* Sinks: make everything written so far durable (write buffers out,
+     * commit a transaction, wait for a publish acknowledgement). The runner
+     * calls it before acknowledging input messages (NATS), so a message is
+     * acknowledged only once its article is durable. NAHR_OK or NAHR_ERROR
+     * (then nothing is acknowledged and the messages are redelivered). */
+    int (*sync)(void *instance, nahr_ctx *ctx);
 
-    void *reserved[8]; /* room to grow without breaking the ABI; set to NULL */
+    void *reserved[7]; /* room to grow without breaking the ABI; set to NULL */
 } nahr_plugin;
 
 #define NAHR_PLUGIN_INIT .abi_version = NAHR_ABI_VERSION, .struct_size = sizeof(nahr_plugin)
