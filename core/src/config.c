@@ -495,6 +495,14 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                 ERR(err, line, "pipeline: 'input' must be a group like { type = \"files\"; paths = [ \"dir/\" ]; }");
                 continue;
             }
+            const char *itype = NULL;
+            config_setting_lookup_string(s, "type", &itype);
+            if (itype && strcmp(itype, "nats") == 0) {
+                c->input_type = strdup("nats");
+                c->input_setting = s;
+                nerr += nahr__nats_check(s, c->file, err);
+                continue;
+            }
             for (int j = 0; j < config_setting_length(s); j++) {
                 config_setting_t *is = config_setting_get_elem(s, (unsigned)j);
                 const char *ik = config_setting_name(is);
@@ -502,7 +510,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                 if (strcmp(ik, "type") == 0) {
                     const char *v = config_setting_get_string(is);
                     if (!v || (strcmp(v, "files") && strcmp(v, "stdin")))
-                        ERR(err, il, "input: 'type' must be \"files\" or \"stdin\"%s", v && strcmp(v, "nats") == 0 ? " (the NATS input is not available in this build yet)" : "");
+                        ERR(err, il, "input: 'type' must be \"files\", \"stdin\" or \"nats\"");
                     else
                         c->input_type = strdup(v);
                 } else if (strcmp(ik, "paths") == 0) {

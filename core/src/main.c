@@ -335,11 +335,13 @@ static int cmd_run(int argc, char **argv)
     if (ninputs == 0) {
         if (c->input_type && strcmp(c->input_type, "stdin") == 0) {
             inputs[ninputs++] = (char *)"-";
+        } else if (c->input_type && strcmp(c->input_type, "nats") == 0) {
+            o.nats_input = c->input_setting;
         } else {
             for (size_t i = 0; i < c->ninputs; i++)
                 inputs[ninputs++] = c->inputs[i];
         }
-        if (ninputs == 0) {
+        if (ninputs == 0 && !o.nats_input) {
             nahr__config_free(c);
             rc = usage_error("%s", "run: no input: give INPUT paths (- for stdin) or set pipeline.input in the config");
             goto out;

@@ -75,7 +75,7 @@ typedef struct runner {
     /* accounting (writer thread only) */
     uint64_t n_read, n_exported, n_skipped, n_dead;
     uint64_t bytes;
-    bool sink_failed, flush_failed;
+    bool sink_failed, flush_failed, source_failed;
     FILE *dead;
     const char *dead_path;
     nahr_buf dlbuf;
@@ -424,6 +424,10 @@ static void *reader_main(void *arg)
     reader_sink s = {.acquire = acquire, .submit = submit, .release = release, .ctx = r,
                      .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop,
                      .idle_timeout = r->o->until_idle};
+    if (r->o->nats_input) {
+        if (nahr__nats_read(r->o->nats_input, &s) < 0)
+            r->source_failed = true;
+    }
     for (size_t i = 0; i < a->ninputs && !g_stop; i++) {
         if (nahr__read_path(a->inputs[i], &s) == NAHR_EBUSY)
             break;
@@ -764,7 +768,7 @@ int nahr__run(nahr_config *c, const run_options *o)
         nahr_log(NAHR_LOG_INFO, "interrupted: stopped reading; every article read was finished");
     if (!o->quiet)
         summary(r, secs);
-    exit_code = (r->n_dead || r->flush_failed || !reader_started) ? 1 : 0;
+    exit_code = (r->n_dead || r->flush_failed || r->source_failed || !reader_started) ? 1 : 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 done:

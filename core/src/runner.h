@@ -49,6 +49,7 @@ typedef struct nahr_config {
     char **inputs; /* pipeline.input.paths */
     size_t ninputs;
     char *input_type;
+    config_setting_t *input_setting; /* pipeline.input, for message sources */
     nahr_stage *stages;
     size_t nstages;
 } nahr_config;
@@ -74,6 +75,7 @@ typedef struct run_options {
     int workers;        /* -1 = from config */
     int progress;       /* -1 = auto (TTY) */
     double until_idle;  /* message sources: exit after this many idle seconds (0 = never) */
+    config_setting_t *nats_input; /* read pipeline.input (type "nats") instead of inputs */
     bool quiet;
     const char *dead_letter; /* NULL = from config */
 } run_options;
@@ -83,7 +85,7 @@ NAHR_INTERNAL int nahr__run(nahr_config *c, const run_options *o);
 /* Inits and destroys every stage (what `nahr check` does after loading). */
 NAHR_INTERNAL int nahr__check_init(nahr_config *c, nahr_buf *err);
 
-#endif
+
 
 /* ---- readers (reader.c) ----
  * A reader fills docs obtained from acquire() and hands them to submit(), in
@@ -114,3 +116,16 @@ typedef void (*nahr_settle_fn)(void *token, int durable);
 NAHR_INTERNAL int nahr__read_path(const char *path, reader_sink *s);
 /* JSONL from an open fd; name is used in origins ("name:LINE"). */
 NAHR_INTERNAL int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s);
+
+/* ---- NATS JetStream source (source_nats.c when libnats is available,
+ * source_nats_stub.c otherwise) ----
+ * check: validates pipeline.input of type "nats" (every key, with file:line
+ * messages appended to err); returns the number of errors.
+ * read: pulls messages and submits one doc per message, each with an
+ * ack_token/settle pair; returns when *s->stop is set or, with
+ * s->idle_timeout > 0, after that long without a message. */
+NAHR_INTERNAL int nahr__nats_check(config_setting_t *input, const char *cfg_file, nahr_buf *err);
+NAHR_INTERNAL int nahr__nats_read(config_setting_t *input, reader_sink *s);
+
+
+#endif
