@@ -17,6 +17,7 @@ static const char usage_main[] =
     "  run -c CONFIG [INPUT...]   process articles (INPUT: file, directory or - for stdin JSONL)\n"
     "  check -c CONFIG            validate the config and every plugin option, without running\n"
     "  plugins [-v] [-c CONFIG]   list the plugins found (-v: with their options)\n"
+    "  new-plugin NAME            write a plugin skeleton into ./NAME/ (builds against the installed SDK)\n"
     "  --version                  print the version\n"
     "  --help                     this help; 'nahr run --help' for the run options\n"
     "\n"
@@ -380,5 +381,13 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(cmd, "plugins") == 0)
         return cmd_plugins(argc - 2, argv + 2);
+    if (strcmp(cmd, "new-plugin") == 0) {
+        if (argc != 3 || argv[2][0] == '-') {
+            fputs("usage: nahr new-plugin NAME\nWrites ./NAME/: a plugin skeleton (source, cmocka test, CMakeLists.txt "
+                  "using find_package(nahr), example config, README).\n", argc == 3 ? stdout : stderr);
+            return argc == 3 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) ? 0 : 2;
+        }
+        return nahr__new_plugin(argv[2]);
+    }
     return usage_error("unknown command '%s'", cmd);
 }

@@ -82,6 +82,8 @@ typedef struct run_options {
 
 /* Runs the pipeline. Returns the process exit code (0, 1 or 2). */
 NAHR_INTERNAL int nahr__run(nahr_config *c, const run_options *o);
+/* `nahr new-plugin NAME` (new_plugin.c); returns the exit code. */
+NAHR_INTERNAL int nahr__new_plugin(const char *name);
 /* Inits and destroys every stage (what `nahr check` does after loading). */
 NAHR_INTERNAL int nahr__check_init(nahr_config *c, nahr_buf *err);
 

@@ -234,6 +234,8 @@ static void test_dates(void **state)
     EXPECT("DATE", "1 رمضان 1445 هـ");
     tag("جرى الاقتراع بتاريخ 05/11/2023 في كل المحافظات.");
     EXPECT("DATE", "05/11/2023");
+    tag("نشر الخبر الثلاثاء, يناير 21, 2025 على الموقع.");
+    EXPECT("DATE", "الثلاثاء, يناير 21, 2025");
     /* an ambiguous month alone is not a date */
     tag("مارس اللاعب هوايته.");
     EXPECT_NOT("DATE", "مارس");
@@ -419,6 +421,49 @@ static void test_user_list_used(void **state)
     ent_lexicon_free(lx);
 }
 
+/* a stand-in for the statistical model: tags given words */
+static int fake_tag(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+                    uint8_t *tags)
+{
+    size_t i;
+    (void)model;
+    assert_non_null(scratch);
+    for (i = 0; i < ntok; i++) {
+        size_t n = toks[i].end - toks[i].start;
+        const char *w = text + toks[i].start;
+        tags[i] = 0;
+        if (n == strlen("سمعان") && memcmp(w, "سمعان", n) == 0)
+            tags[i] = 1; /* B-PER */
+        else if (n == strlen("كوركيس") && memcmp(w, "كوركيس", n) == 0)
+            tags[i] = 2; /* I-PER */
+        else if (n == strlen("دمشق") && memcmp(w, "دمشق", n) == 0)
+            tags[i] = 5; /* B-ORG: must lose against the gazetteer's LOC */
+        else if (n == strlen("وتلكيف") && memcmp(w, "وتلكيف", n) == 0)
+            tags[i] = 3; /* B-LOC with a clitic */
+    }
+    return 0;
+}
+
+static size_t fake_scratch(const void *model, size_t ntok)
+{
+    (void)model;
+    return ntok * 8;
+}
+
+static void test_model_merge(void **state)
+{
+    ent_model_hook hook = {fake_tag, fake_scratch, NULL};
+    const char *s = "قابل سمعان كوركيس الوفد في دمشق وتلكيف.";
+    (void)state;
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &opts, &hook, doc), NAHR_OK);
+    EXPECT("PER", "سمعان كوركيس");
+    EXPECT("LOC", "دمشق");
+    EXPECT_NOT("ORG", "دمشق");
+    EXPECT("LOC", "تلكيف");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,7 +474,7 @@ int main(void)
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_gazetteer_files),
-        cmocka_unit_test(test_user_list_used),
+        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
 }

@@ -512,6 +512,57 @@ static void test_aux_features(void **state)
     ner_model_free(m);
 }
 
+/* word clusters learned from unlabelled text */
+static void test_clusters_from_text(void **state)
+{
+    (void)state;
+    char jpath[300], tpath[300], err[256];
+    tmp_path(jpath, sizeof jpath, "news.jsonl");
+    tmp_path(tpath, sizeof tpath, "news.txt");
+    FILE *f = fopen(jpath, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 20; i++) {
+        fprintf(f, "{\"id\": \"a%d\", \"text\": \"زار الوزير القاهرة أمس، وزار الرئيس بيروت اليوم.\"}\n", i);
+        fprintf(f, "not json at all\n{\"id\": \"no text\"}\n");
+    }
+    fclose(f);
+    f = fopen(tpath, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 10; i++)
+        fprintf(f, "زار الوزير دمشق أمس\nكلمة نادرة\n");
+    fclose(f);
+    const char *files[2] = {jpath, tpath};
+    ner_model *a = ner_model_new(), *b = ner_model_new();
+    long n = ner_clusters_from_text(a, files, 2, 1000, 5, 42, err, sizeof err);
+    /* words seen >= 3 times: زار الوزير القاهرة أمس ، وزار الرئيس بيروت اليوم . دمشق كلمة نادرة */
+    assert_int_equal(n, 13);
+    assert_int_equal(a->clusters.n, 13);
+    assert_int_equal(ner_clusters_from_text(b, files, 2, 1000, 5, 42, err, sizeof err), 13);
+    for (size_t i = 0; i <= a->clusters.mask; i++) {
+        if (!a->clusters.keys[i])
+            continue;
+        uint64_t v = a->clusters.vals[i];
+        const uint64_t *w = ner_set_get(&b->clusters, a->clusters.keys[i]);
+        assert_non_null(w);
+        assert_true(*w == v); /* deterministic */
+        unsigned c0 = v & 0xFFFF, c1 = (v >> 16) & 0xFFFF, c2 = (v >> 32) & 0xFFFF;
+        assert_int_equal(c1 / 16, c0); /* nested ids */
+        assert_int_equal(c2 / 8, c1);
+    }
+    const uint64_t *cairo = ner_set_get(&a->clusters, ner_word_hash("القاهرة", strlen("القاهرة"), NULL, NULL));
+    assert_non_null(cairo);
+    /* only the most frequent words: maxwords 3 */
+    ner_model *c = ner_model_new();
+    assert_int_equal(ner_clusters_from_text(c, files, 2, 3, 5, 42, err, sizeof err), 3);
+    /* missing file: clear error */
+    const char *missing[1] = {"/nonexistent/news.jsonl"};
+    assert_true(ner_clusters_from_text(c, missing, 1, 10, 5, 1, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "/nonexistent/news.jsonl"));
+    ner_model_free(a);
+    ner_model_free(b);
+    ner_model_free(c);
+}
+
 /* normalised forms share features */
 static void test_normalised_words(void **state)
 {
@@ -572,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_tag_odd_input),
         cmocka_unit_test(test_long_article),
         cmocka_unit_test(test_aux_features),
+        cmocka_unit_test(test_clusters_from_text),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

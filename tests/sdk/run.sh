@@ -28,4 +28,12 @@ out=$("$T/prefix/bin/nahr" run -c "$T/wc.cfg" "$T/in.jsonl" 2>"$T/err")
 echo "$out" | grep -q '"wordcount":{"words":5,"long_words":2}' || { echo "FAIL: $out $(cat "$T/err")"; exit 1; }
 "$T/prefix/bin/nahr" plugins -c "$T/wc.cfg" | grep -q '^wordcount' || { echo "FAIL: plugins does not list wordcount"; exit 1; }
 "$T/prefix/bin/nahr" plugins | grep -q '^export' || { echo "FAIL: installed nahr does not find its installed plugins"; exit 1; }
-echo "sdk: installed headers, pkg-config, out-of-tree plugin: ok"
+# the generator: a skeleton that builds with find_package(nahr), passes its own test and runs as generated
+(cd "$T" && "$T/prefix/bin/nahr" new-plugin skel 2>/dev/null)
+"$T/prefix/bin/nahr" new-plugin "Bad-Name" 2>/dev/null && { echo "FAIL: new-plugin accepted a bad name"; exit 1; }
+cmake -S "$T/skel" -B "$T/skel/build" -DCMAKE_PREFIX_PATH="$T/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build "$T/skel/build" >/dev/null
+(cd "$T/skel/build" && ctest --output-on-failure >/dev/null) || { echo "FAIL: generated plugin's own test"; exit 1; }
+out=$(cd "$T/skel" && printf '{"id":"s","text":"وصل الوفد. بدأت المحادثات"}\n' | "$T/prefix/bin/nahr" run -c skel.cfg - 2>"$T/err")
+echo "$out" | grep -q '"skel":{"sentences":2,"arabic_share":1}' || { echo "FAIL: generated plugin: $out $(cat "$T/err")"; exit 1; }
+echo "sdk: installed headers, pkg-config, find_package, generator, out-of-tree plugins: ok"

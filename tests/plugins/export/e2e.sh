@@ -93,9 +93,13 @@ with open("out.mentions.csv", encoding="utf-8-sig", newline="") as f:
 want = [(j["id"], e["type"], e["text"], e["start"], e["end"]) for j in recs for e in j.get("entities", [])]
 got = [(m["article_id"], m["type"], m["text"], int(m["start"]), int(m["end"])) for m in men]
 assert got == want, (got[:3], want[:3])
-texts = {j["id"]: j["text"] for j in recs}
-for m in men:
-    assert texts[m["article_id"]][int(m["start"]):int(m["end"])] == m["text"]
+k = 0
+for j in recs:  # mentions come in article order
+    for e in j.get("entities", []):
+        m = men[k]
+        k += 1
+        assert j["text"][int(m["start"]):int(m["end"])] == m["text"], (j["id"], m)
+assert k == len(men)
 print(len(rows), len(men))
 PY
 check "Python csv reads both CSV files: same records, quoting round-trips, text[start:end]" \
