@@ -240,6 +240,8 @@ static int read_dir(const char *path, reader_sink *s, int depth)
     while ((e = readdir(dir))) {
         if (e->d_name[0] == '.')
             continue; /* hidden files, . and .. */
+        if (strcmp(e->d_name, "CMakeLists.txt") == 0)
+            continue; /* a build file (e.g. examples/plugins/), not an article */
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **nn = realloc(names, cap * sizeof *nn);

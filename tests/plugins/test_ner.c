@@ -252,12 +252,14 @@ static void test_save_load_roundtrip(void **state)
     tmp_path(path, sizeof path, "m.bin");
     ner_model *m = train_fixture(5, 3);
     assert_true(m->nfeat > 50);
+    m->o_penalty = 2.5f;
     assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
     ner_model *l = NULL;
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_non_null(l);
     assert_int_equal(l->nfeat, m->nfeat);
     assert_true(l->scale == m->scale);
+    assert_true(l->o_penalty == 2.5f);
     assert_memory_equal(l->trans, m->trans, sizeof m->trans);
     for (size_t i = 0; i <= m->mask; i++) {
         if (!m->slots[i].key)
@@ -273,6 +275,11 @@ static void test_save_load_roundtrip(void **state)
     assert_int_equal(ner_tag_corpus(m, &c, a), 0);
     assert_int_equal(ner_tag_corpus(l, &c, b), 0);
     assert_memory_equal(a, b, c.ntok);
+    /* a huge O penalty leaves no O at all (and still valid BIO) */
+    l->o_penalty = 1e9f;
+    assert_int_equal(ner_tag_corpus(l, &c, b), 0);
+    for (size_t i = 0; i < c.ntok; i++)
+        assert_int_not_equal(b[i], NER_O);
     free(a);
     free(b);
     ner_corpus_free(&c);
@@ -281,6 +288,7 @@ static void test_save_load_roundtrip(void **state)
     char path2[300];
     tmp_path(path2, sizeof path2, "m2.bin");
     ner_model *m2 = train_fixture(5, 3);
+    m2->o_penalty = 2.5f;
     assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
     size_t n1, n2;
     unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
@@ -496,7 +504,7 @@ static void test_aux_features(void **state)
     ner_model *l;
     assert_int_equal(ner_model_load(mpath, &l, err, sizeof err), 0);
     assert_int_equal(l->flags, m->flags);
-    assert_int_equal(l->gaz.n, 3);
+    assert_int_equal(l->gaz.n, 4); /* 3 phrases + the prefix الدار */
     assert_int_equal(l->clusters.n, 3);
     ner_tokdesc e[8];
     ner_describe(l, text, toks, n, e);

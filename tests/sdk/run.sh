@@ -36,4 +36,22 @@ cmake --build "$T/skel/build" >/dev/null
 (cd "$T/skel/build" && ctest --output-on-failure >/dev/null) || { echo "FAIL: generated plugin's own test"; exit 1; }
 out=$(cd "$T/skel" && printf '{"id":"s","text":"وصل الوفد. بدأت المحادثات"}\n' | "$T/prefix/bin/nahr" run -c skel.cfg - 2>"$T/err")
 echo "$out" | grep -q '"skel":{"sentences":2,"arabic_share":1}' || { echo "FAIL: generated plugin: $out $(cat "$T/err")"; exit 1; }
+# the keywords example plugin: built with find_package against the installed SDK, run on examples/
+cmake -S "$SRC/examples/plugins/keywords" -B "$T/kw" -DCMAKE_PREFIX_PATH="$T/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+cmake --build "$T/kw" >/dev/null
+cat >"$T/kw.cfg" <<CFG
+pipeline: { plugin_path = "$T/kw"; stages = ( { plugin = "keywords"; top = 3; }, { plugin = "export"; path = "-"; } ); };
+CFG
+"$T/prefix/bin/nahr" run -c "$T/kw.cfg" "$SRC/examples" >"$T/kw.jsonl" 2>"$T/err" || { echo "FAIL: keywords run: $(cat "$T/err")"; exit 1; }
+python3 - "$T/kw.jsonl" <<'PY' || exit 1
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(recs) >= 4, len(recs)
+for r in recs:
+    kws = r.get("keywords")
+    assert kws and len(kws) == 3 and all(k["term"] and k["score"] > 0 for k in kws), r["id"]
+    assert [k["score"] for k in kws] == sorted((k["score"] for k in kws), reverse=True), kws
+dam = next(r for r in recs if r["id"] == "001_dam_river")
+assert dam["keywords"][0]["term"] == "مياه", dam["keywords"]
+PY
 echo "sdk: installed headers, pkg-config, find_package, generator, out-of-tree plugins: ok"
