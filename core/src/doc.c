@@ -268,6 +268,8 @@ void nahr_doc_reset(nahr_doc *d)
     nahr__arena_reset(&d->arena);
     d->text = (char *)"";
     d->text_len = 0;
+    d->norm = NULL;
+    d->norm_map = NULL;
     memset(d->meta, 0, sizeof d->meta);
     d->nfields = 0;
     d->nspans = 0;
@@ -318,7 +320,28 @@ int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len)
         return NAHR_ENOMEM;
     d->text = t;
     d->text_len = len;
+    d->norm = NULL;
+    d->norm_map = NULL;
     return NAHR_OK;
+}
+
+const char *nahr_doc_normalized(nahr_doc *d, size_t *len, const size_t **map)
+{
+    if (!d->norm || (map && !d->norm_map)) {
+        char *out = nahr__arena_alloc(&d->arena, d->text_len + 1);
+        size_t *m = map ? nahr__arena_alloc(&d->arena, (d->text_len + 1) * sizeof *m) : NULL;
+        if (!out || (map && !m))
+            return NULL;
+        d->norm_len = nahr_ar_normalize(d->text, d->text_len, out, m);
+        d->norm = out;
+        if (m)
+            d->norm_map = m;
+    }
+    if (len)
+        *len = d->norm_len;
+    if (map)
+        *map = d->norm_map;
+    return d->norm;
 }
 
 static const char *const meta_names[META_COUNT] = {"id", "title", "url", "date", "source"};

@@ -35,6 +35,9 @@ struct nahr_doc {
     nahr_arena arena;
     char *text;
     size_t text_len;
+    char *norm;        /* nahr_doc_normalized() cache, NULL until asked */
+    size_t norm_len;
+    size_t *norm_map;
     const char *meta[META_COUNT];
     doc_field *fields;
     size_t nfields, capfields;

@@ -97,6 +97,27 @@ static void test_fields_and_values(void **state)
     nahr_doc_free(d);
 }
 
+static void test_normalized_cache(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    const char *t = "وصلت الوزيرة إلى القاهرة";
+    nahr_doc_set_text(d, t, strlen(t));
+    size_t n;
+    const char *a = nahr_doc_normalized(d, &n, NULL);
+    assert_string_equal(a, "وصلت الوزيره الي القاهره");
+    assert_ptr_equal(nahr_doc_normalized(d, NULL, NULL), a); /* cached */
+    const size_t *map;
+    const char *b = nahr_doc_normalized(d, &n, &map);
+    assert_non_null(map);
+    assert_int_equal(map[n], strlen(t));
+    const char *w = strstr(b, "القاهره");
+    assert_memory_equal(t + map[w - b], "القاهرة", strlen("القاهرة"));
+    nahr_doc_set_text(d, "أ", 2); /* new text: new normal form */
+    assert_string_equal(nahr_doc_normalized(d, NULL, NULL), "ا");
+    nahr_doc_free(d);
+}
+
 static void test_reset_and_arena_reuse(void **state)
 {
     (void)state;
@@ -203,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_spans_use_codepoints_in_json),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
+        cmocka_unit_test(test_normalized_cache),
         cmocka_unit_test(test_reset_and_arena_reuse),
         cmocka_unit_test(test_prepare_jsonl),
         cmocka_unit_test(test_prepare_utf8_policy),

@@ -390,6 +390,29 @@ static void test_fixture_story_words_survive(void **state)
     nahr_doc_free(d);
 }
 
+static void test_fixture_menu_author_caption(void **state)
+{
+    fixture *f = *state;
+    int rc;
+    nahr_doc *d = clean_fixture(f, "nile_metro.txt", &rc);
+    assert_int_equal(rc, CLEAN_OK);
+    const char *t = text_of(d);
+    assert_string_equal(nahr_doc_get(d, "title"), "الحكومة تعلن موعد افتتاح الخط الجديد لمترو الأنفاق");
+    assert_string_equal(nahr_doc_get(d, "date"), "2023-02-12");
+    assert_string_equal(nahr_doc_get(d, "author"), "مراد الشافعي"); /* "كتب: ..." is an author */
+    assert_null(nahr_doc_get(d, "source"));
+    assert_true(has_reason(d, "breadcrumb", "| فيديو |")); /* a | menu of short segments */
+    assert_true(has_reason(d, "caption", NULL));
+    assert_true(has_reason(d, "share", "جوجل نيوز"));     /* removed in the body */
+    assert_true(has_reason(d, "tail", "بالصور"));          /* after "شاهد أيضاً" */
+    assert_true(has_reason(d, "promo", "حمّل تطبيق"));
+    assert_int_equal(count_paragraphs(t), 3);
+    assert_true(strncmp(t, "أعلنت وزارة النقل", strlen("أعلنت وزارة النقل")) == 0);
+    const char *last = "لتخفيف الزحام على الطرق.";
+    assert_string_equal(t + strlen(t) - strlen(last), last);
+    nahr_doc_free(d);
+}
+
 static void test_fixture_only_boilerplate(void **state)
 {
     fixture *f = *state;
@@ -901,11 +924,11 @@ static void test_pipeline_options(void **state)
         print_message("build/nahr or the clean/export plugins not built: pipeline test skipped\n");
         skip();
     }
-    /* 5 fixtures: only_chrome.txt is skipped (counted), exit 0 */
+    /* 6 fixtures: only_chrome.txt is skipped (counted), exit 0 */
     assert_int_equal(code, 0);
     size_t lines = 0;
     for (const char *q = out; (q = strchr(q, '\n')) != NULL; q++) lines++;
-    assert_int_equal(lines, 4);
+    assert_int_equal(lines, 5);
     assert_non_null(strstr(out, "\"removed\""));
     assert_non_null(strstr(out, "\"reason\":\"copyright\""));
     assert_non_null(strstr(out, "\"date\":\"2024-03-09\""));
@@ -979,6 +1002,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fixture_share_copyright_readalso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_english_chrome_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_story_words_survive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fixture_menu_author_caption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_only_boilerplate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_html, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_metadata_kept, setup, teardown),

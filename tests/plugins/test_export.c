@@ -184,6 +184,47 @@ static void t_record_offsets_sentences_entities(void **st)
     nahr_doc_free(d);
 }
 
+/* Sentence numbers agree with the shared tokeniser's NAHR_TOK_SENT_END on
+ * every word of texts with the awkward cases: numbers with dots, runs of
+ * marks, Arabic question marks, ellipses, blank lines, a text-initial
+ * blank line. */
+static void t_record_sentences_match_tokenizer(void **st)
+{
+    (void)st;
+    static const char *const texts[] = {
+        "قال الوزير إن النمو بلغ 3.5 في المئة. وأضاف: هل هذا كاف؟! لا أظن...\nثم غادر",
+        "\n\nعنوان بلا نقطة\n\nفقرة أولى، وفيها كلام.فقرة ملتصقة…  وأخرى!\n\n\n. نقطة وحيدة",
+        "سطر\nسطر آخر بلا نهاية ?! ؟ و 1.2.3 أرقام. نهاية",
+    };
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        nahr_doc *d = nahr_doc_new();
+        assert_int_equal(nahr_doc_set_text(d, texts[t], strlen(texts[t])), NAHR_OK);
+        nahr_token toks[256];
+        size_t nt = nahr_tokenize(texts[t], strlen(texts[t]), toks, 256);
+        assert_true(nt < 256);
+        long want[256];
+        size_t nw = 0;
+        long sent = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (toks[i].kind == NAHR_TOK_WORD || toks[i].kind == NAHR_TOK_NUMBER) {
+                assert_true(nahr_doc_add_span(d, "W", toks[i].start, toks[i].end) >= 0);
+                want[nw++] = sent;
+            }
+            if (toks[i].flags & NAHR_TOK_SENT_END)
+                sent++;
+        }
+        export_scratch sc = {0};
+        export_record r;
+        assert_int_equal(record_build(d, "entities", &sc, &r), NAHR_OK);
+        assert_int_equal(r.nmentions, nw);
+        for (size_t i = 0; i < nw; i++)
+            if (r.mentions[i].sentence != want[i])
+                fail_msg("text %zu, word %zu (%.*s): sentence %ld, tokeniser says %ld", t, i,
+                         (int)r.mentions[i].text_len, r.mentions[i].text, r.mentions[i].sentence, want[i]);
+        nahr_doc_free(d);
+    }
+}
+
 static void t_record_empty_and_no_id(void **st)
 {
     (void)st;
@@ -639,6 +680,7 @@ int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(t_record_offsets_sentences_entities),
+        cmocka_unit_test(t_record_sentences_match_tokenizer),
         cmocka_unit_test(t_record_empty_and_no_id),
         cmocka_unit_test(t_record_field_path),
         cmocka_unit_test(t_csv_quoting),

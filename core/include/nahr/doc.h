@@ -79,6 +79,14 @@ NAHR_EXPORT const char *nahr_doc_text(const nahr_doc *d, size_t *len);
  * (NAHR_EFORMAT otherwise). NAHR_EBUSY when spans already exist. */
 NAHR_EXPORT int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len);
 
+/* The text after nahr_ar_normalize() (text.h), computed on first use and
+ * cached in the document until the text changes, so plugins that look words
+ * up (entities, sentiment, ...) normalise each article once between them.
+ * *len gets its length; map (if not NULL) gets the offset map: for each byte
+ * of the normalised text the byte offset in nahr_doc_text() it came from,
+ * with (*map)[*len] = text length. NULL on out-of-memory. */
+NAHR_EXPORT const char *nahr_doc_normalized(nahr_doc *d, size_t *len, const size_t **map);
+
 /* Metadata keys: "id", "title", "url", "date", "source". Any other key is a
  * field holding a string. Returns NULL when absent. */
 NAHR_EXPORT const char *nahr_doc_get(const nahr_doc *d, const char *key);
