@@ -782,6 +782,15 @@ static void test_bad_html(void **state)
     assert_true(rc == CLEAN_OK || rc == CLEAN_EMPTY);
     nahr_doc_free(d);
     nahr_buf_free(&deep);
+    /* title from <title> without the site name, when there is no og:title or h1 */
+    const char *tt = "<html><head><title>الأمطار تعود إلى الساحل الأسبوع المقبل | موقع الطقس</title></head><body>"
+                     "<p>تتوقع هيئة الأرصاد أن تعود الأمطار إلى المناطق الساحلية مطلع الأسبوع المقبل مع انخفاض في درجات الحرارة.</p>"
+                     "<p>ودعت الهيئة الصيادين إلى متابعة النشرات البحرية قبل الخروج إلى البحر خلال الأيام الثلاثة المقبلة.</p></body></html>";
+    d = doc_of(tt, strlen(tt));
+    assert_int_equal(clean_doc(&f->cfg, &f->sc, d, &why), CLEAN_OK);
+    assert_string_equal(nahr_doc_get(d, "title"), "الأمطار تعود إلى الساحل الأسبوع المقبل");
+    assert_int_equal(count_paragraphs(text_of(d)), 2);
+    nahr_doc_free(d);
     /* only chrome */
     const char *c = "<html><body><nav>الرئيسية</nav><script>x()</script><footer>حقوق</footer></body></html>";
     d = doc_of(c, strlen(c));
@@ -825,10 +834,28 @@ static void test_repeats(void **state)
         nahr_doc_free(d);
         /* another source with the same line is counted apart */
         d = nahr_doc_new();
-        nahr_doc_set_text(d, slogan, strlen(slogan));
+        snprintf(text, sizeof text, "%s\nخبر محلي قصير رقم %d", slogan, i);
+        nahr_doc_set_text(d, text, strlen(text));
         nahr_doc_set(d, "source", "okaz");
         assert_int_equal(rep_process(&r, NULL, d, NULL), NAHR_OK);
         assert_int_equal(strstr(text_of(d), "تابعوا موقع") != NULL, i < 2);
+        nahr_doc_free(d);
+    }
+    /* an article made only of recurring lines is kept whole, without a report */
+    nahr_doc *only = nahr_doc_new();
+    nahr_doc_set_text(only, slogan, strlen(slogan));
+    nahr_doc_set(only, "source", "almadina");
+    assert_int_equal(rep_process(&r, NULL, only, NULL), NAHR_OK);
+    assert_string_equal(text_of(only), slogan);
+    assert_null(nahr_doc_field(only, "removed"));
+    nahr_doc_free(only);
+    /* no source: no grouping, nothing removed */
+    for (int i = 0; i < 5; i++) {
+        nahr_doc *d = nahr_doc_new();
+        snprintf(text, sizeof text, "%s\nنص بلا مصدر %d", slogan, i);
+        nahr_doc_set_text(d, text, strlen(text));
+        assert_int_equal(rep_process(&r, NULL, d, NULL), NAHR_OK);
+        assert_non_null(strstr(text_of(d), "تابعوا موقع"));
         nahr_doc_free(d);
     }
     /* a bounded table: flooding it with distinct lines does not grow memory or crash */
@@ -836,6 +863,7 @@ static void test_repeats(void **state)
         nahr_doc *d = nahr_doc_new();
         snprintf(text, sizeof text, "سطر فريد رقم %d", i);
         nahr_doc_set_text(d, text, strlen(text));
+        nahr_doc_set(d, "source", "flood");
         assert_int_equal(rep_process(&r, NULL, d, NULL), NAHR_OK);
         assert_string_equal(text_of(d), text);
         nahr_doc_free(d);

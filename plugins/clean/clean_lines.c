@@ -1,0 +1,528 @@
+/* clean_lines.c - line classification: which lines of a scraped article are
+ * the story, which are chrome, and what metadata hides in the chrome.
+ *
+ * Signals, in the order they are applied:
+ *  1. phrase families (data files, Aho-Corasick on the matching form), each
+ *     with a mode: whole line, line start, short line, anywhere;
+ *  2. shape: URL share, lines without letters, CSS-class-like slugs;
+ *  3. story paragraphs: long lines (min_story_words) that end a sentence, or
+ *     very long lines. They anchor the head zone (before the first) and the
+ *     tail zone (after the last). A story paragraph is never removed by a
+ *     "short line" phrase, so the same words inside a sentence are safe;
+ *  4. head zone: dateline -> date, headline -> title, short menu words,
+ *     truncated copies of the headline ("…"), bylines -> source;
+ *  5. tail zone: a "related / comments / you may like" marker after the last
+ *     story paragraph drops everything after it; a short last line is the
+ *     site signature -> source;
+ *  6. embeds: "posted by X on DATE" lines and the truncated caption above.
+ */
+#include "clean.h"
+
+#include <string.h>
+#include <stdio.h>
+
+static const char *const reason_names[CR_NREASONS] = {
+    "keep", "nav", "share", "subscribe", "cookies", "comments", "related", "copyright", "ads",
+    "embed", "promo", "caption", "breadcrumb", "menu", "truncated_copy", "title", "date", "source", "byline",
+    "tail", "url", "junk", "embed_caption", "repeat", "html_chrome",
+};
+
+const char *clean_reason_name(int r) { return r >= 0 && r < CR_NREASONS ? reason_names[r] : "?"; }
+
+int clean_family_from_name(const char *name, size_t n)
+{
+    for (int r = 1; r < CR_NFAMILIES; r++)
+        if (strlen(reason_names[r]) == n && memcmp(reason_names[r], name, n) == 0) return r;
+    if (n == 6 && memcmp(name, "byline", 6) == 0) return CR_BYLINE;
+    return 0;
+}
+
+int clean_report_removed(nahr_doc *doc, const char *line, size_t n, int reason)
+{
+    nahr_value *arr = nahr_doc_field(doc, "removed");
+    if (!arr) {
+        arr = nahr_value_array(doc);
+        if (!arr || nahr_doc_set_field(doc, "removed", arr)) return NAHR_ENOMEM;
+    }
+    nahr_value *o = nahr_value_object(doc);
+    if (!o) return NAHR_ENOMEM;
+    if (n > 2000) n = 2000; /* enough to audit; keep on a character boundary */
+    while (n && ((unsigned char)line[n] & 0xC0) == 0x80) n--;
+    nahr_value *l = nahr_value_string(doc, line, n);
+    nahr_value *r = nahr_value_cstr(doc, clean_reason_name(reason));
+    if (!l || !r || nahr_value_put(doc, o, "line", l) || nahr_value_put(doc, o, "reason", r))
+        return NAHR_ENOMEM;
+    return nahr_value_push(doc, arr, o);
+}
+
+typedef struct {
+    const char *s;
+    size_t n;
+    char *norm;     /* matching form, NULL for very long lines */
+    size_t nn;
+    int words;      /* tokens holding a letter */
+    int letters;    /* letters (any script) */
+    int latin;      /* Latin letters */
+    size_t url_bytes;
+    unsigned para;  /* a blank line precedes it */
+    unsigned ends_sentence;
+    unsigned ends_ellipsis;
+    unsigned story;
+    int reason;
+    int soft;       /* family of a ~phrase found in a story-like line */
+    unsigned crumb; /* breadcrumb shape (acted on in the head zone only) */
+    unsigned digits;/* holds a digit */
+} cline;
+
+/* Lines longer than this are story paragraphs or garbage: no phrase search
+ * (a cookie banner of 001's kind is ~450 bytes). */
+#define MAX_NORM_LINE 800
+
+static int is_terminal(int32_t cp) { return cp == '.' || cp == '!' || cp == '?' || cp == 0x061F || cp == 0x2026 || cp == 0x06D4; }
+static int is_closer(int32_t cp)
+{
+    return cp == '"' || cp == '\'' || cp == ')' || cp == ']' || cp == 0x201D || cp == 0x2019 ||
+           cp == 0xBB || cp == 0x201C || cp == 0xAB;
+}
+
+static void features(cline *L)
+{
+    const char *s = L->s;
+    size_t n = L->n, i = 0;
+    int in_word = 0, word_has_letter = 0;
+    size_t tok_start = 0;
+    while (i <= n) {
+        size_t st = i;
+        int32_t cp = i < n ? clean_dec(s, &i) : ' ';
+        if (st == n) i = n + 1;
+        if (cp == ' ') {
+            if (in_word) {
+                if (word_has_letter) L->words++;
+                size_t tl = st - tok_start;
+                const char *t = s + tok_start;
+                if ((tl > 7 && (memcmp(t, "http://", 7) == 0 || memcmp(t, "https://", 8) == 0)) ||
+                    (tl > 4 && memcmp(t, "www.", 4) == 0))
+                    L->url_bytes += tl;
+                else if (tl > 10 && memchr(t, ':', tl)) {
+                    const char *h = memmem(t, tl, "http", 4);
+                    if (h && (size_t)(t + tl - h) > 8 && memmem(h, (size_t)(t + tl - h), "://", 3))
+                        L->url_bytes += (size_t)(t + tl - h);
+                }
+            }
+            in_word = 0;
+            continue;
+        }
+        if (!in_word) {
+            in_word = 1;
+            word_has_letter = 0;
+            tok_start = st;
+        }
+        if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
+            L->latin++;
+            L->letters++;
+            word_has_letter = 1;
+        } else if ((cp >= 0x0621 && cp <= 0x064A) || nahr_ar_is_letter(cp) ||
+                   (cp >= 0xC0 && cp < 0x2000 && cp != 0xD7 && cp != 0xF7)) {
+            L->letters++;
+            word_has_letter = 1;
+        }
+    }
+    /* last meaningful character */
+    size_t e = n;
+    while (e > 0) {
+        size_t b = e - 1;
+        while (b > 0 && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
+        size_t j = b;
+        int32_t cp = nahr_utf8_next(s, n, &j);
+        if (is_closer(cp) || cp == ' ') {
+            e = b;
+            continue;
+        }
+        L->ends_sentence = is_terminal(cp);
+        L->ends_ellipsis = cp == 0x2026 || (cp == '.' && b >= 2 && s[b - 1] == '.' && s[b - 2] == '.');
+        break;
+    }
+}
+
+static int has_sep_qualifier(const cline *L)
+{
+    /* "name – qualifier": a dash, colon or bar inside a short line */
+    return memmem(L->s, L->n, "\xE2\x80\x93", 3) || memmem(L->s, L->n, "\xE2\x80\x94", 3) ||
+           memchr(L->s, '-', L->n) || memchr(L->s, ':', L->n) || memchr(L->s, '|', L->n);
+}
+
+/* Site name from a signature or byline line: the text before a dash/colon
+ * when a qualifier follows, else the whole line. Written to buf. */
+static void signature_name(const cline *L, char *buf, size_t bufsz)
+{
+    static const char *const seps[] = {" \xE2\x80\x93 ", " \xE2\x80\x94 ", " - ", " | ", "\xE2\x80\x93", " : "};
+    size_t cut = L->n;
+    for (size_t k = 0; k < sizeof seps / sizeof *seps; k++) {
+        const char *p = memmem(L->s, L->n, seps[k], strlen(seps[k]));
+        if (p && (size_t)(p - L->s) < cut) cut = (size_t)(p - L->s);
+    }
+    while (cut && L->s[cut - 1] == ' ') cut--;
+    if (cut == 0) cut = L->n;
+    if (cut >= bufsz) cut = bufsz - 1;
+    while (cut && ((unsigned char)L->s[cut] & 0xC0) == 0x80) cut--;
+    memcpy(buf, L->s, cut);
+    buf[cut] = '\0';
+}
+
+static int is_slug(const cline *L)
+{
+    /* "news-details", "spot_img": one Latin token of [a-z0-9_-] with - or _ */
+    if (L->n == 0 || L->n > 64 || memchr(L->s, ' ', L->n)) return 0;
+    int sep = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        char c = L->s[i];
+        if (c == '-' || c == '_') sep = 1;
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return 0;
+    }
+    return sep;
+}
+
+/* "كتب: فلان", "بقلم فلان", "By Name": an author byline; returns the byte
+ * offset of the name in the line, or 0 when the line is not of that shape. */
+static size_t author_offset(const cline *c)
+{
+    static const char *const lead[] = {"كتب ", "كتبت ", "بقلم ", "اعداد ", "تحرير ", "by ", "written by "};
+    if (!c->norm) return 0;
+    for (size_t k = 0; k < sizeof lead / sizeof *lead; k++) {
+        size_t l = strlen(lead[k]);
+        if (c->nn > l && memcmp(c->norm, lead[k], l) == 0) {
+            /* skip the lead word(s) and separators in the original line */
+            size_t words = 1 + (k == 6), i = 0;
+            while (i < c->n && words) {
+                while (i < c->n && c->s[i] != ' ' && c->s[i] != ':') i++;
+                while (i < c->n && (c->s[i] == ' ' || c->s[i] == ':')) i++;
+                words--;
+            }
+            return i < c->n ? i : 0;
+        }
+    }
+    return 0;
+}
+
+static int set_byline(nahr_doc *doc, const clean_config *cfg, const cline *c, int *source_set)
+{
+    size_t a = author_offset(c);
+    if (a) {
+        if (!nahr_doc_get(doc, "author")) {
+            char nm[256];
+            size_t l = c->n - a < sizeof nm - 1 ? c->n - a : sizeof nm - 1;
+            while (l && ((unsigned char)c->s[a + l] & 0xC0) == 0x80) l--;
+            memcpy(nm, c->s + a, l);
+            nm[l] = '\0';
+            if (nahr_doc_set(doc, "author", nm)) return NAHR_ENOMEM;
+        }
+        return NAHR_OK;
+    }
+    if (cfg->recover_source && !*source_set && has_sep_qualifier(c)) {
+        char nm[256];
+        signature_name(c, nm, sizeof nm);
+        if (nm[0] && nahr_doc_set(doc, "source", nm)) return NAHR_ENOMEM;
+        *source_set = 1;
+    }
+    return NAHR_OK;
+}
+
+/* 1 when b (a line ending with an ellipsis) is a truncated copy of title t. */
+static int truncated_copy_of(const cline *b, const char *t, size_t tn)
+{
+    if (!b->norm || !t || tn == 0 || b->nn < 12) return 0;
+    /* the last 24 bytes before the ellipsis must appear in the title */
+    size_t take = b->nn < 24 ? b->nn : 24;
+    const char *tail = b->norm + b->nn - take;
+    while (take && ((unsigned char)*tail & 0xC0) == 0x80) tail++, take--;
+    return take >= 8 && memmem(t, tn, tail, take) != NULL;
+}
+
+int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, size_t n, nahr_buf *out)
+{
+    nahr_buf_reset(out);
+    size_t nl = 1;
+    for (const char *p = text; (p = memchr(p, '\n', (size_t)(text + n - p))) != NULL; p++) nl++;
+    cline *L = nahr_doc_alloc(doc, nl * sizeof *L);
+    if (!L) return NAHR_ENOMEM;
+    size_t cnt = 0;
+    unsigned blank = 0;
+    for (size_t i = 0; i <= n;) {
+        const char *e = memchr(text + i, '\n', n - i);
+        size_t le = e ? (size_t)(e - text) : n;
+        if (le == i) {
+            blank = 1;
+        } else {
+            cline *c = &L[cnt++];
+            memset(c, 0, sizeof *c);
+            c->s = text + i;
+            c->n = le - i;
+            c->para = blank;
+            blank = 0;
+        }
+        if (!e) break;
+        i = le + 1;
+    }
+    clean_match m[16];
+    /* 1-2: phrases and shape */
+    for (size_t k = 0; k < cnt; k++) {
+        cline *c = &L[k];
+        features(c);
+        if (c->n <= MAX_NORM_LINE) {
+            c->norm = nahr_doc_alloc(doc, c->n + 1);
+            if (!c->norm) return NAHR_ENOMEM;
+            c->nn = clean_match_norm(c->s, c->n, c->norm);
+        }
+        if (!cfg->remove_boilerplate) continue;
+        if (c->letters == 0) {
+            c->reason = CR_JUNK;
+            continue;
+        }
+        if (is_slug(c)) {
+            c->reason = CR_JUNK;
+            continue;
+        }
+        if (c->url_bytes && (double)c->url_bytes > cfg->max_url_share * (double)c->n &&
+            !(c->words >= cfg->min_story_words && c->ends_sentence)) {
+            c->reason = CR_URL;
+            continue;
+        }
+        if (!c->norm) continue;
+        size_t nm = clean_phrases_find(cfg->phrases, c->norm, c->nn, m, 16);
+        if (nm > 16) nm = 16;
+        /* a complete sentence (a truncated "…" line is not one) */
+        int storyish = c->words >= cfg->min_story_words && c->ends_sentence && !c->ends_ellipsis;
+        for (size_t j = 0; j < nm && !c->reason; j++) {
+            int fam = (int)m[j].family;
+            switch (m[j].mode) {
+            case CM_START:
+                if (!storyish) c->reason = fam == CR_NAV ? CR_BREADCRUMB : fam;
+                break;
+            case CM_EXACT:
+            case CM_ANY:
+                c->reason = fam;
+                break;
+            case CM_SHORT:
+                if (fam == CR_BYLINE || fam == CR_CAPTION) {
+                    /* qualifiers such as "خاص", "تصوير" are common words: only
+                     * a line of at most 5 words is a byline or a photo credit */
+                    if (c->words <= 5 && !c->ends_sentence) c->reason = fam;
+                } else if (c->words <= cfg->short_line_words && !storyish) {
+                    c->reason = fam;
+                } else if (!c->soft) {
+                    c->soft = fam;
+                }
+                break;
+            default: break;
+            }
+        }
+        if (!c->reason && c->n <= 400 && !c->ends_sentence) {
+            /* "الرئيسية » أخبار » سياسة", "أخبار مصر | فيديو | رياضة": short
+             * segments (at most 3 words each) between separators */
+            int seps = 0;
+            static const char *const bc[] = {"\xC2\xBB", "\xE2\x80\xBA", " > ", " / ", " | ", "|"};
+            /* with « in the line, » closes a quotation, it is no separator */
+            int guillemets = memmem(c->s, c->n, "\xC2\xAB", 2) != NULL;
+            for (size_t b = guillemets ? 1 : 0; b < sizeof bc / sizeof *bc; b++)
+                for (const char *q = c->s; (q = memmem(q, (size_t)(c->s + c->n - q), bc[b], strlen(bc[b]))) != NULL; q += strlen(bc[b])) seps++;
+            if (seps >= 2 && c->words <= 3 * (seps + 1)) c->crumb = 1;
+        }
+    }
+    /* a long line holding a ~phrase goes with its block: when the line just
+     * before or after was removed for the same family (newsletter boxes,
+     * cookie banners spread over several lines) */
+    for (int dir = 0; dir < 2; dir++)
+        for (size_t t = 0; t < cnt; t++) {
+            size_t k = dir ? cnt - 1 - t : t;
+            cline *c = &L[k];
+            if (!c->soft || c->reason) continue;
+            if ((k > 0 && L[k - 1].reason == c->soft) || (k + 1 < cnt && L[k + 1].reason == c->soft)) c->reason = c->soft;
+        }
+    /* 3: story paragraphs among the lines still unclassified */
+    long first = -1, last = -1;
+    int pass = 0;
+    for (; pass < 3 && first < 0; pass++) {
+        for (size_t k = 0; k < cnt; k++) {
+            cline *c = &L[k];
+            if (c->reason) continue;
+            int s = pass == 0 ? (c->words >= cfg->min_story_words && (c->ends_sentence || c->words >= 2 * cfg->min_story_words))
+                  : pass == 1 ? c->words >= 5
+                              : c->words >= 1;
+            if (s) {
+                c->story = 1;
+                if (first < 0) first = (long)k;
+                last = (long)k;
+            }
+        }
+    }
+    if (first < 0) {
+        /* nothing but boilerplate */
+        if (cfg->keep_removed)
+            for (size_t k = 0; k < cnt; k++)
+                if (clean_report_removed(doc, L[k].s, L[k].n, L[k].reason ? L[k].reason : CR_JUNK)) return NAHR_ENOMEM;
+        return NAHR_OK;
+    }
+    /* inside the story: a byline qualifier ("خاص", "كتب") in a short line is a
+     * subhead, and a line of figures is content */
+    for (long k = first + 1; k < last; k++)
+        if (L[k].reason == CR_BYLINE || (L[k].reason == CR_JUNK && L[k].digits)) L[k].reason = CR_KEEP;
+    int strong_story = pass == 1; /* found by the first (strict) rule */
+    const char *have_title = nahr_doc_get(doc, "title");
+    char *tnorm = NULL;
+    size_t tnn = 0;
+    if (have_title && *have_title) {
+        size_t tl = strlen(have_title);
+        if (tl > MAX_NORM_LINE) tl = MAX_NORM_LINE;
+        tnorm = nahr_doc_alloc(doc, tl + 1);
+        if (!tnorm) return NAHR_ENOMEM;
+        tnn = clean_match_norm(have_title, tl, tnorm);
+    }
+    int date_set = nahr_doc_get(doc, "date") != NULL;
+    int source_set = nahr_doc_get(doc, "source") != NULL;
+    char iso[11];
+    int cov;
+    if (cfg->remove_boilerplate) {
+        /* 4: head zone */
+        long title_idx = -1;
+        if (tnorm) {
+            for (long k = 0; k < first; k++)
+                if (!L[k].reason && L[k].norm && L[k].nn == tnn && memcmp(L[k].norm, tnorm, tnn) == 0) {
+                    L[k].reason = CR_TITLE;
+                    title_idx = k;
+                }
+            /* the headline may also open the text as the first "story" line */
+            if (strong_story && L[first].norm && L[first].nn == tnn && memcmp(L[first].norm, tnorm, tnn) == 0 &&
+                !L[first].ends_sentence) {
+                L[first].reason = CR_TITLE;
+                L[first].story = 0;
+                title_idx = first;
+            }
+        }
+        for (long k = 0; k < first; k++) {
+            cline *c = &L[k];
+            if (c->reason == CR_BYLINE || c->reason) continue;
+            if (clean_date_parse(c->s, c->n, iso, &cov) && cov >= 70) {
+                c->reason = CR_DATE;
+                if (cfg->recover_date && !date_set) {
+                    if (nahr_doc_set(doc, "date", iso)) return NAHR_ENOMEM;
+                    date_set = 1;
+                }
+            }
+        }
+        if (title_idx < 0 && !tnorm) {
+            for (long k = first - 1; k >= 0; k--) {
+                cline *c = &L[k];
+                if (c->reason || c->words < 3 || c->words > 40 || c->url_bytes) continue;
+                if (c->ends_sentence && !c->ends_ellipsis && c->s[c->n - 1] == '.') continue;
+                if (c->ends_ellipsis) continue;
+                title_idx = k;
+                break;
+            }
+            if (title_idx >= 0) {
+                cline *c = &L[title_idx];
+                if (cfg->recover_title) {
+                    char *t = nahr_doc_strndup(doc, c->s, c->n);
+                    if (!t || nahr_doc_set(doc, "title", t)) return NAHR_ENOMEM;
+                }
+                tnorm = c->norm;
+                tnn = c->nn;
+                if (!cfg->keep_title_in_text) c->reason = CR_TITLE;
+            }
+        }
+        for (long k = 0; k < first; k++) {
+            cline *c = &L[k];
+            if (k == title_idx) continue;
+            if (c->reason == CR_BYLINE) {
+                if (set_byline(doc, cfg, c, &source_set)) return NAHR_ENOMEM;
+                continue;
+            }
+            if (c->reason) continue;
+            if (c->ends_ellipsis && truncated_copy_of(c, tnorm, tnn)) c->reason = CR_TRUNCATED_COPY;
+            else if (c->crumb) c->reason = CR_BREADCRUMB;
+            else if (k < title_idx && c->words <= 4 && !c->ends_sentence) c->reason = CR_MENU; /* above the headline */
+        }
+        /* 5: tail zone */
+        long cut = -1;
+        for (long k = first + 1; k < (long)cnt; k++) {
+            if ((L[k].reason == CR_RELATED || L[k].reason == CR_COMMENTS) && L[k].words <= cfg->short_line_words) {
+                int story_after = 0;
+                for (long j = k + 1; j < (long)cnt; j++)
+                    if (L[j].story) {
+                        story_after = 1;
+                        break;
+                    }
+                if (!story_after) {
+                    cut = k;
+                    break;
+                }
+            }
+        }
+        if (cut >= 0 && cfg->tail_cut)
+            for (long k = cut + 1; k < (long)cnt; k++) {
+                if (!L[k].reason) L[k].reason = CR_TAIL;
+                L[k].story = 0;
+            }
+        long end = cut >= 0 ? cut : (long)cnt;
+        long free_lines = 0;
+        for (long k = last + 1; k < end; k++) free_lines += !L[k].reason && !(clean_date_parse(L[k].s, L[k].n, iso, &cov) && cov >= 70);
+        for (long k = last + 1; k < end; k++) {
+            cline *c = &L[k];
+            if (c->reason == CR_BYLINE) {
+                if (set_byline(doc, cfg, c, &source_set)) return NAHR_ENOMEM;
+                continue;
+            }
+            if (c->reason) continue;
+            if (clean_date_parse(c->s, c->n, iso, &cov) && cov >= 70) {
+                c->reason = CR_DATE;
+                if (cfg->recover_date && !date_set) {
+                    if (nahr_doc_set(doc, "date", iso)) return NAHR_ENOMEM;
+                    date_set = 1;
+                }
+            } else if (c->words <= 4 && !c->ends_sentence && c->n < 80 &&
+                       !c->digits && (memchr(c->s, '|', c->n) || c->crumb)) {
+                c->reason = CR_MENU; /* a list of tags or categories, not a name */
+            } else if (free_lines == 1 && c->words <= 4 && !c->ends_sentence && !c->digits && c->n < 80 &&
+                       last >= 0 && L[last].words >= cfg->min_story_words && !L[last].soft) {
+                /* the last line, right after a story paragraph: a site signature
+                 * (a short line after short lines is more likely a verse) */
+                c->reason = CR_SOURCE;
+                if (cfg->recover_source && !source_set) {
+                    char nm[256];
+                    signature_name(c, nm, sizeof nm);
+                    if (nm[0] && nahr_doc_set(doc, "source", nm)) return NAHR_ENOMEM;
+                    source_set = 1;
+                }
+            }
+        }
+        /* 6: embeds: the caption above a "posted by ... on DATE" line */
+        for (size_t k = 1; k < cnt; k++) {
+            if (L[k].reason != CR_EMBED) continue;
+            long j = (long)k - 1;
+            while (j >= 0 && L[j].reason) j--;
+            if (j >= 0 && (L[j].ends_ellipsis || L[j].url_bytes)) L[j].reason = CR_EMBED_CAPTION;
+            /* the embed's date is the post's, not the article's: only on request */
+            if (cfg->date_from_embeds && cfg->recover_date && !date_set &&
+                clean_date_parse(L[k].s, L[k].n, iso, &cov)) {
+                if (nahr_doc_set(doc, "date", iso)) return NAHR_ENOMEM;
+                date_set = 1;
+            }
+        }
+    }
+    /* output */
+    int started = 0, para = 0;
+    for (size_t k = 0; k < cnt; k++) {
+        cline *c = &L[k];
+        if (c->para) para = 1;
+        if (c->reason) {
+            if (cfg->keep_removed && clean_report_removed(doc, c->s, c->n, c->reason)) return NAHR_ENOMEM;
+            continue;
+        }
+        if (started && nahr_buf_append(out, para ? "\n\n" : "\n", para ? 2 : 1)) return NAHR_ENOMEM;
+        if (nahr_buf_append(out, c->s, c->n)) return NAHR_ENOMEM;
+        started = 1;
+        para = 0;
+    }
+    if (!out->data && nahr_buf_reserve(out, 1)) return NAHR_ENOMEM;
+    return NAHR_OK;
+}

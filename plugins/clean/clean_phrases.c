@@ -1,0 +1,295 @@
+/* clean_phrases.c - boilerplate phrase families as one Aho-Corasick automaton
+ * over the matching form of the text (nahr_ar_normalize + punctuation folded
+ * to spaces), so "اقرأ أيضاً:" and "اقرا ايضا" are the same phrase. Built once
+ * at init, read-only afterwards (shared by all workers). */
+#include "clean.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int32_t next[256]; /* goto/transition table (dense: few thousand nodes) */
+    int32_t fail;
+    int32_t out;       /* first phrase ending here, -1 */
+    int32_t dict;      /* nearest node on the fail chain with out >= 0, -1 */
+} ac_node;
+
+typedef struct {
+    uint32_t family, mode, len;
+    int32_t next_same; /* next phrase ending at the same node */
+} ac_phrase;
+
+struct clean_phrases {
+    ac_node *nodes;
+    size_t nnodes, capnodes;
+    ac_phrase *ph;
+    size_t nph, capph;
+    int built;
+};
+
+static int32_t node_new(clean_phrases *p)
+{
+    if (p->nnodes == p->capnodes) {
+        size_t c = p->capnodes ? p->capnodes * 2 : 64;
+        ac_node *q = realloc(p->nodes, c * sizeof *q);
+        if (!q) return -1;
+        p->nodes = q;
+        p->capnodes = c;
+    }
+    ac_node *n = &p->nodes[p->nnodes];
+    for (int i = 0; i < 256; i++) n->next[i] = -1;
+    n->fail = 0;
+    n->out = -1;
+    n->dict = -1;
+    return (int32_t)p->nnodes++;
+}
+
+clean_phrases *clean_phrases_new(void)
+{
+    clean_phrases *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    if (node_new(p) < 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void clean_phrases_free(clean_phrases *p)
+{
+    if (!p) return;
+    free(p->nodes);
+    free(p->ph);
+    free(p);
+}
+
+size_t clean_phrases_count(const clean_phrases *p) { return p->nph; }
+
+/* 1 when cp separates words for matching (punctuation, symbols, spaces). */
+static int is_sep(int32_t cp)
+{
+    if (cp < 0x80) return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
+    if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7) return 1;
+    if (cp == 0x060C || cp == 0x061B || cp == 0x061F || (cp >= 0x066A && cp <= 0x066D) || cp == 0x06D4)
+        return 1;
+    if (cp >= 0x2000 && cp <= 0x2BFF) return 1;
+    if (cp >= 0x3000 && cp <= 0x303F) return 1;
+    if (cp >= 0xFE10 && cp <= 0xFE6F) return 1;
+    if (cp >= 0xFF00 && cp <= 0xFF0F) return 1;
+    if (cp >= 0x1F000) return 1; /* emoji and pictographs */
+    return 0;
+}
+
+size_t clean_match_norm(const char *s, size_t n, char *out)
+{
+    size_t m = nahr_ar_normalize(s, n, out, NULL);
+    /* fold separators to single spaces, in place (output never grows) */
+    size_t i = 0, w = 0;
+    int sp = 1; /* at start: drop leading separators */
+    while (i < m) {
+        unsigned char c = (unsigned char)out[i];
+        if (c < 0x80) {
+            i++;
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+                out[w++] = (char)c;
+                sp = 0;
+            } else if (!sp) {
+                out[w++] = ' ';
+                sp = 1;
+            }
+            continue;
+        }
+        size_t st = i;
+        int32_t cp = nahr_utf8_next(out, m, &i);
+        if (cp < 0 || is_sep(cp)) {
+            if (!sp) {
+                out[w++] = ' ';
+                sp = 1;
+            }
+            continue;
+        }
+        while (st < i) out[w++] = out[st++];
+        sp = 0;
+    }
+    if (w && out[w - 1] == ' ') w--;
+    out[w] = '\0';
+    return w;
+}
+
+int clean_phrases_add(clean_phrases *p, int family, int mode, const char *s, size_t n)
+{
+    if (p->built || family <= 0 || family >= CR_NREASONS) return NAHR_EINVAL;
+    char *norm = malloc(n + 1);
+    if (!norm) return NAHR_ENOMEM;
+    size_t m = clean_match_norm(s, n, norm);
+    if (m == 0) {
+        free(norm);
+        return NAHR_EINVAL;
+    }
+    int32_t cur = 0;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)norm[i];
+        int32_t nx = p->nodes[cur].next[c];
+        if (nx < 0) {
+            nx = node_new(p);
+            if (nx < 0) {
+                free(norm);
+                return NAHR_ENOMEM;
+            }
+            p->nodes[cur].next[c] = nx;
+        }
+        cur = nx;
+    }
+    free(norm);
+    if (p->nph == p->capph) {
+        size_t c = p->capph ? p->capph * 2 : 64;
+        ac_phrase *q = realloc(p->ph, c * sizeof *q);
+        if (!q) return NAHR_ENOMEM;
+        p->ph = q;
+        p->capph = c;
+    }
+    ac_phrase *ph = &p->ph[p->nph];
+    ph->family = (uint32_t)family;
+    ph->mode = (uint32_t)mode;
+    ph->len = (uint32_t)m;
+    ph->next_same = p->nodes[cur].out;
+    p->nodes[cur].out = (int32_t)p->nph++;
+    return NAHR_OK;
+}
+
+int clean_phrases_load(clean_phrases *p, int family, const char *path, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsz, "cannot open phrase file '%s': %s", path, strerror(errno));
+        return NAHR_EIO;
+    }
+    char line[1024];
+    int lineno = 0, rc = NAHR_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        const char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s || *s == '#') continue;
+        int mode = CM_SHORT;
+        switch (*s) {
+        case '=': mode = CM_EXACT; s++; break;
+        case '^': mode = CM_START; s++; break;
+        case '~': mode = CM_SHORT; s++; break;
+        case '*': mode = CM_ANY; s++; break;
+        default: break;
+        }
+        if (nahr_utf8_check(s, strlen(s)) != strlen(s)) {
+            snprintf(err, errsz, "%s:%d: invalid UTF-8", path, lineno);
+            rc = NAHR_EFORMAT;
+            break;
+        }
+        int r = clean_phrases_add(p, family, mode, s, strlen(s));
+        if (r == NAHR_EINVAL) continue; /* only punctuation: nothing to match */
+        if (r) {
+            snprintf(err, errsz, "%s:%d: %s", path, lineno, nahr_strerror(r));
+            rc = r;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int clean_phrases_build(clean_phrases *p)
+{
+    int32_t *queue = malloc(p->nnodes * sizeof *queue);
+    if (!queue) return NAHR_ENOMEM;
+    size_t qh = 0, qt = 0;
+    ac_node *nd = p->nodes;
+    for (int c = 0; c < 256; c++) {
+        int32_t nx = nd[0].next[c];
+        if (nx < 0) {
+            nd[0].next[c] = 0;
+        } else {
+            nd[nx].fail = 0;
+            queue[qt++] = nx;
+        }
+    }
+    while (qh < qt) {
+        int32_t u = queue[qh++];
+        int32_t f = nd[u].fail;
+        nd[u].dict = nd[f].out >= 0 ? f : nd[f].dict;
+        for (int c = 0; c < 256; c++) {
+            int32_t v = nd[u].next[c];
+            if (v < 0) {
+                nd[u].next[c] = nd[f].next[c];
+            } else {
+                nd[v].fail = nd[f].next[c];
+                queue[qt++] = v;
+            }
+        }
+    }
+    free(queue);
+    p->built = 1;
+    return NAHR_OK;
+}
+
+static int accept(const ac_phrase *ph, const char *s, size_t n, size_t end)
+{
+    size_t start = end - ph->len;
+    int lb = start == 0 || s[start - 1] == ' ';
+    int rb = end == n || s[end] == ' ';
+    switch (ph->mode) {
+    case CM_EXACT: return start == 0 && end == n;
+    case CM_START: return start == 0;
+    default: return lb && rb;
+    }
+}
+
+size_t clean_phrases_find(const clean_phrases *p, const char *s, size_t n, clean_match *out, size_t max)
+{
+    if (!p->built) return 0;
+    size_t found = 0;
+    int32_t st = 0;
+    const ac_node *nd = p->nodes;
+    for (size_t i = 0; i < n; i++) {
+        st = nd[st].next[(unsigned char)s[i]];
+        for (int32_t v = nd[st].out >= 0 ? st : nd[st].dict; v >= 0; v = nd[v].dict) {
+            for (int32_t k = nd[v].out; k >= 0; k = p->ph[k].next_same) {
+                const ac_phrase *ph = &p->ph[k];
+                if (!accept(ph, s, n, i + 1)) continue;
+                if (found < max) {
+                    out[found].family = ph->family;
+                    out[found].mode = ph->mode;
+                    out[found].start = i + 1 - ph->len;
+                    out[found].end = i + 1;
+                }
+                found++;
+            }
+        }
+    }
+    return found;
+}
+
+int clean_phrases_load_dir(clean_phrases *p, const char *dir, char *err, size_t errsz)
+{
+    int loaded = 0;
+    for (int fam = 1; fam < CR_NREASONS; fam++) {
+        const char *name = fam == CR_BYLINE ? "byline" : fam < CR_NFAMILIES ? clean_reason_name(fam) : NULL;
+        if (!name) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        fclose(f);
+        int rc = clean_phrases_load(p, fam, path, err, errsz);
+        if (rc) return rc;
+        loaded++;
+    }
+    if (!loaded) {
+        snprintf(err, errsz, "no phrase files (<family>.txt) in '%s'", dir);
+        return NAHR_ENOENT;
+    }
+    return loaded;
+}

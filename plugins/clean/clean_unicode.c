@@ -1,0 +1,354 @@
+/* clean_unicode.c - character-level normalisation of the article text.
+ *
+ * One linear pass over the (repaired) UTF-8 does the filtering, space and
+ * line-break unification and the options; ICU's normaliser is then called
+ * only on the lines that hold a character that is not already stable under
+ * the chosen form (a 64 Kbit table built once at init from ICU's own data:
+ * combining class != 0 or quick-check != YES). Plain Arabic news text rarely
+ * hits ICU at all, which is how this stays faster than `uconv -x NFKC`.
+ */
+#include "clean.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+
+struct clean_unicode {
+    clean_unicode_opts o;
+    const UNormalizer2 *form;  /* NULL for form 0 */
+    const UNormalizer2 *nfc;   /* recomposes presentation-form decompositions */
+    const UNormalizer2 *nfkc;  /* decomposes presentation forms */
+    uint8_t trigger[65536 / 8];/* BMP code points whose quick-check is not YES */
+    uint8_t ccc[65536];        /* canonical combining class (0 for most) */
+};
+
+static inline int bit_get(const uint8_t *t, uint32_t cp) { return (t[cp >> 3] >> (cp & 7)) & 1; }
+
+clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t errsz)
+{
+    clean_unicode *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    u->o = *o;
+    UErrorCode ec = U_ZERO_ERROR;
+    u->nfc = unorm2_getNFCInstance(&ec);
+    if (U_SUCCESS(ec)) u->nfkc = unorm2_getNFKCInstance(&ec);
+    if (U_FAILURE(ec)) {
+        snprintf(err, errsz, "ICU normaliser unavailable: %s", u_errorName(ec));
+        free(u);
+        return NULL;
+    }
+    u->form = o->form == 1 ? u->nfc : o->form == 2 ? u->nfkc : NULL;
+    if (u->form) {
+        for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
+            if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+            UChar c = (UChar)cp;
+            ec = U_ZERO_ERROR;
+            u->ccc[cp] = unorm2_getCombiningClass(u->form, c);
+            if (unorm2_quickCheck(u->form, &c, 1, &ec) != UNORM_YES)
+                u->trigger[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+        }
+    }
+    return u;
+}
+
+void clean_unicode_free(clean_unicode *u) { free(u); }
+
+void clean_scratch_free(clean_scratch *s)
+{
+    nahr_buf_free(&s->a);
+    nahr_buf_free(&s->b);
+    free(s->u16);
+    free(s->u16b);
+    nahr_buf_free(&s->norm);
+    nahr_buf_free(&s->out);
+    nahr_buf_free(&s->html.text);
+    memset(s, 0, sizeof *s);
+}
+
+/* Decodes one code point; returns UINT32_MAX for an invalid or truncated
+ * sequence, overlongs, surrogates and NUL (the caller then repairs). */
+static inline uint32_t dec_checked(const unsigned char *s, size_t n, size_t *i)
+{
+    unsigned c = s[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return c ? c : UINT32_MAX;
+    }
+    if (c < 0xC2 || c > 0xF4) return UINT32_MAX;
+    if (c < 0xE0) {
+        if (*i + 1 >= n || (s[*i + 1] & 0xC0) != 0x80) return UINT32_MAX;
+        uint32_t cp = ((c & 0x1Fu) << 6) | (s[*i + 1] & 0x3Fu);
+        *i += 2;
+        return cp;
+    }
+    if (c < 0xF0) {
+        if (*i + 2 >= n || (s[*i + 1] & 0xC0) != 0x80 || (s[*i + 2] & 0xC0) != 0x80) return UINT32_MAX;
+        uint32_t cp = ((c & 0x0Fu) << 12) | ((s[*i + 1] & 0x3Fu) << 6) | (s[*i + 2] & 0x3Fu);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return UINT32_MAX;
+        *i += 3;
+        return cp;
+    }
+    if (*i + 3 >= n || (s[*i + 1] & 0xC0) != 0x80 || (s[*i + 2] & 0xC0) != 0x80 || (s[*i + 3] & 0xC0) != 0x80)
+        return UINT32_MAX;
+    uint32_t cp = ((c & 0x07u) << 18) | ((s[*i + 1] & 0x3Fu) << 12) | ((s[*i + 2] & 0x3Fu) << 6) | (s[*i + 3] & 0x3Fu);
+    if (cp < 0x10000 || cp > 0x10FFFF) return UINT32_MAX;
+    *i += 4;
+    return cp;
+}
+
+static int is_dropped(uint32_t cp)
+{
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) return 1; /* controls (\t \n handled before) */
+    switch (cp) {
+    case 0x00AD: case 0x061C: case 0x180E: case 0xFEFF: case 0x200B: case 0x200C: case 0x200D:
+    case 0x200E: case 0x200F: case 0xFFFE:
+        return 1;
+    default: break;
+    }
+    if (cp >= 0x202A && cp <= 0x202E) return 1;
+    if (cp >= 0x2060 && cp <= 0x2069) return 1;
+    return 0;
+}
+
+static int is_space(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+static int is_break(uint32_t cp)
+{
+    return cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C || cp == 0x85 || cp == 0x2028 ||
+           cp == 0x2029;
+}
+
+/* Output state of the pass: collapses spaces and blank lines. */
+typedef struct {
+    nahr_buf *o;
+    int pending_space;
+    int newlines;      /* line breaks seen since the last character */
+    size_t line_start; /* offset in o of the current line */
+    nahr_buf *marks;   /* size_t line starts that need ICU */
+    size_t last_mark;
+    int err;
+} emitter;
+
+/* Appends k bytes without the per-call overhead of nahr_buf_append; the
+ * buffer is NUL-terminated once at the end of the pass. */
+static inline void put(emitter *e, const void *p, size_t k)
+{
+    nahr_buf *b = e->o;
+    if (b->len + k + 1 > b->cap && nahr_buf_reserve(b, k + 1)) {
+        e->err = NAHR_ENOMEM;
+        return;
+    }
+    memcpy(b->data + b->len, p, k);
+    b->len += k;
+}
+
+static inline void emit_begin(emitter *e)
+{
+    if (e->newlines) {
+        if (e->o->len) {
+            put(e, "\n\n", e->newlines >= 2 ? 2 : 1);
+            e->line_start = e->o->len;
+        }
+        e->newlines = 0;
+        e->pending_space = 0;
+    } else if (e->pending_space) {
+        if (e->o->len && e->o->len != e->line_start) put(e, " ", 1);
+        e->pending_space = 0;
+    }
+}
+
+static inline void emit_mark(emitter *e)
+{
+    size_t ls = e->line_start + 1; /* +1 so that 0 means "none" */
+    if (e->last_mark == ls) return;
+    e->last_mark = ls;
+    if (nahr_buf_append(e->marks, &e->line_start, sizeof(size_t))) e->err = NAHR_ENOMEM;
+}
+
+static int utf16_grow(uint16_t **p, size_t *cap, size_t need)
+{
+    if (*cap >= need) return 0;
+    size_t c = *cap ? *cap : 256;
+    while (c < need) c *= 2;
+    uint16_t *q = realloc(*p, c * sizeof(uint16_t));
+    if (!q) return NAHR_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Normalises line s[0..n) with norm and appends it to out. */
+static int icu_line(const UNormalizer2 *norm, clean_scratch *sc, const char *s, size_t n, nahr_buf *out)
+{
+    UErrorCode ec = U_ZERO_ERROR;
+    int32_t len16 = 0;
+    if (n > (size_t)INT32_MAX / 2) return nahr_buf_append(out, s, n); /* beyond ICU's int32 */
+    if (utf16_grow(&sc->u16, &sc->u16cap, n + 1)) return NAHR_ENOMEM;
+    u_strFromUTF8(sc->u16, (int32_t)sc->u16cap, &len16, s, (int32_t)n, &ec);
+    if (U_FAILURE(ec)) return nahr_buf_append(out, s, n);
+    size_t cap = (size_t)len16 * 2 + 16;
+    for (int tries = 0; tries < 3; tries++) {
+        if (utf16_grow(&sc->u16b, &sc->u16bcap, cap)) return NAHR_ENOMEM;
+        ec = U_ZERO_ERROR;
+        int32_t l2 = unorm2_normalize(norm, sc->u16, len16, sc->u16b, (int32_t)sc->u16bcap, &ec);
+        if (ec == U_BUFFER_OVERFLOW_ERROR) {
+            cap = (size_t)l2 + 16;
+            continue;
+        }
+        if (U_FAILURE(ec)) return nahr_buf_append(out, s, n);
+        int32_t l8 = 0;
+        ec = U_ZERO_ERROR;
+        u_strToUTF8(NULL, 0, &l8, sc->u16b, l2, &ec);
+        if (nahr_buf_reserve(out, (size_t)l8 + 1)) return NAHR_ENOMEM;
+        ec = U_ZERO_ERROR;
+        u_strToUTF8(out->data + out->len, (int32_t)(out->cap - out->len), &l8, sc->u16b, l2, &ec);
+        if (U_FAILURE(ec) && ec != U_STRING_NOT_TERMINATED_WARNING) return nahr_buf_append(out, s, n);
+        out->len += (size_t)l8;
+        out->data[out->len] = '\0';
+        return 0;
+    }
+    return nahr_buf_append(out, s, n);
+}
+
+int clean_unicode_run(const clean_unicode *u, clean_scratch *sc, const char *in, size_t n,
+                      nahr_buf *out, size_t *bad)
+{
+    size_t nbad = 0;
+    int repaired = 0;
+    nahr_buf_reset(out);
+    if (bad) *bad = 0;
+restart:;
+    nahr_buf marks = {0};
+    nahr_buf_reset(&sc->b);
+    if (nahr_buf_reserve(&sc->b, n + 1)) return NAHR_ENOMEM;
+    emitter e = {.o = &sc->b, .marks = &marks};
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0;
+    char tmp[64];
+    unsigned prev_ccc = 0;
+    while (i < n && !e.err) {
+        unsigned c = s[i];
+        /* fast path: plain ASCII printable */
+        if (c > 0x20 && c < 0x7F) {
+            emit_begin(&e);
+            size_t j = i + 1;
+            while (j < n && s[j] > 0x20 && s[j] < 0x7F) j++;
+            put(&e, s + i, j - i);
+            i = j;
+            prev_ccc = 0;
+            continue;
+        }
+        uint32_t cp;
+        if (c == '\r') {
+            i++;
+            if (i < n && s[i] == '\n') i++;
+            e.newlines++;
+            e.pending_space = 0;
+            continue;
+        }
+        size_t cstart = i;
+        cp = dec_checked(s, n, &i);
+        if (cp == UINT32_MAX) {
+            /* invalid UTF-8 or NUL: repair the whole input (U+FFFD, the core's
+             * choice) and start again; happens at most once */
+            nahr_buf_free(&marks);
+            if (repaired) return NAHR_EFORMAT;
+            nahr_buf_reset(&sc->a);
+            if (nahr_utf8_repair(in, n, &sc->a, &nbad)) return NAHR_ENOMEM;
+            if (bad) *bad = nbad;
+            in = sc->a.data;
+            n = sc->a.len;
+            repaired = 1;
+            goto restart;
+        }
+        if (is_break(cp)) {
+            e.newlines++;
+            e.pending_space = 0;
+            prev_ccc = 0;
+            continue;
+        }
+        if (is_space(cp)) {
+            if (!e.newlines) e.pending_space = 1;
+            prev_ccc = 0;
+            continue;
+        }
+        if (is_dropped(cp)) continue;
+        if (cp == 0x0640 && u->o.remove_tatweel) continue;
+        if (u->o.remove_diacritics && ((cp >= 0x064B && cp <= 0x065F) || cp == 0x0670)) continue;
+        int mapped = 0;
+        if (u->o.ascii_digits) {
+            if (cp >= 0x0660 && cp <= 0x0669) cp = '0' + (cp - 0x0660), mapped = 1;
+            else if (cp >= 0x06F0 && cp <= 0x06F9) cp = '0' + (cp - 0x06F0), mapped = 1;
+        }
+        emit_begin(&e);
+        if ((cp >= 0xFB50 && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFC)) {
+            /* Arabic presentation forms -> letters (compatibility decomposition),
+             * then the line is recomposed (NFC) so hamza forms come back. */
+            UChar dst[32];
+            UErrorCode ec = U_ZERO_ERROR;
+            int32_t l = unorm2_getDecomposition(u->nfkc, (UChar32)cp, dst, 32, &ec);
+            if (U_SUCCESS(ec) && l > 0) {
+                int32_t l8 = 0;
+                ec = U_ZERO_ERROR;
+                u_strToUTF8(tmp, (int32_t)sizeof tmp, &l8, dst, l, &ec);
+                if (U_SUCCESS(ec) || ec == U_STRING_NOT_TERMINATED_WARNING) {
+                    /* the decomposition may hold spaces (e.g. U+FDFA) */
+                    put(&e, tmp, (size_t)l8);
+                    emit_mark(&e);
+                    continue;
+                }
+            }
+        }
+        if (u->form) {
+            /* ICU is needed for a character whose quick-check is not YES, or
+             * for combining marks out of canonical order (shadda + fatha) */
+            if (cp >= 0x10000 || bit_get(u->trigger, cp)) emit_mark(&e);
+            else {
+                unsigned cc = u->ccc[cp];
+                if (cc && prev_ccc > cc) emit_mark(&e);
+                prev_ccc = cc;
+            }
+        }
+        if (mapped) put(&e, tmp, nahr_utf8_put(cp, tmp));
+        else put(&e, s + cstart, i - cstart); /* unchanged: copy the source bytes */
+    }
+    if (!e.err && e.o->data) e.o->data[e.o->len] = '\0';
+    if (e.err) {
+        nahr_buf_free(&marks);
+        return e.err;
+    }
+    size_t nm = marks.len / sizeof(size_t);
+    if (nm == 0) {
+        nahr_buf t = *out; /* hand the pass's buffer over, keep the other for next time */
+        *out = sc->b;
+        sc->b = t;
+        nahr_buf_reset(&sc->b);
+        nahr_buf_free(&marks);
+        return 0;
+    }
+    const UNormalizer2 *norm = u->form ? u->form : u->nfc;
+    const size_t *starts = (const size_t *)(void *)marks.data;
+    const char *t = sc->b.data;
+    size_t tn = sc->b.len, pos = 0;
+    int rc = nahr_buf_reserve(out, tn + 16);
+    for (size_t k = 0; k < nm && !rc; k++) {
+        size_t ls = starts[k];
+        const char *nl = memchr(t + ls, '\n', tn - ls);
+        size_t le = nl ? (size_t)(nl - t) : tn;
+        rc = nahr_buf_append(out, t + pos, ls - pos);
+        if (!rc) rc = icu_line(norm, sc, t + ls, le - ls, out);
+        pos = le;
+    }
+    if (!rc) rc = nahr_buf_append(out, t + pos, tn - pos);
+    nahr_buf_free(&marks);
+    return rc;
+}
