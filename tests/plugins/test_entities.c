@@ -160,7 +160,7 @@ static void test_variants_canonical(void **state)
 static void test_titles(void **state)
 {
     (void)state;
-    tag("التقى الرئيس الروسي فلاديمير بوتين نظيره في العاصمة.");
+    tag("استقبل الرئيس الروسي فلاديمير بوتين ضيفه في قصر الكرملين أمس.");
     EXPECT("PER", "فلاديمير بوتين");
     tag("قال وزير الخارجية الأردني سليم الرواشدة إن المحادثات مستمرة.");
     EXPECT("PER", "سليم الرواشدة");
@@ -234,6 +234,9 @@ static void test_dates(void **state)
     EXPECT("DATE", "1 رمضان 1445 هـ");
     tag("جرى الاقتراع بتاريخ 05/11/2023 في كل المحافظات.");
     EXPECT("DATE", "05/11/2023");
+    tag("وصل يوم الجمعة، وغادر يوم السبت، 4 آذار.");
+    EXPECT("DATE", "يوم الجمعة");
+    EXPECT("DATE", "يوم السبت، 4 آذار");
     tag("نشر الخبر الثلاثاء, يناير 21, 2025 على الموقع.");
     EXPECT("DATE", "الثلاثاء, يناير 21, 2025");
     /* an ambiguous month alone is not a date */
@@ -332,6 +335,44 @@ static void test_bad_input(void **state)
         assert_int_equal(ent_tag(lex, &small, NULL, doc), NAHR_ELIMIT);
     }
     free(big);
+}
+
+/* random mixes of letters, clitics, marks, digits and symbols: spans stay
+ * ordered, disjoint and on character boundaries */
+static void test_random_text(void **state)
+{
+    static const char *const pieces[] = {"و", "ب", "ل", "ال", "لل", "ف", "ك", "دمشق", "محمد", "الرئيس", "بشار",
+                                         "الأسد", " ", " ", " ", "\n", "\n\n", "،", ".", "؟", "ـ", "\xD9\x8E",
+                                         "\xD9\x91", "3", "٣", "2020", "%", "٪", "/", "-", "مليون", "دولار", "يناير",
+                                         "كانون", "الثاني", "ذو", "الحجة", "x", "Ab", "\xE2\x80\x8F", "😀", "وزارة",
+                                         "مدينة", "عبد", "بن", "آل", "قال", "إن", "المتحدة", "للأمم", "سبتمبر"};
+    char buf[4096];
+    unsigned seed = 12345;
+    int it;
+    (void)state;
+    for (it = 0; it < 300; it++) {
+        size_t len = 0, n, i;
+        int k, parts = 1 + (int)(seed % 120);
+        for (k = 0; k < parts; k++) {
+            const char *p;
+            seed = seed * 1103515245u + 12345u;
+            p = pieces[(seed >> 8) % (sizeof pieces / sizeof pieces[0])];
+            if (len + strlen(p) + 1 >= sizeof buf)
+                break;
+            memcpy(buf + len, p, strlen(p));
+            len += strlen(p);
+        }
+        buf[len] = 0;
+        tag(buf);
+        n = nahr_doc_span_count(doc);
+        for (i = 0; i < n; i++) {
+            nahr_span *sp = nahr_doc_span(doc, i);
+            assert_true(sp->start < sp->end && sp->end <= len);
+            assert_int_equal(nahr_utf8_check(buf + sp->start, sp->end - sp->start), sp->end - sp->start);
+            if (i)
+                assert_true(sp->start >= nahr_doc_span(doc, i - 1)->end);
+        }
+    }
 }
 
 static void test_types_filter(void **state)
@@ -454,14 +495,26 @@ static void test_model_merge(void **state)
 {
     ent_model_hook hook = {fake_tag, fake_scratch, NULL};
     const char *s = "قابل سمعان كوركيس الوفد في دمشق وتلكيف.";
+    ent_opts o = opts;
     (void)state;
+    /* rules first: the gazetteer's LOC wins, the model fills the gaps */
+    o.model_first = 0;
     nahr_doc_reset(doc);
     assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &opts, &hook, doc), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
     EXPECT("PER", "سمعان كوركيس");
     EXPECT("LOC", "دمشق");
     EXPECT_NOT("ORG", "دمشق");
     EXPECT("LOC", "تلكيف");
+    /* model first (the default): the model's ORG wins, rules fill the gaps */
+    o.model_first = 1;
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    EXPECT("ORG", "دمشق");
+    EXPECT_NOT("LOC", "دمشق");
+    EXPECT("PER", "سمعان كوركيس");
+    assert_string_equal(canon_of("PER", "سمعان كوركيس"), "سمعان كوركيس");
 }
 
 int main(void)
@@ -473,7 +526,7 @@ int main(void)
         cmocka_unit_test(test_loc_rules_and_nationality), cmocka_unit_test(test_dates),
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_gazetteer_files),
+        cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);

@@ -449,7 +449,9 @@ static void test_long_article(void **state)
     nahr_token *toks = malloc(n * sizeof *toks);
     assert_int_equal(nahr_tokenize(b.data, b.len, toks, n), n);
     uint8_t *tags = malloc(n);
-    void *scratch = malloc(ner_model_scratch_size(m, n));
+    size_t need = ner_model_scratch_size(m, n);
+    assert_true(need < 200000); /* bounded, not proportional to the article */
+    void *scratch = malloc(need);
     clock_t t0 = clock();
     assert_int_equal(ner_model_tag(m, b.data, toks, n, scratch, tags), 0);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
@@ -457,6 +459,37 @@ static void test_long_article(void **state)
     /* every sentence is tagged the same way */
     for (size_t i = 7; i < n; i++)
         assert_int_equal(tags[i], tags[i % 7]);
+    free(scratch);
+    free(tags);
+    free(toks);
+    nahr_buf_free(&b);
+    ner_model_free(m);
+}
+
+/* a long run of tokens without any sentence end: cut into pieces, bounded scratch */
+static void test_no_sentence_end(void **state)
+{
+    (void)state;
+    ner_model *m = train_fixture(3, 1);
+    nahr_buf b = {0};
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(nahr_buf_puts(&b, "زار أحمد سالم مدينة بيروت "), 0);
+    size_t n = nahr_tokenize(b.data, b.len, NULL, 0);
+    nahr_token *toks = malloc(n * sizeof *toks);
+    assert_int_equal(nahr_tokenize(b.data, b.len, toks, n), n);
+    for (size_t i = 0; i < n; i++)
+        toks[i].flags &= (uint16_t)~NAHR_TOK_SENT_END;
+    uint8_t *tags = malloc(n);
+    size_t need = ner_model_scratch_size(m, n);
+    assert_int_equal(need, ner_model_scratch_size(m, 5000));
+    void *scratch = malloc(need);
+    assert_int_equal(ner_model_tag(m, b.data, toks, n, scratch, tags), 0);
+    size_t loc = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(ner_bio_allowed(i % 1024 ? tags[i - 1] : NER_NTAGS, tags[i]));
+        loc += tags[i] == NER_B_LOC;
+    }
+    assert_true(loc > 2500); /* بيروت, nearly everywhere */
     free(scratch);
     free(tags);
     free(toks);
@@ -566,6 +599,24 @@ static void test_clusters_from_text(void **state)
     const char *missing[1] = {"/nonexistent/news.jsonl"};
     assert_true(ner_clusters_from_text(c, missing, 1, 10, 5, 1, err, sizeof err) < 0);
     assert_non_null(strstr(err, "/nonexistent/news.jsonl"));
+    /* word vectors in fasttext's .vec text format */
+    char vpath[300];
+    tmp_path(vpath, sizeof vpath, "w.vec");
+    const char *vec = "5 3\nالقاهرة 1 0 0\nبيروت 0.9 0.1 0\nقال 0 0 1\nأعلن 0 0.1 0.9\n</s> 1 1 1\n";
+    write_file(vpath, vec, strlen(vec));
+    ner_model *v = ner_model_new();
+    assert_int_equal(ner_clusters_from_vectors(v, vpath, 100, 1, err, sizeof err), 4);
+    const uint64_t *x = ner_set_get(&v->clusters, ner_word_hash("القاهرة", strlen("القاهرة"), NULL, NULL));
+    const uint64_t *y = ner_set_get(&v->clusters, ner_word_hash("قال", strlen("قال"), NULL, NULL));
+    assert_non_null(x);
+    assert_non_null(y);
+    const char *badvec = "2 3\nكلمة 1 2\n";
+    write_file(vpath, badvec, strlen(badvec));
+    assert_true(ner_clusters_from_vectors(v, vpath, 100, 1, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "expected 3 numbers"));
+    write_file(vpath, "hello\n", 6);
+    assert_true(ner_clusters_from_vectors(v, vpath, 100, 1, err, sizeof err) < 0);
+    ner_model_free(v);
     ner_model_free(a);
     ner_model_free(b);
     ner_model_free(c);
@@ -630,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_tag_new_text),
         cmocka_unit_test(test_tag_odd_input),
         cmocka_unit_test(test_long_article),
+        cmocka_unit_test(test_no_sentence_end),
         cmocka_unit_test(test_aux_features),
         cmocka_unit_test(test_clusters_from_text),
         cmocka_unit_test(test_shipped_model),

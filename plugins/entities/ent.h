@@ -1,0 +1,121 @@
+/* ent.h - internals of the entities plugin (not a public header).
+ *
+ * Two parts:
+ *  - ent_lexicon: every word the tagger knows (gazetteer tokens, rule
+ *    vocabulary) interned once at init as normalised strings with a bit set
+ *    of word classes, plus one trie over token ids holding the gazetteer
+ *    entries (longest match, multi-word). Built once, read-only after, shared
+ *    by all workers.
+ *  - ent_tag(): tags one text with the lexicon and the context rules and
+ *    writes spans into a nahr_doc. Uses only the doc arena for scratch.
+ */
+#ifndef NAHR_ENTITIES_ENT_H
+#define NAHR_ENTITIES_ENT_H
+
+#include "nahr/nahr.h"
+
+#include <stdint.h>
+
+/* entity types (index into ent_type_name) */
+enum {
+    ENT_NONE = 0,
+    ENT_PER,
+    ENT_LOC,
+    ENT_ORG,
+    ENT_MISC,
+    ENT_DATE,
+    ENT_PERCENT,
+    ENT_MONEY,
+    ENT_QUANTITY,
+    ENT_NTYPES
+};
+extern const char *const ent_type_name[ENT_NTYPES];
+/* "PER" -> ENT_PER ...; also accepts "PERS", "PERSON", "LOCATION",
+ * "ORGANIZATION". ENT_NONE when unknown. */
+int ent_type_from_name(const char *s, size_t n);
+
+/* word classes (bits) */
+#define W_FIRST 0x1u      /* a first name */
+#define W_LAST 0x2u       /* a family name / other part of a person name */
+#define W_TITLE 0x4u      /* title or role before a person: الرئيس، الوزير */
+#define W_ORGHEAD 0x8u    /* head of an organisation name: وزارة، حزب */
+#define W_LOCTRIG 0x10u   /* location trigger: مدينة، محافظة */
+#define W_NATION 0x20u    /* nationality adjective: السوري، الروسية */
+#define W_STOP 0x40u      /* function word / common word, never a name */
+#define W_MONTH 0x80u     /* month name (Gregorian, Levantine, Maghreb, Hijri) */
+#define W_WEEKDAY 0x100u  /* weekday (with or without ال) */
+#define W_SCALE 0x200u    /* ألف، مليون، مليار */
+#define W_CURRENCY 0x400u /* دولار، يورو ... */
+#define W_UNIT 0x800u     /* طن، برميل، كيلومتر ... */
+#define W_CONNECT 0x1000u /* بن، ابن، أبو، عبد، آل inside names */
+#define W_AMBIG 0x2000u   /* first name that is also a common word: needs context */
+#define W_PERCENTW 0x4000u /* المئة / المائة (في المئة) */
+#define W_YEARW 0x8000u   /* عام، سنة، العام */
+#define W_TITLEPOST 0x10000u /* complement of a title: الخارجية (وزير الخارجية) */
+#define W_LOCVERB 0x20000u   /* words that end a name: verbs like قال، أكد */
+#define W_DAYW 0x40000u      /* يوم */
+#define W_MONTHW 0x80000u    /* شهر */
+#define W_ORGHEAD_DEF 0x100000u /* head that is an entity with its own ال: الجيش، الحرس */
+#define W_HIJRI 0x200000u    /* a Hijri month */
+#define W_GENERIC 0x400000u  /* a generic noun completing an organisation name */
+#define W_SAY 0x800000u      /* verb of saying before a speaker: قال، أضاف */
+#define W_THAT 0x1000000u    /* إن، أن، بأن after a speaker's name */
+
+typedef struct ent_lexicon ent_lexicon;
+
+ent_lexicon *ent_lexicon_new(void);
+void ent_lexicon_free(ent_lexicon *lx);
+
+/* Adds the built-in rule vocabulary (titles, triggers, months ...). */
+int ent_lexicon_add_rules(ent_lexicon *lx);
+
+/* Loads a gazetteer file: one entry per line, "entry" or
+ * "entry<TAB>canonical"; '#' starts a comment line; blank lines skipped.
+ * type is ENT_PER/LOC/ORG/MISC. A line with invalid UTF-8, a NUL, more than
+ * one TAB, an empty side or more than 16 words is an error: err gets
+ * "path:LINE: reason" and NAHR_EFORMAT is returned (NAHR_EIO when the file
+ * cannot be read). Later entries override the type of earlier ones. */
+int ent_lexicon_load_gazetteer(ent_lexicon *lx, int type, const char *path, char *err, size_t errlen);
+/* Loads a word list and ORs `flags` into each word's classes (same format,
+ * one word per line; a TAB and anything after it is ignored). */
+int ent_lexicon_load_words(ent_lexicon *lx, uint32_t flags, const char *path, char *err, size_t errlen);
+/* Adds one gazetteer entry from memory (tests). */
+int ent_lexicon_add_entry(ent_lexicon *lx, int type, const char *entry, size_t n, const char *canonical);
+/* Adds a word with classes. */
+int ent_lexicon_add_word(ent_lexicon *lx, const char *w, uint32_t flags);
+/* Prepares the read-only structures; call once after loading. */
+int ent_lexicon_finish(ent_lexicon *lx);
+size_t ent_lexicon_entry_count(const ent_lexicon *lx);
+size_t ent_lexicon_word_count(const ent_lexicon *lx);
+
+/* tagging options */
+typedef struct ent_opts {
+    unsigned types;   /* bit (1u << ENT_x) for each type to report */
+    int rules;        /* context rules (titles, heads, triggers, first names) */
+    int coref;        /* in-document coreference of person names */
+    int numbers;      /* PERCENT / MONEY / QUANTITY */
+    int dates;        /* DATE */
+    size_t max_tokens; /* per article; more -> NAHR_ELIMIT */
+    int model_first;  /* with a model: its spans win over lists and rules (else the reverse) */
+    const char *layer; /* span layer, "entities" */
+} ent_opts;
+void ent_opts_default(ent_opts *o);
+
+/* Token-level result for callers that need BIO tags (evaluation, model
+ * merging): when `tags_out` is not NULL it receives, for each token of
+ * nahr_tokenize(text), type*2-1 for B and type*2 for I (0 = outside),
+ * restricted to PER/LOC/ORG/MISC. */
+typedef struct ent_model_hook {
+    /* Optional statistical tagger: returns 0 and fills tags (0=O 1=B-PER
+     * 2=I-PER 3=B-LOC 4=I-LOC 5=B-ORG 6=I-ORG 7=B-MISC 8=I-MISC) */
+    int (*tag)(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+               uint8_t *tags);
+    size_t (*scratch_size)(const void *model, size_t ntok);
+    const void *model;
+} ent_model_hook;
+
+/* Tags doc's text and adds spans to doc. Returns NAHR_OK, NAHR_ELIMIT when
+ * the article has more than opts->max_tokens tokens, NAHR_ENOMEM. */
+int ent_tag(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *model, nahr_doc *doc);
+
+#endif

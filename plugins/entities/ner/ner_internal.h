@@ -1,0 +1,183 @@
+/* ner_internal.h - internals of the NER tagger shared by the model, the
+ * trainer, the evaluation tool and the tests. Not part of the interface the
+ * entities plugin uses (that is ner_model.h). */
+#ifndef NAHR_NER_INTERNAL_H
+#define NAHR_NER_INTERNAL_H
+
+#include <stdio.h>
+#include "ner_model.h"
+
+#define NER_MAGIC "NAHRNER\0"
+#define NER_MAGIC_LEN 8
+#define NER_FORMAT_VERSION 1u
+#define NER_MAXSPLIT 4     /* proclitic split candidates used (incl. the word itself) */
+#define NER_MAXF 64        /* features per token, upper bound */
+#define NER_MAXTOKB 64     /* bytes of a token used for features (longer: truncated) */
+#define NER_NTYPES 4       /* PER LOC ORG MISC */
+#define NER_NCL 3          /* cluster granularities per word */
+#define NER_GAZ_MAXLEN 8   /* longest gazetteer phrase, in words */
+
+/* feature groups (model flags) */
+#define NER_F_GAZ 0x1u
+#define NER_F_CLUSTERS 0x2u
+#define NER_F_DICT 0x4u /* phrases annotated in the training data (type bits 4..7 of gaz) */
+#define NER_F_ALL (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT)
+#define NER_DICT_FOLDS 10
+#define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
+
+/* One slot of the weight table: a hashed feature and its weight per tag,
+ * quantised (weight = w[t] * scale). key 0 = empty slot. */
+typedef struct ner_slot {
+    uint32_t key;
+    int16_t w[NER_NTAGS];
+    int16_t pad;
+} ner_slot;
+
+/* A hash set of uint32 keys (0 = empty) with a uint64 payload. */
+typedef struct ner_set {
+    uint32_t *keys;
+    uint64_t *vals;
+    size_t mask; /* capacity - 1 (capacity a power of two), 0 when empty */
+    size_t n;
+} ner_set;
+
+struct ner_model {
+    uint32_t flags;
+    float scale;
+    float o_penalty; /* subtracted from every O score: trades precision for recall */
+    float trans[NER_NTAGS + 1][NER_NTAGS]; /* [prev][cur]; row NER_NTAGS = sentence start */
+    ner_slot *slots;
+    size_t mask; /* capacity - 1 */
+    size_t nfeat;
+    ner_set gaz; /* phrase hash -> type bits: 1 << (type-1) for gazetteers,
+                  * 16 << (type-1) for the training-data dictionary */
+    unsigned gaz_maxlen;
+    ner_set clusters; /* word hash -> NER_NCL cluster ids of 16 bits each */
+};
+
+/* What the features need of one token, computed once per token. */
+typedef struct ner_tokdesc {
+    uint32_t word, stem, shape;
+    uint32_t pfx[3], sfx[3], stem_sfx[2], stem_pfx[2];
+    uint32_t pre[NER_MAXSPLIT], stm[NER_MAXSPLIT]; /* proclitic strips 1..nsplit-1 */
+    uint32_t cl[NER_NCL];
+    uint8_t nsplit;
+    uint8_t has_cl;
+    uint8_t gaz_b, gaz_i; /* type bit masks: a gazetteer phrase starts / continues here */
+    uint8_t punct;
+} ner_tokdesc;
+
+/* hashing */
+uint32_t ner_hash_bytes(const void *p, size_t n);
+uint32_t ner_mix(uint32_t a, uint32_t b);
+/* Normalised word hash of a token (what gazetteers and clusters are keyed by);
+ * also writes the normalised bytes to norm (NER_MAXTOKB + 1 bytes) and their
+ * length to *nlen when norm is not NULL. */
+uint32_t ner_word_hash(const char *s, size_t n, char *norm, size_t *nlen);
+/* Chains word hashes into a phrase hash. */
+uint32_t ner_phrase_step(uint32_t h, uint32_t word);
+/* Adds a phrase (hashes of its normalised words) with type bits to a
+ * gazetteer set, and its proper prefixes with NER_GAZ_PREFIX. */
+int ner_gaz_add(ner_set *gaz, const uint32_t *words, size_t n, uint32_t bits);
+
+/* features */
+void ner_describe(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
+                  ner_tokdesc *d);
+size_t ner_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i, uint32_t *f);
+
+/* decoding: emit is n x NER_NTAGS, bp n x NER_NTAGS bytes of scratch */
+void ner_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
+                 uint8_t *bp, uint8_t *out);
+int ner_bio_allowed(unsigned prev, unsigned cur); /* prev == NER_NTAGS: sentence start */
+
+/* the model */
+ner_model *ner_model_new(void);
+/* Builds the weight table from nfeat keys and quantised rows. */
+int ner_model_set_weights(ner_model *m, const uint32_t *keys, const int16_t *w, size_t nfeat,
+                          float scale);
+const ner_slot *ner_model_find(const ner_model *m, uint32_t key);
+int ner_model_save(const ner_model *m, const char *path, char *err, size_t errlen);
+
+/* hash sets */
+int ner_set_put(ner_set *s, uint32_t key, uint64_t val, int or_into);
+const uint64_t *ner_set_get(const ner_set *s, uint32_t key);
+void ner_set_free(ner_set *s);
+
+/* Sizes an empty set for n keys (no rehash while filling). */
+int ner_set_reserve(ner_set *s, size_t n);
+/* Copies a set (dst is freed first). */
+int ner_set_copy(ner_set *dst, const ner_set *src);
+
+/* Loads a gazetteer file (one entry per line, words separated by spaces;
+ * '#' starts a comment line; in "variant<TAB>canonical" lines the variant
+ * counts) into m->gaz with type 1..4. Returns the number of entries or a
+ * negative code. */
+long ner_gaz_load(ner_model *m, const char *path, unsigned type, char *err, size_t errlen);
+/* Loads a cluster file: lines "word<TAB>id0 id1 id2" (ids < 65536). */
+long ner_clusters_load(ner_model *m, const char *path, char *err, size_t errlen);
+/* Clusters the first maxwords vectors of a fasttext .vec file (hierarchical
+ * k-means, three nested levels) into m->clusters. Returns the word count. */
+long ner_clusters_from_vectors(ner_model *m, const char *path, size_t maxwords, uint64_t seed,
+                               char *err, size_t errlen);
+/* Clusters the maxwords most frequent words (seen >= 3 times) of unlabelled
+ * text by their left/right neighbours among the ncontexts most frequent
+ * words. Files: .jsonl (the "text" of each line) or plain text (one article
+ * per line), tokenised by nahr_tokenize. Returns the word count. */
+long ner_clusters_from_text(ner_model *m, const char *const *files, size_t nfiles,
+                            size_t maxwords, size_t ncontexts, uint64_t seed, char *err,
+                            size_t errlen);
+
+/* ---- CoNLL corpora ---- */
+typedef struct ner_corpus {
+    char *text;         /* tokens joined by ' ', sentences by '\n' */
+    size_t textlen;
+    nahr_token *toks;   /* last token of each sentence flagged NAHR_TOK_SENT_END */
+    uint8_t *gold;      /* tag ids as read (orphan I- tags kept) */
+    size_t ntok;
+    size_t *sent;       /* sentence k = tokens [sent[k], sent[k+1]) */
+    size_t nsent;
+} ner_corpus;
+
+/* Reads "token<TAB or SPACE>tag" lines, blank lines between sentences. Tags:
+ * O, B-/I- with PER or PERS, LOC, ORG, MISC. Extra columns before the tag are
+ * ignored (the tag is the last field). Errors name file and line. */
+int ner_conll_read(const char *path, ner_corpus *c, char *err, size_t errlen);
+int ner_conll_parse(const char *data, size_t len, const char *name, ner_corpus *c, char *err,
+                    size_t errlen);
+void ner_corpus_free(ner_corpus *c);
+/* tag id from text ("B-PERS", "I-LOC", "O"...), -1 if unknown */
+int ner_tag_parse(const char *s, size_t n);
+
+/* ---- entity-level scoring (conlleval chunking) ---- */
+typedef struct ner_score {
+    size_t tp[NER_NTYPES + 1], fp[NER_NTYPES + 1], fn[NER_NTYPES + 1]; /* [0] = all types */
+} ner_score;
+/* Adds one sentence (chunks never cross calls). An I-X that does not
+ * continue an X chunk starts a new chunk; only exact span+type matches count. */
+void ner_score_add(ner_score *s, const uint8_t *gold, const uint8_t *pred, size_t n);
+/* type 0 = micro over all types. Returns F1 (0 when undefined). */
+double ner_score_prf(const ner_score *s, unsigned type, double *p, double *r);
+void ner_score_print(const ner_score *s, FILE *out);
+extern const char *const ner_type_names[NER_NTYPES + 1]; /* "ALL","PER","LOC","ORG","MISC" */
+
+/* Tags every sentence of c into pred (c->ntok entries). */
+int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred);
+
+/* ---- training ---- */
+typedef struct ner_train_opts {
+    int epochs;
+    uint64_t seed;
+    double dev_fraction; /* last fraction of the sentences held out as dev */
+    int refit;           /* after the dev run, retrain on all sentences for the best epoch count */
+    int verbose;
+    double prune;        /* drop features whose |averaged weight| < prune for all tags */
+    int dict;            /* training-data dictionary features (jackknifed over folds) */
+    int tune_o;          /* choose the O penalty on dev (needs dev_fraction > 0) */
+    unsigned min_count;  /* features seen fewer times in training are not used (0/1 = all) */
+} ner_train_opts;
+
+/* Trains on c. m holds the auxiliary data (gazetteers, clusters) and
+ * receives the weights. Progress goes to log (may be NULL). */
+int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log);
+
+#endif

@@ -1,0 +1,60 @@
+/* ner_model.h - the statistical Arabic NER tagger of the entities plugin.
+ *
+ * An averaged structured perceptron over tokens with first-order Viterbi
+ * decoding (see docs/ner.md). The model is trained by nahr-train-ner and
+ * stored as a compact versioned binary file; it is read-only after
+ * ner_model_load() and may be shared by any number of threads, each calling
+ * ner_model_tag() with its own scratch buffer.
+ */
+#ifndef NAHR_NER_MODEL_H
+#define NAHR_NER_MODEL_H
+
+#include <nahr/nahr.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ner_model ner_model;
+
+/* Output tags (tags[i] of ner_model_tag). */
+enum {
+    NER_O = 0,
+    NER_B_PER = 1, NER_I_PER = 2,
+    NER_B_LOC = 3, NER_I_LOC = 4,
+    NER_B_ORG = 5, NER_I_ORG = 6,
+    NER_B_MISC = 7, NER_I_MISC = 8,
+    NER_NTAGS = 9
+};
+
+/* Loads a model file. Returns 0 and sets *out (free with ner_model_free), or
+ * a negative NAHR_E* code with a one-line message in err (errlen bytes,
+ * may be 0): missing file, wrong magic, unsupported version, truncated file
+ * or checksum mismatch. */
+int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen);
+void ner_model_free(ner_model *m);
+
+/* Bytes of per-call scratch ner_model_tag() needs for ntok tokens. Bounded:
+ * at most ~150 KB whatever ntok (decoding works sentence by sentence, and a
+ * run of more than 1024 tokens without a sentence end is cut there). */
+size_t ner_model_scratch_size(const ner_model *m, size_t ntok);
+
+/* Tags toks[0..ntok) (byte spans into text, as nahr_tokenize() gives them).
+ * tags[i] gets the tag of toks[i]: 0=O 1=B-PER 2=I-PER 3=B-LOC 4=I-LOC
+ * 5=B-ORG 6=I-ORG 7=B-MISC 8=I-MISC. The output is always a valid BIO
+ * sequence. A token flagged NAHR_TOK_SENT_END ends a sentence: context
+ * features and decoding do not cross it. scratch must hold
+ * ner_model_scratch_size(m, ntok) bytes (any alignment). Thread-safe for
+ * distinct scratch buffers. Returns 0, or NAHR_EINVAL on bad arguments. */
+int ner_model_tag(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
+                  void *scratch, uint8_t *tags);
+
+/* Tag names: "O", "B-PER", ... ; NULL when t >= NER_NTAGS. */
+const char *ner_tag_name(unsigned t);
+/* Entity type of a tag ("PER", "LOC", "ORG", "MISC"), NULL for O. */
+const char *ner_tag_type(unsigned t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,525 @@
+/* ner_train.c - averaged structured perceptron training (Collins 2002)
+ * with the lazy-averaging trick: w_avg = w - u / c, where every update d at
+ * step c adds d to w and c*d to u. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ner_internal.h"
+
+typedef struct trainer {
+    ner_set index; /* feature -> row */
+    int32_t *w;    /* rows x NER_NTAGS */
+    int64_t *u;
+    size_t rows, cap;
+    int32_t tw[NER_NTAGS + 1][NER_NTAGS];
+    int64_t tu[NER_NTAGS + 1][NER_NTAGS];
+    int64_t c; /* update step, starts at 1 */
+} trainer;
+
+static void trainer_free(trainer *tr)
+{
+    ner_set_free(&tr->index);
+    free(tr->w);
+    free(tr->u);
+    memset(tr, 0, sizeof *tr);
+}
+
+static void trainer_reset(trainer *tr)
+{
+    trainer_free(tr);
+    tr->c = 1;
+}
+
+/* Row of feature key, created when create is set; -1 when absent. */
+static long trainer_row(trainer *tr, uint32_t key, int create)
+{
+    const uint64_t *v = ner_set_get(&tr->index, key);
+    if (v)
+        return (long)*v;
+    if (!create)
+        return -1;
+    if (tr->rows == tr->cap) {
+        size_t cap = tr->cap ? tr->cap * 2 : 65536;
+        int32_t *w = realloc(tr->w, cap * NER_NTAGS * sizeof *w);
+        if (w)
+            tr->w = w;
+        int64_t *u = realloc(tr->u, cap * NER_NTAGS * sizeof *u);
+        if (u)
+            tr->u = u;
+        if (!w || !u)
+            return -2;
+        tr->cap = cap;
+    }
+    if (ner_set_put(&tr->index, key, tr->rows, 0) != 0)
+        return -2;
+    memset(tr->w + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->w);
+    memset(tr->u + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->u);
+    return (long)tr->rows++;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Precomputed features of the corpus: token i has feats[off[i] .. off[i+1]). */
+typedef struct featcache {
+    uint32_t *feats;
+    size_t *off;
+} featcache;
+
+/* Adds the entity chunks of sentences [s0, s1) to the dictionary bits of
+ * gaz: the phrase as written, and with its first word's shortest proclitic
+ * strip (so والمانيا also teaches المانيا). */
+static int dict_add(ner_set *gaz, unsigned *maxlen, const ner_corpus *c, const uint8_t *gold,
+                    size_t s0, size_t s1)
+{
+    char norm[NER_MAXTOKB + 1];
+    for (size_t s = s0; s < s1; s++) {
+        size_t a = c->sent[s], b = c->sent[s + 1];
+        for (size_t i = a; i < b;) {
+            unsigned ty = gold[i] ? (gold[i] + 1u) / 2u : 0;
+            if (!ty) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < b && gold[j] && !(gold[j] & 1u) && (gold[j] + 1u) / 2u == ty)
+                j++;
+            if (j - i <= NER_GAZ_MAXLEN) {
+                size_t nlen, splits[NER_MAXSPLIT];
+                ner_word_hash(c->text + c->toks[i].start, c->toks[i].end - c->toks[i].start, norm,
+                              &nlen);
+                size_t ns = nahr_ar_proclitic_splits(norm, nlen, splits, NER_MAXSPLIT);
+                uint32_t wh[NER_GAZ_MAXLEN];
+                for (size_t t = i + 1; t < j; t++)
+                    wh[t - i] = ner_word_hash(c->text + c->toks[t].start,
+                                              c->toks[t].end - c->toks[t].start, NULL, NULL);
+                for (size_t k = 0; k < (ns > 2 ? 2 : ns ? ns : 1); k++) {
+                    size_t off = ns ? splits[k] : 0;
+                    wh[0] = ner_hash_bytes(norm + off, nlen - off);
+                    if (ner_gaz_add(gaz, wh, j - i, 16u << (ty - 1)) != 0)
+                        return NAHR_ENOMEM;
+                }
+                if (j - i > *maxlen)
+                    *maxlen = (unsigned)(j - i);
+            }
+            i = j;
+        }
+    }
+    return 0;
+}
+
+/* Features of sentences [s0, s1) appended to fc (k = next free slot). */
+static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, size_t s1,
+                           featcache *fc, size_t *k, size_t *cap, ner_tokdesc *d)
+{
+    for (size_t s = s0; s < s1; s++) {
+        size_t a = c->sent[s], n = c->sent[s + 1] - a;
+        ner_describe(m, c->text, c->toks + a, n, d);
+        for (size_t i = 0; i < n; i++) {
+            if (*k + NER_MAXF > *cap) {
+                *cap *= 2;
+                uint32_t *nf = realloc(fc->feats, *cap * sizeof *nf);
+                if (!nf)
+                    return NAHR_ENOMEM;
+                fc->feats = nf;
+            }
+            fc->off[a + i] = *k;
+            *k += ner_features(m, d, n, i, fc->feats + *k);
+        }
+    }
+    return 0;
+}
+
+/* Features of the whole corpus. With the dictionary, sentences [0, nfit)
+ * are cut into NER_DICT_FOLDS contiguous folds and each fold sees the
+ * dictionary of the other folds only (so the feature is as reliable in
+ * training as on unseen text); sentences from nfit on, and the model m
+ * afterwards, see the dictionary of all of [0, nfit). base = the
+ * gazetteers without dictionary entries. */
+static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxlen,
+                           const ner_corpus *c, const uint8_t *gold, size_t nfit, int dict,
+                           featcache *fc)
+{
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    free(fc->off);
+    free(fc->feats);
+    fc->off = malloc((c->ntok + 1) * sizeof *fc->off);
+    size_t cap = c->ntok * 40 + 64, k = 0;
+    fc->feats = malloc(cap * sizeof *fc->feats);
+    int rc = NAHR_ENOMEM;
+    if (!d || !fc->off || !fc->feats)
+        goto done;
+    if (dict) {
+        m->flags |= NER_F_DICT;
+        for (unsigned f = 0; f < NER_DICT_FOLDS; f++) {
+            size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS;
+            m->gaz_maxlen = base_maxlen;
+            if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
+                (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, a)) != 0 ||
+                (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, b, nfit)) != 0 ||
+                (rc = featcache_range(m, c, a, b, fc, &k, &cap, d)) != 0)
+                goto done;
+        }
+        m->gaz_maxlen = base_maxlen;
+        if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
+            (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, nfit)) != 0 ||
+            (rc = featcache_range(m, c, nfit, c->nsent, fc, &k, &cap, d)) != 0)
+            goto done;
+    } else if ((rc = featcache_range(m, c, 0, c->nsent, fc, &k, &cap, d)) != 0) {
+        goto done;
+    }
+    fc->off[c->ntok] = k;
+    rc = 0;
+done:
+    free(d);
+    return rc;
+}
+
+/* Drops from the cache every feature seen fewer than mincount times in the
+ * tokens [0, ntok_fit). */
+static int featcache_min_count(featcache *fc, size_t ntok, size_t ntok_fit, unsigned mincount)
+{
+    if (mincount <= 1)
+        return 0;
+    ner_set cnt = {0};
+    for (size_t k = 0; k < fc->off[ntok_fit]; k++) {
+        const uint64_t *v = ner_set_get(&cnt, fc->feats[k]);
+        if (ner_set_put(&cnt, fc->feats[k], v ? *v + 1 : 1, 0) != 0) {
+            ner_set_free(&cnt);
+            return NAHR_ENOMEM;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < ntok; i++) {
+        size_t a = fc->off[i], b = fc->off[i + 1];
+        fc->off[i] = w;
+        for (size_t k = a; k < b; k++) {
+            const uint64_t *v = ner_set_get(&cnt, fc->feats[k]);
+            if (v && *v >= mincount)
+                fc->feats[w++] = fc->feats[k];
+        }
+    }
+    fc->off[ntok] = w;
+    ner_set_free(&cnt);
+    return 0;
+}
+
+static void featcache_free(featcache *fc)
+{
+    free(fc->feats);
+    free(fc->off);
+}
+
+/* Writes the averaged weights of tr into m (quantised, pruned). */
+static int trainer_export(const trainer *tr, ner_model *m, double prune)
+{
+    double c = (double)tr->c, maxabs = 0;
+    for (unsigned a = 0; a <= NER_NTAGS; a++)
+        for (unsigned b = 0; b < NER_NTAGS; b++)
+            m->trans[a][b] = (float)(tr->tw[a][b] - (double)tr->tu[a][b] / c);
+    for (size_t r = 0; r < tr->rows * NER_NTAGS; r++) {
+        double v = fabs(tr->w[r] - (double)tr->u[r] / c);
+        if (v > maxabs)
+            maxabs = v;
+    }
+    float scale = maxabs > 0 ? (float)(maxabs / 32767.0) : 1.0f;
+    uint32_t *keys = malloc((tr->rows + 1) * sizeof *keys);
+    int16_t *w = malloc((tr->rows + 1) * NER_NTAGS * sizeof *w);
+    if (!keys || !w) {
+        free(keys);
+        free(w);
+        return NAHR_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i <= tr->index.mask && tr->index.mask; i++) {
+        if (!tr->index.keys[i])
+            continue;
+        size_t r = (size_t)tr->index.vals[i];
+        int keep = 0;
+        for (unsigned t = 0; t < NER_NTAGS; t++) {
+            double v = tr->w[r * NER_NTAGS + t] - (double)tr->u[r * NER_NTAGS + t] / c;
+            long q = lrint(v / scale);
+            if (q > 32767)
+                q = 32767;
+            if (q < -32767)
+                q = -32767;
+            w[n * NER_NTAGS + t] = (int16_t)q;
+            if (q != 0 && fabs(v) >= prune)
+                keep = 1;
+        }
+        if (keep)
+            keys[n++] = tr->index.keys[i];
+    }
+    int rc = ner_model_set_weights(m, keys, w, n, scale);
+    free(keys);
+    free(w);
+    return rc;
+}
+
+static void score_trans(const trainer *tr, float t[NER_NTAGS + 1][NER_NTAGS])
+{
+    for (unsigned a = 0; a <= NER_NTAGS; a++)
+        for (unsigned b = 0; b < NER_NTAGS; b++)
+            t[a][b] = (float)tr->tw[a][b];
+}
+
+/* One perceptron step on sentence [a, a+n). Returns 1 when it was wrong,
+ * 0 when right, negative on error. */
+static int train_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, size_t a,
+                          size_t n, float *emit, uint8_t *bp, uint8_t *pred)
+{
+    float trans[NER_NTAGS + 1][NER_NTAGS];
+    score_trans(tr, trans);
+    for (size_t i = 0; i < n; i++) {
+        int32_t acc[NER_NTAGS] = {0};
+        for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
+            long r = trainer_row(tr, fc->feats[k], 0);
+            if (r >= 0)
+                for (unsigned t = 0; t < NER_NTAGS; t++)
+                    acc[t] += tr->w[r * NER_NTAGS + t];
+        }
+        for (unsigned t = 0; t < NER_NTAGS; t++)
+            emit[i * NER_NTAGS + t] = (float)acc[t];
+    }
+    ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, pred);
+    int wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned g = gold[a + i], p = pred[i];
+        unsigned gp = i ? gold[a + i - 1] : NER_NTAGS, pp = i ? pred[i - 1] : NER_NTAGS;
+        if (g != p) {
+            wrong = 1;
+            for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
+                long r = trainer_row(tr, fc->feats[k], 1);
+                if (r < 0)
+                    return NAHR_ENOMEM;
+                tr->w[r * NER_NTAGS + g] += 1;
+                tr->u[r * NER_NTAGS + g] += tr->c;
+                tr->w[r * NER_NTAGS + p] -= 1;
+                tr->u[r * NER_NTAGS + p] -= tr->c;
+            }
+        }
+        if (g != p || gp != pp) {
+            tr->tw[gp][g] += 1;
+            tr->tu[gp][g] += tr->c;
+            tr->tw[pp][p] -= 1;
+            tr->tu[pp][p] -= tr->c;
+        }
+    }
+    tr->c++;
+    return wrong;
+}
+
+/* Runs `epochs` epochs over sentences [0, ntrain); after each, when dev
+ * sentences exist, exports the averaged model to m and scores the dev part.
+ * *best_epoch gets the epoch with the best dev F1 (the last one without dev). */
+static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache *fc,
+                      size_t ntrain, const ner_train_opts *o, int epochs, ner_model *m, FILE *log,
+                      int *best_epoch, double *best_f1, const char *label)
+{
+    trainer tr = {0};
+    trainer_reset(&tr);
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
+    uint8_t *bp = malloc(maxlen * NER_NTAGS);
+    uint8_t *pred = malloc(c->ntok + 1);
+    size_t *order = malloc((ntrain + 1) * sizeof *order);
+    ner_slot *best = NULL;
+    size_t best_mask = 0, best_nfeat = 0;
+    float best_trans[NER_NTAGS + 1][NER_NTAGS], best_scale = 1;
+    int rc = NAHR_ENOMEM;
+    if (!emit || !bp || !pred || !order)
+        goto done;
+    for (size_t k = 0; k < ntrain; k++)
+        order[k] = k;
+    uint64_t rng = o->seed;
+    *best_epoch = 0;
+    *best_f1 = -1;
+    for (int ep = 1; ep <= epochs; ep++) {
+        clock_t t0 = clock();
+        for (size_t k = ntrain; k > 1; k--) {
+            size_t j = (size_t)(splitmix64(&rng) % k);
+            size_t tmp = order[k - 1];
+            order[k - 1] = order[j];
+            order[j] = tmp;
+        }
+        size_t wrong = 0;
+        for (size_t k = 0; k < ntrain; k++) {
+            size_t s = order[k], a = c->sent[s], n = c->sent[s + 1] - a;
+            int r = train_sentence(&tr, fc, gold, a, n, emit, bp, pred);
+            if (r < 0)
+                goto done;
+            wrong += (size_t)r;
+        }
+        if ((rc = trainer_export(&tr, m, o->prune)) != 0)
+            goto done;
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        if (ntrain < c->nsent) {
+            ner_score sc = {0};
+            ner_corpus dev = *c; /* dev.sent holds absolute token indices */
+            dev.sent = c->sent + ntrain;
+            dev.nsent = c->nsent - ntrain;
+            if ((rc = ner_tag_corpus(m, &dev, pred)) != 0)
+                goto done;
+            for (size_t s = ntrain; s < c->nsent; s++)
+                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
+                              c->sent[s + 1] - c->sent[s]);
+            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
+            if (log)
+                fprintf(log,
+                        "%s epoch %2d: %zu/%zu sentences wrong, %zu features, dev P %.4f R "
+                        "%.4f F1 %.4f (PER %.4f LOC %.4f ORG %.4f MISC %.4f) %.1fs\n",
+                        label, ep, wrong, ntrain, m->nfeat, p, r, f,
+                        ner_score_prf(&sc, 1, NULL, NULL), ner_score_prf(&sc, 2, NULL, NULL),
+                        ner_score_prf(&sc, 3, NULL, NULL), ner_score_prf(&sc, 4, NULL, NULL), secs);
+            if (f > *best_f1) {
+                *best_f1 = f;
+                *best_epoch = ep;
+                free(best);
+                best = malloc((m->mask + 1) * sizeof *best);
+                if (!best) {
+                    rc = NAHR_ENOMEM;
+                    goto done;
+                }
+                memcpy(best, m->slots, (m->mask + 1) * sizeof *best);
+                best_mask = m->mask;
+                best_nfeat = m->nfeat;
+                best_scale = m->scale;
+                memcpy(best_trans, m->trans, sizeof best_trans);
+            }
+        } else {
+            *best_epoch = ep;
+            if (log)
+                fprintf(log, "%s epoch %2d: %zu/%zu sentences wrong, %zu features, %.1fs\n", label,
+                        ep, wrong, ntrain, m->nfeat, secs);
+        }
+        if (log)
+            fflush(log);
+    }
+    if (best) { /* keep the best dev epoch */
+        free(m->slots);
+        m->slots = best;
+        best = NULL;
+        m->mask = best_mask;
+        m->nfeat = best_nfeat;
+        m->scale = best_scale;
+        memcpy(m->trans, best_trans, sizeof best_trans);
+    }
+    rc = 0;
+done:
+    free(best);
+    free(emit);
+    free(bp);
+    free(pred);
+    free(order);
+    trainer_free(&tr);
+    return rc;
+}
+
+int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log)
+{
+    if (c->nsent == 0 || o->epochs < 1)
+        return NAHR_EINVAL;
+    /* training targets: an orphan I-X (not continuing X) becomes B-X, which
+     * is what the scorer reads it as, so every gold sequence is valid BIO */
+    uint8_t *gold = malloc(c->ntok + 1);
+    featcache fc = {0};
+    ner_set base = {0};
+    unsigned base_maxlen = m->gaz_maxlen;
+    int rc = NAHR_ENOMEM;
+    if (!gold)
+        goto done;
+    for (size_t s = 0; s < c->nsent; s++)
+        for (size_t i = c->sent[s]; i < c->sent[s + 1]; i++) {
+            unsigned t = c->gold[i], prev = i > c->sent[s] ? gold[i - 1] : NER_NTAGS;
+            gold[i] = (uint8_t)(ner_bio_allowed(prev, t) ? t : t - 1);
+        }
+    if ((rc = ner_set_copy(&base, &m->gaz)) != 0)
+        goto done;
+    size_t ndev = (size_t)floor((double)c->nsent * o->dev_fraction);
+    if (o->dev_fraction > 0 && ndev == 0)
+        ndev = 1;
+    if (ndev >= c->nsent)
+        ndev = c->nsent - 1;
+    size_t ntrain = c->nsent - ndev;
+    if ((rc = featcache_build(m, &base, base_maxlen, c, gold, ntrain, o->dict, &fc)) != 0 ||
+        (rc = featcache_min_count(&fc, c->ntok, c->sent[ntrain], o->min_count)) != 0)
+        goto done;
+    if (log)
+        fprintf(log, "training on %zu sentences (%zu tokens), dev %zu sentences (the last %.0f%%)\n",
+                ntrain, c->sent[ntrain], ndev, o->dev_fraction * 100);
+    int best_epoch;
+    double best_f1;
+    rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &best_epoch, &best_f1, "dev");
+    if (rc != 0)
+        goto done;
+    if (ndev > 0 && log)
+        fprintf(log, "best dev F1 %.4f at epoch %d\n", best_f1, best_epoch);
+    float penalty = 0;
+    if (ndev > 0 && o->tune_o) {
+        /* the perceptron is conservative (precision well above recall):
+         * choose on dev how much to lower the score of O */
+        static const float grid[] = {1, 2, 4, 6, 8, 12, 16, 24, 32};
+        uint8_t *pred = malloc(c->ntok + 1);
+        if (!pred) {
+            rc = NAHR_ENOMEM;
+            goto done;
+        }
+        ner_corpus dev = *c;
+        dev.sent = c->sent + ntrain;
+        dev.nsent = ndev;
+        double bf = best_f1;
+        for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
+            m->o_penalty = grid[g];
+            ner_score sc = {0};
+            ner_tag_corpus(m, &dev, pred);
+            for (size_t s = ntrain; s < c->nsent; s++)
+                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
+                              c->sent[s + 1] - c->sent[s]);
+            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
+            if (log)
+                fprintf(log, "O penalty %.2f: dev P %.4f R %.4f F1 %.4f\n", grid[g], p, r, f);
+            if (f > bf) {
+                bf = f;
+                penalty = grid[g];
+            }
+        }
+        free(pred);
+        if (log)
+            fprintf(log, "O penalty chosen on dev: %.2f (dev F1 %.4f)\n", penalty, bf);
+    }
+    m->o_penalty = penalty;
+    if (ndev > 0 && o->refit) {
+        if (log)
+            fprintf(log, "refit: training on all %zu sentences for %d epochs\n", c->nsent,
+                    best_epoch);
+        double f;
+        int e;
+        if (o->dict &&
+            (rc = featcache_build(m, &base, base_maxlen, c, gold, c->nsent, 1, &fc)) != 0)
+            goto done;
+        if ((rc = featcache_min_count(&fc, c->ntok, c->ntok, o->min_count)) != 0)
+            goto done;
+        rc = run_epochs(c, gold, &fc, c->nsent, o, best_epoch, m, log, &e, &f, "all");
+        m->o_penalty = penalty;
+    }
+done:
+    ner_set_free(&base);
+    featcache_free(&fc);
+    free(gold);
+    return rc;
+}

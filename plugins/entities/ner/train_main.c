@@ -1,0 +1,243 @@
+/* nahr-train-ner - trains the NER model on a CoNLL file. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ner_internal.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: nahr-train-ner --train FILE -o MODEL [options]\n"
+            "  --train FILE         CoNLL training file (token<TAB>tag, blank line between sentences)\n"
+            "  -o, --output MODEL   model file to write\n"
+            "  --dev-fraction F     hold out the last fraction F of the sentences as dev (default 0.1)\n"
+            "  --epochs N           training epochs (default 12); the best dev epoch is kept\n"
+            "  --seed S             shuffling seed (default 1); same seed, same model\n"
+            "  --refit              after the dev run, retrain on all sentences for the best epoch count\n"
+            "  --gazetteer TYPE:FILE  gazetteer features (TYPE = PER LOC ORG MISC; repeatable)\n"
+            "  --clusters FILE      word cluster features (lines: word<TAB>id id id)\n"
+            "  --vectors FILE.vec   word cluster features from word vectors (fasttext skipgram\n"
+            "                       text output), clustered here by hierarchical k-means\n"
+            "  --unlabelled FILE    word cluster features learned from unlabelled text (.jsonl with\n"
+            "                       a \"text\" key, or one article per line; repeatable)\n"
+            "  --cluster-words N    words clustered from --unlabelled (default 50000)\n"
+            "  --cluster-contexts N the N most frequent words serve as left/right contexts (default 300)\n"
+            "  --vector-words N     cluster the N most frequent words of --vectors (default 100000)\n"
+            "  --dict               training-data dictionary features (jackknifed, see docs/ner.md)\n"
+            "  --min-count N        use only features seen at least N times in training (default 1)\n"
+            "  --tune-o             choose on dev a penalty on tag O (more recall)\n"
+            "  --prune X            drop features whose averaged weights are all below X (default 0)\n"
+            "  -q, --quiet          no per-epoch lines\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC };
+    static const struct option longopts[] = {
+        {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
+        {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
+        {"seed", required_argument, NULL, O_SEED},     {"refit", no_argument, NULL, O_REFIT},
+        {"gazetteer", required_argument, NULL, O_GAZ}, {"clusters", required_argument, NULL, O_CL},
+        {"prune", required_argument, NULL, O_PRUNE},   {"vectors", required_argument, NULL, O_VEC},
+        {"vector-words", required_argument, NULL, O_VECN}, {"dict", no_argument, NULL, O_DICT},
+        {"tune-o", no_argument, NULL, O_TUNEO},
+        {"min-count", required_argument, NULL, O_MINC},
+        {"unlabelled", required_argument, NULL, O_UNL}, {"cluster-words", required_argument, NULL, O_CLW},
+        {"cluster-contexts", required_argument, NULL, O_CLC},   {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL;
+    size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
+    const char *unl[256];
+    const char *gaz[32];
+    int ngaz = 0, quiet = 0;
+    ner_train_opts o = {.epochs = 12, .seed = 1, .dev_fraction = 0.1};
+    char *end;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_TRAIN: train = optarg; break;
+        case 'o': output = optarg; break;
+        case O_DEV:
+            o.dev_fraction = strtod(optarg, &end);
+            if (*end || o.dev_fraction < 0 || o.dev_fraction >= 1) {
+                fprintf(stderr, "nahr-train-ner: --dev-fraction must be in [0, 1)\n");
+                return 2;
+            }
+            break;
+        case O_EPOCHS:
+            o.epochs = (int)strtol(optarg, &end, 10);
+            if (*end || o.epochs < 1 || o.epochs > 1000) {
+                fprintf(stderr, "nahr-train-ner: --epochs must be 1..1000\n");
+                return 2;
+            }
+            break;
+        case O_SEED:
+            o.seed = strtoull(optarg, &end, 10);
+            if (*end) {
+                fprintf(stderr, "nahr-train-ner: --seed must be a number\n");
+                return 2;
+            }
+            break;
+        case O_REFIT: o.refit = 1; break;
+        case O_DICT: o.dict = 1; break;
+        case O_TUNEO: o.tune_o = 1; break;
+        case O_MINC: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 1000000) {
+                fprintf(stderr, "nahr-train-ner: --min-count must be 0..1000000\n");
+                return 2;
+            }
+            o.min_count = (unsigned)v;
+            break;
+        }
+        case O_GAZ:
+            if (ngaz == 32) {
+                fprintf(stderr, "nahr-train-ner: at most 32 gazetteers\n");
+                return 2;
+            }
+            gaz[ngaz++] = optarg;
+            break;
+        case O_CL: clusters = optarg; break;
+        case O_VEC: vectors = optarg; break;
+        case O_UNL:
+            if (nunl == 256) {
+                fprintf(stderr, "nahr-train-ner: at most 256 --unlabelled files\n");
+                return 2;
+            }
+            unl[nunl++] = optarg;
+            break;
+        case O_CLC:
+            cluster_contexts = strtoul(optarg, &end, 10);
+            if (*end || cluster_contexts < 1 || cluster_contexts > 5000) {
+                fprintf(stderr, "nahr-train-ner: --cluster-contexts must be 1..5000\n");
+                return 2;
+            }
+            break;
+        case O_CLW:
+            cluster_words = strtoul(optarg, &end, 10);
+            if (*end || cluster_words < 1 || cluster_words > 1000000) {
+                fprintf(stderr, "nahr-train-ner: --cluster-words must be 1..1000000\n");
+                return 2;
+            }
+            break;
+        case O_VECN:
+            vector_words = strtoul(optarg, &end, 10);
+            if (*end || vector_words < 1 || vector_words > 5000000) {
+                fprintf(stderr, "nahr-train-ner: --vector-words must be 1..5000000\n");
+                return 2;
+            }
+            break;
+        case O_PRUNE:
+            o.prune = strtod(optarg, &end);
+            if (*end || o.prune < 0) {
+                fprintf(stderr, "nahr-train-ner: --prune must be >= 0\n");
+                return 2;
+            }
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!train || !output || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    double t0 = now();
+    char err[512];
+    ner_corpus c;
+    if (ner_conll_read(train, &c, err, sizeof err) != 0) {
+        fprintf(stderr, "nahr-train-ner: %s\n", err);
+        return 1;
+    }
+    ner_model *m = ner_model_new();
+    int rc = 1;
+    if (!m)
+        goto done;
+    for (int i = 0; i < ngaz; i++) {
+        const char *colon = strchr(gaz[i], ':');
+        int type = 0;
+        if (colon) {
+            char tag[16];
+            snprintf(tag, sizeof tag, "B-%.*s", (int)(colon - gaz[i] > 8 ? 8 : colon - gaz[i]),
+                     gaz[i]);
+            int t = ner_tag_parse(tag, strlen(tag));
+            type = t > 0 ? (t + 1) / 2 : 0;
+        }
+        if (!type) {
+            fprintf(stderr, "nahr-train-ner: --gazetteer wants TYPE:FILE with TYPE one of PER LOC ORG MISC, got '%s'\n",
+                    gaz[i]);
+            goto done;
+        }
+        long n = ner_gaz_load(m, colon + 1, (unsigned)type, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", err);
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "gazetteer %s: %ld entries\n", gaz[i], n);
+        m->flags |= NER_F_GAZ;
+    }
+    if (!!clusters + !!vectors + !!nunl > 1) {
+        fprintf(stderr, "nahr-train-ner: give one of --clusters, --vectors, --unlabelled\n");
+        goto done;
+    }
+    if (nunl) {
+        double tv = now();
+        long n = ner_clusters_from_text(m, unl, nunl, cluster_words, cluster_contexts, o.seed, err,
+                                        sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", err);
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "clustered %ld words of %zu unlabelled files in %.1fs\n", n, nunl,
+                    now() - tv);
+        m->flags |= NER_F_CLUSTERS;
+    }
+    if (vectors) {
+        double tv = now();
+        long n = ner_clusters_from_vectors(m, vectors, vector_words, o.seed, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", err);
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "clustered %ld words of %s in %.1fs\n", n, vectors, now() - tv);
+        m->flags |= NER_F_CLUSTERS;
+    }
+    if (clusters) {
+        long n = ner_clusters_load(m, clusters, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", err);
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "clusters %s: %ld words\n", clusters, n);
+        m->flags |= NER_F_CLUSTERS;
+    }
+    if (ner_train(&c, &o, m, quiet ? NULL : stdout) != 0) {
+        fprintf(stderr, "nahr-train-ner: training failed (out of memory or empty corpus)\n");
+        goto done;
+    }
+    if (ner_model_save(m, output, err, sizeof err) != 0) {
+        fprintf(stderr, "nahr-train-ner: %s\n", err);
+        goto done;
+    }
+    printf("wrote %s: %zu features, %.1fs\n", output, m->nfeat, now() - t0);
+    rc = 0;
+done:
+    ner_model_free(m);
+    ner_corpus_free(&c);
+    return rc;
+}

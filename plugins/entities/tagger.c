@@ -1,0 +1,1433 @@
+/* tagger.c - gazetteer matching, context rules, dates, numbers, coreference.
+ *
+ * One pass builds per-token facts (normalised word ids for each proclitic
+ * split, word classes); a left-to-right scan then picks, at each token, the
+ * longest of: a gazetteer match, a title+name, an organisation head with its
+ * complement, a location trigger, a first name with its family name, a date
+ * or a numeric expression. Coreference and the optional model fill the gaps
+ * afterwards. All scratch lives in the document arena.
+ */
+#include "lexicon_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXC 6      /* proclitic split candidates per token */
+#define WORD_MAX 240 /* longer tokens are never looked up */
+
+typedef struct cand {
+    int32_t id;   /* word id, -1 = unknown */
+    uint32_t off; /* bytes stripped from the token start */
+    uint32_t h;   /* FNV-1a of the normalised candidate (coreference of unknown words) */
+    uint32_t ll;  /* 1 when "لل" was stripped and "ال" restored */
+} cand;
+
+typedef struct tokinfo {
+    uint32_t flags; /* classes of the least-stripped candidate that has any */
+    uint16_t info;
+    uint8_t ncand;
+    uint8_t fcand;    /* candidate that gave flags */
+    uint8_t wordlike; /* Arabic or Latin word */
+    uint8_t verbish;  /* looks like an imperfect verb */
+    uint8_t waw;      /* starts with the conjunction و / ف and the rest is not a known name */
+    uint8_t prep_al;  /* starts with بال/لل/كال/فال/وال-type clitics (not a name part) */
+    uint8_t def;      /* (after clitics) starts with ال */
+    uint8_t alef_maqsura; /* ends with ى: the preposition على، إلى (not the name علي) */
+    uint8_t gazloc;   /* the word alone is a LOC/ORG gazetteer entry */
+    uint8_t oneletter; /* a single letter (with marks/tatweel) */
+    double num;       /* value for NUMBER tokens */
+    cand c[MAXC];
+} tokinfo;
+
+typedef struct espan {
+    size_t start, end;  /* bytes */
+    uint32_t ta, tb;    /* tokens [ta, tb) */
+    uint8_t type;
+    uint8_t src;        /* 0 gazetteer, 1 rule, 2 coref, 3 model */
+    uint8_t strong;     /* a rule span good enough to seed coreference */
+    const char *canon;  /* NUL-terminated, arena or lexicon pool */
+    double value;       /* numbers; NAN = none */
+    const char *vstr;   /* dates: normalised value */
+    const char *unit;
+    const char *calendar;
+} espan;
+
+typedef struct tagger {
+    const ent_lexicon *lx;
+    const ent_opts *o;
+    nahr_doc *doc;
+    const char *text;
+    size_t len;
+    nahr_token *tok;
+    tokinfo *ti;
+    size_t n;
+    espan *sp;
+    size_t nsp, capsp;
+    int32_t *cover; /* span index covering token, -1 */
+} tagger;
+
+void ent_opts_default(ent_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->types = 0;
+    for (int t = ENT_PER; t < ENT_NTYPES; t++)
+        o->types |= 1u << t;
+    o->rules = 1;
+    o->coref = 1;
+    o->numbers = 1;
+    o->dates = 1;
+    o->max_tokens = 4000000;
+    o->model_first = 1;
+    o->layer = "entities";
+}
+
+/* ---- helpers on normalised strings ---- */
+
+#define U_ALEF "\xD8\xA7"
+#define U_LAM "\xD9\x84"
+#define U_YA "\xD9\x8A"
+#define U_TA "\xD8\xAA"
+#define U_NUN "\xD9\x86"
+#define U_SIN "\xD8\xB3"
+#define U_HA "\xD9\x87"
+#define U_WAW "\xD9\x88"
+#define U_FA "\xD9\x81"
+#define U_BA "\xD8\xA8"
+#define U_KAF "\xD9\x83"
+
+static int starts2(const char *s, size_t n, const char *a)
+{
+    return n >= 2 && s[0] == a[0] && s[1] == a[1];
+}
+
+static int starts_al(const char *s, size_t n)
+{
+    return n >= 4 && memcmp(s, U_ALEF U_LAM, 4) == 0;
+}
+
+static const char *word_str(const ent_lexicon *lx, int32_t id, size_t *n)
+{
+    *n = lx->words[id].len;
+    return lx->pool + lx->words[id].off;
+}
+
+static double parse_number(const char *s, size_t n)
+{
+    /* s is normalised: ASCII digits, '.', ',', U+066B (decimal), U+066C (thousands) */
+    double v = 0, frac = 0, scale = 1;
+    int in_frac = 0;
+    size_t i = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= '0' && c <= '9') {
+            if (in_frac) {
+                scale /= 10;
+                frac += (c - '0') * scale;
+            } else {
+                v = v * 10 + (c - '0');
+            }
+        } else if (c == '.') {
+            in_frac = 1;
+        } else if (c == ',') {
+            /* thousands separator (1,000): the tokeniser keeps it inside */
+        } else if (c == 0xD9 && i + 1 < n && (unsigned char)s[i + 1] == 0xAB) { /* ٫ decimal */
+            in_frac = 1;
+            i++;
+        } else if (c == 0xD9 && i + 1 < n && (unsigned char)s[i + 1] == 0xAC) { /* ٬ thousands */
+            i++;
+        }
+    }
+    return v + frac;
+}
+
+/* ---- per-token facts ---- */
+
+static uint32_t hash_str(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Normalised form of candidate c of token k into buf (WORD_MAX + 8 bytes). */
+static size_t cand_norm(const tagger *t, size_t k, const cand *c, char *buf)
+{
+    const char *w = t->text + t->tok[k].start;
+    size_t wl = t->tok[k].end - t->tok[k].start;
+    if (wl > WORD_MAX)
+        return 0;
+    if (c->ll) {
+        memcpy(buf, "\xD8\xA7\xD9\x84", 4);
+        return 4 + nahr_ar_normalize(w + c->off, wl - c->off, buf + 4, NULL);
+    }
+    return nahr_ar_normalize(w + c->off, wl - c->off, buf, NULL);
+}
+
+static void token_facts(tagger *t, size_t k)
+{
+    const ent_lexicon *lx = t->lx;
+    const nahr_token *tk = &t->tok[k];
+    tokinfo *ti = &t->ti[k];
+    const char *w = t->text + tk->start;
+    size_t wl = tk->end - tk->start;
+    size_t splits[MAXC];
+    size_t ns, s, wm;
+    char buf[WORD_MAX + 8], whole[WORD_MAX + 8];
+    size_t map[WORD_MAX + 8];
+
+    memset(ti, 0, sizeof *ti);
+    ti->num = NAN;
+    if (tk->kind == NAHR_TOK_NUMBER) {
+        size_t m;
+        if (wl < WORD_MAX) {
+            m = nahr_ar_normalize(w, wl, buf, NULL);
+            ti->num = parse_number(buf, m);
+        }
+        return;
+    }
+    if (tk->kind != NAHR_TOK_WORD && tk->kind != NAHR_TOK_LATIN) {
+        if (tk->kind == NAHR_TOK_PUNCT && wl < WORD_MAX) {
+            /* "د." and similar one-letter abbreviations are words; punctuation ids
+             * let rules recognise "%" and "/" */
+            size_t m = nahr_ar_normalize(w, wl, buf, NULL);
+            ti->c[0].id = ent_lex_find(lx, buf, m);
+            ti->ncand = 1;
+        }
+        return;
+    }
+    ti->wordlike = 1;
+    if (wl > WORD_MAX) {
+        ti->c[0].id = -1;
+        ti->ncand = 1;
+        return;
+    }
+    ns = tk->kind == NAHR_TOK_WORD ? nahr_ar_proclitic_splits(w, wl, splits, MAXC) : 1;
+    if (tk->kind != NAHR_TOK_WORD)
+        splits[0] = 0;
+    /* normalise the word once; each stem's normalised form is a suffix of it
+     * (normalisation works code point by code point) */
+    wm = nahr_ar_normalize(w, wl, whole, map);
+    ti->oneletter = wm <= 2;
+    for (s = 0; s < ns; s++) {
+        size_t off = splits[s], m, o = 0;
+        cand *c = &ti->c[ti->ncand];
+        const char *norm;
+        /* لل: the article's alef dropped after ل; look up "ال" + stem */
+        int ll = 0;
+        if (off >= 4) {
+            /* the two letters before the stem are ل ل (marks may sit between) */
+            size_t q = off;
+            int lams = 0;
+            while (q >= 2 && lams < 2) {
+                if (w[q - 2] == U_LAM[0] && w[q - 1] == U_LAM[1]) {
+                    lams++;
+                    q -= 2;
+                } else if ((unsigned char)w[q - 2] == 0xD9 && (unsigned char)w[q - 1] >= 0x8B &&
+                           (unsigned char)w[q - 1] <= 0x9F) {
+                    q -= 2; /* a mark */
+                } else {
+                    break;
+                }
+            }
+            ll = lams == 2;
+        }
+        while (o < wm && map[o] < off)
+            o++;
+        if (ll) {
+            memcpy(buf, U_ALEF U_LAM, 4);
+            memcpy(buf + 4, whole + o, wm - o);
+            m = 4 + wm - o;
+            norm = buf;
+        } else {
+            norm = whole + o;
+            m = wm - o;
+        }
+        c->h = hash_str(norm, m);
+        c->id = m ? ent_lex_find_h(lx, norm, m, c->h) : -1;
+        c->off = (uint32_t)off;
+        c->ll = (uint32_t)ll;
+        /* a stem after a stripped article (الـ) is never looked up: names
+         * that take the article are listed with it (الأسد), and "المالي"
+         * (financial) is not "مالي" (Mali) */
+        if (!ll && off >= 4 && w[off - 4] == U_ALEF[0] && w[off - 3] == U_ALEF[1] && w[off - 2] == U_LAM[0] &&
+            w[off - 1] == U_LAM[1])
+            c->id = -1;
+        if (s == 0) {
+            /* shape facts on the whole normalised word */
+            size_t letters = m / 2;
+            if ((starts2(norm, m, U_YA) || starts2(norm, m, U_TA) || starts2(norm, m, U_NUN)) && letters >= 4)
+                ti->verbish = 1;
+            if (starts2(norm, m, U_SIN) && m >= 4 && (starts2(norm + 2, m - 2, U_YA) || starts2(norm + 2, m - 2, U_TA)) &&
+                letters >= 5)
+                ti->verbish = 1;
+            if (wl >= 2 && (unsigned char)w[wl - 2] == 0xD9 && (unsigned char)w[wl - 1] == 0x89)
+                ti->alef_maqsura = 1;
+        }
+        ti->ncand++;
+        if (c->id >= 0 && !ti->flags) {
+            uint32_t fl = lx->words[c->id].flags;
+            /* a short stem after a clitic is too weak for a name: وجود is not و + جود */
+            if (off > 0 && m < 8)
+                fl &= ~(W_FIRST | W_LAST);
+            if (!fl)
+                continue;
+            ti->flags = fl;
+            ti->info = lx->words[c->id].info;
+            ti->fcand = (uint8_t)(ti->ncand - 1);
+        }
+    }
+    if (ti->flags & (W_FIRST | W_LAST))
+        ti->verbish = 0;
+    /* clitic shape of the word */
+    if (ns > 1 && !(ti->c[0].id >= 0 && (lx->words[ti->c[0].id].flags & (W_FIRST | W_LAST)))) {
+        if (starts2(w, wl, U_WAW) || starts2(w, wl, U_FA))
+            ti->waw = 1;
+        {
+            size_t p = (starts2(w, wl, U_WAW) || starts2(w, wl, U_FA)) ? 2 : 0;
+            if ((starts2(w + p, wl - p, U_BA) || starts2(w + p, wl - p, U_KAF) || starts2(w + p, wl - p, U_LAM)) &&
+                (starts_al(w + p + 2, wl - p - 2) || starts2(w + p + 2, wl - p - 2, U_LAM)))
+                ti->prep_al = 1;
+        }
+    }
+    {
+        /* definiteness after the conjunction/preposition */
+        size_t p = 0;
+        if (starts2(w, wl, U_WAW) || starts2(w, wl, U_FA))
+            p = 2;
+        if (starts_al(w, wl) || starts_al(w + p, wl - p))
+            ti->def = 1;
+        if (ti->c[ti->fcand].off > 0 && ti->prep_al)
+            ti->def = 1;
+    }
+    /* a single word that is itself a LOC/ORG entry */
+    if (ti->c[ti->fcand].id >= 0) {
+        int32_t node = ent_trie_child(lx, 0, (uint32_t)ti->c[ti->fcand].id);
+        if (node > 0 && (lx->nodes[node].type == ENT_LOC || lx->nodes[node].type == ENT_ORG))
+            ti->gazloc = 1;
+    }
+}
+
+/* ---- spans ---- */
+
+static espan *span_new(tagger *t, uint8_t type, uint8_t src, size_t ta, size_t tb, size_t start)
+{
+    espan *s;
+    size_t k;
+    if (t->nsp == t->capsp)
+        return NULL;
+    for (k = ta; k < tb; k++)
+        if (t->cover[k] >= 0)
+            return NULL; /* spans never overlap: the first one found wins */
+    s = &t->sp[t->nsp];
+    memset(s, 0, sizeof *s);
+    s->type = type;
+    s->src = src;
+    s->ta = (uint32_t)ta;
+    s->tb = (uint32_t)tb;
+    s->start = start;
+    s->end = t->tok[tb - 1].end;
+    s->value = NAN;
+    for (k = ta; k < tb; k++)
+        t->cover[k] = (int32_t)t->nsp;
+    t->nsp++;
+    return s;
+}
+
+static size_t tok_start(const tagger *t, size_t k, size_t ci)
+{
+    return t->tok[k].start + t->ti[k].c[ci].off;
+}
+
+/* same sentence between token a and token b (a < b) */
+static int joined(const tagger *t, size_t a)
+{
+    return !(t->tok[a].flags & NAHR_TOK_SENT_END);
+}
+
+static int32_t id0(const tagger *t, size_t k)
+{
+    return t->ti[k].ncand ? t->ti[k].c[0].id : -1;
+}
+
+static int is_word(const tagger *t, size_t k, const char *w)
+{
+    int32_t id = id0(t, k);
+    size_t n;
+    const char *s;
+    if (id < 0)
+        return 0;
+    s = word_str(t->lx, id, &n);
+    return strlen(w) == n && memcmp(s, w, n) == 0;
+}
+
+/* ---- gazetteer ---- */
+
+typedef struct gmatch {
+    size_t end; /* token index after the match, 0 = none */
+    size_t cand;
+    int32_t node;
+} gmatch;
+
+static gmatch gaz_match(const tagger *t, size_t i)
+{
+    gmatch best = {0, 0, -1};
+    const tokinfo *ti = &t->ti[i];
+    size_t c;
+    if (!ti->wordlike)
+        return best;
+    for (c = 0; c < ti->ncand; c++) {
+        int32_t node;
+        size_t k;
+        if (ti->c[c].id < 0)
+            continue;
+        node = ent_trie_child(t->lx, 0, (uint32_t)ti->c[c].id);
+        k = i + 1;
+        while (node > 0) {
+            if (t->lx->nodes[node].type != ENT_NONE && k > best.end) {
+                best.end = k;
+                best.cand = c;
+                best.node = node;
+            }
+            if (k >= t->n || !joined(t, k - 1) || id0(t, k) < 0)
+                break;
+            node = ent_trie_child(t->lx, (uint32_t)node, (uint32_t)id0(t, k));
+            k++;
+        }
+    }
+    return best;
+}
+
+static size_t connector_tail(const tagger *t, size_t e);
+
+static espan *emit_gaz(tagger *t, size_t i, gmatch g)
+{
+    const ent_node *nd = &t->lx->nodes[g.node];
+    espan *s;
+    if (nd->type == ENT_PER)
+        g.end = connector_tail(t, g.end); /* خليفة بن زايد + آل نهيان */
+    s = span_new(t, nd->type, 0, i, g.end, tok_start(t, i, g.cand));
+    if (s && nd->canon != UINT32_MAX)
+        s->canon = t->lx->pool + nd->canon;
+    return s;
+}
+
+/* ---- persons ---- */
+
+#define BLOCK_NAME (W_TITLE | W_NATION | W_MONTH | W_WEEKDAY | W_ORGHEAD | W_LOCTRIG | W_CURRENCY | W_UNIT | \
+                    W_SCALE | W_GENERIC | W_TITLEPOST | W_PERCENTW | W_YEARW | W_DAYW | W_MONTHW | W_ORGHEAD_DEF)
+
+static int name_part_known(const tokinfo *ti)
+{
+    /* على (preposition) normalises like the name علي: the spelling with ى decides */
+    return (ti->flags & (W_FIRST | W_LAST)) && !(ti->alef_maqsura && (ti->flags & W_STOP));
+}
+
+/* can token k start or continue a name as an unknown word? */
+static int unknown_name_word(const tagger *t, size_t k)
+{
+    const tokinfo *ti = &t->ti[k];
+    if (!ti->wordlike || ti->verbish || ti->waw || ti->prep_al || ti->gazloc)
+        return 0;
+    if (ti->oneletter) /* (ب أ), initials, لـ */
+        return 0;
+    if (ti->flags & (BLOCK_NAME | W_STOP | W_CONNECT))
+        return 0;
+    return 1;
+}
+
+/* End (token index) of a person name starting at j, or j when none.
+ * max_unknown: how many words no list knows may be part of it. */
+static size_t name_extent(const tagger *t, size_t j, int max_unknown)
+{
+    size_t k;
+    int unknown = 0;
+    const tokinfo *ti;
+    if (j >= t->n)
+        return j;
+    ti = &t->ti[j];
+    if (!ti->wordlike)
+        return j;
+    if (name_part_known(ti) && !(ti->flags & BLOCK_NAME) && !(ti->flags & W_STOP && ti->waw)) {
+        /* known name part */
+    } else if ((ti->flags & W_CONNECT) && j + 1 < t->n && t->ti[j + 1].wordlike) {
+        /* أبو محمد */
+    } else if (unknown_name_word(t, j) && max_unknown > 0) {
+        unknown++;
+    } else {
+        return j;
+    }
+    k = j + 1;
+    while (k < t->n && k - j < 5 && joined(t, k - 1)) {
+        const tokinfo *tk = &t->ti[k];
+        if (!tk->wordlike)
+            break;
+        if ((tk->flags & W_CONNECT) && k + 1 < t->n && joined(t, k) && t->ti[k + 1].wordlike &&
+            !(t->ti[k + 1].flags & W_STOP && !name_part_known(&t->ti[k + 1]))) {
+            k += 2;
+            continue;
+        }
+        if (name_part_known(tk) && !(tk->flags & BLOCK_NAME) && !tk->waw) {
+            k++;
+            continue;
+        }
+        if (unknown < max_unknown && unknown_name_word(t, k)) {
+            unknown++;
+            k++;
+            continue;
+        }
+        break;
+    }
+    return k;
+}
+
+static void set_surface_canon(tagger *t, espan *s);
+static int is_punct(const tagger *t, size_t k, const char *p);
+
+/* "آل نهيان", "بن راشد" continuing a name that ends at e */
+static size_t connector_tail(const tagger *t, size_t e)
+{
+    while (e + 1 < t->n && joined(t, e - 1) && joined(t, e) && (t->ti[e].flags & W_CONNECT) && !t->ti[e].waw &&
+           t->ti[e + 1].wordlike && !(t->ti[e + 1].flags & (W_STOP | BLOCK_NAME)) && !t->ti[e + 1].verbish &&
+           !t->ti[e + 1].waw)
+        e += 2;
+    return e;
+}
+
+
+
+/* title + complements + name. Returns the token after what it consumed, or i. */
+static size_t rule_title(tagger *t, size_t i)
+{
+    size_t j = i + 1, steps = 0, e;
+    while (j < t->n && steps < 5 && joined(t, j - 1)) {
+        const tokinfo *tj = &t->ti[j];
+        gmatch g;
+        if (tj->wordlike && (tj->flags & (W_TITLEPOST | W_NATION)) && !(tj->flags & (W_FIRST))) {
+            j++;
+            steps++;
+            continue;
+        }
+        if (is_word(t, j, "باسم") && j + 1 < t->n) {
+            /* المتحدث باسم الرئاسة الروسية: the body named is not the person */
+            gmatch gb = gaz_match(t, j + 1);
+            if (gb.end) {
+                if (t->lx->nodes[gb.node].type != ENT_PER)
+                    emit_gaz(t, j + 1, gb);
+                j = gb.end;
+            } else {
+                j += 2;
+            }
+            steps++;
+            continue;
+        }
+        if (t->ti[j].oneletter && j + 1 < t->n) {
+            j++;
+            steps++;
+            continue;
+        }
+        /* an adjective agreeing with the complement: رئيس المجلس المحلي */
+        if (steps > 0 && tj->wordlike && tj->def && !name_part_known(tj) && !tj->waw) {
+            const char *w = t->text + t->tok[j].start;
+            size_t wl = t->tok[j].end - t->tok[j].start;
+            if ((wl >= 6 && memcmp(w + wl - 4, "\xD9\x8A\xD8\xA9", 4) == 0) || memcmp(w + wl - 2, "\xD9\x8A", 2) == 0) {
+                j++;
+                steps++;
+                continue;
+            }
+        }
+        g = gaz_match(t, j);
+        if (g.end && t->lx->nodes[g.node].type != ENT_PER && t->lx->nodes[g.node].type != ENT_MISC) {
+            emit_gaz(t, j, g);
+            j = g.end;
+            steps++;
+            continue;
+        }
+        break;
+    }
+    if (j >= t->n || !joined(t, j - 1))
+        return j;
+    {
+        gmatch g = gaz_match(t, j);
+        if (g.end && t->lx->nodes[g.node].type == ENT_PER) {
+            /* extend a listed first name with a family name */
+            size_t e2 = g.end == j + 1 && (t->ti[j].flags & W_FIRST) ? name_extent(t, j, 1) : g.end;
+            if (e2 > g.end) {
+                espan *s = span_new(t, ENT_PER, 1, j, e2, tok_start(t, j, t->ti[j].fcand));
+                if (s)
+                    set_surface_canon(t, s);
+                return e2;
+            }
+            emit_gaz(t, j, g);
+            return g.end;
+        }
+    }
+    e = name_extent(t, j, name_part_known(&t->ti[j]) ? 1 : 2);
+    if (e > j) {
+        espan *s = span_new(t, ENT_PER, 1, j, e, tok_start(t, j, t->ti[j].fcand));
+        if (s) {
+            set_surface_canon(t, s);
+            s->strong = name_part_known(&t->ti[j]) || name_part_known(&t->ti[e - 1]);
+        }
+        return e;
+    }
+    return j;
+}
+
+/* verb of saying + name + إن/أن/، : the speaker is a person ("وقال كوفي
+ * أنان إن ..."). Returns the end of the name or i. */
+static size_t rule_say(const tagger *t, size_t i)
+{
+    size_t j = i + 1, e;
+    if (!(t->ti[i].flags & W_SAY) || j >= t->n || !joined(t, i))
+        return i;
+    if (!t->ti[j].wordlike || (t->ti[j].flags & (W_TITLE | W_SAY)))
+        return i;
+    e = name_extent(t, j, 2);
+    if (e == j || e >= t->n || !joined(t, e - 1))
+        return i;
+    if ((t->ti[e].flags & W_THAT) || is_punct(t, e, "\xD8\x8C") || is_punct(t, e, ",") || is_punct(t, e, ":"))
+        return e;
+    return i;
+}
+
+/* a first name followed by name parts; returns the end or i */
+static size_t rule_first_name(const tagger *t, size_t i)
+{
+    const tokinfo *ti = &t->ti[i];
+    size_t e;
+    if (!(ti->flags & W_FIRST) || !name_part_known(ti) || (ti->flags & BLOCK_NAME))
+        return i;
+    if (ti->flags & W_STOP) {
+        /* ambiguous (أمل، سلام): only before a known name part */
+        if (i + 1 >= t->n || !joined(t, i) || !name_part_known(&t->ti[i + 1]))
+            return i;
+    }
+    e = name_extent(t, i, 1);
+    return e;
+}
+
+/* ---- organisations ---- */
+
+static int is_relative(const tagger *t, size_t k)
+{
+    return is_word(t, k, "الذي") || is_word(t, k, "التي") || is_word(t, k, "الذين") || is_word(t, k, "اللذين") ||
+           is_word(t, k, "اللتين") || is_word(t, k, "اللواتي") || is_word(t, k, "اللاتي");
+}
+
+static size_t rule_org(const tagger *t, size_t i)
+{
+    const tokinfo *ti = &t->ti[i];
+    size_t j = i + 1, ncomp = 0;
+    int last_def;
+    if (j >= t->n || !joined(t, i) || !t->ti[j].wordlike)
+        return i;
+    if (ti->flags & W_ORGHEAD_DEF && !(ti->flags & W_ORGHEAD)) {
+        /* الجيش السوري، الحزب الشيوعي */
+        while (j < t->n && j - i < 4 && joined(t, j - 1) && (t->ti[j].flags & (W_NATION | W_GENERIC)) &&
+               t->ti[j].def && !t->ti[j].waw)
+            j++;
+        return j - i >= 2 ? j : i;
+    }
+    if (!(ti->flags & W_ORGHEAD))
+        return i;
+    {
+        gmatch g = gaz_match(t, j);
+        const tokinfo *tj = &t->ti[j];
+        if (g.end) {
+            /* a listed organisation or person after the head stands alone
+             * (حركة [حماس]); a place completes it (جامعة دمشق) */
+            if (t->lx->nodes[g.node].type != ENT_LOC)
+                return i;
+            j = g.end;
+            last_def = 1;
+        } else if ((tj->flags & W_STOP && (!tj->def || is_relative(t, j))) ||
+                   (tj->flags & (W_TITLE | W_MONTH | W_WEEKDAY | W_SCALE | W_CURRENCY | W_UNIT | W_LOCTRIG)) || tj->verbish ||
+                   tj->waw || (tj->flags & W_ORGHEAD && !tj->def)) {
+            return i;
+        } else {
+            /* an indefinite nisba adjective (قوات دولية) does not make a name */
+            const char *w = t->text + t->tok[j].start;
+            size_t wl = t->tok[j].end - t->tok[j].start;
+            if (!tj->def && wl >= 4 &&
+                ((wl >= 6 && memcmp(w + wl - 4, "\xD9\x8A\xD8\xA9", 4) == 0) || memcmp(w + wl - 2, "\xD9\x8A", 2) == 0) &&
+                !tj->gazloc)
+                return i;
+            last_def = tj->def;
+            j++;
+        }
+        ncomp = 1;
+    }
+    while (j < t->n && ncomp < 5 && joined(t, j - 1)) {
+        const tokinfo *tj = &t->ti[j];
+        if (!tj->wordlike || tj->waw)
+            break;
+        if (tj->def && !tj->prep_al && (tj->flags & (W_GENERIC | W_NATION))) {
+            j++;
+            ncomp++;
+            last_def = 1;
+            continue;
+        }
+        if (!last_def && tj->def && !tj->prep_al && !(tj->flags & (W_STOP | W_MONTH | W_WEEKDAY)) &&
+            !tj->verbish) {
+            j++;
+            ncomp++;
+            last_def = 1;
+            continue;
+        }
+        /* للمياه، للنفط: ل + article fused */
+        if (tj->prep_al && starts2(t->text + t->tok[j].start, t->tok[j].end - t->tok[j].start, U_LAM) &&
+            starts2(t->text + t->tok[j].start + 2, t->tok[j].end - t->tok[j].start - 2, U_LAM) &&
+            !(tj->flags & W_STOP)) {
+            j++;
+            ncomp++;
+            last_def = 1;
+            continue;
+        }
+        /* لحقوق الإنسان، للأغذية: a ل-phrase completing the name */
+        if (tj->prep_al == 0 && starts2(t->text + t->tok[j].start, t->tok[j].end - t->tok[j].start, U_LAM) &&
+            !(tj->flags & (W_STOP)) && j + 1 < t->n && joined(t, j) && t->ti[j + 1].def &&
+            !(t->ti[j + 1].flags & W_STOP) && !t->ti[j + 1].waw && t->ti[j + 1].wordlike) {
+            j += 2;
+            ncomp += 2;
+            last_def = 1;
+            continue;
+        }
+        break;
+    }
+    return j;
+}
+
+/* ---- locations ---- */
+
+static const char *const loc_prefixes[] = {"كفر", "دير", "تل", "عين", "بئر", "بيت", "ابو", "راس", "خان",
+                                           "مرج", "برج", "قلعه", "جسر", "ام", "سيدي", "بني", "وادي", "جبل",
+                                           "شرم", "سان", "سانت", "نيو", "لوس", "بور", "حمام", "عرب", NULL};
+
+static int is_loc_prefix(const tagger *t, size_t k)
+{
+    size_t i;
+    for (i = 0; loc_prefixes[i]; i++)
+        if (is_word(t, k, loc_prefixes[i]))
+            return 1;
+    return 0;
+}
+
+/* returns the end of what it consumed (trigger + name) or i; emits the span */
+static size_t rule_loc(tagger *t, size_t i)
+{
+    size_t j = i + 1, e;
+    const tokinfo *tj;
+    gmatch g;
+    if (!(t->ti[i].flags & W_LOCTRIG))
+        return i;
+    if (j < t->n && joined(t, i) && (t->ti[j].flags & W_NATION))
+        j++;
+    if (j >= t->n || !joined(t, j - 1))
+        return i;
+    g = gaz_match(t, j);
+    if (g.end) {
+        if (t->lx->nodes[g.node].type == ENT_LOC) {
+            emit_gaz(t, j, g);
+            return g.end;
+        }
+        return i;
+    }
+    tj = &t->ti[j];
+    if (!unknown_name_word(t, j) || tj->def > 1)
+        return i;
+    {
+        /* adjectives (عازلة، الحدودية) are not names */
+        size_t n;
+        const char *s;
+        if (tj->c[0].id >= 0 && (t->lx->words[tj->c[0].id].flags & W_STOP))
+            return i;
+        s = t->text + t->tok[j].start;
+        n = t->tok[j].end - t->tok[j].start;
+        if (n >= 4 && ((unsigned char)s[n - 2] == 0xD8 && (unsigned char)s[n - 1] == 0xA9) && n >= 6 &&
+            (unsigned char)s[n - 4] == 0xD9 && (unsigned char)s[n - 3] == 0x8A)
+            return i; /* ...ية */
+        if (tj->def && n >= 2 && (unsigned char)s[n - 2] == 0xD9 && (unsigned char)s[n - 1] == 0x8A)
+            return i; /* ال...ي */
+    }
+    e = j + 1;
+    if (is_loc_prefix(t, j) && e < t->n && joined(t, j) && t->ti[e].wordlike && !(t->ti[e].flags & W_STOP))
+        e++;
+    {
+        espan *s = span_new(t, ENT_LOC, 1, j, e, tok_start(t, j, 0));
+        if (s)
+            set_surface_canon(t, s);
+    }
+    return e;
+}
+
+/* ---- dates ---- */
+
+/* Month at k (one or two words). Returns words used (0 = none), *month. */
+static size_t month_at(const tagger *t, size_t k, int *month, int *hijri, int *ambig)
+{
+    const tokinfo *ti;
+    if (k >= t->n)
+        return 0;
+    ti = &t->ti[k];
+    if (!(ti->flags & W_MONTH))
+        return 0;
+    *hijri = (ti->flags & W_HIJRI) != 0;
+    *ambig = (ti->flags & W_AMBIG) != 0;
+    if (ti->info < 0x100) {
+        *month = ti->info;
+        return 1;
+    }
+    if (k + 1 >= t->n || !joined(t, k))
+        return 0;
+    {
+        int first = is_word(t, k + 1, "الاول") || is_word(t, k + 1, "الاولي");
+        int second = is_word(t, k + 1, "الثاني") || is_word(t, k + 1, "الثانيه") || is_word(t, k + 1, "الاخر") ||
+                     is_word(t, k + 1, "الاخره");
+        switch (ti->info) {
+        case 0x101: /* كانون */
+            if (first || second) {
+                *month = first ? 12 : 1;
+                return 2;
+            }
+            return 0;
+        case 0x102: /* تشرين */
+            if (first || second) {
+                *month = first ? 10 : 11;
+                return 2;
+            }
+            return 0;
+        case 0x103: /* ربيع */
+            if (first || second) {
+                *month = first ? 3 : 4;
+                return 2;
+            }
+            return 0;
+        case 0x104: /* جمادى */
+            if (first || second) {
+                *month = first ? 5 : 6;
+                return 2;
+            }
+            return 0;
+        case 0x105: /* ذو/ذي القعدة، الحجة */
+            if (is_word(t, k + 1, "القعده")) {
+                *month = 11;
+                return 2;
+            }
+            if (is_word(t, k + 1, "الحجه")) {
+                *month = 12;
+                return 2;
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int is_int_tok(const tagger *t, size_t k, double lo, double hi)
+{
+    double v;
+    if (k >= t->n || t->tok[k].kind != NAHR_TOK_NUMBER)
+        return 0;
+    v = t->ti[k].num;
+    return !isnan(v) && v >= lo && v <= hi && v == floor(v);
+}
+
+static int is_punct(const tagger *t, size_t k, const char *p)
+{
+    size_t n = strlen(p);
+    return k < t->n && t->tok[k].kind == NAHR_TOK_PUNCT && t->tok[k].end - t->tok[k].start == n &&
+           memcmp(t->text + t->tok[k].start, p, n) == 0;
+}
+
+static size_t rule_date(tagger *t, size_t i)
+{
+    size_t k = i, start_tok = i;
+    int day = 0, month = 0, year = 0, hijri = 0, ambig = 0, weekday = 0, strong = 0;
+    size_t used;
+    espan *s;
+    char *v;
+
+    /* numeric dd/mm/yyyy or yyyy-mm-dd */
+    if (is_int_tok(t, i, 1, 9999) && i + 4 < t->n && t->tok[i + 1].end == t->tok[i + 2].start &&
+        t->tok[i].end == t->tok[i + 1].start && t->tok[i + 3].end == t->tok[i + 4].start &&
+        t->tok[i + 2].end == t->tok[i + 3].start) {
+        int sep_slash = is_punct(t, i + 1, "/") && is_punct(t, i + 3, "/");
+        int sep_dash = is_punct(t, i + 1, "-") && is_punct(t, i + 3, "-");
+        int sep_dot = is_punct(t, i + 1, ".") && is_punct(t, i + 3, ".");
+        if ((sep_slash || sep_dash || sep_dot) && is_int_tok(t, i + 2, 1, 12) && is_int_tok(t, i + 4, 1, 9999)) {
+            double a = t->ti[i].num, c = t->ti[i + 4].num;
+            int mo = (int)t->ti[i + 2].num;
+            if (a >= 1000 && a <= 2100 && c >= 1 && c <= 31) {
+                year = (int)a, month = mo, day = (int)c;
+            } else if (a >= 1 && a <= 31 && c >= 1000 && c <= 2100) {
+                day = (int)a, month = mo, year = (int)c;
+            }
+            if (year) {
+                s = span_new(t, ENT_DATE, 1, i, i + 5, t->tok[i].start);
+                if (s && (v = nahr_doc_alloc(t->doc, 16)) != NULL) {
+                    snprintf(v, 16, "%04d-%02d-%02d", year, month, day);
+                    s->vstr = v;
+                }
+                return i + 5;
+            }
+        }
+    }
+    if (t->ti[k].flags & W_DAYW && k + 1 < t->n && (t->ti[k + 1].flags & W_WEEKDAY)) {
+        weekday = t->ti[k + 1].info;
+        k += 2;
+        strong = 1;
+    } else if (t->ti[k].flags & W_WEEKDAY) {
+        weekday = t->ti[k].info;
+        k++;
+    }
+    if (weekday && k + 1 < t->n && (is_punct(t, k, "\xD8\x8C") || is_punct(t, k, ","))) { /* ، , */
+        int m0, h0, a0;
+        /* only when a day or a month follows: "يوم الجمعة، 3 آذار" */
+        if (is_int_tok(t, k + 1, 1, 31) || month_at(t, k + 1, &m0, &h0, &a0))
+            k++;
+    }
+    if (t->ti[k < t->n ? k : i].flags & W_MONTHW && k + 1 < t->n && (t->ti[k + 1].flags & W_MONTH)) {
+        k++;
+        strong = 1;
+    }
+    if (is_int_tok(t, k, 1, 31) && (used = month_at(t, k + 1, &month, &hijri, &ambig)) > 0) {
+        day = (int)t->ti[k].num;
+        k += 1 + used;
+        strong = 1;
+    } else if ((used = month_at(t, k, &month, &hijri, &ambig)) > 0) {
+        k += used;
+        /* يناير 21, 2025 (month first, as some sites print dates) */
+        if (is_int_tok(t, k, 1, 31) && joined(t, k - 1) &&
+            ((k + 1 < t->n && (is_punct(t, k + 1, ",") || is_punct(t, k + 1, "\xD8\x8C")) &&
+              is_int_tok(t, k + 2, 1000, 2100)) ||
+             is_int_tok(t, k + 1, 1000, 2100))) {
+            day = (int)t->ti[k].num;
+            k += is_int_tok(t, k + 1, 1000, 2100) ? 1 : 2;
+            strong = 1;
+        }
+    }
+    if (month) {
+        /* "سبتمبر/أيلول": a second month name of the other system */
+        if (k + 1 < t->n && is_punct(t, k, "/") && (t->ti[k + 1].flags & W_MONTH)) {
+            int m2, h2, a2;
+            size_t u2 = month_at(t, k + 1, &m2, &h2, &a2);
+            if (u2 && m2 == month) {
+                k += 1 + u2;
+                strong = 1;
+            }
+        }
+        if (is_int_tok(t, k, 1000, 2100) || (hijri && is_int_tok(t, k, 1300, 1600))) {
+            year = (int)t->ti[k].num;
+            k++;
+            strong = 1;
+            /* هـ / م after the year */
+            if (k < t->n && (is_word(t, k, "ه") || is_word(t, k, "م")) && t->tok[k].start <= t->tok[k - 1].end + 1)
+                k++;
+        }
+        if (ambig && !strong)
+            return i;
+    } else if (!weekday) {
+        /* عام 2015، سنة 1445 هـ */
+        if ((t->ti[i].flags & W_YEARW) && is_int_tok(t, i + 1, 1000, 2100) && joined(t, i)) {
+            year = (int)t->ti[i + 1].num;
+            k = i + 2;
+        } else {
+            return i;
+        }
+    }
+    if (k <= start_tok)
+        return i;
+    s = span_new(t, ENT_DATE, 1, start_tok, k, tok_start(t, start_tok, t->ti[start_tok].fcand));
+    if (s && (v = nahr_doc_alloc(t->doc, 24)) != NULL) {
+        if (year && month && day)
+            snprintf(v, 24, "%04d-%02d-%02d", year, month, day);
+        else if (year && month)
+            snprintf(v, 24, "%04d-%02d", year, month);
+        else if (month && day)
+            snprintf(v, 24, "--%02d-%02d", month, day);
+        else if (month)
+            snprintf(v, 24, "--%02d", month);
+        else if (year)
+            snprintf(v, 24, "%04d", year);
+        else
+            snprintf(v, 24, "weekday-%d", weekday);
+        s->vstr = v;
+        if (hijri)
+            s->calendar = "hijri";
+    }
+    return k;
+}
+
+/* ---- numbers ---- */
+
+static size_t rule_number(tagger *t, size_t i)
+{
+    size_t k = i;
+    double v;
+    int have_num = 0, scaled = 0;
+    const char *unit = NULL;
+    uint8_t type = ENT_QUANTITY;
+    espan *s;
+
+    if (t->tok[i].kind == NAHR_TOK_NUMBER) {
+        v = t->ti[i].num;
+        if (isnan(v))
+            return i;
+        have_num = 1;
+        k++;
+        /* 90% / ٪ */
+        if (k < t->n && (is_punct(t, k, "%") || is_punct(t, k, "\xD9\xAA"))) {
+            s = span_new(t, ENT_PERCENT, 1, i, k + 1, t->tok[i].start);
+            if (s)
+                s->value = v;
+            return k + 1;
+        }
+        if (k < t->n && (t->ti[k].flags & W_PERCENTW) && t->ti[k].fcand > 0) { /* بالمئة */
+            s = span_new(t, ENT_PERCENT, 1, i, k + 1, t->tok[i].start);
+            if (s)
+                s->value = v;
+            return k + 1;
+        }
+        if (k + 1 < t->n && is_word(t, k, "في") && (t->ti[k + 1].flags & W_PERCENTW) && joined(t, k)) {
+            s = span_new(t, ENT_PERCENT, 1, i, k + 2, t->tok[i].start);
+            if (s)
+                s->value = v;
+            return k + 2;
+        }
+    } else if (t->ti[i].wordlike && (t->ti[i].flags & W_SCALE) && t->ti[i].fcand == 0 && t->ti[i].info >= 6) {
+        v = 1; /* مليون طن */
+    } else {
+        return i;
+    }
+    while (k < t->n && joined(t, k - 1) && (t->ti[k].flags & W_SCALE) && t->ti[k].fcand == 0) {
+        v *= pow(10, t->ti[k].info);
+        scaled = 1;
+        k++;
+    }
+    if (k < t->n && joined(t, k - 1) && t->ti[k].wordlike && (t->ti[k].flags & (W_CURRENCY | W_UNIT))) {
+        size_t n;
+        int32_t id = t->ti[k].c[t->ti[k].fcand].id;
+        type = (t->ti[k].flags & W_CURRENCY) ? ENT_MONEY : ENT_QUANTITY;
+        unit = id >= 0 ? word_str(t->lx, id, &n) : NULL;
+        k++;
+        /* دولار أمريكي */
+        if (type == ENT_MONEY && k < t->n && joined(t, k - 1) && (t->ti[k].flags & W_NATION) && !t->ti[k].def)
+            k++;
+    } else if (!scaled) {
+        return i;
+    }
+    if (!have_num && !scaled)
+        return i;
+    s = span_new(t, type, 1, i, k, t->tok[i].start);
+    if (s) {
+        s->value = v;
+        s->unit = unit;
+    }
+    return k;
+}
+
+/* ---- canonical forms ---- */
+
+/* surface text of the span without tashkeel/tatweel, in the arena */
+static void set_surface_canon(tagger *t, espan *s)
+{
+    size_t n = s->end - s->start, i = 0, o = 0;
+    char *out = nahr_doc_alloc(t->doc, n + 1);
+    const char *p = t->text + s->start;
+    if (!out)
+        return;
+    while (i < n) {
+        size_t j = i;
+        int32_t c = nahr_utf8_next(p, n, &j);
+        if (c >= 0 && nahr_ar_is_mark(c)) {
+            i = j;
+            continue;
+        }
+        if (c == '\n' || c == '\t' || c == '\r') {
+            out[o++] = ' ';
+            i = j;
+            continue;
+        }
+        memcpy(out + o, p + i, j - i);
+        o += j - i;
+        i = j;
+    }
+    out[o] = 0;
+    s->canon = out;
+}
+
+/* ---- coreference ---- */
+
+typedef struct corefent {
+    uint32_t h;
+    int used;
+    const char *key; /* normalised family name */
+    size_t keylen;
+    const char *canon;
+} corefent;
+
+static corefent *coref_find(corefent *keys, size_t cap, uint32_t h, const char *s, size_t n)
+{
+    size_t slot = h & (cap - 1);
+    while (keys[slot].used) {
+        if (keys[slot].h == h && keys[slot].keylen == n && memcmp(keys[slot].key, s, n) == 0)
+            return &keys[slot];
+        slot = (slot + 1) & (cap - 1);
+    }
+    return &keys[slot]; /* empty slot */
+}
+
+/* the key entry for candidate c of token k, or NULL */
+static const corefent *coref_lookup(const tagger *t, corefent *keys, size_t cap, size_t k, const cand *c)
+{
+    char buf[WORD_MAX + 8];
+    size_t slot = c->h & (cap - 1), m;
+    corefent *e;
+    /* cheap test first: is there any key with this hash? */
+    while (keys[slot].used && keys[slot].h != c->h)
+        slot = (slot + 1) & (cap - 1);
+    if (!keys[slot].used)
+        return NULL;
+    m = cand_norm(t, k, c, buf);
+    e = coref_find(keys, cap, c->h, buf, m);
+    return e->used ? e : NULL;
+}
+
+static void coref(tagger *t)
+{
+    size_t cap = 16, nk = 0, i, k;
+    corefent *keys;
+    size_t nsp0 = t->nsp;
+    while (cap < nsp0 * 2 + 16)
+        cap *= 2;
+    keys = nahr_doc_alloc(t->doc, cap * sizeof *keys);
+    if (!keys)
+        return;
+    memset(keys, 0, cap * sizeof *keys);
+    /* family names of full person names, in document order (first wins) */
+    for (i = 0; i < nsp0; i++) {
+        espan *s = &t->sp[i];
+        size_t last = s->tb - 1, m;
+        const tokinfo *tl;
+        char buf[WORD_MAX + 8], *key;
+        corefent *e;
+        if (s->type != ENT_PER || s->tb - s->ta < 2 || (s->src == 1 && !s->strong))
+            continue;
+        tl = &t->ti[last];
+        if (!tl->wordlike || !tl->ncand || (tl->flags & (W_STOP | W_CONNECT | BLOCK_NAME)))
+            continue;
+        if (!s->canon)
+            set_surface_canon(t, s);
+        if (!s->canon)
+            continue;
+        m = cand_norm(t, last, &tl->c[0], buf);
+        if (m < 4)
+            continue;
+        e = coref_find(keys, cap, tl->c[0].h, buf, m);
+        if (e->used)
+            continue;
+        key = nahr_doc_strndup(t->doc, buf, m);
+        if (!key)
+            return;
+        e->used = 1;
+        e->h = tl->c[0].h;
+        e->key = key;
+        e->keylen = m;
+        e->canon = s->canon;
+        nk++;
+    }
+    if (!nk)
+        return;
+    for (k = 0; k < t->n; k++) {
+        const tokinfo *ti = &t->ti[k];
+        size_t c;
+        if (!ti->wordlike)
+            continue;
+        if (t->cover[k] >= 0) {
+            espan *s = &t->sp[t->cover[k]];
+            /* a one-word person mention: adopt the full name */
+            if (s->type == ENT_PER && s->tb - s->ta == 1) {
+                for (c = 0; c < ti->ncand; c++) {
+                    const corefent *e = coref_lookup(t, keys, cap, k, &ti->c[c]);
+                    if (e) {
+                        s->canon = e->canon;
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if (ti->flags & (W_STOP | BLOCK_NAME))
+            continue;
+        for (c = 0; c < ti->ncand; c++) {
+            const corefent *e = coref_lookup(t, keys, cap, k, &ti->c[c]);
+            if (e) {
+                espan *s = span_new(t, ENT_PER, 2, k, k + 1, tok_start(t, k, c));
+                if (s)
+                    s->canon = e->canon;
+                break;
+            }
+        }
+    }
+}
+
+/* ---- model ---- */
+
+static void merge_model(tagger *t, const ent_model_hook *m)
+{
+    static const uint8_t tag_type[] = {ENT_NONE, ENT_PER, ENT_PER, ENT_LOC, ENT_LOC, ENT_ORG, ENT_ORG, ENT_MISC, ENT_MISC};
+    uint8_t *tags = nahr_doc_alloc(t->doc, t->n + 1);
+    void *scratch = NULL;
+    size_t k;
+    if (!tags)
+        return;
+    if (m->scratch_size) {
+        size_t ss = m->scratch_size(m->model, t->n);
+        if (ss && !(scratch = nahr_doc_alloc(t->doc, ss)))
+            return;
+    }
+    memset(tags, 0, t->n);
+    if (m->tag(m->model, t->text, t->tok, t->n, scratch, tags) != 0)
+        return;
+    k = 0;
+    while (k < t->n) {
+        size_t e;
+        uint8_t type;
+        int free_run = 1;
+        if (tags[k] == 0 || tags[k] > 8) {
+            k++;
+            continue;
+        }
+        type = tag_type[tags[k]];
+        e = k + 1;
+        while (e < t->n && tags[e] == tags[k] + ((tags[k] & 1) ? 1 : 0) && (tags[e] & 1) == 0)
+            e++;
+        for (size_t q = k; q < e; q++)
+            if (t->cover[q] >= 0)
+                free_run = 0;
+        if (free_run) {
+            /* the model tags whole tokens: drop the proclitics. A stem the
+             * lexicon knows decides (لموسكو -> موسكو); otherwise only و and a
+             * preposition before ال go (فيروس keeps its ف) */
+            const tokinfo *ti = &t->ti[k];
+            size_t off = 0, c;
+            int known0 = ti->c[0].id >= 0 && (ent_trie_child(t->lx, 0, (uint32_t)ti->c[0].id) > 0 ||
+                                              (t->lx->words[ti->c[0].id].flags & (W_FIRST | W_LAST)));
+            int decided = known0;
+            for (c = 1; c < ti->ncand && !decided; c++) {
+                int32_t id = ti->c[c].id;
+                if (id >= 0 && (ent_trie_child(t->lx, 0, (uint32_t)id) > 0 ||
+                                (t->lx->words[id].flags & (W_FIRST | W_LAST)))) {
+                    off = ti->c[c].off;
+                    decided = 1;
+                }
+            }
+            for (c = 1; c < ti->ncand && !decided; c++) {
+                const char *w = t->text + t->tok[k].start + ti->c[c].off;
+                size_t rest = t->tok[k].end - t->tok[k].start - ti->c[c].off;
+                if (starts_al(w, rest) ||
+                    (ti->c[c].off == 2 && starts2(t->text + t->tok[k].start, 2, U_WAW) && rest >= 6))
+                    off = ti->c[c].off;
+            }
+            {
+                espan *s = span_new(t, type, 3, k, e, t->tok[k].start + off);
+                if (s)
+                    set_surface_canon(t, s);
+            }
+        }
+        k = e;
+    }
+}
+
+/* ---- driver ---- */
+
+int ent_tag(const ent_lexicon *lx, const ent_opts *o, const ent_model_hook *model, nahr_doc *doc)
+{
+    tagger t;
+    size_t i, n;
+    memset(&t, 0, sizeof t);
+    t.lx = lx;
+    t.o = o;
+    t.doc = doc;
+    t.text = nahr_doc_text(doc, &t.len);
+    if (!t.text || t.len == 0)
+        return NAHR_OK;
+    /* one pass for typical text (a word and its space take >= 4 bytes);
+     * a second one only for text denser in tokens */
+    {
+        size_t guess = t.len / 4 + 64;
+        t.tok = nahr_doc_alloc(doc, guess * sizeof *t.tok);
+        if (!t.tok)
+            return NAHR_ENOMEM;
+        n = nahr_tokenize(t.text, t.len, t.tok, guess);
+        if (n > o->max_tokens)
+            return NAHR_ELIMIT;
+        if (n > guess) {
+            t.tok = nahr_doc_alloc(doc, n * sizeof *t.tok);
+            if (!t.tok)
+                return NAHR_ENOMEM;
+            n = nahr_tokenize(t.text, t.len, t.tok, n);
+        }
+    }
+    if (n == 0)
+        return NAHR_OK;
+    t.n = n;
+    t.ti = nahr_doc_alloc(doc, n * sizeof *t.ti);
+    t.capsp = n + 1;
+    t.sp = nahr_doc_alloc(doc, t.capsp * sizeof *t.sp);
+    t.cover = nahr_doc_alloc(doc, n * sizeof *t.cover);
+    if (!t.ti || !t.sp || !t.cover)
+        return NAHR_ENOMEM;
+    for (i = 0; i < n; i++) {
+        token_facts(&t, i);
+        t.cover[i] = -1;
+    }
+
+    /* model first: its entities win, lists and rules fill the gaps */
+    if (model && model->tag && o->model_first)
+        merge_model(&t, model);
+
+    i = 0;
+    while (i < n) {
+        gmatch g;
+        size_t best = i, e;
+        int which = 0; /* 1 gaz 2 org 3 first-name 4 date 5 number */
+        if ((!t.ti[i].wordlike && t.tok[i].kind != NAHR_TOK_NUMBER) || t.cover[i] >= 0) {
+            i++;
+            continue;
+        }
+        if (o->dates) {
+            e = rule_date(&t, i);
+            if (e > i) {
+                i = e;
+                continue;
+            }
+        }
+        if (o->numbers) {
+            e = rule_number(&t, i);
+            if (e > i) {
+                i = e;
+                continue;
+            }
+        }
+        if (!t.ti[i].wordlike) {
+            i++;
+            continue;
+        }
+        g = gaz_match(&t, i);
+        if (g.end) {
+            best = g.end;
+            which = 1;
+        }
+        if (o->rules) {
+            if ((t.ti[i].flags & W_TITLE) && best <= i + 1 && !(which == 1 && lx->nodes[g.node].type == ENT_PER)) {
+                e = rule_title(&t, i);
+                if (e > i) {
+                    i = e;
+                    continue;
+                }
+            }
+            e = rule_org(&t, i);
+            if (e > best) {
+                best = e;
+                which = 2;
+            }
+            if (which == 1 && lx->nodes[g.node].type == ENT_PER && g.end == i + 1 && (t.ti[i].flags & W_FIRST)) {
+                /* a listed name extended by a family name: محمد + الخالدي */
+                e = name_extent(&t, i, 1);
+                if (e > best) {
+                    best = e;
+                    which = 3;
+                }
+            } else if (!which) {
+                e = rule_first_name(&t, i);
+                if (e > best) {
+                    best = e;
+                    which = 3;
+                }
+            }
+            if (!which && (t.ti[i].flags & W_SAY)) {
+                /* the speaker after a verb of saying */
+                e = rule_say(&t, i);
+                if (e > i + 1) {
+                    gmatch g2 = gaz_match(&t, i + 1);
+                    if (g2.end) {
+                        emit_gaz(&t, i + 1, g2);
+                        i = g2.end;
+                    } else {
+                        espan *s = span_new(&t, ENT_PER, 1, i + 1, e, tok_start(&t, i + 1, t.ti[i + 1].fcand));
+                        if (s)
+                            set_surface_canon(&t, s);
+                        i = e;
+                    }
+                    continue;
+                }
+            }
+            if (!which && (t.ti[i].flags & W_LOCTRIG)) {
+                e = rule_loc(&t, i);
+                if (e > i) {
+                    i = e;
+                    continue;
+                }
+            }
+        }
+        if (which == 1) {
+            emit_gaz(&t, i, g);
+        } else if (which == 2 || which == 3) {
+            espan *s = span_new(&t, which == 2 ? ENT_ORG : ENT_PER, 1, i, best, tok_start(&t, i, t.ti[i].fcand));
+            if (s) {
+                set_surface_canon(&t, s);
+                s->strong = which == 3; /* a known first name + family name */
+            }
+        } else {
+            i++;
+            continue;
+        }
+        i = best;
+    }
+    if (o->coref)
+        coref(&t);
+    if (model && model->tag && !o->model_first)
+        merge_model(&t, model);
+
+    /* emit in text order */
+    for (i = 0; i < n; i++) {
+        espan *s;
+        int idx;
+        nahr_span *ns;
+        if (t.cover[i] < 0)
+            continue;
+        s = &t.sp[t.cover[i]];
+        if (s->ta != i)
+            continue;
+        if (!(o->types & (1u << s->type)))
+            continue;
+        idx = nahr_doc_add_span_in(doc, o->layer, ent_type_name[s->type], s->start, s->end);
+        if (idx < 0)
+            return idx == NAHR_ENOMEM ? NAHR_ENOMEM : NAHR_OK;
+        if (s->canon && nahr_span_set_canonical(doc, (size_t)idx, s->canon) == NAHR_ENOMEM)
+            return NAHR_ENOMEM;
+        ns = nahr_doc_span(doc, (size_t)idx);
+        if (ns)
+            ns->score = s->src == 0 ? 0.9 : s->src == 2 ? 0.8 : 0.6;
+        if (!isnan(s->value)) {
+            nahr_value *v = s->value == floor(s->value) && fabs(s->value) < 9e15 ? nahr_value_int(doc, (int64_t)s->value)
+                                                                                : nahr_value_double(doc, s->value);
+            if (v)
+                nahr_span_set_attr(doc, (size_t)idx, "value", v);
+        }
+        if (s->vstr)
+            nahr_span_set_attr(doc, (size_t)idx, "value", nahr_value_cstr(doc, s->vstr));
+        if (s->unit)
+            nahr_span_set_attr(doc, (size_t)idx, "unit", nahr_value_cstr(doc, s->unit));
+        if (s->calendar)
+            nahr_span_set_attr(doc, (size_t)idx, "calendar", nahr_value_cstr(doc, s->calendar));
+    }
+    return NAHR_OK;
+}
