@@ -76,6 +76,7 @@ static instance *make_instance(int with_model)
     in->cfg.negation_window = 3;
     in->sentences = SENT_ALL;
     in->entities = 1;
+    in->title_weight = 2;
     return in;
 }
 
@@ -229,6 +230,24 @@ static void t_features_deterministic(void **state)
         memcpy(longw + i, "\xd8\xa8", 2);
     nb = senti_token_features(&fc, longw, 1000, 0, &u2, b, SENTI_MAX_TOKEN_FEATURES);
     assert_true(nb <= SENTI_MAX_TOKEN_FEATURES);
+}
+
+static void t_fast_normalize_matches_core(void **state)
+{
+    (void)state;
+    const char *words[] = {
+        "أَمَلٌ", "إعدام", "آمال", "مسؤول", "رئيس", "مستشفى", "مدرسة", "ـــقتل", "٢٠١٥م", "۲۰۱۵",
+        "ٱلله", "ABCdef", "کتاب", "یوم", "naïve", "\xd8", "\xd9\x84\xd8", "\xff\xfe" "abc", "ﻻ", "ٰ", "",
+        "\xd8\x9f\xd8\x8c", "الأَرْضُ", "Ω",
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        char a[64], b[64];
+        size_t n = strlen(words[i]);
+        size_t na = senti_normalize(words[i], n, a);
+        size_t nb = nahr_ar_normalize(words[i], n, b, NULL);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na + 1);
+    }
 }
 
 /* ---- scoring behaviour ---- */
@@ -406,7 +425,7 @@ static void t_process_doc_entities_sentences(void **state)
     const nahr_span *s2span = find_span(d, "sentences", strlen(s1));
     assert_non_null(s2span);
     assert_string_equal(attr_label(s2span, "label"), "positive");
-    nahr_value *pol = nahr_value_get(s2span->attrs, "polarity");
+    nahr_value *pol = nahr_value_get(s2span->attrs, "score");
     assert_true(nahr_value_as_double(pol) > 0);
 
     /* JSON output carries it all */
@@ -415,6 +434,20 @@ static void t_process_doc_entities_sentences(void **state)
     assert_non_null(strstr(out.data, "\"sentiment\":{\"label\":"));
     assert_non_null(strstr(out.data, "\"sentences\":["));
     nahr_buf_free(&out);
+
+    /* the title counts: neutral body, grim headline */
+    nahr_doc_reset(d);
+    const char *body = "عقد المجلس اجتماعه الدوري في مقره صباح اليوم.";
+    assert_int_equal(nahr_doc_set_text(d, body, strlen(body)), NAHR_OK);
+    assert_int_equal(nahr_doc_set(d, "title", "مقتل عشرين شخصا في تفجير انتحاري"), NAHR_OK);
+    assert_int_equal(process(in, w, d, NULL), NAHR_OK);
+    assert_string_equal(nahr_value_as_string(nahr_value_get(nahr_doc_field(d, "sentiment"), "label"), NULL),
+                        "negative");
+    in->title_weight = 0;
+    assert_int_equal(process(in, w, d, NULL), NAHR_OK);
+    assert_string_equal(nahr_value_as_string(nahr_value_get(nahr_doc_field(d, "sentiment"), "label"), NULL),
+                        "neutral");
+    in->title_weight = 2;
 
     /* empty document */
     nahr_doc_reset(d);
@@ -558,6 +591,7 @@ int main(void)
         cmocka_unit_test(t_lexicon_errors),
         cmocka_unit_test(t_model_roundtrip_and_errors),
         cmocka_unit_test(t_features_deterministic),
+        cmocka_unit_test(t_fast_normalize_matches_core),
         cmocka_unit_test(t_clear_news_cases),
         cmocka_unit_test(t_negation_modifiers_clitics),
         cmocka_unit_test(t_bad_input),

@@ -1,0 +1,258 @@
+/* model.c - hashed n-gram features and the linear model file.
+ *
+ * Features of one word token (text already normalised with
+ * nahr_ar_normalize):
+ *   - the word itself (unigram),
+ *   - the pair (previous word, word) when word_ngrams >= 2,
+ *   - the character n-grams (char_min..char_max code points) of "<word>",
+ * each hashed (FNV-1a, per-kind seed) into [0, 2^bits). A text's vector is
+ * the count of each feature divided by sqrt(total occurrences), so scoring is
+ * a running sum of weights (no sort, no per-feature allocation) and the
+ * trainer builds exactly the same vector.
+ *
+ * Model file (text, UTF-8/ASCII), written by sentiment-train:
+ *   nahr-sentiment-model 1
+ *   bits <10..24>
+ *   word_ngrams <1|2>
+ *   char_ngrams <min> <max>        (0 0 = none)
+ *   classes negative neutral positive
+ *   bias <b_neg> <b_neu> <b_pos>
+ *   features <count>
+ *   <index> <w_neg> <w_neu> <w_pos>   (count lines, index < 2^bits)
+ *   end
+ */
+#include "senti.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const senti_label_names[3] = {"negative", "neutral", "positive"};
+
+int senti_label_parse(const char *s, size_t n)
+{
+    static const struct {
+        const char *name;
+        int cls;
+    } map[] = {{"positive", SENTI_POS}, {"pos", SENTI_POS},     {"negative", SENTI_NEG},
+               {"neg", SENTI_NEG},      {"neutral", SENTI_NEU}, {"neu", SENTI_NEU},
+               {"mixed", SENTI_NEU},    {"objective", SENTI_NEU}, {"obj", SENTI_NEU},
+               {"none", SENTI_NEU}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].name) == n && strncasecmp(s, map[i].name, n) == 0)
+            return map[i].cls;
+    return -1;
+}
+
+static inline uint64_t fnv(uint64_t seed, const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static inline uint32_t fold(uint64_t h, int bits)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)(h & ((1ull << bits) - 1));
+}
+
+size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
+                            uint64_t *uni, uint32_t *out, size_t max)
+{
+    size_t k = 0;
+    uint64_t h = fnv(1, word, n);
+    *uni = h;
+    if (k < max)
+        out[k++] = fold(h, fc->bits);
+    if (fc->word_ngrams >= 2 && prev && k < max)
+        out[k++] = fold(prev * 31 + h + 0x51ed27, fc->bits);
+    if (fc->char_min <= 0 || fc->char_max < fc->char_min)
+        return k;
+    /* "<word>" as code points, each packed from its UTF-8 bytes; n-grams
+     * hash code points (not bytes), so each step is one multiply */
+    uint32_t cps[256];
+    size_t nc = 0, wl = n > 250 ? 250 : n;
+    cps[nc++] = '<';
+    for (size_t i = 0; i < wl;) {
+        uint32_t v = (unsigned char)word[i++];
+        while (i < wl && ((unsigned char)word[i] & 0xC0) == 0x80 && v < (1u << 24))
+            v = (v << 8) | (unsigned char)word[i++];
+        cps[nc++] = v;
+    }
+    cps[nc++] = '>';
+    for (size_t s = 0; s < nc && k < max; s++) {
+        uint64_t g = 1469598103934665603ull ^ 0x2545F4914F6CDD1Dull;
+        for (int len = 1; len <= fc->char_max && s + (size_t)len <= nc; len++) {
+            g = (g ^ cps[s + (size_t)len - 1]) * 1099511628211ull;
+            if (len >= fc->char_min && k < max && !(s == 0 && s + (size_t)len == nc))
+                out[k++] = fold(g + (uint64_t)len, fc->bits);
+        }
+    }
+    return k;
+}
+
+void senti_model_free(senti_model *m)
+{
+    if (!m)
+        return;
+    free(m->w);
+    free(m);
+}
+
+void senti_model_probs(const senti_model *m, const float *sums, uint32_t nfeat, double *probs)
+{
+    double scale = nfeat ? 1.0 / sqrt((double)nfeat) : 0.0, tot = 0;
+    for (int c = 0; c < m->nr_class; c++) {
+        double dec = sums[c] * scale + m->bias[c];
+        probs[c] = 1.0 / (1.0 + exp(-dec));
+        tot += probs[c];
+    }
+    for (int c = 0; c < m->nr_class; c++)
+        probs[c] = tot > 0 ? probs[c] / tot : 1.0 / m->nr_class;
+}
+
+int senti_model_save(const senti_model *m, const char *path, double prune)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NAHR_EIO;
+    size_t dim = (size_t)1 << m->fc.bits, count = 0;
+    for (size_t i = 0; i < dim; i++) {
+        const float *r = m->w + i * (size_t)m->nr_class;
+        int keep = 0;
+        for (int c = 0; c < m->nr_class; c++)
+            keep |= fabs(r[c]) > prune && r[c] != 0;
+        count += keep;
+    }
+    fprintf(f, "nahr-sentiment-model 1\nbits %d\nword_ngrams %d\nchar_ngrams %d %d\n", m->fc.bits,
+            m->fc.word_ngrams, m->fc.char_min, m->fc.char_max);
+    fprintf(f, "classes negative neutral positive\nbias %.6g %.6g %.6g\nfeatures %zu\n", m->bias[0],
+            m->bias[1], m->bias[2], count);
+    for (size_t i = 0; i < dim; i++) {
+        const float *r = m->w + i * (size_t)m->nr_class;
+        int keep = 0;
+        for (int c = 0; c < m->nr_class; c++)
+            keep |= fabs(r[c]) > prune && r[c] != 0;
+        if (keep)
+            fprintf(f, "%zu %.4g %.4g %.4g\n", i, r[0], r[1], r[2]);
+    }
+    fprintf(f, "end\n");
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return NAHR_EIO;
+    return NAHR_OK;
+}
+
+/* Reads the next line into *line; returns its length or -1 at EOF. */
+static ssize_t next_line(FILE *f, char **line, size_t *cap, long *lineno)
+{
+    ssize_t len = getline(line, cap, f);
+    if (len < 0)
+        return -1;
+    (*lineno)++;
+    while (len && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
+        (*line)[--len] = '\0';
+    return len;
+}
+
+int senti_model_load(const char *path, senti_model **out, senti_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot open model: %s", path, strerror(errno));
+        return NAHR_EIO;
+    }
+    senti_model *m = calloc(1, sizeof *m);
+    char *line = NULL;
+    size_t cap = 0, count = 0;
+    long lineno = 0;
+    int version = 0;
+    char c1[32], c2[32], c3[32];
+    const char *what = NULL;
+    if (!m)
+        goto nomem;
+    m->nr_class = 3;
+#define EXPECT(cond, msg)                                                                      \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            what = (msg);                                                                      \
+            goto bad;                                                                          \
+        }                                                                                      \
+    } while (0)
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+               sscanf(line, "nahr-sentiment-model %d", &version) == 1,
+           "not a nahr sentiment model (first line must be 'nahr-sentiment-model 1')");
+    EXPECT(version == 1, "unsupported model version");
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "bits %d", &m->fc.bits) == 1 &&
+               m->fc.bits >= 10 && m->fc.bits <= 24,
+           "expected 'bits N' with N in 10..24");
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+               sscanf(line, "word_ngrams %d", &m->fc.word_ngrams) == 1 && m->fc.word_ngrams >= 1 &&
+               m->fc.word_ngrams <= 2,
+           "expected 'word_ngrams 1' or 'word_ngrams 2'");
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+               sscanf(line, "char_ngrams %d %d", &m->fc.char_min, &m->fc.char_max) == 2 &&
+               m->fc.char_min >= 0 && m->fc.char_max <= 8 &&
+               (m->fc.char_min == 0 ? m->fc.char_max == 0 : m->fc.char_max >= m->fc.char_min),
+           "expected 'char_ngrams MIN MAX' (0 0, or 1 <= MIN <= MAX <= 8)");
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "classes %31s %31s %31s", c1, c2, c3) == 3 &&
+               !strcmp(c1, "negative") && !strcmp(c2, "neutral") && !strcmp(c3, "positive"),
+           "expected 'classes negative neutral positive'");
+    {
+        double b[3];
+        EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+                   sscanf(line, "bias %lf %lf %lf", &b[0], &b[1], &b[2]) == 3 && isfinite(b[0]) &&
+                   isfinite(b[1]) && isfinite(b[2]),
+               "expected 'bias B_NEG B_NEU B_POS'");
+        for (int c = 0; c < 3; c++)
+            m->bias[c] = (float)b[c];
+    }
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "features %zu", &count) == 1,
+           "expected 'features COUNT'");
+    size_t dim = (size_t)1 << m->fc.bits;
+    EXPECT(count <= dim, "feature count larger than 2^bits");
+    m->w = calloc(dim * 3, sizeof *m->w);
+    if (!m->w)
+        goto nomem;
+    for (size_t i = 0; i < count; i++) {
+        unsigned long idx;
+        double w[3];
+        int used = 0;
+        EXPECT(next_line(f, &line, &cap, &lineno) >= 0, "file ends before all features were read");
+        EXPECT(sscanf(line, "%lu %lf %lf %lf%n", &idx, &w[0], &w[1], &w[2], &used) == 4 &&
+                   line[used] == '\0',
+               "expected 'INDEX W_NEG W_NEU W_POS'");
+        EXPECT(idx < dim, "feature index out of range (>= 2^bits)");
+        EXPECT(isfinite(w[0]) && isfinite(w[1]) && isfinite(w[2]), "weight is not a finite number");
+        for (int c = 0; c < 3; c++)
+            m->w[idx * 3 + (size_t)c] = (float)w[c];
+    }
+    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && strcmp(line, "end") == 0,
+           "expected 'end' after the features (truncated file?)");
+#undef EXPECT
+    free(line);
+    fclose(f);
+    *out = m;
+    return NAHR_OK;
+bad:
+    snprintf(err->msg, sizeof err->msg, "%s:%ld: %s", path, lineno ? lineno : 1, what);
+    free(line);
+    fclose(f);
+    senti_model_free(m);
+    return NAHR_EFORMAT;
+nomem:
+    snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
+    free(line);
+    fclose(f);
+    senti_model_free(m);
+    return NAHR_ENOMEM;
+}

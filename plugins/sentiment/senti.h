@@ -1,0 +1,175 @@
+/* senti.h - internals of the sentiment plugin, shared by the plugin, its
+ * training tool and its evaluation tool (so all three score text the same
+ * way). Not a public header.
+ *
+ * Pieces:
+ *  - senti_lexicon: terms (words and phrases, normalised with
+ *    nahr_ar_normalize) -> polarity weight, negator or modifier; an
+ *    open-addressing hash, read-only after loading, safe to share.
+ *  - senti_model: a linear classifier over hashed word and character
+ *    n-grams (trained with liblinear by sentiment-train), read-only.
+ *  - senti_analyze(): one pass over the text: tokens, sentences, lexicon
+ *    hits with negation/modifier scopes, model decision values; gives the
+ *    document score and per-sentence scores.
+ * Offsets are bytes.
+ */
+#ifndef NAHR_SENTI_H
+#define NAHR_SENTI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nahr/nahr.h>
+
+/* ---------------------------------------------------------------- lexicon */
+enum senti_kind {
+    SENTI_POLAR = 1,    /* value = polarity weight (negative < 0 < positive) */
+    SENTI_NEGATOR = 2,  /* flips the polarity of the next words */
+    SENTI_MODIFIER = 3  /* value = multiplier (>1 intensifier, <1 diminisher) */
+};
+
+#define SENTI_BLOOM_BITS (1u << 16)
+
+typedef struct senti_entry {
+    uint64_t hash;
+    uint32_t key_off; /* into pool */
+    uint16_t key_len;
+    uint8_t kind;     /* 0 = only a phrase prefix, else enum senti_kind */
+    uint8_t prefix;   /* 1 when a longer phrase starts with this key */
+    float value;
+} senti_entry;
+
+typedef struct senti_lexicon {
+    senti_entry *slots; /* capacity = mask + 1, hash 0 = empty */
+    size_t mask;
+    size_t count;       /* full entries (not counting prefix-only slots) */
+    size_t used;        /* occupied slots */
+    char *pool;
+    size_t pool_len, pool_cap;
+    int max_words;      /* longest phrase, in words */
+    uint64_t bloom[SENTI_BLOOM_BITS / 64]; /* 1 bit per key hash: cheap rejects */
+} senti_lexicon;
+
+/* Error location for loaders: "file:line: message". */
+typedef struct senti_error {
+    char msg[512];
+} senti_error;
+
+senti_lexicon *senti_lexicon_new(void);
+void senti_lexicon_free(senti_lexicon *lx);
+/* Loads a TSV lexicon file and adds (or replaces) its entries. Format, one
+ * entry a line, '#' comments and blank lines ignored, extra columns ignored:
+ *   term<TAB>value
+ * value: a number (polarity weight, non-zero, |w| <= 5), positive, negative,
+ * compound_pos, compound_neg (NileULex), "negator", "x<m>" for a
+ * modifier with multiplier m in (0, 5] (x1.5 intensifier, x0.5 diminisher),
+ * or "ignore" (removes a term an earlier file added).
+ * A first line starting with "term<TAB>" is a header and is skipped.
+ * Returns 0, or a negative NAHR_E* code with err filled ("path:line: ..."). */
+int senti_lexicon_load(senti_lexicon *lx, const char *path, senti_error *err);
+/* Adds one term (raw text, normalised here); kind 0 removes it. 0 or a
+ * negative code. */
+int senti_lexicon_add(senti_lexicon *lx, const char *term, size_t n, int kind, float value);
+/* Looks a normalised key up; NULL when absent. */
+const senti_entry *senti_lexicon_get(const senti_lexicon *lx, const char *key, size_t n);
+
+/* ------------------------------------------------------------------ model */
+#define SENTI_MAX_CLASSES 8
+/* Class order used everywhere: */
+enum { SENTI_NEG = 0, SENTI_NEU = 1, SENTI_POS = 2 };
+extern const char *const senti_label_names[3]; /* "negative","neutral","positive" */
+/* Maps a dataset label to a 3-way class: positive/pos -> POS, negative/neg ->
+ * NEG, neutral/mixed/objective/obj/none -> NEU; -1 when unknown. */
+int senti_label_parse(const char *s, size_t n);
+
+typedef struct senti_featcfg {
+    int bits;       /* hash space = 1 << bits */
+    int word_ngrams; /* 1 = unigrams, 2 = + bigrams */
+    int char_min, char_max; /* character n-grams of "<word>", 0 0 = none */
+} senti_featcfg;
+
+typedef struct senti_model {
+    senti_featcfg fc;
+    int nr_class;                /* always 3 here, order NEG NEU POS */
+    float *w;                    /* (1 << bits) * nr_class, row-major */
+    float bias[SENTI_MAX_CLASSES];
+} senti_model;
+
+/* Hashes of one word token's features; writes at most max indices, returns
+ * the number written. `word` is NORMALISED text; prev is the previous word's
+ * unigram hash in the sentence (0 = none); *uni gets this word's unigram hash
+ * (for the next call). Used by training and scoring alike. */
+size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
+                            uint64_t *uni, uint32_t *out, size_t max);
+#define SENTI_MAX_TOKEN_FEATURES 512
+
+/* Model file: text, see model.c. Errors name file and line. */
+int senti_model_load(const char *path, senti_model **out, senti_error *err);
+int senti_model_save(const senti_model *m, const char *path, double prune);
+void senti_model_free(senti_model *m);
+/* Class probabilities (one-vs-rest logistic, normalised) from decision
+ * sums over nfeat feature occurrences: dec = sums / sqrt(nfeat) + bias. */
+void senti_model_probs(const senti_model *m, const float *sums, uint32_t nfeat, double *probs);
+
+/* --------------------------------------------------------------- analysis */
+typedef struct senti_config {
+    const senti_lexicon *lex;   /* required */
+    const senti_model *model;   /* may be NULL */
+    double model_weight;        /* 0..1, share of the model score */
+    double neutral_band;        /* |score| < band -> neutral */
+    double length_damping;      /* beta: per-word damping of the lexicon score */
+    int negation_window;        /* words after a negator that it flips */
+    /* Training only: when set (and model is NULL), every token's feature
+     * indices under sink_fc are passed to feature_sink. */
+    void (*feature_sink)(void *arg, const uint32_t *feats, size_t k);
+    void *sink_arg;
+    const senti_featcfg *sink_fc;
+    /* Diagnostics only (sentiment-eval --hits): when set, hit_counts[slot]
+     * counts matches of each lexicon slot. Not thread-safe. */
+    uint32_t *hit_counts;
+} senti_config;
+
+typedef struct senti_sentence {
+    size_t start, end;  /* bytes of the original text */
+    double pos, neg;    /* lexicon mass (neg >= 0) */
+    uint32_t nwords;
+    uint32_t nfeat;
+    float sums[SENTI_MAX_CLASSES];
+    double mscore;      /* model: p(pos) - p(neg) of this sentence (0 without model) */
+    double score;       /* combined, [-1, 1] */
+    int label;          /* SENTI_NEG/NEU/POS */
+} senti_sentence;
+
+typedef struct senti_worker {
+    nahr_token *toks;
+    size_t tok_cap;
+    senti_sentence *sents;
+    size_t sent_cap;
+} senti_worker;
+
+typedef struct senti_result {
+    double score, lex_score, model_score;
+    int label;
+    double pos, neg;     /* lexicon mass, whole text */
+    double model_wsum;   /* words behind model_score (0 = no model score) */
+    size_t nwords, nhits;
+    senti_sentence *sents; /* in the worker; valid until the next analyze */
+    size_t nsent;
+} senti_result;
+
+/* Max sentences kept per text: beyond it the rest joins the last sentence. */
+#define SENTI_MAX_SENTENCES 100000
+
+/* Same result as nahr_ar_normalize(s, len, out, NULL) (out needs len + 1
+ * bytes), with an inline fast path for ASCII and U+0600..U+067F. */
+size_t senti_normalize(const char *s, size_t len, char *out);
+
+void senti_worker_free(senti_worker *w);
+int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
+                  senti_result *out);
+/* Combined score of a lexicon mass over nwords words and a model score
+ * (p(pos) - p(neg); ignored when has_model is 0 or cfg has no model). */
+double senti_combine(const senti_config *cfg, double pos, double neg, uint32_t nwords,
+                     int has_model, double mscore, double *lex_score);
+int senti_label_of(const senti_config *cfg, double score);
+
+#endif
