@@ -1,135 +1,253 @@
-/* export - writes each article as one JSON Lines record (DESIGN.md's format),
- * to stdout (path "-") or a file.
+/* export - writes each article to one sink: JSON Lines (plain, .gz, .zst),
+ * CSV (articles + mentions), SQLite or PostgreSQL. One pipeline writes
+ * several sinks by listing several export stages (give each a `name`).
  *
- * Records are written whole: they are built in memory and handed to write(2)
- * in batches that end on a record boundary, so a crash never leaves half a
- * line. Runs ordered, after the reorder buffer: records come out in input
- * order. SIGHUP (reopen) closes and reopens the file in append mode, for
- * logrotate. */
-#include <nahr/nahr.h>
+ * This file holds the option table (the one place options are declared),
+ * checks that format-specific options are only set for their format, and
+ * dispatches to the format's sink (jsonl.c, csv.c, sqlite.c, postgres.c,
+ * behind the vtable in sink.h). Runs NAHR_THREAD_ORDERED_POST: one thread,
+ * input order. */
+#include "sink.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-typedef struct export_state {
-    char path[4096];
-    bool to_stdout;
-    bool append;
-    bool fsync_on_flush;
-    int fd;
-    size_t batch_bytes;
-    nahr_buf buf;
-} export_state;
+#include <time.h>
 
 static const nahr_option export_options[] = {
-    {"format", NAHR_OPT_STRING, "jsonl", "output format", "jsonl"},
-    {"path", NAHR_OPT_STRING, "-", "output file; \"-\" = stdout (relative paths: from the working directory)", NULL},
-    {"append", NAHR_OPT_BOOL, "false", "append to an existing file instead of replacing it", NULL},
-    {"fsync", NAHR_OPT_BOOL, "false", "fsync the file at the end of the run (durability over speed)", NULL},
-    {"batch_bytes", NAHR_OPT_INT, "65536", "write in batches of about this many bytes (whole records only)",
+    {"format", NAHR_OPT_STRING, "jsonl", "output format", "jsonl|csv|sqlite|postgres"},
+    {"path", NAHR_OPT_STRING, "-",
+     "output file (jsonl, csv: \"-\" = stdout) or database file (sqlite); relative to the working directory",
+     NULL},
+    {"append", NAHR_OPT_BOOL, "false", "jsonl, csv: append to existing files instead of replacing them", NULL},
+    {"fsync", NAHR_OPT_BOOL, "false", "jsonl, csv: fsync the files at the end of the run and at each sync point", NULL},
+    {"batch_bytes", NAHR_OPT_INT, "65536", "jsonl, csv: write in batches of about this many bytes (whole records)",
      "0:67108864"},
+    {"compress", NAHR_OPT_STRING, "auto", "jsonl: compression; auto = gzip for .gz, zstd for .zst, else none",
+     "auto|none|gzip|zstd"},
+    {"compress_level", NAHR_OPT_INT, "0", "jsonl: compression level; 0 = fast default (gzip 1, zstd 3)", "0:22"},
+    {"layer", NAHR_OPT_STRING, "entities", "csv, sqlite, postgres: span layer written as mentions and entities",
+     NULL},
+    {"mentions_path", NAHR_OPT_STRING, NULL,
+     "csv: mentions file (default: PATH with .csv replaced by .mentions.csv; \"none\" = no mentions file)", NULL},
+    {"bom", NAHR_OPT_BOOL, "false", "csv: start new files with a UTF-8 byte-order mark (for spreadsheets)", NULL},
+    {"fields", NAHR_OPT_LIST, NULL,
+     "csv: document fields written as extra article columns, dotted paths (\"sentiment.label\")", NULL},
+    {"batch", NAHR_OPT_INT, "1000", "sqlite, postgres: articles per transaction", "1:1000000"},
+    {"synchronous", NAHR_OPT_STRING, "normal", "sqlite: PRAGMA synchronous (full = durable at each commit)",
+     "off|normal|full"},
+    {"busy_timeout_ms", NAHR_OPT_INT, "5000", "sqlite: wait this long for a locked database", "0:3600000"},
+    {"conninfo", NAHR_OPT_STRING, "",
+     "postgres: libpq connection string or URI; empty = the PG* environment variables", NULL},
+    {"schema", NAHR_OPT_STRING, "public", "postgres: schema holding the tables (created if missing)", NULL},
+    {"retries", NAHR_OPT_INT, "8", "postgres: reconnect attempts per batch after a lost connection", "0:1000"},
+    {"retry_delay_ms", NAHR_OPT_INT, "200", "postgres: first reconnect delay; doubles up to 10 s", "1:60000"},
     NAHR_OPTIONS_END,
 };
 
-static int open_output(export_state *s, bool append)
+/* Which formats each option applies to (options absent here apply to all). */
+enum { F_JSONL = 1, F_CSV = 2, F_SQLITE = 4, F_PG = 8 };
+static const struct {
+    const char *name;
+    unsigned formats;
+} option_scope[] = {
+    {"path", F_JSONL | F_CSV | F_SQLITE},
+    {"append", F_JSONL | F_CSV},
+    {"fsync", F_JSONL | F_CSV},
+    {"batch_bytes", F_JSONL | F_CSV},
+    {"compress", F_JSONL},
+    {"compress_level", F_JSONL},
+    {"layer", F_CSV | F_SQLITE | F_PG},
+    {"mentions_path", F_CSV},
+    {"bom", F_CSV},
+    {"fields", F_CSV},
+    {"batch", F_SQLITE | F_PG},
+    {"synchronous", F_SQLITE},
+    {"busy_timeout_ms", F_SQLITE},
+    {"conninfo", F_PG},
+    {"schema", F_PG},
+    {"retries", F_PG},
+    {"retry_delay_ms", F_PG},
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+    const export_sink_ops *ops;
+} formats[] = {
+    {"jsonl", F_JSONL, &export_jsonl_ops},
+    {"csv", F_CSV, &export_csv_ops},
+    {"sqlite", F_SQLITE, &export_sqlite_ops},
+    {"postgres", F_PG, &export_postgres_ops},
+};
+
+typedef struct export_state {
+    export_config cfg;
+    export_sink *sink;
+    int index; /* stage number, for the closing log line */
+    uint64_t cpu_ns;   /* CPU time spent in the sink, on the exporter's thread */
+} export_state;
+
+static uint64_t thread_cpu_ns(void)
 {
-    if (s->to_stdout) {
-        s->fd = STDOUT_FILENO;
-        return NAHR_OK;
-    }
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-    s->fd = open(s->path, flags, 0644);
-    return s->fd < 0 ? NAHR_EIO : NAHR_OK;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static const char *formats_of(unsigned mask, char *buf, size_t n)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return NAHR_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return NAHR_OK;
-}
-
-static int drain(export_state *s, nahr_ctx *ctx)
-{
-    if (!s->buf.len)
-        return NAHR_OK;
-    if (write_all(s->fd, s->buf.data, s->buf.len) < 0) {
-        int e = errno;
-        nahr_buf_reset(&s->buf);
-        return nahr_ctx_error(ctx, "cannot write to %s: %s", s->to_stdout ? "stdout" : s->path, strerror(e));
-    }
-    nahr_buf_reset(&s->buf);
-    return NAHR_OK;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+        if (mask & formats[i].bit) {
+            size_t l = strlen(buf);
+            snprintf(buf + l, n - l, "%s%s", l ? ", " : "", formats[i].name);
+        }
+    return buf;
 }
 
 static int export_init(const nahr_stage *st, void **out)
 {
+    const char *format = nahr_stage_str(st, "format");
+    size_t fi = 0;
+    while (fi < sizeof formats / sizeof *formats && strcmp(formats[fi].name, format) != 0)
+        fi++;
+    if (fi == sizeof formats / sizeof *formats)
+        return nahr_stage_error(st, "format", "unknown format '%s' (jsonl, csv, sqlite, postgres)", format);
+    for (size_t i = 0; i < sizeof option_scope / sizeof *option_scope; i++)
+        if (nahr_stage_is_set(st, option_scope[i].name) && !(option_scope[i].formats & formats[fi].bit)) {
+            char b[64];
+            return nahr_stage_error(st, option_scope[i].name, "does not apply to format \"%s\" (only to %s)", format,
+                                    formats_of(option_scope[i].formats, b, sizeof b));
+        }
+
     export_state *s = calloc(1, sizeof *s);
     if (!s)
         return NAHR_ENOMEM;
-    const char *path = nahr_stage_str(st, "path");
-    if (!path || !*path) {
-        free(s);
-        return nahr_stage_error(st, "path", "must not be empty (use \"-\" for stdout)");
+    export_config *c = &s->cfg;
+    c->format = format;
+    c->path = nahr_stage_str(st, "path");
+    c->append = nahr_stage_bool(st, "append");
+    c->fsync = nahr_stage_bool(st, "fsync");
+    c->batch_bytes = (size_t)nahr_stage_int(st, "batch_bytes");
+    c->compress = nahr_stage_str(st, "compress");
+    c->compress_level = (int)nahr_stage_int(st, "compress_level");
+    c->layer = nahr_stage_str(st, "layer");
+    c->mentions_path = nahr_stage_is_set(st, "mentions_path") ? nahr_stage_str(st, "mentions_path") : NULL;
+    c->bom = nahr_stage_bool(st, "bom");
+    c->ncsv_fields = nahr_stage_list_len(st, "fields");
+    c->batch = (size_t)nahr_stage_int(st, "batch");
+    c->synchronous = nahr_stage_str(st, "synchronous");
+    c->busy_timeout_ms = (int)nahr_stage_int(st, "busy_timeout_ms");
+    c->conninfo = nahr_stage_str(st, "conninfo");
+    c->schema = nahr_stage_str(st, "schema");
+    c->retries = (int)nahr_stage_int(st, "retries");
+    c->retry_delay_ms = (int)nahr_stage_int(st, "retry_delay_ms");
+
+    int rc;
+    if (!c->path || !*c->path) {
+        rc = nahr_stage_error(st, "path", "must not be empty (use \"-\" for stdout)");
+        goto fail;
     }
-    s->to_stdout = strcmp(path, "-") == 0;
-    snprintf(s->path, sizeof s->path, "%s", path);
-    s->append = nahr_stage_bool(st, "append");
-    s->fsync_on_flush = nahr_stage_bool(st, "fsync");
-    s->batch_bytes = (size_t)nahr_stage_int(st, "batch_bytes");
-    if (open_output(s, s->append) < 0) {
-        int e = errno;
-        free(s);
-        return nahr_stage_error(st, "path", "cannot open '%s' for writing: %s", path, strerror(e));
+    if (!c->layer || !*c->layer) {
+        rc = nahr_stage_error(st, "layer", "must not be empty");
+        goto fail;
     }
+    if (c->ncsv_fields > EXPORT_MAX_CSV_FIELDS) {
+        rc = nahr_stage_error(st, "fields", "at most %d columns", EXPORT_MAX_CSV_FIELDS);
+        goto fail;
+    }
+    for (size_t i = 0; i < c->ncsv_fields; i++) {
+        c->csv_fields[i] = nahr_stage_list_at(st, "fields", i);
+        if (!c->csv_fields[i] || !*c->csv_fields[i]) {
+            rc = nahr_stage_error(st, "fields", "item %zu is empty", i + 1);
+            goto fail;
+        }
+    }
+    if (formats[fi].bit == F_JSONL && c->compress_level > 9) {
+        size_t pl = strlen(c->path);
+        bool zst = strcmp(c->compress, "zstd") == 0 ||
+                   (strcmp(c->compress, "auto") == 0 && pl >= 4 && strcmp(c->path + pl - 4, ".zst") == 0);
+        if (!zst) {
+            rc = nahr_stage_error(st, "compress_level", "%d is above 9, the highest gzip level (zstd goes to 22)",
+                                  c->compress_level);
+            goto fail;
+        }
+    }
+    if (formats[fi].bit == F_SQLITE && strcmp(c->path, "-") == 0) {
+        rc = nahr_stage_error(st, "path", "format \"sqlite\" needs a database file, not stdout");
+        goto fail;
+    }
+    if (formats[fi].bit == F_PG && (!c->schema || !*c->schema)) {
+        rc = nahr_stage_error(st, "schema", "must not be empty");
+        goto fail;
+    }
+    char err[1024] = "";
+    rc = formats[fi].ops->open(c, &s->sink, err, sizeof err);
+    if (rc < 0) {
+        const char *key = formats[fi].bit == F_PG ? "conninfo" : "path";
+        if (rc == NAHR_ECONFIG && strstr(err, "mentions_path"))
+            key = "mentions_path";
+        rc = nahr_stage_error(st, key, "%s", *err ? err : nahr_strerror(rc));
+        goto fail;
+    }
+    s->index = nahr_stage_index(st);
     *out = s;
     return NAHR_OK;
+fail:
+    free(s);
+    return rc;
 }
 
 static int export_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
 {
     (void)worker;
     export_state *s = inst;
-    size_t before = s->buf.len;
-    if (nahr_doc_write_json(doc, &s->buf) < 0 || nahr_buf_putc(&s->buf, '\n') < 0) {
-        s->buf.len = before; /* drop the partial record */
-        return nahr_ctx_error(ctx, "out of memory while writing the record");
-    }
-    if (s->buf.len >= s->batch_bytes)
-        return drain(s, ctx);
+    uint64_t t0 = thread_cpu_ns();
+    int rc = s->sink->ops->write(s->sink, doc);
+    s->cpu_ns += thread_cpu_ns() - t0;
+    if (rc < 0)
+        return nahr_ctx_error(ctx, "%s", s->sink->err);
+    s->sink->written++;
     return NAHR_OK;
 }
 
 static int export_flush(void *inst, nahr_ctx *ctx)
 {
     export_state *s = inst;
-    int rc = drain(s, ctx);
-    if (rc == NAHR_OK && s->fsync_on_flush && !s->to_stdout && fsync(s->fd) != 0)
-        return nahr_ctx_error(ctx, "fsync %s: %s", s->path, strerror(errno));
-    return rc;
+    uint64_t t0 = thread_cpu_ns();
+    int rc = s->sink->ops->flush(s->sink);
+    s->cpu_ns += thread_cpu_ns() - t0;
+    if (rc < 0)
+        return nahr_ctx_error(ctx, "%s", s->sink->err);
+    if (s->sink->written) {
+        double ms = (double)s->cpu_ns / 1e6;
+        nahr_log(NAHR_LOG_INFO, "stage %d (export %s): %llu articles, %.1f ms CPU in the sink (%.0f articles/s)", s->index,
+                 s->cfg.format, (unsigned long long)s->sink->written, ms,
+                 ms > 0 ? (double)s->sink->written / (ms / 1000) : 0.0);
+    }
+    return NAHR_OK;
+}
+
+static int export_sync(void *inst, nahr_ctx *ctx)
+{
+    export_state *s = inst;
+    uint64_t t0 = thread_cpu_ns();
+    int rc = s->sink->ops->sync(s->sink);
+    s->cpu_ns += thread_cpu_ns() - t0;
+    return rc < 0 ? nahr_ctx_error(ctx, "%s", s->sink->err) : NAHR_OK;
 }
 
 static int export_reopen(void *inst)
 {
     export_state *s = inst;
-    if (s->to_stdout)
+    if (!s->sink->ops->reopen)
         return NAHR_OK;
-    if (s->buf.len && write_all(s->fd, s->buf.data, s->buf.len) == NAHR_OK)
-        nahr_buf_reset(&s->buf);
-    close(s->fd);
-    return open_output(s, true);
+    int rc = s->sink->ops->reopen(s->sink);
+    if (rc < 0)
+        nahr_log(NAHR_LOG_ERROR, "export (%s): %s", s->cfg.format, s->sink->err);
+    return rc;
 }
 
 static void export_destroy(void *inst)
@@ -137,19 +255,16 @@ static void export_destroy(void *inst)
     export_state *s = inst;
     if (!s)
         return;
-    if (s->buf.len)
-        write_all(s->fd, s->buf.data, s->buf.len);
-    if (!s->to_stdout && s->fd >= 0)
-        close(s->fd);
-    nahr_buf_free(&s->buf);
+    if (s->sink)
+        s->sink->ops->close(s->sink);
     free(s);
 }
 
 static const nahr_plugin export_plugin = {
     NAHR_PLUGIN_INIT,
     .name = "export",
-    .version = "0.1.0",
-    .description = "write articles as JSON Lines (stdout or a file), in input order",
+    .version = "0.2.0",
+    .description = "write articles in input order: JSON Lines (.gz/.zst), CSV, SQLite or PostgreSQL",
     .options = export_options,
     .thread_model = NAHR_THREAD_ORDERED_POST,
     .flags = NAHR_PLUGIN_SINK,
@@ -158,6 +273,7 @@ static const nahr_plugin export_plugin = {
     .process = export_process,
     .flush = export_flush,
     .reopen = export_reopen,
+    .sync = export_sync,
 };
 
 NAHR_PLUGIN_DEFINE(export_plugin)

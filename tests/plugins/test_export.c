@@ -141,9 +141,8 @@ static void t_record_offsets_sentences_entities(void **st)
 {
     (void)st;
     nahr_doc *d = make_doc("a1", NULL);
-    export_scratch sc = {0};
     export_record r;
-    assert_int_equal(record_build(d, "entities", &sc, &r), NAHR_OK);
+    assert_int_equal(record_build(d, "entities", &r), NAHR_OK);
     assert_string_equal(r.id, "a1");
     assert_int_equal(r.nmentions, 3);
     /* code points: "وصل الوزير " is 11 code points */
@@ -178,9 +177,8 @@ static void t_record_offsets_sentences_entities(void **st)
     assert_int_equal(r.entities[0].count, 1);
     assert_memory_equal(r.entities[0].canonical, "سامي الخطيب", r.entities[0].canonical_len);
     /* another layer: nothing */
-    assert_int_equal(record_build(d, "sentences", &sc, &r), NAHR_OK);
+    assert_int_equal(record_build(d, "sentences", &r), NAHR_OK);
     assert_int_equal(r.nmentions, 0);
-    record_scratch_free(&sc);
     nahr_doc_free(d);
 }
 
@@ -213,9 +211,8 @@ static void t_record_sentences_match_tokenizer(void **st)
             if (toks[i].flags & NAHR_TOK_SENT_END)
                 sent++;
         }
-        export_scratch sc = {0};
         export_record r;
-        assert_int_equal(record_build(d, "entities", &sc, &r), NAHR_OK);
+        assert_int_equal(record_build(d, "entities", &r), NAHR_OK);
         assert_int_equal(r.nmentions, nw);
         for (size_t i = 0; i < nw; i++)
             if (r.mentions[i].sentence != want[i])
@@ -229,13 +226,11 @@ static void t_record_empty_and_no_id(void **st)
 {
     (void)st;
     nahr_doc *d = nahr_doc_new();
-    export_scratch sc = {0};
     export_record r;
-    assert_int_equal(record_build(d, "entities", &sc, &r), NAHR_OK);
+    assert_int_equal(record_build(d, "entities", &r), NAHR_OK);
     assert_non_null(r.id);
     assert_true(strlen(r.id) > 0);
     assert_int_equal(r.nmentions, 0);
-    record_scratch_free(&sc);
     nahr_doc_free(d);
 }
 
@@ -413,6 +408,25 @@ static void t_jsonl_gzip_zstd_roundtrip(void **st)
     }
 }
 
+/* No article at all: the .gz/.zst files are still valid (empty) streams. */
+static void t_jsonl_empty_compressed(void **st)
+{
+    (void)st;
+    const char *names[2] = {"e.jsonl.gz", "e.jsonl.zst"};
+    for (int k = 0; k < 2; k++) {
+        export_config c = base_cfg("jsonl", tpath(names[k]));
+        export_sink *s = open_sink(&export_jsonl_ops, &c);
+        assert_int_equal(s->ops->flush(s), NAHR_OK);
+        s->ops->close(s);
+        size_t n, zn;
+        free(slurp(tpath(names[k]), &zn));
+        assert_true(zn > 0);
+        char *out = k == 0 ? gunzip_file(tpath(names[k]), &n) : unzstd_file(tpath(names[k]), &n);
+        assert_int_equal(n, 0);
+        free(out);
+    }
+}
+
 static void t_jsonl_rotation(void **st)
 {
     (void)st;
@@ -534,7 +548,7 @@ static void t_sqlite_schema_and_upsert(void **st)
     sqlite3_finalize(stm);
     sqlite3_close(h);
     assert_int_equal(q_long(db, "select count(*) from sqlite_master where type='index' and name in "
-                                "('entities_by_canonical','entities_by_type','mentions_by_canonical')"),
+                                "('entities_by_canonical','entities_by_type','fields_by_key')"),
                      3);
 }
 
@@ -581,6 +595,47 @@ static void t_sqlite_interrupted_then_rerun(void **st)
     assert_int_equal(q_long(db, "select count(*) from articles"), 5);
     assert_int_equal(q_long(db, "select count(distinct id) from articles"), 5);
     assert_int_equal(q_long(db, "select count(*) from mentions"), 15);
+}
+
+/* sync() makes what was written visible and durable mid-stream. */
+static void t_sync_mid_stream(void **st)
+{
+    (void)st;
+    export_config c = base_cfg("sqlite", tpath("sync.db"));
+    export_sink *s = open_sink(&export_sqlite_ops, &c);
+    write_docs(s, 0, 3);
+    assert_int_equal(q_long(c.path, "select count(*) from articles"), 0); /* batch still open */
+    assert_int_equal(s->ops->sync(s), NAHR_OK);
+    assert_int_equal(q_long(c.path, "select count(*) from articles"), 3);
+    write_docs(s, 3, 4);
+    assert_int_equal(s->ops->flush(s), NAHR_OK);
+    s->ops->close(s);
+    assert_int_equal(q_long(c.path, "select count(*) from articles"), 4);
+
+    export_config j = base_cfg("jsonl", tpath("sync.jsonl.zst"));
+    s = open_sink(&export_jsonl_ops, &j);
+    write_docs(s, 0, 2);
+    assert_int_equal(s->ops->sync(s), NAHR_OK);
+    /* decodable so far, stream not ended */
+    size_t zn;
+    char *z = slurp(j.path, &zn);
+    char out[65536];
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_inBuffer in = {z, zn, 0};
+    ZSTD_outBuffer ob = {out, sizeof out, 0};
+    size_t left = ZSTD_decompressStream(dc, &ob, &in);
+    assert_false(ZSTD_isError(left));
+    assert_true(left > 0); /* frame not finished */
+    assert_int_equal(count_lines(out, ob.pos), 2);
+    ZSTD_freeDCtx(dc);
+    free(z);
+    write_docs(s, 2, 3);
+    assert_int_equal(s->ops->flush(s), NAHR_OK);
+    s->ops->close(s);
+    size_t n;
+    char *all = unzstd_file(j.path, &n);
+    assert_int_equal(count_lines(all, n), 3);
+    free(all);
 }
 
 static void t_sqlite_locked(void **st)
@@ -687,11 +742,13 @@ int main(void)
         cmocka_unit_test(t_csv_files),
         cmocka_unit_test(t_csv_stdout_needs_mentions_path),
         cmocka_unit_test(t_jsonl_gzip_zstd_roundtrip),
+        cmocka_unit_test(t_jsonl_empty_compressed),
         cmocka_unit_test(t_jsonl_rotation),
         cmocka_unit_test(t_jsonl_append_gzip_members),
         cmocka_unit_test(t_jsonl_disk_full_and_unwritable),
         cmocka_unit_test(t_sqlite_schema_and_upsert),
         cmocka_unit_test(t_sqlite_interrupted_then_rerun),
+        cmocka_unit_test(t_sync_mid_stream),
         cmocka_unit_test(t_sqlite_locked),
         cmocka_unit_test(t_sqlite_full),
         cmocka_unit_test(t_sqlite_bad_path),

@@ -19,7 +19,7 @@ cleanup() { pg_stop; [ -n "${KEEP:-}" ] && echo "# kept $T" || rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T"
 pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+ok() { pass=$((pass + 1)); echo "ok   - $1 [${SECONDS}s]"; }
 bad() { fail=$((fail + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "       $2"; }
 skipped() { skip=$((skip + 1)); echo "SKIP - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1" "${3:-}"; fi; }
@@ -138,11 +138,11 @@ check "re-run: SQLite still one row per article" '[ "$(sqlite3 out.db "select co
 [ "$PG_OK" = 1 ] && check "re-run: PostgreSQL still one row per article" '[ "$(q "select count(*) from articles")" = "$NDIST" ] && [ "$(q "select count(*) from mentions")" = "$LASTMEN" ]'
 
 # --- kill -9 in the middle of a large export, then run again
-BIGN=40000
+BIGN=6000
 python3 - <<'PY'
 import json
 with open("big.jsonl", "w", encoding="utf-8") as f:
-    for i in range(40000):
+    for i in range(6000):
         f.write(json.dumps({"id": "big-%05d" % i, "title": "خبر رقم %d" % i,
                             "text": "اجتمع المجلس البلدي في القاهرة، وناقش %d بندا. ثم أعلن \"قرارات\" جديدة." % i},
                            ensure_ascii=False) + "\n")
@@ -159,7 +159,7 @@ kill_run() { # kill_run CFG CHECK_CMD: starts a run, kills -9 it once CHECK_CMD 
     wait $pid 2>/dev/null
 }
 cat >big-sqlite.cfg <<CFG
-pipeline: { workers = 2; $PLUGPATH stages = ( $TAG { plugin = "export"; format = "sqlite"; path = "big.db"; batch = 500; } ); };
+pipeline: { workers = 2; $PLUGPATH stages = ( $TAG { plugin = "export"; format = "sqlite"; path = "big.db"; batch = 200; } ); };
 CFG
 kill_run big-sqlite.cfg 'sqlite3 big.db "select count(*) from articles"'
 K=$(sqlite3 big.db "select count(*) from articles")
@@ -171,7 +171,7 @@ check "kill -9 (SQLite): re-run completes, every article exactly once" \
 
 if [ "$PG_OK" = 1 ]; then
     cat >big-pg.cfg <<CFG
-pipeline: { workers = 2; $PLUGPATH stages = ( $TAG { plugin = "export"; format = "postgres"; schema = "big"; batch = 500; } ); };
+pipeline: { workers = 2; $PLUGPATH stages = ( $TAG { plugin = "export"; format = "postgres"; schema = "big"; batch = 200; } ); };
 CFG
     kill_run big-pg.cfg 'psql -X -A -t -q -c "select count(*) from big.articles"'
     K=$(q "select count(*) from big.articles")
@@ -182,7 +182,7 @@ CFG
         '[ $rc = 0 ] && [ "$(q "select count(*) || '"'"'|'"'"' || count(distinct id) from big.articles")" = "$BIGN|$BIGN" ]' "rc=$rc $(tail -2 err4)"
 
     # server restarted while exporting: reconnect with backoff, nothing lost
-    sed 's/schema = "big"/schema = "restart"; retry_delay_ms = 100/' big-pg.cfg >restart.cfg
+    sed 's/schema = "big"; batch = 200;/schema = "restart"; batch = 100; retry_delay_ms = 100;/' big-pg.cfg >restart.cfg
     "$NAHR" run -c restart.cfg big.jsonl >/dev/null 2>restart.err &
     pid=$!
     for i in $(seq 1 200); do
@@ -233,11 +233,13 @@ cat >locked.cfg <<CFG
 pipeline: { stages = ( { plugin = "export"; format = "sqlite"; path = "locked.db"; busy_timeout_ms = 100; } ); };
 CFG
 sqlite3 locked.db "create table x(y)"
-( sqlite3 locked.db "begin exclusive; insert into x values(1); select 1 from x;" ".shell sleep 3" "commit;" >/dev/null 2>&1 & )
+sqlite3 locked.db "begin exclusive; insert into x values(1);" ".shell sleep 2" "commit;" >/dev/null 2>&1 &
+lockpid=$!
 sleep 0.5
 "$NAHR" run -c locked.cfg in.jsonl >out 2>err; rc=$?
 check "locked SQLite database: non-zero exit and 'locked' in the error" \
     '[ $rc != 0 ] && grep -q "locked" err && ! grep -q " [1-9][0-9]* exported" err' "rc=$rc $(cat err)"
+wait $lockpid
 
 cat >wrongopt.cfg <<CFG
 pipeline: { stages = ( { plugin = "export"; format = "sqlite"; path = "x.db"; compress = "gzip"; } ); };
