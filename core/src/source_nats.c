@@ -446,9 +446,9 @@ static int ensure_consumer(nats_source *src)
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
-    (void)nc;
     (void)closure;
-    nahr_log(NAHR_LOG_WARN, "nats: disconnected; reconnecting");
+    if (!natsConnection_IsClosed(nc)) /* not our own close at the end of the run */
+        nahr_log(NAHR_LOG_WARN, "nats: disconnected; reconnecting");
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -591,11 +591,14 @@ static void doc_from_msg(nats_source *src, reader_sink *s, nahr_doc *d, natsMsg 
         d->raw.data[--d->raw.len] = '\0';
     if (d->status != DOC_FAILED && d->raw.len == 0)
         nahr__doc_set_failed(d, "reader", "empty message");
-    if (d->status != DOC_FAILED && delivered > (uint64_t)src->conf.max_deliver)
-        nahr__doc_set_failed(d, "nats",
+    if (d->status != DOC_FAILED && delivered > (uint64_t)src->conf.max_deliver) {
+        /* parsed first, so the dead-letter record names the article's id */
+        if (nahr__doc_prepare(d, true) == NAHR_OK)
+            nahr__doc_set_failed(d, "nats",
                              "delivered %" PRIu64 " times without being acknowledged (max_deliver = %d): "
                              "dead-lettered instead of processed again",
                              delivered, src->conf.max_deliver);
+    }
 }
 
 int nahr__nats_read(config_setting_t *input, reader_sink *s)
@@ -674,7 +677,10 @@ int nahr__nats_read(config_setting_t *input, reader_sink *s)
             pthread_mutex_unlock(&src->mu);
             s->submit(s->ctx, d);
         }
+        int fetched = list.Count;
         natsMsgList_Destroy(&list); /* destroys the messages not handed out */
+        if (fetched > 0) /* idle time counts from the end of the hand-over, which waits for the pipeline */
+            last_msg = nahr__now();
     }
 fail:
     if (src->nc || src->opts)
