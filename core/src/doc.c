@@ -529,7 +529,7 @@ int nahr_span_set_canonical(nahr_doc *d, size_t i, const char *canonical)
 
 int nahr_span_set_attr(nahr_doc *d, size_t i, const char *key, nahr_value *v)
 {
-    static const char *const reserved[] = {"type", "text", "start", "end", "canonical", "score"};
+    static const char *const reserved[] = {"type", "text", "start", "end", "canonical"};
     if (i >= d->nspans || !key)
         return NAHR_EINVAL;
     for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)

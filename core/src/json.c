@@ -110,7 +110,7 @@ static int write_span(const nahr_doc *d, const nahr_span *s, size_t cs, size_t c
         rc |= nahr_buf_puts(out, ",\"canonical\":");
         rc |= nahr_buf_json_string(out, s->canonical, strlen(s->canonical));
     }
-    if (s->score >= 0) {
+    if (s->score >= 0 && !nahr_value_get(s->attrs, "score")) { /* an attribute "score" (e.g. signed polarity) wins */
         rc |= nahr_buf_puts(out, ",\"score\":");
         rc |= write_number(out, s->score);
     }

@@ -31,7 +31,11 @@ echo "$out" | grep -q '"wordcount":{"words":5,"long_words":2}' || { echo "FAIL: 
 # the generator: a skeleton that builds with find_package(nahr), passes its own test and runs as generated
 (cd "$T" && "$T/prefix/bin/nahr" new-plugin skel 2>/dev/null)
 "$T/prefix/bin/nahr" new-plugin "Bad-Name" 2>/dev/null && { echo "FAIL: new-plugin accepted a bad name"; exit 1; }
-cmake -S "$T/skel" -B "$T/skel/build" -DCMAKE_PREFIX_PATH="$T/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
+# a sanitizer build's libnahr needs programs linked against it to be sanitized too
+san=""
+nm -D "$T/prefix/lib/libnahr.so" 2>/dev/null | grep -q __asan_init && san="-fsanitize=address,undefined"
+cmake -S "$T/skel" -B "$T/skel/build" -DCMAKE_PREFIX_PATH="$T/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror $san" \
+    -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
 cmake --build "$T/skel/build" >/dev/null
 (cd "$T/skel/build" && ctest --output-on-failure >/dev/null) || { echo "FAIL: generated plugin's own test"; exit 1; }
 out=$(cd "$T/skel" && printf '{"id":"s","text":"وصل الوفد. بدأت المحادثات"}\n' | "$T/prefix/bin/nahr" run -c skel.cfg - 2>"$T/err")

@@ -112,7 +112,8 @@ typedef struct nahr_span {
     const char *type;      /* "PER", "LOC", "ORG", "MISC", "DATE", ... */
     size_t start, end;     /* BYTE offsets into the text, start <= end */
     const char *canonical; /* normalised/canonical form, or NULL */
-    double score;          /* confidence in [0,1]; negative = not set (not exported) */
+    double score;          /* confidence in [0,1]; negative = not set (not exported);
+                              an attribute named "score" replaces it in the output */
     nahr_value *attrs;     /* object of extra attributes, or NULL */
 } nahr_span;
 
