@@ -16,7 +16,7 @@
 #include <time.h>
 
 static const nahr_option export_options[] = {
-    {"format", NAHR_OPT_STRING, "jsonl", "output format", "jsonl|csv|sqlite|postgres"},
+    {"format", NAHR_OPT_STRING, "jsonl", "output format (nats: when built with libnats)", "jsonl|csv|sqlite|postgres|nats"},
     {"path", NAHR_OPT_STRING, "-",
      "output file (jsonl, csv: \"-\" = stdout) or database file (sqlite); relative to the working directory",
      NULL},
@@ -43,11 +43,14 @@ static const nahr_option export_options[] = {
     {"schema", NAHR_OPT_STRING, "public", "postgres: schema holding the tables (created if missing)", NULL},
     {"retries", NAHR_OPT_INT, "8", "postgres: reconnect attempts per batch after a lost connection", "0:1000"},
     {"retry_delay_ms", NAHR_OPT_INT, "200", "postgres: first reconnect delay; doubles up to 10 s", "1:60000"},
+    {"url", NAHR_OPT_STRING, "nats://127.0.0.1:4222", "nats: server URL (comma-separated for a cluster)", NULL},
+    {"subject", NAHR_OPT_STRING, "nahr.out", "nats: subject to publish to (an existing JetStream stream must capture it)",
+     NULL},
     NAHR_OPTIONS_END,
 };
 
 /* Which formats each option applies to (options absent here apply to all). */
-enum { F_JSONL = 1, F_CSV = 2, F_SQLITE = 4, F_PG = 8 };
+enum { F_JSONL = 1, F_CSV = 2, F_SQLITE = 4, F_PG = 8, F_NATS = 16 };
 static const struct {
     const char *name;
     unsigned formats;
@@ -69,6 +72,8 @@ static const struct {
     {"schema", F_PG},
     {"retries", F_PG},
     {"retry_delay_ms", F_PG},
+    {"url", F_NATS},
+    {"subject", F_NATS},
 };
 
 static const struct {
@@ -80,6 +85,9 @@ static const struct {
     {"csv", F_CSV, &export_csv_ops},
     {"sqlite", F_SQLITE, &export_sqlite_ops},
     {"postgres", F_PG, &export_postgres_ops},
+#ifdef EXPORT_HAVE_NATS
+    {"nats", F_NATS, &export_nats_ops},
+#endif
 };
 
 typedef struct export_state {
@@ -114,7 +122,14 @@ static int export_init(const nahr_stage *st, void **out)
     while (fi < sizeof formats / sizeof *formats && strcmp(formats[fi].name, format) != 0)
         fi++;
     if (fi == sizeof formats / sizeof *formats)
-        return nahr_stage_error(st, "format", "unknown format '%s' (jsonl, csv, sqlite, postgres)", format);
+        return nahr_stage_error(st, "format", "format '%s' is not available (this build has: jsonl, csv, sqlite, postgres%s)",
+                                format,
+#ifdef EXPORT_HAVE_NATS
+                                ", nats"
+#else
+                                "; nats needs libnats-dev at build time"
+#endif
+        );
     for (size_t i = 0; i < sizeof option_scope / sizeof *option_scope; i++)
         if (nahr_stage_is_set(st, option_scope[i].name) && !(option_scope[i].formats & formats[fi].bit)) {
             char b[64];
@@ -144,6 +159,8 @@ static int export_init(const nahr_stage *st, void **out)
     c->schema = nahr_stage_str(st, "schema");
     c->retries = (int)nahr_stage_int(st, "retries");
     c->retry_delay_ms = (int)nahr_stage_int(st, "retry_delay_ms");
+    c->url = nahr_stage_str(st, "url");
+    c->subject = nahr_stage_str(st, "subject");
 
     int rc;
     if (!c->path || !*c->path) {
@@ -186,7 +203,7 @@ static int export_init(const nahr_stage *st, void **out)
     char err[1024] = "";
     rc = formats[fi].ops->open(c, &s->sink, err, sizeof err);
     if (rc < 0) {
-        const char *key = formats[fi].bit == F_PG ? "conninfo" : "path";
+        const char *key = formats[fi].bit == F_PG ? "conninfo" : formats[fi].bit == F_NATS ? "url" : "path";
         if (rc == NAHR_ECONFIG && strstr(err, "mentions_path"))
             key = "mentions_path";
         rc = nahr_stage_error(st, key, "%s", *err ? err : nahr_strerror(rc));

@@ -42,6 +42,8 @@ typedef struct export_config {
     const char *schema;        /* postgres: schema name for the tables */
     int retries;               /* postgres: reconnect attempts per batch */
     int retry_delay_ms;        /* postgres: first backoff delay (doubles, capped at 10 s) */
+    const char *url;           /* nats: server URL(s) */
+    const char *subject;       /* nats: subject a JetStream stream captures */
 } export_config;
 
 typedef struct export_sink export_sink;
@@ -81,6 +83,9 @@ extern const export_sink_ops export_jsonl_ops;
 extern const export_sink_ops export_csv_ops;
 extern const export_sink_ops export_sqlite_ops;
 extern const export_sink_ops export_postgres_ops;
+#ifdef EXPORT_HAVE_NATS
+extern const export_sink_ops export_nats_ops;
+#endif
 
 /* ---- record helpers (record.c) ---- */
 

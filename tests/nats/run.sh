@@ -121,6 +121,27 @@ basic)
     "$NAHR" run -c "$T/run3.cfg" --until-idle 1 >"$T/run3.log" 2>&1 || fail "run 3 failed"
     [ "$(ids "$T/out3.jsonl" | wc -l)" = 0 ] || fail "acknowledged articles were delivered again"
 
+    # the NATS sink (export format = "nats"): a stream OUT captures nahr.out (created here by a reader run)
+    config outreader OUT 'nahr.out' reader "$T/outread.jsonl"
+    "$NAHR" run -c "$T/outreader.cfg" --until-idle 1 >"$T/outinit.log" 2>&1 || fail "creating stream OUT failed"
+    cat >"$T/tonats.cfg" <<EOF
+pipeline: {
+  workers = 2;
+  dead_letter = "$T/tonats.dead.jsonl";
+  input: { type = "nats"; url = "$URL"; stream = "NEWS2"; subjects = "news2.>"; durable = "tonats"; };
+  stages = ( { plugin = "$TP/tp_good.so"; },
+             { plugin = "export"; format = "nats"; url = "$URL"; subject = "nahr.out"; } );
+};
+EOF
+    "$NAHR" run -c "$T/tonats.cfg" --until-idle 1 >"$T/tonats0.log" 2>&1 || fail "creating stream NEWS2 failed: $(cat "$T/tonats0.log")"
+    "$PUB" publish "$URL" news2.x 300 --prefix s >"$T/pub2.log" 2>&1 || fail "publish to news2 failed: $(cat "$T/pub2.log")"
+    "$NAHR" run -c "$T/tonats.cfg" --until-idle 1 >"$T/tonats.log" 2>&1 || fail "nats sink run failed: $(tail -3 "$T/tonats.log")"
+    "$NAHR" run -c "$T/outreader.cfg" --until-idle 1 >"$T/outread.log" 2>&1 || fail "reading OUT failed"
+    n=$(ids "$T/outread.jsonl" | sort -u | wc -l)
+    [ "$n" = 300 ] || fail "NATS sink: expected 300 articles in stream OUT, got $n"
+    expect_drained NEWS2 tonats
+    echo "nats sink: 300 articles published to nahr.out and read back"
+
     # an existing stream is never changed: a different subject list is an error
     config mismatch ARTICLES 'other.>' nahr "$T/mm.jsonl"
     "$NAHR" run -c "$T/mismatch.cfg" --until-idle 1 >"$T/mismatch.log" 2>&1 && fail "mismatching stream accepted"
