@@ -16,7 +16,8 @@ static const char usage_main[] =
     "commands:\n"
     "  run -c CONFIG [INPUT...]   process articles (INPUT: file, directory or - for stdin JSONL)\n"
     "  check -c CONFIG            validate the config and every plugin option, without running\n"
-    "  plugins [-v] [-c CONFIG]   list the plugins found (-v: with their options)\n"
+    "  plugins [-v] [--json] [-c CONFIG]  list the plugins found (-v: with their options;\n"
+    "                             --json: machine-readable, every option)\n"
     "  new-plugin NAME            write a plugin skeleton into ./NAME/ (builds against the installed SDK)\n"
     "  --version                  print the version\n"
     "  --help                     this help; 'nahr run --help' for the run options\n"
@@ -105,6 +106,45 @@ static void print_plugin_markdown(const nahr_plugin *p)
     putchar('\n');
 }
 
+static void print_plugin_json(const nahr_plugin *p, const char *path, bool first)
+{
+    static const char *const models[] = {"shared", "per_worker", "ordered_pre", "ordered_post"};
+    nahr_buf b = {0};
+    nahr_buf_puts(&b, first ? "  {" : ",\n  {");
+    nahr_buf_puts(&b, "\"name\":");
+    nahr_buf_json_string(&b, p->name, strlen(p->name));
+    nahr_buf_puts(&b, ",\"version\":");
+    nahr_buf_json_string(&b, p->version ? p->version : "", p->version ? strlen(p->version) : 0);
+    nahr_buf_puts(&b, ",\"description\":");
+    nahr_buf_json_string(&b, p->description ? p->description : "", p->description ? strlen(p->description) : 0);
+    nahr_buf_puts(&b, ",\"file\":");
+    nahr_buf_json_string(&b, path, strlen(path));
+    nahr_buf_printf(&b, ",\"abi_version\":%u,\"thread_model\":\"%s\"", p->abi_version, models[p->thread_model]);
+    nahr_buf_printf(&b, ",\"rewrites_text\":%s,\"adds_spans\":%s,\"sink\":%s,\"options\":[",
+                    p->flags & NAHR_PLUGIN_REWRITES_TEXT ? "true" : "false",
+                    p->flags & NAHR_PLUGIN_ADDS_SPANS ? "true" : "false", p->flags & NAHR_PLUGIN_SINK ? "true" : "false");
+    for (const nahr_option *o = p->options; o && o->name; o++) {
+        nahr_buf_puts(&b, o == p->options ? "{\"name\":" : ",{\"name\":");
+        nahr_buf_json_string(&b, o->name, strlen(o->name));
+        nahr_buf_printf(&b, ",\"type\":\"%s\",\"default\":", opt_type(o->type));
+        if (o->default_value)
+            nahr_buf_json_string(&b, o->default_value, strlen(o->default_value));
+        else
+            nahr_buf_puts(&b, "null");
+        nahr_buf_puts(&b, ",\"allowed\":");
+        if (o->allowed)
+            nahr_buf_json_string(&b, o->allowed, strlen(o->allowed));
+        else
+            nahr_buf_puts(&b, "null");
+        nahr_buf_puts(&b, ",\"help\":");
+        nahr_buf_json_string(&b, o->help ? o->help : "", o->help ? strlen(o->help) : 0);
+        nahr_buf_putc(&b, '}');
+    }
+    nahr_buf_puts(&b, "]}");
+    fputs(b.data, stdout);
+    nahr_buf_free(&b);
+}
+
 static void print_plugin(const nahr_plugin *p, const char *path, bool verbose)
 {
     printf("%-12s %-8s %s\n", p->name, p->version ? p->version : "?", p->description ? p->description : "");
@@ -128,17 +168,19 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 static int cmd_plugins(int argc, char **argv)
 {
-    bool verbose = false, markdown = false;
+    bool verbose = false, markdown = false, json = false;
     const char *cfg = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
             verbose = true;
         else if (strcmp(argv[i], "--markdown") == 0)
             markdown = true;
+        else if (strcmp(argv[i], "--json") == 0)
+            json = true;
         else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
             cfg = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("usage: nahr plugins [-v] [--markdown] [-c CONFIG]\nLists the plugins on the search path "
+            printf("usage: nahr plugins [-v] [--json] [--markdown] [-c CONFIG]\nLists the plugins on the search path "
                    "(config plugin_path, NAHR_PLUGIN_PATH, beside the binary, install dir).\n");
             return 0;
         } else
@@ -163,6 +205,8 @@ static int cmd_plugins(int argc, char **argv)
     char **seen = NULL;
     size_t nseen = 0;
     int found = 0;
+    if (json)
+        fputs("[\n", stdout);
     for (size_t i = 0; i < ndirs; i++) {
         DIR *dir = opendir(dirs[i]);
         if (!dir)
@@ -199,7 +243,9 @@ static int cmd_plugins(int argc, char **argv)
             if (nahr__plugin_open(path, NULL, 0, &dl, &p, &so, &err) < 0) {
                 fprintf(stderr, "nahr: warning: %s\n", err.data ? err.data : path);
             } else {
-                if (markdown)
+                if (json)
+                    print_plugin_json(p, so, found == 0);
+                else if (markdown)
                     print_plugin_markdown(p);
                 else
                     print_plugin(p, so, verbose);
@@ -213,6 +259,8 @@ static int cmd_plugins(int argc, char **argv)
     for (size_t s = 0; s < nseen; s++)
         free(seen[s]);
     free(seen);
+    if (json)
+        fputs(found ? "\n]\n" : "]\n", stdout);
     if (!found) {
         fprintf(stderr, "nahr: no plugins found; searched:");
         for (size_t i = 0; i < ndirs; i++)

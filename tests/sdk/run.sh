@@ -40,6 +40,15 @@ cmake --build "$T/skel/build" >/dev/null
 (cd "$T/skel/build" && ctest --output-on-failure >/dev/null) || { echo "FAIL: generated plugin's own test"; exit 1; }
 out=$(cd "$T/skel" && printf '{"id":"s","text":"وصل الوفد. بدأت المحادثات"}\n' | "$T/prefix/bin/nahr" run -c skel.cfg - 2>"$T/err")
 echo "$out" | grep -q '"skel":{"sentences":2,"arabic_share":1}' || { echo "FAIL: generated plugin: $out $(cat "$T/err")"; exit 1; }
+# a plugin written in C++
+c++ -std=c++11 -Wall -Wextra -Werror -shared -fPIC -o "$T/plugins/cppwords.so" "$SRC/tests/sdk/cpp_plugin.cpp" \
+    $(pkg-config --cflags --libs nahr) $san
+cat >"$T/cpp.cfg" <<CFG
+pipeline: { plugin_path = "$T/plugins"; stages = ( { plugin = "cppwords"; }, { plugin = "export"; path = "-"; } ); };
+CFG
+out=$(printf '{"id":"c","text":"ثلاث كلمات هنا"}\n' | "$T/prefix/bin/nahr" run -c "$T/cpp.cfg" - 2>"$T/err")
+echo "$out" | grep -q '"cpp_words":3' || { echo "FAIL: C++ plugin: $out $(cat "$T/err")"; exit 1; }
+
 # the keywords example plugin: built with find_package against the installed SDK, run on examples/
 cmake -S "$SRC/examples/plugins/keywords" -B "$T/kw" -DCMAKE_PREFIX_PATH="$T/prefix" -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >/dev/null
 cmake --build "$T/kw" >/dev/null
@@ -57,5 +66,25 @@ for r in recs:
     assert [k["score"] for k in kws] == sorted((k["score"] for k in kws), reverse=True), kws
 dam = next(r for r in recs if r["id"] == "001_dam_river")
 assert dam["keywords"][0]["term"] == "مياه", dam["keywords"]
+PY
+# ... and its field reaches the SQLite and CSV exports with no exporter change
+cat >"$T/kw2.cfg" <<CFG
+pipeline: { plugin_path = "$T/kw"; stages = ( { plugin = "keywords"; top = 3; },
+  { plugin = "export"; name = "db"; format = "sqlite"; path = "$T/kw.db"; },
+  { plugin = "export"; name = "sheet"; format = "csv"; path = "$T/kw.csv"; fields = [ "keywords" ]; } ); };
+CFG
+"$T/prefix/bin/nahr" run -c "$T/kw2.cfg" "$SRC/examples" >/dev/null 2>"$T/err" || { echo "FAIL: keywords to sqlite/csv: $(cat "$T/err")"; exit 1; }
+python3 - "$T/kw.db" "$T/kw.csv" <<'PY' || exit 1
+import csv, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+cols = [r[1] for r in db.execute("pragma table_info(fields)")] if db.execute(
+    "select count(*) from sqlite_master where name='fields'").fetchone()[0] else []
+dump = " ".join(str(r) for t in ("articles", "fields") for r in db.execute("select * from " + t)) if cols else \
+    " ".join(str(r) for r in db.execute("select * from articles"))
+assert "مياه" in dump, "keywords not in the SQLite export"
+rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8-sig")))
+assert rows and "keywords" in rows[0], list(rows[0].keys()) if rows else "no rows"
+dam = next(r for r in rows if r["id"] == "001_dam_river")
+assert json.loads(dam["keywords"])[0]["term"] == "مياه", dam["keywords"]
 PY
 echo "sdk: installed headers, pkg-config, find_package, generator, out-of-tree plugins: ok"

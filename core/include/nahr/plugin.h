@@ -156,10 +156,16 @@ typedef struct nahr_plugin {
 
 #define NAHR_PLUGIN_INIT .abi_version = NAHR_ABI_VERSION, .struct_size = sizeof(nahr_plugin)
 
-/* Define the exported symbol: NAHR_PLUGIN_DEFINE(my_descriptor); */
+#ifdef __cplusplus
+#define NAHR_EXTERN_C extern "C"
+#else
+#define NAHR_EXTERN_C
+#endif
+
+/* Define the exported symbol: NAHR_PLUGIN_DEFINE(my_descriptor); (C or C++) */
 #define NAHR_PLUGIN_DEFINE(desc)                                                       \
-    NAHR_EXPORT const nahr_plugin *nahr_plugin_descriptor(void);                       \
-    const nahr_plugin *nahr_plugin_descriptor(void) { return &(desc); }
+    NAHR_EXTERN_C NAHR_EXPORT const nahr_plugin *nahr_plugin_descriptor(void);         \
+    NAHR_EXTERN_C const nahr_plugin *nahr_plugin_descriptor(void) { return &(desc); }
 
 #ifdef __cplusplus
 }
