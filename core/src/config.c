@@ -578,6 +578,7 @@ void nahr__config_free(nahr_config *c)
         free(s->label);
         free(s->so_path);
         free(s->data_dir);
+        free((void *)s->desc); /* the loader's copy of the descriptor */
         /* plugins are not dlclose()d: a plugin's threads or atexit handlers may still refer to it */
     }
     free(c->stages);

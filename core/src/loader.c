@@ -148,8 +148,17 @@ static int open_file(const char *path, void **dl, const nahr_plugin **desc, nahr
         dlclose(h);
         return rc;
     }
+    /* Work on a full-size copy: a plugin built against an older minor
+     * release has a shorter descriptor, and the fields it lacks read as NULL.
+     * (Kept for the life of the process, like the loaded plugin.) */
+    nahr_plugin *copy = calloc(1, sizeof *copy);
+    if (!copy) {
+        dlclose(h);
+        return NAHR_ENOMEM;
+    }
+    memcpy(copy, p, p->struct_size < sizeof *copy ? p->struct_size : sizeof *copy);
     *dl = h;
-    *desc = p;
+    *desc = copy;
     return NAHR_OK;
 }
 

@@ -250,6 +250,7 @@ static int cmd_plugins(int argc, char **argv)
                 else
                     print_plugin(p, so, verbose);
                 found++;
+                free((void *)p);
             }
             free(so);
             nahr_buf_free(&err);

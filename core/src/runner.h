@@ -63,7 +63,8 @@ NAHR_INTERNAL void nahr__config_free(nahr_config *c);
 /* Plugin search path without a config: NAHR_PLUGIN_PATH, beside the binary, install dir. */
 NAHR_INTERNAL int nahr__search_path(char **extra, size_t nextra, char ***dirs, size_t *ndirs);
 NAHR_INTERNAL void nahr__strv_free(char **v, size_t n);
-/* Finds and opens plugin NAME (or a path containing '/'). */
+/* Finds and opens plugin NAME (or a path containing '/'). *desc is a
+ * malloc'd full-size copy of the plugin's descriptor: the caller frees it. */
 NAHR_INTERNAL int nahr__plugin_open(const char *name, char *const *dirs, size_t ndirs, void **dl,
                                     const nahr_plugin **desc, char **so_path, nahr_buf *err);
 /* Checks a descriptor (ABI version, struct size, required callbacks). */

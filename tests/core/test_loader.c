@@ -30,6 +30,7 @@ static void test_good_plugin(void **state)
     assert_int_equal(open_named("tp_good", &p, &err), NAHR_OK);
     assert_string_equal(p->name, "tp_good");
     assert_int_equal(p->abi_version, NAHR_ABI_VERSION);
+    free((void *)p);
     nahr_buf_free(&err);
 }
 
