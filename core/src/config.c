@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 /* ---- suggestions ---- */
-static const char *nearest(const char *key, const char *const *names, size_t n)
+const char *nahr__nearest(const char *key, const char *const *names, size_t n)
 {
     const char *best = NULL;
     size_t bestd = (size_t)-1;
@@ -312,7 +312,7 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
             if (strcmp(st->opts[i].opt->name, key) == 0)
                 v = &st->opts[i];
         if (!v) {
-            const char *near = nearest(key, names, nopt + 2);
+            const char *near = nahr__nearest(key, names, nopt + 2);
             nahr_buf valid = {0};
             for (size_t i = 0; i < nopt; i++)
                 nahr_buf_printf(&valid, "%s%s", i ? ", " : "", names[i]);
@@ -410,7 +410,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
         while (ki < NPIPELINE_KEYS && strcmp(pipeline_keys[ki], key) != 0)
             ki++;
         if (ki == NPIPELINE_KEYS) {
-            const char *near = nearest(key, pipeline_keys, NPIPELINE_KEYS);
+            const char *near = nahr__nearest(key, pipeline_keys, NPIPELINE_KEYS);
             ERR(err, line, "pipeline: unknown key '%s'%s%s%s; valid keys: workers, on_error, dead_letter, "
                            "max_article_bytes, queue_depth, plugin_path, utf8, progress, log_level, input, stages",
                 key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");

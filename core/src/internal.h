@@ -74,6 +74,9 @@ NAHR_INTERNAL int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out);
 
 /* ---- helpers ---- */
 NAHR_INTERNAL size_t nahr__levenshtein(const char *a, const char *b);
+/* The name in names[0..n) closest to key, or NULL when none is close enough
+ * to suggest ("did you mean ...?"). */
+NAHR_INTERNAL const char *nahr__nearest(const char *key, const char *const *names, size_t n);
 NAHR_INTERNAL double nahr__now(void); /* monotonic seconds */
 
 #endif

@@ -74,6 +74,12 @@ typedef struct runner {
 
     /* accounting (writer thread only) */
     uint64_t n_read, n_exported, n_skipped, n_dead;
+    /* articles the sinks accepted but have not confirmed durable (sync) yet,
+     * and those a failed sync or flush lost: an article counts as exported
+     * only once every sink with a sync() confirmed it */
+    uint64_t n_unsynced, n_lost;
+    bool sinks_sync;
+    double last_sync;
     uint64_t bytes;
     bool sink_failed, flush_failed, source_failed;
     FILE *dead;
@@ -90,7 +96,8 @@ typedef struct runner {
     size_t npending, cappending;
 } runner;
 
-#define ACK_BATCH 256 /* sync sinks and settle messages at least every this many articles */
+#define ACK_BATCH 256    /* sync sinks and settle messages at least every this many articles */
+#define IDLE_SYNC_S 0.05 /* ... and when the writer waits, at most this often */
 
 static volatile sig_atomic_t g_stop, g_hup;
 
@@ -522,7 +529,8 @@ static void reopen_outputs(runner *r)
  * when all sinks synced, left for redelivery otherwise. */
 static void settle_pending(runner *r, bool ok)
 {
-    if (!r->npending)
+    r->last_sync = nahr__now();
+    if (!r->npending && !r->n_unsynced)
         return;
     for (size_t i = r->post_start; ok && i < r->n; i++) {
         stage_rt *s = &r->rt[i];
@@ -533,10 +541,19 @@ static void settle_pending(runner *r, bool ok)
             nahr_log(NAHR_LOG_ERROR, "stage %d (%s): sync failed: %s; %zu message(s) not acknowledged (they will be "
                      "redelivered)", s->st->index, s->st->label, ctx.has_msg ? ctx.msg : "no message", r->npending);
             ok = false;
+            r->sink_failed = true;
         }
     }
     if (ok && r->dead && fflush(r->dead) != 0)
         ok = false;
+    if (ok) {
+        r->n_exported += r->n_unsynced;
+    } else if (r->n_unsynced) {
+        nahr_log(NAHR_LOG_ERROR, "%llu article(s) handed to the exporters were not confirmed written; they are not "
+                 "counted as exported (run the input again)", (unsigned long long)r->n_unsynced);
+        r->n_lost += r->n_unsynced;
+    }
+    r->n_unsynced = 0;
     for (size_t i = 0; i < r->npending; i++)
         r->pending[i].settle(r->pending[i].token, ok);
     r->npending = 0;
@@ -568,7 +585,8 @@ static void writer_loop(runner *r)
         while (!(d = r->slots[r->write_seq % r->P])) {
             if (r->reader_done && r->write_seq == r->next_seq)
                 break;
-            if (r->npending) { /* idle: a good moment to make outputs durable */
+            if ((r->npending || r->n_unsynced) && nahr__now() - r->last_sync >= IDLE_SYNC_S) {
+                /* idle: a good moment to make outputs durable */
                 pthread_mutex_unlock(&r->mu);
                 settle_pending(r, true);
                 pthread_mutex_lock(&r->mu);
@@ -599,7 +617,10 @@ static void writer_loop(runner *r)
         r->n_read++;
         r->bytes += d->raw_total ? d->raw_total : d->raw.len;
         if (d->status == DOC_PENDING || d->status == DOC_OK) {
-            r->n_exported++;
+            if (r->sinks_sync)
+                r->n_unsynced++;
+            else
+                r->n_exported++;
         } else if (d->status == DOC_SKIPPED) {
             r->n_skipped++;
         } else {
@@ -608,7 +629,7 @@ static void writer_loop(runner *r)
         }
         bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
         add_pending(r, d);
-        if (r->npending >= ACK_BATCH)
+        if (r->npending + r->n_unsynced >= ACK_BATCH)
             settle_pending(r, true);
         nahr_doc_reset(d);
         pthread_mutex_lock(&r->mu);
@@ -633,12 +654,15 @@ static void writer_loop(runner *r)
 static void summary(runner *r, double secs)
 {
     double mb = (double)r->bytes / 1e6;
+    char lost[64] = "";
+    if (r->n_lost)
+        snprintf(lost, sizeof lost, ", %llu not written (exporter failed)", (unsigned long long)r->n_lost);
     fprintf(stderr,
-            "nahr: %llu read, %llu exported, %llu skipped, %llu dead-lettered%s%s%s; %.2f MB in %.2f s "
+            "nahr: %llu read, %llu exported, %llu skipped, %llu dead-lettered%s%s%s%s; %.2f MB in %.2f s "
             "(%.1f MB/s, %.0f articles/s)\n",
             (unsigned long long)r->n_read, (unsigned long long)r->n_exported, (unsigned long long)r->n_skipped,
             (unsigned long long)r->n_dead, r->n_dead ? " (see " : "", r->n_dead ? r->dead_path : "",
-            r->n_dead ? ")" : "", mb, secs, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)r->n_read / secs : 0.0);
+            r->n_dead ? ")" : "", lost, mb, secs, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)r->n_read / secs : 0.0);
     fprintf(stderr, "nahr: stage time (summed over workers):");
     for (size_t i = 0; i < r->n; i++)
         fprintf(stderr, "%s %s %.1f ms", i ? "," : "", r->rt[i].st->label,
@@ -674,6 +698,8 @@ int nahr__run(nahr_config *c, const run_options *o)
         goto done;
     }
 
+    for (size_t i = r->post_start; i < r->n; i++)
+        r->sinks_sync |= r->rt[i].p->sync != NULL;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv_pool, NULL);
     pthread_cond_init(&r->cv_queue, NULL);
@@ -768,7 +794,7 @@ int nahr__run(nahr_config *c, const run_options *o)
         nahr_log(NAHR_LOG_INFO, "interrupted: stopped reading; every article read was finished");
     if (!o->quiet)
         summary(r, secs);
-    exit_code = (r->n_dead || r->flush_failed || r->source_failed || !reader_started) ? 1 : 0;
+    exit_code = (r->n_dead || r->n_lost || r->flush_failed || r->source_failed || !reader_started) ? 1 : 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 done:

@@ -55,20 +55,7 @@ static const char *const input_keys[] = {"type",        "url",         "stream",
                                          "connect_timeout_s"};
 #define NINPUT_KEYS (sizeof input_keys / sizeof *input_keys)
 
-static const char *nearest_key(const char *key)
-{
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    for (size_t i = 0; i < NINPUT_KEYS; i++) {
-        size_t d = nahr__levenshtein(key, input_keys[i]);
-        if (d < bestd) {
-            bestd = d;
-            best = input_keys[i];
-        }
-    }
-    size_t len = strlen(key);
-    return best && bestd <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
-}
+static const char *nearest_key(const char *key) { return nahr__nearest(key, input_keys, NINPUT_KEYS); }
 
 static bool is_number(const config_setting_t *s)
 {

@@ -519,6 +519,11 @@ static void tag_sentence(const ner_model *m, const char *text, const nahr_token 
     for (size_t i = 0; i < n; i++) {
         int32_t acc[NER_NTAGS] = {0};
         size_t nf = ner_features(m, d, n, i, f);
+        /* the weight table is larger than the caches: ask for every slot
+         * first, so the misses overlap instead of queueing one by one */
+        if (m->slots)
+            for (size_t k = 0; k < nf; k++)
+                __builtin_prefetch(&m->slots[f[k] & m->mask]);
         for (size_t k = 0; k < nf; k++) {
             const ner_slot *s = ner_model_find(m, f[k]);
             if (s)

@@ -1,6 +1,6 @@
 /* fuzz_clean.c - libFuzzer harness for the clean plugin's whole per-article
  * path (HTML sniff/extract, UTF-8 repair, normalisation, line classifier,
- * dates, metadata). Build and run: see plugins/clean/fuzz/README.md.
+ * dates, metadata). Build and run: see tests/fuzz/clean/README.md.
  * The first input byte picks options (form, html mode, diacritics, digits,
  * keep_removed) so every branch is reachable. */
 #include "clean.h"
