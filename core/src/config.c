@@ -97,9 +97,7 @@ static bool in_allowed(const char *allowed, const char *v)
 /* "min:max" range check; returns false and fills why when out of range */
 static bool in_range(const char *allowed, double x, char *why, size_t whyn)
 {
-    if (!allowed)
-        return true;
-    const char *colon = strchr(allowed, ':');
+    const char *colon = allowed ? strchr(allowed, ':') : NULL;
     if (!colon)
         return true;
     char *end;
@@ -108,12 +106,8 @@ static bool in_range(const char *allowed, double x, char *why, size_t whyn)
     double hi = strtod(colon + 1, &end);
     bool has_hi = end != colon + 1;
     if ((has_lo && x < lo) || (has_hi && x > hi)) {
-        snprintf(why, whyn, "must be in [%s, %s]", has_lo ? allowed : "-inf", has_hi ? colon + 1 : "inf");
-        if (has_lo) { /* print only the lower bound text */
-            char lo_s[64];
-            snprintf(lo_s, sizeof lo_s, "%.*s", (int)(colon - allowed), allowed);
-            snprintf(why, whyn, "must be in [%s, %s]", lo_s, has_hi ? colon + 1 : "inf");
-        }
+        snprintf(why, whyn, "must be in [%.*s, %s]", has_lo ? (int)(colon - allowed) : 4,
+                 has_lo ? allowed : "-inf", has_hi ? colon + 1 : "inf");
         return false;
     }
     return true;
@@ -230,23 +224,22 @@ static char *path_in(const char *dir, const char *p)
     return s;
 }
 
+/* A string or a list/array of strings -> vector (caller frees with nahr__strv_free). */
 static int read_strings(config_setting_t *s, char ***v, size_t *n)
 {
-    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-        const char *one = config_setting_get_string(s);
-        return split_list(NULL, v, n) == NAHR_OK && (*v = malloc(sizeof **v)) && (**v = strdup(one)) && (*n = 1)
-                   ? NAHR_OK
-                   : NAHR_ENOMEM;
-    }
-    if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+    bool one = config_setting_type(s) == CONFIG_TYPE_STRING;
+    if (!one && (!config_setting_is_aggregate(s) || config_setting_is_group(s)))
         return NAHR_EINVAL;
-    *n = (size_t)config_setting_length(s);
+    *n = one ? 1 : (size_t)config_setting_length(s);
     *v = calloc(*n ? *n : 1, sizeof **v);
+    if (!*v)
+        return NAHR_ENOMEM;
     for (size_t i = 0; i < *n; i++) {
-        config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        config_setting_t *e = one ? s : config_setting_get_elem(s, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING)
             return NAHR_EINVAL;
-        (*v)[i] = strdup(config_setting_get_string(e));
+        if (!((*v)[i] = strdup(config_setting_get_string(e))))
+            return NAHR_ENOMEM;
     }
     return NAHR_OK;
 }

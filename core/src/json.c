@@ -142,12 +142,23 @@ int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
             free(cps);
             return NAHR_ENOMEM;
         }
-        /* one array per layer, layers in order of first appearance */
+        /* one array per layer, in order of first appearance. Spans of one layer
+         * share one layer string (nahr_doc_add_span_in), so pointers compare;
+         * there are few layers, so this is O(spans x layers). */
+        const char *done[16];
+        size_t ndone = 0;
         for (size_t i = 0; i < d->nspans; i++) {
             const char *layer = d->spans[i].layer;
             bool seen = false;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = d->spans[j].layer == layer || strcmp(d->spans[j].layer, layer) == 0;
+            for (size_t k = 0; k < ndone && !seen; k++)
+                seen = done[k] == layer || strcmp(done[k], layer) == 0;
+            if (seen)
+                continue;
+            if (ndone < sizeof done / sizeof *done)
+                done[ndone++] = layer;
+            else /* more than 16 layers: fall back to looking back over the spans */
+                for (size_t j = 0; j < i && !seen; j++)
+                    seen = strcmp(d->spans[j].layer, layer) == 0;
             if (seen)
                 continue;
             rc |= write_key(out, layer);

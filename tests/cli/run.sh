@@ -35,6 +35,9 @@ sed 's/workers = 2;/workers = 2; on_error = "fail";/' tp.cfg >fail.cfg
 "$NAHR" bogus >out 2>&1; check "unknown command exits 2" '[ $? = 2 ]'
 "$NAHR" run >out 2>&1; check "run without -c exits 2" '[ $? = 2 ] && grep -q "missing -c" out'
 "$NAHR" run -c tp.cfg /nonexistent.txt >out 2>&1; check "missing input exits 2" '[ $? = 2 ] && grep -q "does not exist" out'
+"$NAHR" run -c tp.cfg -w many - </dev/null >out 2>&1; check "bad --workers value exits 2, names it" '[ $? = 2 ] && grep -q "not .many." out'
+"$NAHR" run -c tp.cfg --until-idle -1 - </dev/null >out 2>&1; check "bad --until-idle value exits 2" '[ $? = 2 ] && grep -q "until-idle" out'
+"$NAHR" plugins --json >out 2>/dev/null; check "plugins --json is valid JSON listing export" 'python3 -c "import json;assert any(p[\"name\"]==\"export\" for p in json.load(open(\"out\")))"'
 "$NAHR" plugins -v >out 2>&1; check "plugins -v lists export options" 'grep -q "^export" out && grep -q "batch_bytes" out'
 "$NAHR" check -c "$SRC/configs/default.cfg" >out 2>&1; check "check default.cfg exits 0" '[ $? = 0 ]' "$(cat out)"
 
