@@ -88,6 +88,21 @@ best_of() { # best_of LABEL CFG W IN
 for w in 1 2; do best_of pass-through "$T/pass.cfg" $w "$corpus"; done
 for w in 1 2; do best_of default "$T/default.cfg" $w "$corpus"; done
 for s in $stages; do mkcfg "only-$s" "$s"; best_of "$s alone (+export)" "$T/only-$s.cfg" 1 "$corpus"; done
+# the dictionary stage alone: entities with its gazetteers only (no model, rules, coreference, dates, numbers),
+# the work grep -F does below
+if echo "$stages" | grep -qx entities; then
+    { echo "pipeline: { dead_letter = \"$T/dl.jsonl\"; stages = ("
+      echo "  { plugin = \"entities\"; model = \"\"; rules = false; coref = false; dates = false; numbers = false; },"
+      echo "  { plugin = \"export\"; path = \"-\"; } ); };"; } >"$T/only-dict.cfg"
+    best_of "entities lists only (+export)" "$T/only-dict.cfg" 1 "$corpus"
+    # the work the Python baseline does: cleaning, dictionary matching, lexicon sentiment, JSON out
+    { echo "pipeline: { dead_letter = \"$T/dl.jsonl\"; stages = ("
+      echo "  { plugin = \"clean\"; },"
+      echo "  { plugin = \"entities\"; model = \"\"; rules = false; coref = false; dates = false; numbers = false; },"
+      echo "  { plugin = \"sentiment\"; model = \"\"; },"
+      echo "  { plugin = \"export\"; path = \"-\"; } ); };"; } >"$T/comparable.cfg"
+    best_of "like the Python pipeline: clean + lists + lexicon sentiment" "$T/comparable.cfg" 1 "$corpus"
+fi
 
 # start-up: config, plugins, data and models loaded, no article
 start=$( { /usr/bin/time -f '%e' "$NAHR" run -c "$T/default.cfg" -q - </dev/null >/dev/null; } 2>&1 | tail -1)
@@ -103,38 +118,62 @@ echo "- start-up of the default pipeline (config, plugins, data, models; no arti
 echo
 echo "Wall times are the best of 3 runs. MB/s per core = MB / CPU seconds (user + system)."
 echo
-echo "| run | workers | wall s | CPU s | MB/s | MB/s per core | articles/s | peak RSS MB | time per stage (ms, summed over workers) |"
-echo "|---|---|---|---|---|---|---|---|---|"
-awk -F'\t' '{printf "| %s | %s | %s | %s | %.1f | %.1f | %.0f | %s | %s |\n", $1, $2, $3, $4, $5/$3, $5/($4>0?$4:1), $6/$3, $7, $8}' "$rows"
+echo "| run | workers | wall s | CPU s | MB/s | MB/s per core | articles/s | articles/s per core | peak RSS MB | time per stage (ms, summed over workers) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{printf "| %s | %s | %s | %s | %.1f | %.1f | %.0f | %.0f | %s | %s |\n", $1, $2, $3, $4, $5/$3, $5/($4>0?$4:1), $6/$3, $6/($4>0?$4:1), $7, $8}' "$rows"
 echo
 awk -F'\t' '$1=="default" && $2==1 {w1=$3} $1=="default" && $2==2 {w2=$3} END {if (w1 && w2) printf "Scaling, default pipeline: %.2fx with 2 workers.\n\n", w1/w2}' "$rows"
 } >"$OUT"
+
+# baseline LABEL WHAT OUTFILE CMD... -> one table row; wall and CPU seconds (user + sys) in $T/bl_wall, $T/bl_cpu
+baseline() {
+    local label=$1 what=$2 out=$3; shift 3
+    local tm w c
+    tm=$( { /usr/bin/time -f 'TIME %e %U %S' "$@" >"$out"; } 2>&1 | grep '^TIME' | tail -1)
+    w=$(echo "$tm" | awk '{print $2}'); c=$(echo "$tm" | awk '{printf "%.2f", $3 + $4}')
+    echo "$w" >"$T/bl_wall"; echo "$c" >"$T/bl_cpu"
+    echo "| $label | $what | $w | $c | $(awk -v m=$MB -v t=$w 'BEGIN{printf "%.1f", m/(t>0?t:0.01)}') | $(awk -v m=$MB -v t=$c 'BEGIN{printf "%.1f", m/(t>0?t:0.01)}') |"
+}
 
 if [ $quick = 0 ]; then
     {
     echo "## Baselines on the same bytes"
     echo
-    echo "| tool | what | wall s | MB/s |"
-    echo "|---|---|---|---|"
-    t=$( { /usr/bin/time -f '%e' cat "$corpus" >/dev/null; } 2>&1 | tail -1); echo "| cat | the I/O limit | $t | $(awk -v m=$MB -v t=$t 'BEGIN{printf "%.0f", m/(t>0?t:0.01)}') |"
+    echo "| tool | what | wall s | CPU s | MB/s | MB/s per core |"
+    echo "|---|---|---|---|---|---|"
+    baseline cat "the I/O limit" /dev/null cat "$corpus"
     if command -v uconv >/dev/null; then
-        t=$( { /usr/bin/time -f '%e' uconv -f utf-8 -t utf-8 -x NFKC "$corpus" >/dev/null; } 2>&1 | tail -1)
-        echo "| uconv -x NFKC | ICU normalisation alone | $t | $(awk -v m=$MB -v t=$t 'BEGIN{printf "%.1f", m/(t>0?t:0.01)}') |"
+        baseline "uconv -x NFKC" "ICU normalisation alone" /dev/null uconv -f utf-8 -t utf-8 -x NFKC "$corpus"
     fi
     gaz=$(ls plugins/entities/data/*.txt 2>/dev/null | head -50 || true)
     if [ -n "$gaz" ]; then
         cat $gaz | grep -v '^#' | cut -f1 | awk 'length($0) > 2' | sort -u >"$T/words.txt"
-        t=$( { /usr/bin/time -f '%e' grep -F -o -f "$T/words.txt" "$corpus" >/dev/null; } 2>&1 | tail -1)
-        echo "| grep -F -o -f (gazetteer lists, $(wc -l <"$T/words.txt") entries) | dictionary matching alone | $t | $(awk -v m=$MB -v t=$t 'BEGIN{printf "%.1f", m/(t>0?t:0.01)}') |"
+        # output to a real file: with stdout on /dev/null GNU grep stops at the first match
+        baseline "grep -F -o -f (gazetteer lists, $(wc -l <"$T/words.txt") entries)" "dictionary matching alone" \
+            "$T/grep.out" grep -F -o -f "$T/words.txt" "$corpus"
+        cp "$T/bl_cpu" "$T/grep_t"
     fi
     lex=$(ls plugins/sentiment/data/*.tsv 2>/dev/null | head -1 || true)
     if [ -n "$gaz" ] && [ -n "$lex" ] && $PY -c 'import ahocorasick' 2>/dev/null; then
-        t=$( { /usr/bin/time -f '%e' $PY bench/python_pipeline.py plugins/entities/data "$lex" <"$corpus" >/dev/null; } 2>&1 | tail -1)
-        echo "| Python (re + ahocorasick + lexicon + json) | the pipeline a user would write, 1 core | $t | $(awk -v m=$MB -v t=$t 'BEGIN{printf "%.1f", m/(t>0?t:0.01)}') |"
-        echo "$t" >"$T/py_t"
+        baseline "Python (re + ahocorasick + lexicon + json)" "the pipeline a user would write, 1 core" /dev/null \
+            sh -c "$PY bench/python_pipeline.py plugins/entities/data '$lex' <'$corpus'"
+        cp "$T/bl_cpu" "$T/py_t"
     else
-        echo "| Python pipeline | skipped (needs python3-ahocorasick and the plugins' data) | | |"
+        echo "| Python pipeline | skipped (needs python3-ahocorasick and the plugins' data) | | | | |"
     fi
+    echo
+    # ratios: CPU time against CPU time, so a loaded machine does not bias them
+    echo "Ratios (MB per CPU second, nahr with 1 worker):"
+    echo
+    awk -F'\t' -v py="$(cat "$T/py_t" 2>/dev/null)" -v gr="$(cat "$T/grep_t" 2>/dev/null)" -v mb=$MB '
+        $1=="default" && $2==1 {d=$5/($4>0?$4:1)}
+        $1=="entities lists only (+export)" {e=$5/($4>0?$4:1)}
+        $1 ~ /^like the Python pipeline/ {c=$5/($4>0?$4:1)}
+        END {
+            if (py > 0 && c) printf "- the same work as the Python pipeline (clean + lists + lexicon sentiment) vs Python: %.1f vs %.1f MB/s per core: nahr %.2fx\n", c, mb/py, c/(mb/py)
+            if (py > 0 && d) printf "- default pipeline vs the Python pipeline: %.1f vs %.1f MB/s per core: nahr %.2fx\n", d, mb/py, d/(mb/py)
+            if (gr > 0 && e) printf "- entities lists only vs grep -F: %.1f vs %.1f MB/s per core: nahr %.2fx\n", e, mb/gr, e/(mb/gr)
+        }' "$rows"
     echo
     } >>"$OUT"
 
@@ -147,7 +186,7 @@ if [ $quick = 0 ]; then
         echo
         echo "| run | instructions per MB (millions) |"
         echo "|---|---|"
-        for cfg in pass default $(for s in $stages; do echo "only-$s"; done); do
+        for cfg in pass default $(for s in $stages; do echo "only-$s"; done) $([ -f "$T/only-dict.cfg" ] && echo only-dict); do
             valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" "$NAHR" run -c "$T/$cfg.cfg" -w 1 -q "$T/sample.jsonl" >/dev/null 2>"$T/cg.err" || true
             ir=$(grep -E '^(summary|totals):' "$T/cg.out" | head -1 | awk '{print $2}')
             echo "| $cfg | $(awk -v i=${ir:-0} -v m=$SMB 'BEGIN{printf "%.0f", i/m/1e6}') |"
