@@ -7,7 +7,9 @@
 #include <time.h>
 
 static int log_level = NAHR_LOG_INFO;
+static bool log_kv; /* --log-format kv */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 const char *nahr_version(void) { return NAHR_VERSION_STRING; }
 
@@ -30,9 +32,65 @@ const char *nahr_strerror(int code)
 
 void nahr_log_set_level(int level) { log_level = level; }
 
-void nahr_log(int level, const char *fmt, ...)
+void nahr__log_set_format(bool kv) { log_kv = kv; }
+bool nahr__log_is_kv(void) { return log_kv; }
+
+/* Appends value to b as a logfmt value: bare when it is a plain token,
+ * otherwise in double quotes with \" \\ \n \r \t and \u00XX escapes, so an
+ * event always stays on one line. */
+static void kv_value(nahr_buf *b, const char *v)
 {
-    static const char *names[] = {"error", "warning", "info", "debug"};
+    static const char hex[] = "0123456789abcdef";
+    bool plain = *v != '\0';
+    for (const unsigned char *p = (const unsigned char *)v; *p && plain; p++)
+        plain = *p > ' ' && *p != '"' && *p != '=' && *p != '\\' && *p != 0x7f;
+    if (plain) {
+        nahr_buf_puts(b, v);
+        return;
+    }
+    nahr_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        switch (*p) {
+        case '"': nahr_buf_puts(b, "\\\""); break;
+        case '\\': nahr_buf_puts(b, "\\\\"); break;
+        case '\n': nahr_buf_puts(b, "\\n"); break;
+        case '\r': nahr_buf_puts(b, "\\r"); break;
+        case '\t': nahr_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                char e[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], 0};
+                nahr_buf_puts(b, e);
+            } else {
+                nahr_buf_putc(b, (char)*p);
+            }
+        }
+    }
+    nahr_buf_putc(b, '"');
+}
+
+void nahr__kv_str(nahr_kv *k, const char *key, const char *value)
+{
+    nahr_buf b = {0};
+    nahr_buf_printf(&b, "%s%s=", k->n ? " " : "", key);
+    kv_value(&b, value ? value : "");
+    if (b.data && k->n + b.len < sizeof k->s) {
+        memcpy(k->s + k->n, b.data, b.len + 1);
+        k->n += b.len;
+    }
+    nahr_buf_free(&b);
+}
+
+void nahr__kv_int(nahr_kv *k, const char *key, long long value)
+{
+    char v[32];
+    snprintf(v, sizeof v, "%lld", value);
+    nahr__kv_str(k, key, v);
+}
+
+/* One event = one line on stderr. text: "nahr: LEVEL: message" (unchanged
+ * for scripts); kv: level=LEVEL msg="message" plus the event's fields. */
+static void log_line(int level, const char *fields, const char *fmt, va_list ap)
+{
     if (level > log_level)
         return;
     if (level < 0)
@@ -40,13 +98,42 @@ void nahr_log(int level, const char *fmt, ...)
     if (level > 3)
         level = 3;
     char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    nahr_buf b = {0};
+    if (log_kv) {
+        nahr_buf_printf(&b, "level=%s msg=", level_names[level]);
+        kv_value(&b, msg);
+        if (fields && *fields) {
+            nahr_buf_putc(&b, ' ');
+            nahr_buf_puts(&b, fields);
+        }
+    } else {
+        nahr_buf_printf(&b, "nahr: %s: %s", level_names[level], msg);
+    }
+    nahr_buf_putc(&b, '\n');
+    pthread_mutex_lock(&log_lock);
+    if (b.data)
+        fwrite(b.data, 1, b.len, stderr);
+    pthread_mutex_unlock(&log_lock);
+    nahr_buf_free(&b);
+}
+
+void nahr_log(int level, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_line(level, NULL, fmt, ap);
     va_end(ap);
-    pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "nahr: %s: %s\n", names[level], msg);
-    pthread_mutex_unlock(&log_lock);
+}
+
+void nahr__log_kvv(int level, const char *fields, const char *fmt, va_list ap) { log_line(level, fields, fmt, ap); }
+
+void nahr__log_kv(int level, const char *fields, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, fields, fmt, ap);
+    va_end(ap);
 }
 
 double nahr__now(void)

@@ -26,6 +26,12 @@ enum { META_ID, META_TITLE, META_URL, META_DATE, META_SOURCE, META_COUNT };
 typedef enum { RAW_NONE, RAW_JSONL, RAW_TEXT, RAW_HTML } raw_kind;
 typedef enum { DOC_PENDING = 0, DOC_OK, DOC_SKIPPED, DOC_FAILED } doc_status;
 
+/* How the writer settles a message source's acknowledgement token (see
+ * runner.h): RETRY = not durable (redeliver), DONE = exported after every
+ * sink's sync(), DEAD = failed: record/len is its dead-letter record. */
+typedef enum { NAHR_SETTLE_RETRY = 0, NAHR_SETTLE_DONE = 1, NAHR_SETTLE_DEAD = 2 } nahr_settle_outcome;
+typedef void (*nahr_settle_fn)(void *token, nahr_settle_outcome how, const char *record, size_t len);
+
 typedef struct doc_field {
     const char *key;
     nahr_value *value;
@@ -57,7 +63,8 @@ struct nahr_doc {
     char *fail_reason;      /* arena */
     char id_hint[256];      /* id from the file name for .txt/.html */
     void *ack_token;        /* message sources: settled by the writer (runner.h) */
-    void (*settle)(void *token, int durable);
+    nahr_settle_fn settle;
+    bool settle_dead_letter; /* with settle: the source takes the dead-letter record, not the file */
     char origin_buf[512];
 };
 
@@ -78,5 +85,23 @@ NAHR_INTERNAL size_t nahr__levenshtein(const char *a, const char *b);
  * to suggest ("did you mean ...?"). */
 NAHR_INTERNAL const char *nahr__nearest(const char *key, const char *const *names, size_t n);
 NAHR_INTERNAL double nahr__now(void); /* monotonic seconds */
+
+/* ---- logging (common.c) ----
+ * --log-format kv: every event is one line "level=L msg=\"...\" key=value ..."
+ * (logfmt; values with spaces, quotes or control characters quoted and
+ * escaped), for journald and log shippers. nahr_log() events get level and
+ * msg; nahr__log_kv() adds the event's fields, built with nahr__kv_*(). In
+ * the default text format the fields are not printed: the message alone is
+ * the line scripts rely on ("nahr: warning: ..."). */
+typedef struct nahr_kv {
+    char s[1536];
+    size_t n;
+} nahr_kv;
+NAHR_INTERNAL void nahr__log_set_format(bool kv);
+NAHR_INTERNAL bool nahr__log_is_kv(void);
+NAHR_INTERNAL void nahr__kv_str(nahr_kv *k, const char *key, const char *value);
+NAHR_INTERNAL void nahr__kv_int(nahr_kv *k, const char *key, long long value);
+NAHR_INTERNAL void nahr__log_kv(int level, const char *fields, const char *fmt, ...) NAHR_PRINTF(3, 4);
+NAHR_INTERNAL void nahr__log_kvv(int level, const char *fields, const char *fmt, va_list ap);
 
 #endif

@@ -38,6 +38,10 @@ static const char usage_run[] =
     "  -w, --workers N        worker threads (overrides pipeline.workers; 0 = cores)\n"
     "  -d, --dead-letter FILE where failed articles go (overrides pipeline.dead_letter)\n"
     "      --until-idle SECS  message input: exit 0 once nothing arrived for SECS seconds\n"
+    "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+    "                         (ADDR default 127.0.0.1; PORT 0 = any free port, logged)\n"
+    "      --log-format text|kv  log lines as 'nahr: LEVEL: message' (default) or as\n"
+    "                         'level=LEVEL msg=\"...\" key=value ...' (journald, log shippers)\n"
     "      --progress         show a progress line on stderr even when it is not a terminal\n"
     "      --no-progress      never show the progress line\n"
     "  -q, --quiet            no summary on stderr (errors are still printed)\n"
@@ -355,6 +359,31 @@ static int cmd_run(int argc, char **argv)
                 goto out;
             }
             o.until_idle = t;
+        } else if (strcmp(a, "--metrics") == 0) {
+            if (i + 1 >= argc)
+                goto missing;
+            nahr_metrics_addr ma;
+            nahr_buf merr = {0};
+            if (nahr__metrics_parse(argv[++i], &ma, &merr) < 0) {
+                rc = usage_error("run: %s", merr.data);
+                nahr_buf_free(&merr);
+                goto out;
+            }
+            if (!nahr__metrics_built_in()) {
+                rc = usage_error("%s", "run: --metrics is not built in: nahr was built without libmicrohttpd "
+                                       "(install libmicrohttpd-dev and rebuild)");
+                goto out;
+            }
+            o.metrics = argv[i];
+        } else if (strcmp(a, "--log-format") == 0) {
+            if (i + 1 >= argc)
+                goto missing;
+            const char *f = argv[++i];
+            if (strcmp(f, "text") != 0 && strcmp(f, "kv") != 0) {
+                rc = usage_error("run: --log-format wants text or kv, not '%s'", f);
+                goto out;
+            }
+            nahr__log_set_format(strcmp(f, "kv") == 0);
         } else if (strcmp(a, "--progress") == 0) {
             o.progress = 1;
         } else if (strcmp(a, "--no-progress") == 0) {

@@ -51,7 +51,9 @@ typedef struct stage_rt {
     void **inst;  /* per worker (PER_WORKER) or inst[0] shared */
     void **wst;   /* worker_init states, per worker; ordered stages use wst[0] */
     size_t ninst, nwst;
-    _Atomic uint64_t ns;
+    _Atomic uint64_t ns;    /* time in process(), summed over workers */
+    _Atomic uint64_t calls; /* process() calls */
+    _Atomic uint64_t skipped, dead; /* articles this stage skipped / failed (writer thread) */
 } stage_rt;
 
 typedef struct runner {
@@ -71,13 +73,26 @@ typedef struct runner {
     bool reader_done, stopping;
     pthread_mutex_t mu;
     pthread_cond_t cv_pool, cv_queue, cv_slots;
+    /* who sleeps (under mu): a condition is signalled only when someone
+     * waits for it, and the reader only once a few docs are free again, so
+     * a busy pipeline does not pay a wake-up per article */
+    bool reader_waiting, writer_waiting;
+    int idle_workers;
+    size_t pool_wake; /* free docs that wake a waiting reader */
 
-    /* accounting (writer thread only) */
-    uint64_t n_read, n_exported, n_skipped, n_dead;
+    /* accounting (written by the writer thread; atomics so that the metrics
+     * thread can read them) */
+    _Atomic uint64_t n_read, n_exported, n_skipped, n_dead;
+    _Atomic uint64_t n_dead_source; /* of n_dead: records handed to the message source (dead_letter_subject) */
+    _Atomic uint64_t n_dead_reader, n_dead_other; /* of n_dead: failed by the reader / the source, not a stage */
     /* articles the sinks accepted but have not confirmed durable (sync) yet,
      * and those a failed sync or flush lost: an article counts as exported
      * only once every sink with a sync() confirmed it */
-    uint64_t n_unsynced, n_lost;
+    _Atomic uint64_t n_unsynced, n_lost;
+    _Atomic uint64_t n_syncs, n_sync_failures;
+    nahr_source_stats src_stats;
+    nahr_metrics *metrics;
+    double wall0; /* CLOCK_REALTIME at start, for nahr_start_time_seconds */
     bool sinks_sync;
     double last_sync;
     uint64_t bytes;
@@ -92,6 +107,8 @@ typedef struct runner {
     struct pending_ack {
         void *token;
         nahr_settle_fn settle;
+        char *record; /* dead-letter record the source stores (malloc'd), or NULL */
+        size_t len;
     } *pending;
     size_t npending, cappending;
 } runner;
@@ -116,6 +133,7 @@ typedef struct running {
 } running;
 static _Thread_local running g_running;
 static char g_dead_path[4096];
+static volatile sig_atomic_t g_log_kv; /* --log-format kv, for the crash handler */
 
 static size_t cat(char *buf, size_t at, size_t cap, const char *s, bool json)
 {
@@ -152,7 +170,24 @@ static void on_crash(int sig)
     num[k] = '\0';
     const running r = g_running;
     size_t n = 0;
-    if (r.stage) {
+    if (g_log_kv) { /* the same event as one logfmt line */
+        n = cat(buf, n, sizeof buf, "level=error msg=\"", false);
+        n = cat(buf, n, sizeof buf, r.stage ? "stage crashed" : "crashed outside any plugin (a bug in nahr)", false);
+        n = cat(buf, n, sizeof buf, "\" event=crash signal=", false);
+        n = cat(buf, n, sizeof buf, num, false);
+        if (r.stage) {
+            n = cat(buf, n, sizeof buf, " stage=\"", false);
+            n = cat(buf, n, sizeof buf, r.stage, true);
+            n = cat(buf, n, sizeof buf, "\" id=\"", false);
+            n = cat(buf, n, sizeof buf, r.id ? r.id : "", true);
+            n = cat(buf, n, sizeof buf, "\" origin=\"", false);
+            n = cat(buf, n, sizeof buf, r.origin ? r.origin : "", true);
+            n = cat(buf, n, sizeof buf, "\" recorded_in=\"", false);
+            n = cat(buf, n, sizeof buf, g_dead_path, true);
+            n = cat(buf, n, sizeof buf, "\"", false);
+        }
+        n = cat(buf, n, sizeof buf, "\n", false);
+    } else if (r.stage) {
         n = cat(buf, n, sizeof buf, "nahr: fatal: stage '", false);
         n = cat(buf, n, sizeof buf, r.stage, false);
         n = cat(buf, n, sizeof buf, "' crashed with signal ", false);
@@ -278,6 +313,7 @@ static bool run_stages(runner *r, size_t from, size_t to, int w, nahr_doc *d)
         g_running.stage = NULL;
         atomic_fetch_add_explicit(&s->ns, (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec)),
                                   memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
         if (rc == NAHR_OK)
             continue;
         if (rc == NAHR_SKIP) {
@@ -377,8 +413,11 @@ static nahr_doc *acquire(void *ctx)
 {
     runner *r = ctx;
     pthread_mutex_lock(&r->mu);
-    while (r->nfree == 0 && !r->stopping && !g_stop)
+    while (r->nfree == 0 && !r->stopping && !g_stop) {
+        r->reader_waiting = true;
         pthread_cond_wait(&r->cv_pool, &r->mu);
+        r->reader_waiting = false;
+    }
     nahr_doc *d = r->stopping || g_stop ? NULL : r->freelist[--r->nfree];
     pthread_mutex_unlock(&r->mu);
     return d;
@@ -390,7 +429,8 @@ static void release(void *ctx, nahr_doc *d)
     nahr_doc_reset(d);
     pthread_mutex_lock(&r->mu);
     r->freelist[r->nfree++] = d;
-    pthread_cond_signal(&r->cv_pool);
+    if (r->reader_waiting)
+        pthread_cond_signal(&r->cv_pool);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -408,7 +448,8 @@ static void submit(void *ctx, nahr_doc *d)
     r->next_seq++;
     r->queue[(r->qhead + r->qlen) % r->P] = d;
     r->qlen++;
-    pthread_cond_signal(&r->cv_queue);
+    if (r->idle_workers > 0)
+        pthread_cond_signal(&r->cv_queue);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -432,7 +473,7 @@ static void *reader_main(void *arg)
                      .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop,
                      .idle_timeout = r->o->until_idle};
     if (r->o->nats_input) {
-        if (nahr__nats_read(r->o->nats_input, &s) < 0)
+        if (nahr__nats_read(r->o->nats_input, &s, &r->src_stats) < 0)
             r->source_failed = true;
     }
     for (size_t i = 0; i < a->ninputs && !g_stop; i++) {
@@ -460,8 +501,11 @@ static void *worker_main(void *arg)
     runner *r = a->r;
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (r->qlen == 0 && !r->reader_done)
+        while (r->qlen == 0 && !r->reader_done) {
+            r->idle_workers++;
             pthread_cond_wait(&r->cv_queue, &r->mu);
+            r->idle_workers--;
+        }
         if (r->qlen == 0) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
@@ -477,16 +521,49 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&r->mu);
         r->slots[d->seq % r->P] = d;
-        pthread_cond_signal(&r->cv_slots);
+        if (r->writer_waiting && d->seq == r->write_seq) /* the one the writer waits for */
+            pthread_cond_signal(&r->cv_slots);
         pthread_mutex_unlock(&r->mu);
     }
 }
 
 /* ---- writer side ---- */
-static void dead_letter(runner *r, nahr_doc *d)
+/* The stage whose label is label (docs point at the stage's own string). */
+static stage_rt *stage_of(runner *r, const char *label)
 {
-    nahr_log(NAHR_LOG_WARN, "%s: dead-lettered by %s: %s", d->origin, d->fail_stage ? d->fail_stage : "?",
-             d->fail_reason ? d->fail_reason : "?");
+    for (size_t i = 0; label && i < r->n; i++)
+        if (r->rt[i].st->label == label)
+            return &r->rt[i];
+    return NULL;
+}
+
+/* Logs a failed doc and writes its dead-letter record: into the file, or,
+ * when its message source takes the record, into a malloc'd copy returned in
+ * *record (NULL if it cannot be built: the message is then redelivered). */
+static void dead_letter(runner *r, nahr_doc *d, char **record, size_t *len)
+{
+    nahr_kv kv = {0};
+    nahr__kv_str(&kv, "event", "dead_letter");
+    nahr__kv_str(&kv, "origin", d->origin);
+    if (d->meta[META_ID])
+        nahr__kv_str(&kv, "id", d->meta[META_ID]);
+    nahr__kv_str(&kv, "stage", d->fail_stage ? d->fail_stage : "?");
+    nahr__kv_str(&kv, "reason", d->fail_reason ? d->fail_reason : "?");
+    nahr__kv_str(&kv, "to", d->settle && d->settle_dead_letter ? "subject" : r->dead_path);
+    nahr__log_kv(NAHR_LOG_WARN, kv.s, "%s: dead-lettered by %s: %s", d->origin, d->fail_stage ? d->fail_stage : "?",
+                 d->fail_reason ? d->fail_reason : "?");
+    if (d->settle && d->settle_dead_letter) {
+        r->n_dead_source++;
+        nahr_buf_reset(&r->dlbuf);
+        if (nahr__doc_write_dead_letter(d, &r->dlbuf) == 0 && (*record = malloc(r->dlbuf.len + 1))) {
+            memcpy(*record, r->dlbuf.data, r->dlbuf.len + 1);
+            *len = r->dlbuf.len;
+        } else {
+            nahr_log(NAHR_LOG_ERROR, "%s: out of memory for the dead-letter record (the message is redelivered)",
+                     d->origin);
+        }
+        return;
+    }
     if (!r->dead) {
         r->dead = fopen(r->dead_path, "a");
         if (!r->dead) {
@@ -538,14 +615,23 @@ static void settle_pending(runner *r, bool ok)
             continue;
         nahr_ctx ctx = {.worker = -1};
         if (s->p->sync(s->inst[0], &ctx) < 0) {
-            nahr_log(NAHR_LOG_ERROR, "stage %d (%s): sync failed: %s; %zu message(s) not acknowledged (they will be "
-                     "redelivered)", s->st->index, s->st->label, ctx.has_msg ? ctx.msg : "no message", r->npending);
+            nahr_kv kv = {0};
+            nahr__kv_str(&kv, "event", "sync_failed");
+            nahr__kv_int(&kv, "stage", s->st->index);
+            nahr__kv_str(&kv, "plugin", s->st->label);
+            nahr__kv_str(&kv, "reason", ctx.has_msg ? ctx.msg : "no message");
+            nahr__kv_int(&kv, "not_acked", (long long)r->npending);
+            nahr__log_kv(NAHR_LOG_ERROR, kv.s,
+                         "stage %d (%s): sync failed: %s; %zu message(s) not acknowledged (they will be "
+                         "redelivered)", s->st->index, s->st->label, ctx.has_msg ? ctx.msg : "no message", r->npending);
+            r->n_sync_failures++;
             ok = false;
             r->sink_failed = true;
         }
     }
     if (ok && r->dead && fflush(r->dead) != 0)
         ok = false;
+    r->n_syncs++;
     if (ok) {
         r->n_exported += r->n_unsynced;
     } else if (r->n_unsynced) {
@@ -554,26 +640,37 @@ static void settle_pending(runner *r, bool ok)
         r->n_lost += r->n_unsynced;
     }
     r->n_unsynced = 0;
-    for (size_t i = 0; i < r->npending; i++)
-        r->pending[i].settle(r->pending[i].token, ok);
+    for (size_t i = 0; i < r->npending; i++) {
+        struct pending_ack *p = &r->pending[i];
+        p->settle(p->token, !ok ? NAHR_SETTLE_RETRY : p->record ? NAHR_SETTLE_DEAD : NAHR_SETTLE_DONE, p->record,
+                  p->len);
+        free(p->record);
+    }
     r->npending = 0;
 }
 
-static void add_pending(runner *r, nahr_doc *d)
+/* Remembers d's message until the next sync. failed: d was dead-lettered
+ * (record: what the source stores, NULL when the file took it). */
+static void add_pending(runner *r, nahr_doc *d, bool failed, char *record, size_t len)
 {
     if (!d->settle)
         return;
+    if (failed && d->settle_dead_letter && !record) { /* no record to store: redeliver */
+        d->settle(d->ack_token, NAHR_SETTLE_RETRY, NULL, 0);
+        return;
+    }
     if (r->npending == r->cappending) {
         size_t cap = r->cappending ? r->cappending * 2 : ACK_BATCH;
         struct pending_ack *p = realloc(r->pending, cap * sizeof *p);
         if (!p) { /* cannot remember it: leave it for redelivery rather than acknowledge too early */
-            d->settle(d->ack_token, 0);
+            d->settle(d->ack_token, NAHR_SETTLE_RETRY, NULL, 0);
+            free(record);
             return;
         }
         r->pending = p;
         r->cappending = cap;
     }
-    r->pending[r->npending++] = (struct pending_ack){d->ack_token, d->settle};
+    r->pending[r->npending++] = (struct pending_ack){d->ack_token, d->settle, record, len};
 }
 
 static void writer_loop(runner *r)
@@ -599,7 +696,9 @@ static void writer_loop(runner *r)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
+            r->writer_waiting = true;
             pthread_cond_timedwait(&r->cv_slots, &r->mu, &ts);
+            r->writer_waiting = false;
             if (g_stop || r->stopping)
                 pthread_cond_broadcast(&r->cv_pool); /* wake a reader blocked in acquire() */
         }
@@ -616,6 +715,9 @@ static void writer_loop(runner *r)
             run_stages(r, r->post_start, r->n, -1, d);
         r->n_read++;
         r->bytes += d->raw_total ? d->raw_total : d->raw.len;
+        char *record = NULL;
+        size_t reclen = 0;
+        bool failed = false;
         if (d->status == DOC_PENDING || d->status == DOC_OK) {
             if (r->sinks_sync)
                 r->n_unsynced++;
@@ -623,12 +725,23 @@ static void writer_loop(runner *r)
                 r->n_exported++;
         } else if (d->status == DOC_SKIPPED) {
             r->n_skipped++;
+            stage_rt *st = stage_of(r, d->fail_stage);
+            if (st)
+                st->skipped++;
         } else {
             r->n_dead++;
-            dead_letter(r, d);
+            stage_rt *st = stage_of(r, d->fail_stage);
+            if (st)
+                st->dead++;
+            else if (d->fail_stage && strcmp(d->fail_stage, "reader") == 0)
+                r->n_dead_reader++;
+            else
+                r->n_dead_other++;
+            failed = true;
+            dead_letter(r, d, &record, &reclen);
         }
         bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
-        add_pending(r, d);
+        add_pending(r, d, failed, record, reclen);
         if (r->npending + r->n_unsynced >= ACK_BATCH)
             settle_pending(r, true);
         nahr_doc_reset(d);
@@ -637,10 +750,14 @@ static void writer_loop(runner *r)
         r->freelist[r->nfree++] = d;
         if (stop && !r->stopping) {
             r->stopping = true;
-            nahr_log(NAHR_LOG_ERROR, "%s: stopping the run: in-flight articles are finished, nothing more is read",
-                     r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
+            nahr_kv kv = {0};
+            nahr__kv_str(&kv, "event", "stopping");
+            nahr__kv_str(&kv, "reason", r->sink_failed ? "exporter_failed" : "on_error_fail");
+            nahr__log_kv(NAHR_LOG_ERROR, kv.s,
+                         "%s: stopping the run: in-flight articles are finished, nothing more is read",
+                         r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
             pthread_cond_broadcast(&r->cv_pool);
-        } else {
+        } else if (r->reader_waiting && (r->nfree >= r->pool_wake || r->write_seq == r->next_seq)) {
             pthread_cond_signal(&r->cv_pool);
         }
         pthread_mutex_unlock(&r->mu);
@@ -651,18 +768,158 @@ static void writer_loop(runner *r)
     }
 }
 
+/* ---- metrics (Prometheus text exposition, rendered on the HTTP thread) ---- */
+static void label_value(nahr_buf *b, const char *v)
+{
+    nahr_buf_putc(b, '"');
+    for (; v && *v; v++) {
+        if (*v == '"' || *v == '\\')
+            nahr_buf_putc(b, '\\');
+        if (*v == '\n')
+            nahr_buf_puts(b, "\\n");
+        else
+            nahr_buf_putc(b, *v);
+    }
+    nahr_buf_putc(b, '"');
+}
+
+static void metric_head(nahr_buf *b, const char *name, const char *type, const char *help)
+{
+    nahr_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* a sample value: counts as integers, times with microseconds */
+static void sample(nahr_buf *b, double v)
+{
+    if (v == (double)(uint64_t)v && v < 1e18)
+        nahr_buf_printf(b, " %llu\n", (unsigned long long)v);
+    else
+        nahr_buf_printf(b, " %.6f\n", v);
+}
+
+static void metric(nahr_buf *b, const char *name, const char *type, const char *help, double v)
+{
+    metric_head(b, name, type, help);
+    nahr_buf_puts(b, name);
+    sample(b, v);
+}
+
+/* name{stage="label",index="i"} v for every stage; get(s) gives v */
+static void per_stage(nahr_buf *b, runner *r, const char *name, const char *type, const char *help,
+                      double (*get)(stage_rt *s))
+{
+    metric_head(b, name, type, help);
+    for (size_t i = 0; i < r->n; i++) {
+        nahr_buf_printf(b, "%s{stage=", name);
+        label_value(b, r->rt[i].st->label);
+        nahr_buf_printf(b, ",index=\"%d\"}", r->rt[i].st->index);
+        sample(b, get(&r->rt[i]));
+    }
+}
+
+static double get_seconds(stage_rt *s) { return (double)atomic_load_explicit(&s->ns, memory_order_relaxed) / 1e9; }
+static double get_calls(stage_rt *s) { return (double)atomic_load_explicit(&s->calls, memory_order_relaxed); }
+static double get_skipped(stage_rt *s) { return (double)atomic_load_explicit(&s->skipped, memory_order_relaxed); }
+static double get_dead(stage_rt *s) { return (double)atomic_load_explicit(&s->dead, memory_order_relaxed); }
+
+#define LOAD(x) ((double)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static void render_metrics(void *ctx, nahr_buf *b)
+{
+    runner *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    size_t qlen = r->qlen, in_flight = r->P - r->nfree;
+    pthread_mutex_unlock(&r->mu);
+    metric_head(b, "nahr_build_info", "gauge", "nahr version (value 1).");
+    nahr_buf_printf(b, "nahr_build_info{version=\"%s\"} 1\n", nahr_version());
+    metric(b, "nahr_start_time_seconds", "gauge", "Start of the run, seconds since the Unix epoch.", r->wall0);
+    metric(b, "nahr_workers", "gauge", "Worker threads.", r->nworkers);
+    metric(b, "nahr_articles_read_total", "counter", "Articles read from the input (each ends exported, skipped or dead-lettered).",
+           LOAD(r->n_read));
+    metric(b, "nahr_articles_exported_total", "counter",
+           "Articles exported and confirmed durable by every exporter's sync().", LOAD(r->n_exported));
+    metric(b, "nahr_articles_unconfirmed", "gauge", "Articles handed to the exporters, waiting for their sync().",
+           LOAD(r->n_unsynced));
+    metric(b, "nahr_articles_not_written_total", "counter", "Articles an exporter failed to confirm (sync or flush failed).",
+           LOAD(r->n_lost));
+    metric(b, "nahr_articles_skipped_total", "counter", "Articles skipped on purpose by a stage.", LOAD(r->n_skipped));
+    metric(b, "nahr_articles_dead_lettered_total", "counter", "Articles dead-lettered (file or dead_letter_subject).",
+           LOAD(r->n_dead));
+    per_stage(b, r, "nahr_stage_articles_total", "counter", "Articles processed by each stage.", get_calls);
+    per_stage(b, r, "nahr_stage_seconds_total", "counter",
+              "Time spent in each stage's process(), summed over workers (divide by nahr_stage_articles_total for the "
+              "mean latency).", get_seconds);
+    per_stage(b, r, "nahr_stage_skipped_total", "counter", "Articles each stage skipped.", get_skipped);
+    per_stage(b, r, "nahr_stage_dead_lettered_total", "counter", "Articles dead-lettered because of each stage.",
+              get_dead);
+    metric(b, "nahr_reader_dead_lettered_total", "counter",
+           "Articles dead-lettered by the reader (bad JSON, not text, too large, ...).", LOAD(r->n_dead_reader));
+    metric(b, "nahr_source_dead_lettered_total", "counter",
+           "Articles dead-lettered by the message source (delivered more than max_deliver times).",
+           LOAD(r->n_dead_other));
+    metric(b, "nahr_queue_depth", "gauge", "Articles read and waiting for a worker.", (double)qlen);
+    metric(b, "nahr_articles_in_flight", "gauge", "Articles between reader and writer (of nahr_pool_size).",
+           (double)in_flight);
+    metric(b, "nahr_pool_size", "gauge", "Articles that may be in flight at once.", (double)r->P);
+    metric(b, "nahr_exporter_syncs_total", "counter", "Sync points (every exporter's sync(), then acknowledgements).",
+           LOAD(r->n_syncs));
+    metric(b, "nahr_exporter_sync_failures_total", "counter", "Failed exporter sync() calls.", LOAD(r->n_sync_failures));
+    if (r->o->nats_input) {
+        nahr_source_stats *st = &r->src_stats;
+        metric(b, "nahr_nats_messages_fetched_total", "counter", "Messages fetched from the JetStream consumer.",
+               LOAD(st->fetched));
+        metric(b, "nahr_nats_acked_total", "counter", "Messages acknowledged (exported or dead-lettered).",
+               LOAD(st->acked));
+        metric(b, "nahr_nats_naked_total", "counter", "Messages given back for redelivery (nak).", LOAD(st->naked));
+        metric(b, "nahr_nats_dead_letter_published_total", "counter",
+               "Dead-letter records stored on dead_letter_subject.", LOAD(st->dead_published));
+        metric(b, "nahr_nats_dead_letter_failed_total", "counter",
+               "Dead-letter records that could not be published (their message was nak'ed).", LOAD(st->dead_failed));
+        metric(b, "nahr_nats_prefetched", "gauge", "Messages fetched ahead, not yet handed to the pipeline.",
+               LOAD(st->prefetched));
+    }
+}
+
 static void summary(runner *r, double secs)
 {
     double mb = (double)r->bytes / 1e6;
     char lost[64] = "";
     if (r->n_lost)
         snprintf(lost, sizeof lost, ", %llu not written (exporter failed)", (unsigned long long)r->n_lost);
+    if (nahr__log_is_kv()) {
+        nahr_kv kv = {0};
+        nahr__kv_str(&kv, "event", "summary");
+        nahr__kv_int(&kv, "read", (long long)r->n_read);
+        nahr__kv_int(&kv, "exported", (long long)r->n_exported);
+        nahr__kv_int(&kv, "skipped", (long long)r->n_skipped);
+        nahr__kv_int(&kv, "dead_lettered", (long long)r->n_dead);
+        nahr__kv_int(&kv, "not_written", (long long)r->n_lost);
+        char v[64];
+        snprintf(v, sizeof v, "%.2f", mb);
+        nahr__kv_str(&kv, "mb", v);
+        snprintf(v, sizeof v, "%.3f", secs);
+        nahr__kv_str(&kv, "seconds", v);
+        nahr__log_kv(NAHR_LOG_INFO, kv.s, "summary");
+        for (size_t i = 0; i < r->n; i++) {
+            nahr_kv k2 = {0};
+            nahr__kv_str(&k2, "event", "stage_time");
+            nahr__kv_int(&k2, "stage", r->rt[i].st->index);
+            nahr__kv_str(&k2, "plugin", r->rt[i].st->label);
+            snprintf(v, sizeof v, "%.1f", (double)atomic_load(&r->rt[i].ns) / 1e6);
+            nahr__kv_str(&k2, "ms", v);
+            nahr__kv_int(&k2, "articles", (long long)atomic_load(&r->rt[i].calls));
+            nahr__log_kv(NAHR_LOG_INFO, k2.s, "stage time");
+        }
+        return;
+    }
+    bool in_file = r->n_dead > r->n_dead_source;
+    const char *where = in_file ? r->dead_path : r->n_dead ? "the input's dead_letter_subject" : "";
     fprintf(stderr,
             "nahr: %llu read, %llu exported, %llu skipped, %llu dead-lettered%s%s%s%s; %.2f MB in %.2f s "
             "(%.1f MB/s, %.0f articles/s)\n",
             (unsigned long long)r->n_read, (unsigned long long)r->n_exported, (unsigned long long)r->n_skipped,
-            (unsigned long long)r->n_dead, r->n_dead ? " (see " : "", r->n_dead ? r->dead_path : "",
-            r->n_dead ? ")" : "", lost, mb, secs, secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)r->n_read / secs : 0.0);
+            (unsigned long long)r->n_dead, r->n_dead ? " (see " : "", where, r->n_dead ? ")" : "", lost, mb, secs,
+            secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)r->n_read / secs : 0.0);
     fprintf(stderr, "nahr: stage time (summed over workers):");
     for (size_t i = 0; i < r->n; i++)
         fprintf(stderr, "%s %s %.1f ms", i ? "," : "", r->rt[i].st->label,
@@ -690,8 +947,8 @@ int nahr__run(nahr_config *c, const run_options *o)
         r->P = (size_t)r->nworkers + 1;
     r->dead_path = o->dead_letter ? o->dead_letter : c->dead_letter;
     r->progress = o->progress >= 0 ? o->progress : (c->progress || isatty(2));
-    if (o->quiet)
-        r->progress = false;
+    if (o->quiet || (nahr__log_is_kv() && o->progress != 1))
+        r->progress = false; /* a \r progress line has no place in a one-event-per-line log */
 
     if (stages_init(r, r->nworkers, &err) < 0) {
         fputs(err.data ? err.data : "nahr: stage init failed\n", stderr);
@@ -701,6 +958,7 @@ int nahr__run(nahr_config *c, const run_options *o)
     for (size_t i = r->post_start; i < r->n; i++)
         r->sinks_sync |= r->rt[i].p->sync != NULL;
     pthread_mutex_init(&r->mu, NULL);
+    r->pool_wake = r->P / 4 > 0 ? r->P / 4 : 1;
     pthread_cond_init(&r->cv_pool, NULL);
     pthread_cond_init(&r->cv_queue, NULL);
     pthread_cond_init(&r->cv_slots, NULL);
@@ -727,6 +985,7 @@ int nahr__run(nahr_config *c, const run_options *o)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     snprintf(g_dead_path, sizeof g_dead_path, "%s", r->dead_path);
+    g_log_kv = nahr__log_is_kv();
     load_poison(&r->poison, r->dead_path);
     struct sigaction crash;
     memset(&crash, 0, sizeof crash);
@@ -742,6 +1001,20 @@ int nahr__run(nahr_config *c, const run_options *o)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, &old);
+
+    /* the HTTP thread starts with the stop signals blocked, like the workers */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    r->wall0 = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+    if (o->metrics) {
+        nahr_metrics_addr ma;
+        if (nahr__metrics_parse(o->metrics, &ma, &err) < 0 ||
+            nahr__metrics_start(&ma, render_metrics, r, &r->metrics, &err) < 0) {
+            nahr_log(NAHR_LOG_ERROR, "%s", err.data ? err.data : "--metrics: cannot start");
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto done;
+        }
+    }
 
     r->t0 = nahr__now();
     workers = calloc((size_t)r->nworkers, sizeof *workers);
@@ -798,9 +1071,12 @@ int nahr__run(nahr_config *c, const run_options *o)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 done:
+    nahr__metrics_stop(r->metrics); /* before the state it reads goes away */
     free_poison(&r->poison);
-    for (size_t i = 0; i < r->npending; i++) /* only on early failure paths */
-        r->pending[i].settle(r->pending[i].token, 0);
+    for (size_t i = 0; i < r->npending; i++) { /* only on early failure paths */
+        r->pending[i].settle(r->pending[i].token, NAHR_SETTLE_RETRY, NULL, 0);
+        free(r->pending[i].record);
+    }
     free(r->pending);
     if (r->dead)
         fclose(r->dead);

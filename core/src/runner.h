@@ -4,6 +4,9 @@
 
 #include "internal.h"
 
+#include <stdatomic.h>
+#include <sys/socket.h>
+
 typedef struct opt_value {
     const nahr_option *opt;
     bool set;
@@ -79,6 +82,7 @@ typedef struct run_options {
     config_setting_t *nats_input; /* read pipeline.input (type "nats") instead of inputs */
     bool quiet;
     const char *dead_letter; /* NULL = from config */
+    const char *metrics;     /* --metrics [ADDR:]PORT, NULL = none */
 } run_options;
 
 /* Runs the pipeline. Returns the process exit code (0, 1 or 2). */
@@ -89,6 +93,32 @@ NAHR_INTERNAL int nahr__new_plugin(const char *name);
 NAHR_INTERNAL int nahr__check_init(nahr_config *c, nahr_buf *err);
 
 
+
+/* ---- metrics (metrics.c; the HTTP part needs libmicrohttpd) ---- */
+typedef struct nahr_metrics_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int port;      /* 0 = any free port */
+    char text[160]; /* as shown in messages: 127.0.0.1:9464, [::1]:9464 */
+} nahr_metrics_addr;
+typedef struct nahr_metrics nahr_metrics;
+/* Renders the Prometheus text exposition; called on the HTTP thread. */
+typedef void (*nahr_metrics_render_fn)(void *ctx, nahr_buf *out);
+/* Parses "[ADDR:]PORT" (default address 127.0.0.1); NAHR_EINVAL with a message in err. */
+NAHR_INTERNAL int nahr__metrics_parse(const char *spec, nahr_metrics_addr *a, nahr_buf *err);
+/* Binds a and serves GET /metrics until stopped; errors (port in use, not
+ * built in) as one message in err. */
+NAHR_INTERNAL int nahr__metrics_start(const nahr_metrics_addr *a, nahr_metrics_render_fn render, void *ctx,
+                                      nahr_metrics **out, nahr_buf *err);
+NAHR_INTERNAL void nahr__metrics_stop(nahr_metrics *m);
+NAHR_INTERNAL bool nahr__metrics_built_in(void);
+
+/* Counters a message source keeps for the metrics (owned by the runner,
+ * updated with relaxed atomics). */
+typedef struct nahr_source_stats {
+    _Atomic uint64_t fetched, acked, naked, dead_published, dead_failed;
+    _Atomic uint64_t prefetched; /* gauge: fetched, not handed to the pipeline yet */
+} nahr_source_stats;
 
 /* ---- readers (reader.c) ----
  * A reader fills docs obtained from acquire() and hands them to submit(), in
@@ -106,12 +136,18 @@ typedef struct reader_sink {
 } reader_sink;
 
 /* A message source (NATS) sets, on each doc it submits, an acknowledgement
- * token and the function that settles it. The writer calls settle(token, 1)
- * once the article is durable (exported after every sink's sync(), or written
- * to the dead-letter file) and settle(token, 0) when it is not (sync failed or
- * the run stops first: the message will be redelivered). Called on the writer
- * thread, in input order. */
-typedef void (*nahr_settle_fn)(void *token, int durable);
+ * token and the function that settles it (nahr_settle_fn, internal.h). The
+ * writer calls settle(token, how, record, len) in input order, on the writer
+ * thread, once the article's fate is durable:
+ *   NAHR_SETTLE_DONE   exported, after every sink's sync();
+ *   NAHR_SETTLE_DEAD   failed; when the source set doc->settle_dead_letter,
+ *                      record/len is the dead-letter record (one JSON line
+ *                      with its '\n') and the source stores it (e.g. publishes
+ *                      it) before it acknowledges the message; otherwise the
+ *                      record went to the dead-letter file and record is NULL;
+ *   NAHR_SETTLE_RETRY  not durable (a sync failed, or the run stops first):
+ *                      the message must be redelivered.
+ * record is only valid during the call. */
 
 /* path: a file (.txt .html .htm .jsonl .ndjson), a directory (recursive,
  * sorted by name) or "-" (stdin, JSONL). Returns NAHR_OK, or NAHR_EBUSY when
@@ -125,10 +161,10 @@ NAHR_INTERNAL int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s);
  * check: validates pipeline.input of type "nats" (every key, with file:line
  * messages appended to err); returns the number of errors.
  * read: pulls messages and submits one doc per message, each with an
- * ack_token/settle pair; returns when *s->stop is set or, with
+ * ack_token/settle pair, and keeps stats (may be NULL); returns when *s->stop is set or, with
  * s->idle_timeout > 0, after that long without a message. */
 NAHR_INTERNAL int nahr__nats_check(config_setting_t *input, const char *cfg_file, nahr_buf *err);
-NAHR_INTERNAL int nahr__nats_read(config_setting_t *input, reader_sink *s);
+NAHR_INTERNAL int nahr__nats_read(config_setting_t *input, reader_sink *s, nahr_source_stats *stats);
 
 
 #endif

@@ -27,13 +27,14 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define KEEP_PREFIX 4096        /* bytes of an oversized message kept for the dead-letter record */
-#define FETCH_TIMEOUT_MS 500    /* longest wait in one fetch: bounds the reaction time to a stop */
+#define FETCH_TIMEOUT_MS 100    /* longest wait in one fetch: bounds the reaction time to a stop */
 #define API_TIMEOUT_MS 5000     /* JetStream API requests (stream/consumer info, create) */
 
 /* ---- configuration ---- */
@@ -48,11 +49,12 @@ typedef struct nats_conf {
     int max_deliver;
     double nak_delay_s;
     double connect_timeout_s;
+    const char *dead_letter_subject; /* NULL: dead letters go to the runner's file */
 } nats_conf;
 
 static const char *const input_keys[] = {"type",        "url",         "stream",     "subjects",          "durable",
                                          "batch",       "ack_wait_s",  "max_deliver", "nak_delay_s",
-                                         "connect_timeout_s"};
+                                         "connect_timeout_s", "dead_letter_subject"};
 #define NINPUT_KEYS (sizeof input_keys / sizeof *input_keys)
 
 static const char *nearest_key(const char *key) { return nahr__nearest(key, input_keys, NINPUT_KEYS); }
@@ -151,6 +153,15 @@ static int conf_read(config_setting_t *input, const char *cfg_file, nats_conf *c
             } else {
                 c->durable = v;
             }
+        } else if (strcmp(key, "dead_letter_subject") == 0) {
+            const char *v = t == CONFIG_TYPE_STRING ? config_setting_get_string(s) : NULL;
+            if (!v)
+                CERR(line, "'dead_letter_subject' must be a string, like \"nahr.dead\"");
+            else if (!valid_subject(v) || strpbrk(v, "*>"))
+                CERR(line, "'dead_letter_subject' = \"%s\" is not a valid subject to publish to (tokens separated "
+                           "by '.', no wildcards)", v);
+            else
+                c->dead_letter_subject = v;
         } else if (strcmp(key, "subjects") == 0) {
             have_subjects = true;
             if (t == CONFIG_TYPE_STRING) {
@@ -226,7 +237,7 @@ static int conf_read(config_setting_t *input, const char *cfg_file, nats_conf *c
         } else {
             const char *near = nearest_key(key);
             CERR(line, "unknown key '%s'%s%s%s; valid keys for type \"nats\": type, url, stream, subjects, durable, "
-                       "batch, ack_wait_s, max_deliver, nak_delay_s, connect_timeout_s",
+                       "batch, ack_wait_s, max_deliver, nak_delay_s, connect_timeout_s, dead_letter_subject",
                  key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
         }
     }
@@ -251,6 +262,21 @@ int nahr__nats_check(config_setting_t *input, const char *cfg_file, nahr_buf *er
     return nerr;
 }
 
+/* A source event: the message, plus event/stream/consumer fields for
+ * --log-format kv. */
+static void nlog(int level, const nats_conf *c, const char *event, const char *fmt, ...) NAHR_PRINTF(4, 5);
+static void nlog(int level, const nats_conf *c, const char *event, const char *fmt, ...)
+{
+    nahr_kv kv = {0};
+    nahr__kv_str(&kv, "event", event);
+    nahr__kv_str(&kv, "stream", c->stream);
+    nahr__kv_str(&kv, "consumer", c->durable);
+    va_list ap;
+    va_start(ap, fmt);
+    nahr__log_kvv(level, kv.s, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- the source ---- */
 typedef struct nats_source {
     nats_conf conf;
@@ -258,23 +284,83 @@ typedef struct nats_source {
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *sub;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    size_t outstanding; /* tokens handed to the runner, not settled yet */
-    uint64_t n_acked, n_naked, n_settle_errors;
+    pthread_mutex_t mu; /* guards the prefetch queue */
+    pthread_cond_t cv;  /* queue changed, fetcher state changed, or the last token was settled */
+    _Atomic size_t outstanding; /* tokens handed to the runner, not settled yet */
+    _Atomic uint64_t n_settle_errors;
+    nahr_source_stats *st; /* the runner's (metrics), or own */
+    nahr_source_stats own;
+
+    /* prefetch: the fetch thread keeps up to qcap fetched messages in a ring
+     * that the reader thread hands to the pipeline, so fetching overlaps
+     * processing */
+    pthread_t fetcher;
+    bool fetcher_started;
+    natsMsg **q;
+    size_t qcap, qhead, qlen;
+    bool fetch_stop; /* reader -> fetcher: stop fetching */
+    bool fetch_dead; /* fetcher -> reader: the connection is closed for good */
+    double last_alive; /* last time a fetch failed: the source is unavailable, not idle */
 } nats_source;
 
 typedef struct ack_token {
     natsMsg *msg;
     nats_source *src;
+    uint64_t seq; /* stream sequence */
 } ack_token;
 
-static void settle(void *token, int durable)
+#define DEAD_PUBLISH_TRIES 3
+
+/* Publishes a dead-letter record to dead_letter_subject and waits for the
+ * JetStream acknowledgement, retrying a few times. The message id (input
+ * stream and sequence) makes a second publish of the same record (after a
+ * lost ack and a redelivery) a duplicate the server drops. */
+static bool publish_dead(nats_source *src, const ack_token *t, const char *rec, size_t len)
+{
+    char id[320];
+    snprintf(id, sizeof id, "nahr-dead:%s:%" PRIu64, src->conf.stream, t->seq);
+    while (len && (rec[len - 1] == '\n' || rec[len - 1] == '\r'))
+        len--;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    po.MaxWait = API_TIMEOUT_MS;
+    natsStatus st = NATS_OK;
+    jsErrCode jerr = 0;
+    for (int i = 0; i < DEAD_PUBLISH_TRIES; i++) {
+        if (i) {
+            struct timespec pause = {0, 200 * 1000000L * i};
+            nanosleep(&pause, NULL);
+        }
+        jsPubAck *pa = NULL;
+        jerr = 0;
+        st = js_Publish(&pa, src->js, src->conf.dead_letter_subject, rec, (int)len, &po, &jerr);
+        jsPubAck_Destroy(pa);
+        if (st == NATS_OK)
+            return true;
+    }
+    const char *last = nats_GetLastError(NULL);
+    nlog(NAHR_LOG_ERROR, &src->conf, "dead_letter_publish_failed",
+             "nats: cannot publish the dead-letter record of nats:%s:%" PRIu64 " to subject=%s after %d tries: %s%s%s "
+             "(JetStream error %d); the message is not acknowledged and comes back",
+             src->conf.stream, t->seq, src->conf.dead_letter_subject, DEAD_PUBLISH_TRIES, natsStatus_GetText(st),
+             last && *last ? ": " : "", last ? last : "", (int)jerr);
+    return false;
+}
+
+static void settle(void *token, nahr_settle_outcome how, const char *record, size_t len)
 {
     ack_token *t = token;
     nats_source *src = t->src;
     natsStatus st;
-    if (durable) {
+    int dead_published = -1; /* -1: no record to publish, 0 failed, 1 published */
+    if (how == NAHR_SETTLE_DEAD && record && src->conf.dead_letter_subject) {
+        dead_published = publish_dead(src, t, record, len);
+        if (!dead_published)
+            how = NAHR_SETTLE_RETRY;
+    }
+    bool ack = how != NAHR_SETTLE_RETRY;
+    if (ack) {
         st = natsMsg_Ack(t->msg, NULL);
     } else if (src->conf.nak_delay_s > 0) {
         st = natsMsg_NakWithDelay(t->msg, (int64_t)(src->conf.nak_delay_s * 1000), NULL);
@@ -283,17 +369,18 @@ static void settle(void *token, int durable)
     }
     natsMsg_Destroy(t->msg);
     free(t);
-    pthread_mutex_lock(&src->mu);
-    if (durable)
-        src->n_acked++;
-    else
-        src->n_naked++;
-    if (st != NATS_OK && src->n_settle_errors++ < 5)
+    atomic_fetch_add_explicit(ack ? &src->st->acked : &src->st->naked, 1, memory_order_relaxed);
+    if (dead_published >= 0)
+        atomic_fetch_add_explicit(dead_published ? &src->st->dead_published : &src->st->dead_failed, 1,
+                                  memory_order_relaxed);
+    if (st != NATS_OK && atomic_fetch_add(&src->n_settle_errors, 1) < 5)
         nahr_log(NAHR_LOG_WARN, "nats: cannot %s a message: %s (the server redelivers it after ack_wait_s)",
-                 durable ? "ack" : "nak", natsStatus_GetText(st));
-    if (--src->outstanding == 0)
+                 ack ? "ack" : "nak", natsStatus_GetText(st));
+    if (atomic_fetch_sub(&src->outstanding, 1) == 1) { /* the last one: source_close may be waiting */
+        pthread_mutex_lock(&src->mu);
         pthread_cond_broadcast(&src->cv);
-    pthread_mutex_unlock(&src->mu);
+        pthread_mutex_unlock(&src->mu);
+    }
 }
 
 static const char *js_error(natsStatus st, jsErrCode jerr, char *buf, size_t n)
@@ -366,7 +453,7 @@ static int ensure_stream(nats_source *src)
     }
     char have[1024];
     subjects_text(c->subjects, c->nsubjects, have, sizeof have);
-    nahr_log(NAHR_LOG_INFO, "nats: created stream=%s subjects=[%s] storage=file retention=limits", c->stream, have);
+    nlog(NAHR_LOG_INFO, c, "stream_created", "nats: created stream=%s subjects=[%s] storage=file retention=limits", c->stream, have);
     jsStreamInfo_Destroy(si);
     return NAHR_OK;
 }
@@ -425,7 +512,7 @@ static int ensure_consumer(nats_source *src)
                  js_error(st, jerr, ebuf, sizeof ebuf));
         return NAHR_EIO;
     }
-    nahr_log(NAHR_LOG_INFO, "nats: created durable pull consumer=%s stream=%s ack_wait_s=%g max_deliver=%d",
+    nlog(NAHR_LOG_INFO, c, "consumer_created", "nats: created durable pull consumer=%s stream=%s ack_wait_s=%g max_deliver=%d",
              c->durable, c->stream, c->ack_wait_s, c->max_deliver);
     jsConsumerInfo_Destroy(ci);
     return NAHR_OK;
@@ -444,6 +531,49 @@ static void on_reconnected(natsConnection *nc, void *closure)
     char url[256] = "";
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     nahr_log(NAHR_LOG_INFO, "nats: reconnected url=%s", url);
+}
+
+/* dead_letter_subject must be captured by a stream (nahr does not create
+ * it: an operator chooses its retention), and not by the input stream, or
+ * dead letters would come back as input. */
+static int check_dead_letter_subject(nats_source *src)
+{
+    const char *subj = src->conf.dead_letter_subject;
+    char req[600];
+    snprintf(req, sizeof req, "{\"subject\":\"%s\"}", subj);
+    natsMsg *reply = NULL;
+    natsStatus st = natsConnection_RequestString(&reply, src->nc, "$JS.API.STREAM.NAMES", req, API_TIMEOUT_MS);
+    if (st != NATS_OK) {
+        nahr_log(NAHR_LOG_ERROR, "nats: cannot look up the stream of dead_letter_subject=%s: %s", subj,
+                 natsStatus_GetText(st));
+        return NAHR_EIO;
+    }
+    const char *data = natsMsg_GetData(reply);
+    const char *total = data ? strstr(data, "\"total\":") : NULL;
+    const char *streams = data ? strstr(data, "\"streams\":") : NULL;
+    long n = total ? strtol(total + 8, NULL, 10) : -1;
+    char quoted[300];
+    snprintf(quoted, sizeof quoted, "\"%s\"", src->conf.stream);
+    int rc = NAHR_OK;
+    if (n < 0) {
+        nahr_log(NAHR_LOG_ERROR, "nats: unexpected answer to a stream lookup for dead_letter_subject=%s: %.200s", subj,
+                 data ? data : "(empty)");
+        rc = NAHR_EIO;
+    } else if (n == 0) {
+        nahr_log(NAHR_LOG_ERROR,
+                 "nats: no JetStream stream captures dead_letter_subject=%s; create one first (e.g. nats stream add "
+                 "DEAD --subjects %s); nahr does not create dead-letter streams", subj, subj);
+        rc = NAHR_ECONFIG;
+    } else if (streams && strstr(streams, quoted)) {
+        nahr_log(NAHR_LOG_ERROR,
+                 "nats: dead_letter_subject=%s is captured by the input stream=%s: dead letters would come back as "
+                 "input; choose a subject outside 'subjects'", subj, src->conf.stream);
+        rc = NAHR_ECONFIG;
+    } else {
+        nahr_log(NAHR_LOG_INFO, "nats: dead letters go to subject=%s", subj);
+    }
+    natsMsg_Destroy(reply);
+    return rc;
 }
 
 /* Connects, checks or creates the stream and the consumer, binds the pull subscription. */
@@ -484,7 +614,7 @@ static int source_open(nats_source *src)
     st = natsConnection_Connect(&src->nc, src->opts);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (st != NATS_OK) {
-        nahr_log(NAHR_LOG_ERROR, "nats: cannot connect url=%s: %s", c->url, js_error(st, 0, ebuf, sizeof ebuf));
+        nlog(NAHR_LOG_ERROR, c, "connect_failed", "nats: cannot connect url=%s: %s", c->url, js_error(st, 0, ebuf, sizeof ebuf));
         return NAHR_EIO;
     }
     jsOptions jo;
@@ -498,6 +628,8 @@ static int source_open(nats_source *src)
     int rc = ensure_stream(src);
     if (rc == NAHR_OK)
         rc = ensure_consumer(src);
+    if (rc == NAHR_OK && c->dead_letter_subject)
+        rc = check_dead_letter_subject(src);
     if (rc != NAHR_OK)
         return rc;
     jsSubOptions so;
@@ -513,7 +645,7 @@ static int source_open(nats_source *src)
     }
     char url[256] = "";
     natsConnection_GetConnectedUrl(src->nc, url, sizeof url);
-    nahr_log(NAHR_LOG_INFO, "nats: reading url=%s stream=%s consumer=%s batch=%d", url, c->stream, c->durable,
+    nlog(NAHR_LOG_INFO, c, "reading", "nats: reading url=%s stream=%s consumer=%s batch=%d", url, c->stream, c->durable,
              c->batch);
     return NAHR_OK;
 }
@@ -523,15 +655,15 @@ static void source_close(nats_source *src)
     /* every token handed out is settled first: acks need the subscription */
     pthread_mutex_lock(&src->mu);
     double t0 = nahr__now(), said = t0;
-    while (src->outstanding) {
+    while (atomic_load(&src->outstanding)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&src->cv, &src->mu, &ts);
-        if (src->outstanding && nahr__now() - said > 10) {
+        if (atomic_load(&src->outstanding) && nahr__now() - said > 10) {
             said = nahr__now();
             nahr_log(NAHR_LOG_INFO, "nats: waiting for %zu in-flight article(s) to be written (%.0f s)",
-                     src->outstanding, said - t0);
+                     atomic_load(&src->outstanding), said - t0);
         }
     }
     pthread_mutex_unlock(&src->mu);
@@ -543,12 +675,26 @@ static void source_close(nats_source *src)
     jsCtx_Destroy(src->js);
     natsConnection_Destroy(src->nc);
     natsOptions_Destroy(src->opts);
-    nahr_log(NAHR_LOG_INFO, "nats: closed acked=%" PRIu64 " nacked=%" PRIu64, src->n_acked, src->n_naked);
+    uint64_t dp = atomic_load(&src->st->dead_published), df = atomic_load(&src->st->dead_failed);
+    uint64_t acked = atomic_load(&src->st->acked), naked = atomic_load(&src->st->naked);
+    char dead[128] = "";
+    nahr_kv kv = {0};
+    nahr__kv_str(&kv, "event", "nats_closed");
+    nahr__kv_str(&kv, "stream", src->conf.stream);
+    nahr__kv_str(&kv, "consumer", src->conf.durable);
+    nahr__kv_int(&kv, "acked", (long long)acked);
+    nahr__kv_int(&kv, "nacked", (long long)naked);
+    if (src->conf.dead_letter_subject) {
+        snprintf(dead, sizeof dead, " dead_letter_published=%" PRIu64 " dead_letter_failed=%" PRIu64, dp, df);
+        nahr__kv_int(&kv, "dead_letter_published", (long long)dp);
+        nahr__kv_int(&kv, "dead_letter_failed", (long long)df);
+    }
+    nahr__log_kv(NAHR_LOG_INFO, kv.s, "nats: closed acked=%" PRIu64 " nacked=%" PRIu64 "%s", acked, naked, dead);
 }
 
 /* Fills d from msg; the doc always comes out submittable (failed when the
- * message cannot be processed). */
-static void doc_from_msg(nats_source *src, reader_sink *s, nahr_doc *d, natsMsg *msg)
+ * message cannot be processed). Returns the message's stream sequence. */
+static uint64_t doc_from_msg(nats_source *src, reader_sink *s, nahr_doc *d, natsMsg *msg)
 {
     jsMsgMetaData *meta = NULL;
     uint64_t seq = 0, delivered = 1;
@@ -586,90 +732,197 @@ static void doc_from_msg(nats_source *src, reader_sink *s, nahr_doc *d, natsMsg 
                              "dead-lettered instead of processed again",
                              delivered, src->conf.max_deliver);
     }
+    return seq;
 }
 
-int nahr__nats_read(config_setting_t *input, reader_sink *s)
+/* The fetch thread: keeps the prefetch ring filled, one fetch of up to
+ * 'batch' messages at a time, while there is room for a whole batch. */
+static void *fetch_main(void *arg)
+{
+    nats_source *src = arg;
+    int batch = src->conf.batch;
+    double last_warn = 0;
+    pthread_mutex_lock(&src->mu);
+    for (;;) {
+        while (!src->fetch_stop && src->qlen + (size_t)batch > src->qcap)
+            pthread_cond_wait(&src->cv, &src->mu);
+        if (src->fetch_stop)
+            break;
+        pthread_mutex_unlock(&src->mu);
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        natsStatus st = natsSubscription_Fetch(&list, src->sub, batch, FETCH_TIMEOUT_MS, &jerr);
+        if (st != NATS_OK && st != NATS_TIMEOUT && list.Count == 0) {
+            natsMsgList_Destroy(&list);
+            if (natsConnection_Status(src->nc) == NATS_CONN_STATUS_CLOSED) {
+                nlog(NAHR_LOG_ERROR, &src->conf, "connection_closed", "nats: connection closed: %s", natsStatus_GetText(st));
+                pthread_mutex_lock(&src->mu);
+                src->fetch_dead = true;
+                pthread_cond_broadcast(&src->cv);
+                break;
+            }
+            if (nahr__now() - last_warn > 10) {
+                char ebuf[512];
+                last_warn = nahr__now();
+                nlog(NAHR_LOG_WARN, &src->conf, "fetch_failed", "nats: fetch failed: %s; retrying", js_error(st, jerr, ebuf, sizeof ebuf));
+            }
+            struct timespec pause = {0, 200 * 1000000};
+            nanosleep(&pause, NULL);
+            pthread_mutex_lock(&src->mu);
+            src->last_alive = nahr__now(); /* not idle time: the source is unavailable, not empty */
+            continue;
+        }
+        pthread_mutex_lock(&src->mu);
+        for (int i = 0; i < list.Count; i++) { /* room for a whole batch was checked above */
+            src->q[(src->qhead + src->qlen) % src->qcap] = list.Msgs[i];
+            src->qlen++;
+            list.Msgs[i] = NULL;
+        }
+        atomic_fetch_add_explicit(&src->st->fetched, (uint64_t)(list.Count > 0 ? list.Count : 0), memory_order_relaxed);
+        atomic_store_explicit(&src->st->prefetched, src->qlen, memory_order_relaxed);
+        if (list.Count > 0)
+            pthread_cond_broadcast(&src->cv);
+        pthread_mutex_unlock(&src->mu);
+        natsMsgList_Destroy(&list);
+        pthread_mutex_lock(&src->mu);
+    }
+    pthread_mutex_unlock(&src->mu);
+    return NULL;
+}
+
+static int fetcher_start(nats_source *src)
+{
+    src->qcap = 2 * (size_t)src->conf.batch;
+    src->q = calloc(src->qcap, sizeof *src->q);
+    if (!src->q)
+        return NAHR_ENOMEM;
+    /* the stop signals belong to the reader thread */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int e = pthread_create(&src->fetcher, NULL, fetch_main, src);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        nahr_log(NAHR_LOG_ERROR, "nats: cannot start the fetch thread: %s", strerror(e));
+        return NAHR_EIO;
+    }
+    src->fetcher_started = true;
+    return NAHR_OK;
+}
+
+/* Stops the fetch thread and gives back (nak, no delay) what it fetched
+ * that was not handed over, so another worker takes it at once. */
+static void fetcher_stop(nats_source *src)
+{
+    if (src->fetcher_started) {
+        pthread_mutex_lock(&src->mu);
+        src->fetch_stop = true;
+        pthread_cond_broadcast(&src->cv);
+        pthread_mutex_unlock(&src->mu);
+        pthread_join(src->fetcher, NULL);
+        src->fetcher_started = false;
+    }
+    for (; src->qlen; src->qlen--, src->qhead = (src->qhead + 1) % src->qcap) {
+        natsMsg_Nak(src->q[src->qhead], NULL);
+        natsMsg_Destroy(src->q[src->qhead]);
+        atomic_fetch_add_explicit(&src->st->naked, 1, memory_order_relaxed);
+    }
+    free(src->q);
+    src->q = NULL;
+}
+
+#define WAIT_SLICE_MS 100 /* the reader re-checks the stop flag at least this often */
+
+int nahr__nats_read(config_setting_t *input, reader_sink *s, nahr_source_stats *stats)
 {
     nats_source *src = calloc(1, sizeof *src);
     if (!src)
         return NAHR_ENOMEM;
     pthread_mutex_init(&src->mu, NULL);
     pthread_cond_init(&src->cv, NULL);
+    src->st = stats ? stats : &src->own;
     int rc = NAHR_OK;
     nahr_buf err = {0};
+    natsMsg **take = NULL;
     if (conf_read(input, "config", &src->conf, &err) > 0) { /* checked at load: only a changed tree gets here */
         nahr_log(NAHR_LOG_ERROR, "nats: %s", err.data ? err.data : "bad input settings");
         rc = NAHR_ECONFIG;
         goto fail;
     }
-    if ((rc = source_open(src)) != NAHR_OK)
+    if ((rc = source_open(src)) != NAHR_OK || (rc = fetcher_start(src)) != NAHR_OK)
         goto fail;
+    take = malloc(src->qcap * sizeof *take);
+    if (!take) {
+        rc = NAHR_ENOMEM;
+        goto fail;
+    }
 
     double last_msg = nahr__now();
-    double last_warn = 0;
     bool stopping = false;
     while (!stopping && !*s->stop) {
-        double idle = nahr__now() - last_msg;
-        if (s->idle_timeout > 0 && idle >= s->idle_timeout) {
-            nahr_log(NAHR_LOG_INFO, "nats: nothing for %.1f s (--until-idle): stopping", idle);
+        /* wait for prefetched messages, the idle limit, or a stop */
+        size_t n = 0;
+        pthread_mutex_lock(&src->mu);
+        while (src->qlen == 0 && !src->fetch_dead && !*s->stop) {
+            double since = src->last_alive > last_msg ? src->last_alive : last_msg;
+            double idle = nahr__now() - since;
+            if (s->idle_timeout > 0 && idle >= s->idle_timeout)
+                break;
+            double slice = WAIT_SLICE_MS / 1e3;
+            if (s->idle_timeout > 0 && s->idle_timeout - idle < slice)
+                slice = s->idle_timeout - idle;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long ns = ts.tv_nsec + (long)(slice * 1e9) + 1000000;
+            ts.tv_sec += ns / 1000000000;
+            ts.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&src->cv, &src->mu, &ts);
+        }
+        for (; src->qlen; src->qlen--, src->qhead = (src->qhead + 1) % src->qcap)
+            take[n++] = src->q[src->qhead];
+        atomic_store_explicit(&src->st->prefetched, 0, memory_order_relaxed);
+        bool dead = src->fetch_dead;
+        if (n)
+            pthread_cond_broadcast(&src->cv); /* room for the fetcher */
+        pthread_mutex_unlock(&src->mu);
+        if (n == 0) {
+            if (dead) {
+                rc = NAHR_EIO;
+            } else if (!*s->stop) {
+                nlog(NAHR_LOG_INFO, &src->conf, "idle_stop", "nats: nothing for %.1f s (--until-idle): stopping", nahr__now() - last_msg);
+            }
             break;
         }
-        int64_t wait = FETCH_TIMEOUT_MS;
-        if (s->idle_timeout > 0 && (s->idle_timeout - idle) * 1000 < (double)wait)
-            wait = (int64_t)((s->idle_timeout - idle) * 1000) + 1;
-        natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        natsStatus st = natsSubscription_Fetch(&list, src->sub, src->conf.batch, wait, &jerr);
-        if (st != NATS_OK && st != NATS_TIMEOUT && list.Count == 0) {
-            natsConnStatus cs = natsConnection_Status(src->nc);
-            if (cs == NATS_CONN_STATUS_CLOSED) {
-                nahr_log(NAHR_LOG_ERROR, "nats: connection closed: %s", natsStatus_GetText(st));
-                natsMsgList_Destroy(&list);
-                rc = NAHR_EIO;
-                break;
-            }
-            if (nahr__now() - last_warn > 10) {
-                char ebuf[512];
-                last_warn = nahr__now();
-                nahr_log(NAHR_LOG_WARN, "nats: fetch failed: %s; retrying", js_error(st, jerr, ebuf, sizeof ebuf));
-            }
-            /* not idle time: the source is unavailable, not empty */
-            last_msg = nahr__now();
-            struct timespec pause = {0, 200 * 1000000};
-            nanosleep(&pause, NULL);
-            natsMsgList_Destroy(&list);
-            continue;
-        }
-        if (list.Count > 0)
-            last_msg = nahr__now();
-        for (int i = 0; i < list.Count; i++) {
-            natsMsg *msg = list.Msgs[i];
+        for (size_t i = 0; i < n; i++) {
+            natsMsg *msg = take[i];
             nahr_doc *d = stopping ? NULL : s->acquire(s->ctx);
             ack_token *t = d ? malloc(sizeof *t) : NULL;
             if (!t) {
                 /* stopping (or out of memory): give it back for another worker at once */
                 natsMsg_Nak(msg, NULL);
+                natsMsg_Destroy(msg);
+                atomic_fetch_add_explicit(&src->st->naked, 1, memory_order_relaxed);
                 if (d)
                     s->release(s->ctx, d);
                 stopping = true;
                 continue;
             }
-            doc_from_msg(src, s, d, msg);
-            list.Msgs[i] = NULL; /* the token owns it now */
-            *t = (ack_token){msg, src};
+            *t = (ack_token){msg, src, doc_from_msg(src, s, d, msg)};
             d->ack_token = t;
             d->settle = settle;
-            pthread_mutex_lock(&src->mu);
-            src->outstanding++;
-            pthread_mutex_unlock(&src->mu);
+            d->settle_dead_letter = src->conf.dead_letter_subject != NULL;
+            atomic_fetch_add_explicit(&src->outstanding, 1, memory_order_relaxed);
             s->submit(s->ctx, d);
         }
-        int fetched = list.Count;
-        natsMsgList_Destroy(&list); /* destroys the messages not handed out */
-        if (fetched > 0) /* idle time counts from the end of the hand-over, which waits for the pipeline */
-            last_msg = nahr__now();
+        /* idle time counts from the end of the hand-over, which waits for the pipeline */
+        last_msg = nahr__now();
     }
 fail:
+    fetcher_stop(src);
+    free(take);
     if (src->nc || src->opts)
         source_close(src);
     free(src->conf.subjects);

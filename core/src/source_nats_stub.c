@@ -11,10 +11,11 @@ int nahr__nats_check(config_setting_t *input, const char *cfg_file, nahr_buf *er
     return 1;
 }
 
-int nahr__nats_read(config_setting_t *input, reader_sink *s)
+int nahr__nats_read(config_setting_t *input, reader_sink *s, nahr_source_stats *stats)
 {
     (void)input;
     (void)s;
+    (void)stats;
     nahr_log(NAHR_LOG_ERROR, "NATS input not available in this build");
     return NAHR_EINVAL;
 }

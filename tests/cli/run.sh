@@ -162,6 +162,70 @@ wait $pid; rc=$?
 check "SIGHUP: old records in the rotated file, new ones in a new file" \
   '[ $rc = 0 ] && grep -q h1 hup.jsonl.1 && ! grep -q h2 hup.jsonl.1 && grep -q h2 hup.jsonl' "rc=$rc $(cat err)"
 
+# --- --log-format kv: one line per event, level and key=value fields
+printf '%s\n' '{"id":"k1","text":"a b"}' '{"id":"poison-2","text":"x"}' 'broken "line"' >kv.jsonl
+"$NAHR" run -c tp.cfg --log-format kv kv.jsonl >out 2>err; rc=$?
+check "log-format kv: every stderr line is level=... msg=..." \
+  '[ $rc = 1 ] && [ -s err ] && ! grep -qv "^level=\(error\|warning\|info\|debug\) msg=" err' "$(cat err)"
+check "log-format kv: a dead letter carries origin, id, stage and a quoted reason" \
+  'grep -q "^level=warning msg=\".*\" event=dead_letter origin=kv.jsonl:2 id=poison-2 stage=tp_good reason=\"cannot digest article poison-2\"" err' "$(cat err)"
+check "log-format kv: the summary is an event with counts" \
+  'grep -q "^level=info msg=summary event=summary read=3 exported=1 skipped=0 dead_lettered=2 " err' "$(cat err)"
+"$NAHR" run -c tp.cfg --log-format xml - </dev/null >out 2>err; rc=$?
+check "bad --log-format: exit 2, names the value" '[ $rc = 2 ] && grep -q "log-format wants text or kv, not .xml." err' "$(cat err)"
+"$NAHR" run -c tp.cfg kv.jsonl >out 2>err
+check "default log format unchanged" 'grep -q "^nahr: warning: kv.jsonl:2: dead-lettered by tp_good: cannot digest article poison-2$" err' "$(cat err)"
+
+# --- --metrics: Prometheus text over HTTP while a run is going on
+scrape() { # PORT: the body of GET /metrics (bash /dev/tcp: no curl needed)
+  local body
+  exec 5<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&5
+  body=$(cat <&5)
+  exec 5<&-
+  printf '%s\n' "$body" | sed '1,/^\r\{0,1\}$/d'
+}
+"$NAHR" run -c tp.cfg --metrics 0 - </dev/null >out 2>err; rc=$?
+if grep -q "not built in" err; then
+  check "--metrics without libmicrohttpd: exit 2, says so" '[ $rc = 2 ]' "$(cat err)"
+else
+  for bad in abc 70000 "1.2.3:80" ":80" "localhost:" "-5"; do
+    "$NAHR" run -c tp.cfg --metrics "$bad" - </dev/null >out 2>err; rc=$?
+    check "bad --metrics '$bad': exit 2 with the expected shape" '[ $rc = 2 ] && grep -q "metrics wants \[ADDR:\]PORT" err' "$(cat err)"
+  done
+  mkfifo mfifo
+  "$NAHR" run -c tp.cfg --metrics 0 - <mfifo >out 2>err &
+  pid=$!
+  exec 3>mfifo
+  printf '%s\n' '{"id":"m1","text":"a"}' '{"id":"m2","text":"b"}' '{"id":"poison-3","text":"c"}' 'not json' '{"id":"m5","text":"d"}' >&3
+  port=""
+  for _ in $(seq 1 50); do
+    port=$(sed -n 's/.*serving http:\/\/127\.0\.0\.1:\([0-9]*\)\/metrics.*/\1/p' err)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  m=""
+  for _ in $(seq 1 100); do # until the five articles went through (exported counts after the exporter's sync)
+    m=$(scrape "$port")
+    printf '%s\n' "$m" | grep -q '^nahr_articles_read_total 5$' && printf '%s\n' "$m" | grep -q '^nahr_articles_exported_total 3$' && break
+    sleep 0.1
+  done
+  printf '%s\n' "$m" >metrics.txt
+  check "metrics: counters while the run is going on" \
+    'grep -q "^nahr_articles_read_total 5$" metrics.txt && grep -q "^nahr_articles_exported_total 3$" metrics.txt && grep -q "^nahr_articles_dead_lettered_total 2$" metrics.txt' "port=$port $(head -c 600 metrics.txt)"
+  check "metrics: per stage (articles, dead letters) and reader" \
+    'grep -q "^nahr_stage_articles_total{stage=\"tp_good\",index=\"1\"} 4$" metrics.txt && grep -q "^nahr_stage_dead_lettered_total{stage=\"tp_good\",index=\"1\"} 1$" metrics.txt && grep -q "^nahr_reader_dead_lettered_total 1$" metrics.txt' "$(grep stage metrics.txt)"
+  check "metrics: stage seconds, gauges and TYPE lines" \
+    'grep -q "^nahr_stage_seconds_total{stage=\"export\",index=\"2\"} [0-9.]*$" metrics.txt && grep -q "^nahr_queue_depth 0$" metrics.txt && grep -q "^nahr_articles_in_flight 0$" metrics.txt && grep -q "^# TYPE nahr_articles_read_total counter$" metrics.txt'
+  # the port is taken now: a second run says so and reads nothing
+  "$NAHR" run -c tp.cfg --metrics "127.0.0.1:$port" - </dev/null >out2 2>err2; rc=$?
+  check "--metrics on a port in use: exit 2, clear error" '[ $rc = 2 ] && grep -q "127.0.0.1:$port: cannot listen: Address already in use" err2' "$(cat err2)"
+  exec 3>&-
+  wait $pid; rc=$?
+  check "metrics run ends normally when the input ends" '[ $rc = 1 ] && [ $(wc -l <out) = 3 ]' "rc=$rc $(cat err)"
+  rm -f mfifo
+fi
+
 # --- a plugin that crashes: the article and stage are named, and the next run dead-letters it
 sed 's/tp_good"; word = "nahr";/tp_crash";/' tp.cfg >crash.cfg
 printf '%s\n' '{"id":"c0","text":"x"}' '{"id":"crash-7","text":"y"}' '{"id":"c2","text":"z"}' >crash.jsonl
@@ -172,6 +236,10 @@ check "crash: dead-letter record marked crashed" 'grep -q "\"id\":\"crash-7\",\"
 "$NAHR" run -c crash.cfg crash.jsonl >out 2>err; rc=$?
 check "crash: next run dead-letters the poison article, exports the rest" \
   '[ $rc = 1 ] && [ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "c0,c2" ] && grep -q "crashed this stage in an earlier run" dl.jsonl' "rc=$rc $(cat err)"
+
+"$NAHR" run -c crash.cfg -d dlkv.jsonl --log-format kv crash.jsonl >out 2>err; rc=$?
+check "crash with --log-format kv: one logfmt event naming stage, article and origin" \
+  '[ $rc -ge 128 ] && grep -q "^level=error msg=\"stage crashed\" event=crash signal=11 stage=\"tp_crash\" id=\"crash-7\" origin=\"crash.jsonl:2\"" err' "rc=$rc $(cat err)"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -36,7 +36,8 @@ static volatile int no_stop;
 static void run_reader(const char *path, size_t max_bytes, collect *c)
 {
     memset(c, 0, sizeof *c);
-    reader_sink s = {c_acquire, c_submit, c_release, c, max_bytes, &no_stop, 0};
+    reader_sink s = {.acquire = c_acquire, .submit = c_submit, .release = c_release, .ctx = c,
+                     .max_bytes = max_bytes, .stop = &no_stop};
     assert_int_equal(nahr__read_path(path, &s), NAHR_OK);
     /* every acquired doc was either submitted or released */
     assert_int_equal(c->acquired, c->n + c->released);

@@ -9,6 +9,11 @@
  *       one message per non-empty line (message id = line number).
  *   nats_pubtool consumer URL STREAM DURABLE
  *       prints "pending=N ack_pending=N redelivered=N delivered=N acked_floor=N".
+ *   nats_pubtool stream URL STREAM SUBJECT [MAX_MSGS]
+ *       creates stream STREAM capturing SUBJECT (file storage) unless it exists;
+ *       with MAX_MSGS, a full stream refuses new messages (discard new).
+ *   nats_pubtool dump URL STREAM
+ *       prints every message stored in STREAM, one per line, in sequence order.
  * Exit 0 on success, 1 with a message on stderr otherwise. */
 #include "../../plugins/export/nats_publish.h"
 
@@ -36,7 +41,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: nats_pubtool publish URL SUBJECT COUNT [--prefix P] [--start K] [--poison I,J]\n"
                     "       nats_pubtool file URL SUBJECT FILE.jsonl\n"
-                    "       nats_pubtool consumer URL STREAM DURABLE\n");
+                    "       nats_pubtool consumer URL STREAM DURABLE\n"
+                    "       nats_pubtool stream URL STREAM SUBJECT [MAX_MSGS]\n"
+                    "       nats_pubtool dump URL STREAM\n");
     return 1;
 }
 
@@ -181,6 +188,71 @@ static int cmd_consumer(int argc, char **argv)
     return rc;
 }
 
+static int cmd_stream(int argc, char **argv)
+{
+    if (argc != 5 && argc != 6)
+        return usage();
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = natsConnection_ConnectTo(&nc, argv[2]);
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&js, nc, NULL);
+    if (st == NATS_OK && js_GetStreamInfo(&si, js, argv[3], NULL, &jerr) != NATS_OK) {
+        jsStreamConfig cfg;
+        jsStreamConfig_Init(&cfg);
+        const char *subj = argv[4];
+        cfg.Name = argv[3];
+        cfg.Subjects = &subj;
+        cfg.SubjectsLen = 1;
+        cfg.Storage = js_FileStorage;
+        if (argc == 6) {
+            cfg.MaxMsgs = strtoll(argv[5], NULL, 10);
+            cfg.Discard = js_DiscardNew;
+        }
+        jerr = 0;
+        st = js_AddStream(&si, js, &cfg, NULL, &jerr);
+    }
+    if (st != NATS_OK)
+        fprintf(stderr, "nats_pubtool: stream %s: %s (JetStream error %d)\n", argv[3], natsStatus_GetText(st), (int)jerr);
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return st == NATS_OK ? 0 : 1;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+    if (argc != 4)
+        return usage();
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = natsConnection_ConnectTo(&nc, argv[2]);
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&js, nc, NULL);
+    if (st == NATS_OK)
+        st = js_GetStreamInfo(&si, js, argv[3], NULL, &jerr);
+    for (uint64_t seq = si ? si->State.FirstSeq : 1; st == NATS_OK && si && seq <= si->State.LastSeq; seq++) {
+        natsMsg *m = NULL;
+        jerr = 0;
+        natsStatus gs = js_GetMsg(&m, js, argv[3], seq, NULL, &jerr);
+        if (gs == NATS_OK)
+            printf("%.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+        else if (gs != NATS_NOT_FOUND && jerr != JSNoMessageFoundErr) /* a deleted message leaves a gap */
+            st = gs;
+        natsMsg_Destroy(m);
+    }
+    if (st != NATS_OK)
+        fprintf(stderr, "nats_pubtool: dump %s: %s (JetStream error %d)\n", argv[3], natsStatus_GetText(st), (int)jerr);
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return st == NATS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -192,6 +264,10 @@ int main(int argc, char **argv)
         rc = cmd_file(argc, argv);
     else if (strcmp(argv[1], "consumer") == 0)
         rc = cmd_consumer(argc, argv);
+    else if (strcmp(argv[1], "stream") == 0)
+        rc = cmd_stream(argc, argv);
+    else if (strcmp(argv[1], "dump") == 0)
+        rc = cmd_dump(argc, argv);
     else
         rc = usage();
     nats_CloseAndWait(2000);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # NATS JetStream end-to-end checks (issue 10), one case per ctest test:
-#   run.sh CASE NAHR PUBTOOL      CASE = basic | kill | poison | sigterm
+#   run.sh CASE NAHR PUBTOOL      CASE = basic | kill | poison | dead_subject | sigterm
 # Starts its own nats-server -js on 127.0.0.1 (free port, temporary store),
 # publishes generated articles with nats_pubtool, runs `nahr run --until-idle`
 # with a JSONL export, and checks the output. Prints "skip: ..." and exits 0
@@ -225,6 +225,61 @@ poison)
     grep -q '"id":"crash-000001".*delivered 2 times without being acknowledged (max_deliver = 1)' \
         "$T/c2.dead.jsonl" || fail "crashing article not dead-lettered after max_deliver: $(cat "$T/c2.dead.jsonl" 2>&1)"
     expect_drained CRASH crashers
+    ;;
+
+dead_subject)
+    # dead_letter_subject: failed articles are published to a subject (JetStream
+    # acknowledged) instead of the file, then their messages are acknowledged
+    "$PUB" stream "$URL" DEAD nahr.dead >"$T/stream.log" 2>&1 || fail "cannot create stream DEAD: $(cat "$T/stream.log")"
+    config d ARTICLES 'articles.>' nahr "$T/d.jsonl" tp_good 'dead_letter_subject = "nahr.dead";'
+    "$NAHR" run -c "$T/d.cfg" --until-idle 1 >"$T/create.log" 2>&1 || fail "create run failed: $(cat "$T/create.log")"
+    grep -q "dead letters go to subject=nahr.dead" "$T/create.log" || fail "dead-letter subject not logged"
+    publish articles.news 300 --poison 17,250 >"$T/pub.log" 2>&1 || fail "publish failed"
+    "$NAHR" run -c "$T/d.cfg" --until-idle 1 >"$T/d.log" 2>&1
+    rc=$?
+    [ "$rc" = 1 ] || fail "run with 2 dead letters exited $rc, expected 1"
+    [ "$(ids "$T/d.jsonl" | sort -u | wc -l)" = 298 ] || fail "expected 298 good articles"
+    [ ! -s "$T/d.dead.jsonl" ] || fail "dead letters went to the file too: $(head -c 300 "$T/d.dead.jsonl")"
+    "$PUB" dump "$URL" DEAD >"$T/dead.out" 2>"$T/dump.log" || fail "cannot read stream DEAD: $(cat "$T/dump.log")"
+    [ "$(wc -l <"$T/dead.out")" = 2 ] || fail "expected 2 records on nahr.dead, got: $(cat "$T/dead.out")"
+    grep -q '^{"origin":"nats:ARTICLES:17",.*"id":"poison-000017","stage":"tp_good"' "$T/dead.out" ||
+        fail "poison-000017 not on nahr.dead: $(cat "$T/dead.out")"
+    grep -q '"id":"poison-000250"' "$T/dead.out" || fail "poison-000250 not on nahr.dead"
+    python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/dead.out" || fail "a record on nahr.dead is not JSON"
+    grep -q "dead_letter_published=2 dead_letter_failed=0" "$T/d.log" || fail "counts not logged: $(grep closed "$T/d.log")"
+    expect_drained ARTICLES nahr
+    "$NAHR" run -c "$T/d.cfg" --until-idle 2 >"$T/d2.log" 2>&1 || fail "second run failed"
+    [ "$(wc -l <"$T/dead.out")" = "$("$PUB" dump "$URL" DEAD | wc -l)" ] || fail "a dead-lettered article came back"
+
+    # the dead-letter stream is full (max 1 message, discard new): the publish
+    # fails, the original is not acknowledged (nak), nothing is lost
+    "$PUB" stream "$URL" FULL nahr.full 1 >"$T/stream2.log" 2>&1 || fail "cannot create stream FULL"
+    config f FQ 'fq.>' fq "$T/f.jsonl" tp_good 'dead_letter_subject = "nahr.full"; max_deliver = 2;'
+    sed -i 's/max_deliver = 5; nak/nak/' "$T/f.cfg"
+    "$NAHR" run -c "$T/f.cfg" --until-idle 1 >"$T/fcreate.log" 2>&1 || fail "create run (FQ) failed: $(cat "$T/fcreate.log")"
+    "$PUB" publish "$URL" fq.x 5 --poison 2,4 >"$T/pub3.log" 2>&1 || fail "publish to fq failed"
+    "$NAHR" run -c "$T/f.cfg" --until-idle 2 >"$T/f.log" 2>&1
+    [ "$(ids "$T/f.jsonl" | sort -u | wc -l)" = 3 ] || fail "expected the 3 good articles of FQ"
+    [ "$("$PUB" dump "$URL" FULL | wc -l)" = 1 ] || fail "expected 1 record in the full stream"
+    grep -q "cannot publish the dead-letter record of nats:FQ:[24] to subject=nahr.full" "$T/f.log" ||
+        fail "failed dead-letter publish not reported: $(grep -i dead "$T/f.log" | head -5)"
+    n=$(sed -n 's/.*closed acked=\([0-9]*\) nacked=\([0-9]*\).*/\2/p' "$T/f.log")
+    [ "${n:-0}" -ge 1 ] || fail "the message whose dead-letter record was refused was not nak'ed"
+    st=$(consumer FQ fq)
+    case "$st" in *"pending=0 ack_pending=0"*"acked_floor=5"*) fail "FQ looks fully acknowledged: $st" ;; esac
+
+    # configuration errors: no stream for the subject; the input stream captures it; a wildcard
+    config e1 ARTICLES 'articles.>' nahr "$T/e1.jsonl" tp_good 'dead_letter_subject = "nowhere.dead";'
+    "$NAHR" run -c "$T/e1.cfg" --until-idle 1 >"$T/e1.log" 2>&1 && fail "a dead_letter_subject without stream was accepted"
+    grep -q "no JetStream stream captures dead_letter_subject=nowhere.dead" "$T/e1.log" || fail "unclear error: $(cat "$T/e1.log")"
+    config e2 ARTICLES 'articles.>' nahr "$T/e2.jsonl" tp_good 'dead_letter_subject = "articles.dead";'
+    "$NAHR" run -c "$T/e2.cfg" --until-idle 1 >"$T/e2.log" 2>&1 && fail "a dead_letter_subject inside the input was accepted"
+    grep -q "dead_letter_subject=articles.dead is captured by the input stream=ARTICLES" "$T/e2.log" ||
+        fail "unclear error: $(cat "$T/e2.log")"
+    config e3 ARTICLES 'articles.>' nahr "$T/e3.jsonl" tp_good 'dead_letter_subject = "nahr.*";'
+    "$NAHR" check -c "$T/e3.cfg" >"$T/e3.log" 2>&1 && fail "check accepted a wildcard dead_letter_subject"
+    grep -q "e3.cfg:5: input: 'dead_letter_subject' = \"nahr.\*\" is not a valid subject" "$T/e3.log" ||
+        fail "unclear error: $(cat "$T/e3.log")"
     ;;
 
 sigterm)
