@@ -40,18 +40,31 @@ void *nahr__arena_alloc(nahr_arena *a, size_t n)
     return nc->data;
 }
 
+/* Keeps the largest chunk of at most ARENA_KEEP bytes and frees the others,
+ * so a document slot that holds articles bigger than the first chunk stops
+ * allocating and freeing on every article, while a huge article does not pin
+ * its memory to the slot for the rest of the run (the pool is small). */
+#define ARENA_KEEP (1024 * 1024)
+
 void nahr__arena_reset(nahr_arena *a)
 {
-    /* keep the oldest chunk (the first one allocated), free the rest */
+    arena_chunk *keep = NULL;
+    for (arena_chunk *c = a->head; c; c = c->next)
+        if (c->size <= ARENA_KEEP && (!keep || c->size > keep->size))
+            keep = c;
     arena_chunk *c = a->head;
-    while (c && c->next) {
+    while (c) {
         arena_chunk *next = c->next;
-        free(c);
+        if (c != keep)
+            free(c);
         c = next;
     }
-    a->head = c;
-    if (c)
-        c->used = 0;
+    a->head = keep;
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+        a->first_size = keep->size;
+    }
 }
 
 void nahr__arena_free(nahr_arena *a)
