@@ -9,6 +9,7 @@
 #include "nahr/token.h"
 #include "nahr/text.h"
 
+#include <pthread.h>
 #include <string.h>
 
 typedef enum {
@@ -55,7 +56,7 @@ static int is_punct_cp(int32_t c)
     return 0;
 }
 
-static char_class classify(int32_t c)
+static char_class classify_slow(int32_t c)
 {
     if (c < 0)
         return CC_PUNCT;
@@ -84,6 +85,30 @@ static char_class classify(int32_t c)
     return CC_LETTER;
 }
 
+/* Classes of every code point below U+0800 (ASCII, Latin, the Arabic block),
+ * filled once from classify_slow(): the tokeniser's hot path is one load. */
+static uint8_t class_lo[0x800];
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static void class_init(void)
+{
+    for (int32_t c = 0; c < 0x800; c++)
+        class_lo[c] = (uint8_t)classify_slow(c);
+}
+
+static inline char_class classify(int32_t c)
+{
+    if ((uint32_t)c < 0x800)
+        return (char_class)class_lo[c];
+    return classify_slow(c);
+}
+
+/* nahr_ar_is_mark(), inlined. */
+static inline int is_mark(int32_t c)
+{
+    return (c >= 0x064B && c <= 0x065F) || c == 0x0670 || c == 0x0640;
+}
+
 static int is_sentence_final(int32_t c)
 {
     return c == '.' || c == '!' || c == '?' || c == 0x061F || c == 0x2026 || c == 0x06D4 || c == 0x203C ||
@@ -96,13 +121,23 @@ static int is_number_inner(int32_t c)
     return c == '.' || c == ',' || c == 0x066B || c == 0x066C;
 }
 
-static int32_t peek(const char *s, size_t n, size_t i, size_t *next)
+/* nahr_utf8_next() with ASCII and two-byte sequences decoded inline. */
+static inline int32_t peek(const char *str, size_t n, size_t i, size_t *next)
 {
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned c = s[i];
+    if (c < 0x80) {
+        *next = i + 1;
+        return (int32_t)c;
+    }
+    if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+        *next = i + 2;
+        return (int32_t)(((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu));
+    }
     size_t j = i;
-    int32_t c = nahr_utf8_next(s, n, &j);
-    if (next)
-        *next = j;
-    return c;
+    int32_t cp = nahr_utf8_next(str, n, &j);
+    *next = j;
+    return cp;
 }
 
 size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
@@ -117,6 +152,7 @@ size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
 
     if (!text)
         return 0;
+    pthread_once(&class_once, class_init);
     memset(&pending, 0, sizeof pending);
     while (i < n) {
         size_t start = i, next;
@@ -138,13 +174,13 @@ size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
         t.flags = 0;
         if (cc == CC_ARABIC || cc == CC_LETTER) {
             char_class word_cc = cc;
-            int has_letter = !(cc == CC_ARABIC && nahr_ar_is_mark(c));
+            int has_letter = !(cc == CC_ARABIC && is_mark(c));
             i = next;
             while (i < n) {
                 int32_t d = peek(text, n, i, &next);
                 char_class dc = classify(d);
                 if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {
-                    if (dc == CC_ARABIC && !nahr_ar_is_mark(d))
+                    if (dc == CC_ARABIC && !is_mark(d))
                         has_letter = 1;
                     i = next;
                     continue;
@@ -264,8 +300,8 @@ static size_t letters_from(const char *w, size_t n, size_t i)
 {
     size_t k = 0;
     while (i < n && k < 2) {
-        int32_t c = nahr_utf8_next(w, n, &i);
-        if (c >= 0 && nahr_ar_is_mark(c))
+        int32_t c = peek(w, n, i, &i);
+        if (c >= 0 && is_mark(c))
             continue;
         k++;
     }
@@ -276,9 +312,9 @@ static size_t letters_from(const char *w, size_t n, size_t i)
 static size_t skip_marks(const char *w, size_t n, size_t i)
 {
     while (i < n) {
-        size_t j = i;
-        int32_t c = nahr_utf8_next(w, n, &j);
-        if (c < 0 || !nahr_ar_is_mark(c))
+        size_t j;
+        int32_t c = peek(w, n, i, &j);
+        if (c < 0 || !is_mark(c))
             break;
         i = j;
     }

@@ -122,7 +122,7 @@ static void features(cline *L)
             L->latin++;
             L->letters++;
             word_has_letter = 1;
-        } else if ((cp >= 0x0621 && cp <= 0x064A) || nahr_ar_is_letter(cp) ||
+        } else if ((cp >= 0x0621 && cp <= 0x064A) || (cp >= 0x0671 && cp <= 0x06D3) || (cp >= 0x06FA && cp <= 0x06FF) ||
                    (cp >= 0xC0 && cp < 0x2000 && cp != 0xD7 && cp != 0xF7)) {
             L->letters++;
             word_has_letter = 1;

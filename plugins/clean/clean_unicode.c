@@ -22,6 +22,9 @@ struct clean_unicode {
     const UNormalizer2 *nfkc;  /* decomposes presentation forms */
     uint8_t trigger[65536 / 8];/* BMP code points whose quick-check is not YES */
     uint8_t ccc[65536];        /* canonical combining class (0 for most) */
+    /* U+0600..U+06FF copied as they are by the fast path: not dropped or
+     * changed by an option, stable under the form, combining class 0 */
+    uint8_t plain_ar[256];
 };
 
 static inline int bit_get(const uint8_t *t, uint32_t cp) { return (t[cp >> 3] >> (cp & 7)) & 1; }
@@ -52,6 +55,14 @@ clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t 
             if (unorm2_quickCheck(u->form, &c, 1, &ec) != UNORM_YES)
                 u->trigger[cp >> 3] |= (uint8_t)(1u << (cp & 7));
         }
+    }
+    for (uint32_t cp = 0x0600; cp <= 0x06FF; cp++) {
+        int plain = cp != 0x061C; /* the Arabic letter mark is dropped */
+        if (cp == 0x0640 && o->remove_tatweel) plain = 0;
+        if (o->remove_diacritics && ((cp >= 0x064B && cp <= 0x065F) || cp == 0x0670)) plain = 0;
+        if (o->ascii_digits && ((cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9))) plain = 0;
+        if (u->form && (bit_get(u->trigger, cp) || u->ccc[cp])) plain = 0;
+        u->plain_ar[cp - 0x0600] = (uint8_t)plain;
     }
     return u;
 }
@@ -125,6 +136,13 @@ static int is_break(uint32_t cp)
 {
     return cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C || cp == 0x85 || cp == 0x2028 ||
            cp == 0x2029;
+}
+
+/* 1 when s[i..] starts with a two-byte U+0600..U+06FF character of plain_ar. */
+static inline int plain_ar_at(const clean_unicode *u, const unsigned char *s, size_t n, size_t i)
+{
+    return i + 1 < n && s[i] >= 0xD8 && s[i] <= 0xDB && (s[i + 1] & 0xC0) == 0x80 &&
+           u->plain_ar[((s[i] & 3u) << 6) | (s[i + 1] & 0x3Fu)];
 }
 
 /* Output state of the pass: collapses spaces and blank lines. */
@@ -237,11 +255,22 @@ restart:;
     unsigned prev_ccc = 0;
     while (i < n && !e.err) {
         unsigned c = s[i];
-        /* fast path: plain ASCII printable */
-        if (c > 0x20 && c < 0x7F) {
+        /* fast path: a run of printable ASCII and plain Arabic letters (see
+         * plain_ar), with single spaces between them, is copied as it is */
+        if ((c > 0x20 && c < 0x7F) || plain_ar_at(u, s, n, i)) {
             emit_begin(&e);
-            size_t j = i + 1;
-            while (j < n && s[j] > 0x20 && s[j] < 0x7F) j++;
+            size_t j = i;
+            for (;;) {
+                if (j < n && s[j] > 0x20 && s[j] < 0x7F) {
+                    j++;
+                } else if (plain_ar_at(u, s, n, j)) {
+                    j += 2;
+                } else if (j + 1 < n && s[j] == ' ' && ((s[j + 1] > 0x20 && s[j + 1] < 0x7F) || plain_ar_at(u, s, n, j + 1))) {
+                    j++;
+                } else {
+                    break;
+                }
+            }
             put(&e, s + i, j - i);
             i = j;
             prev_ccc = 0;

@@ -60,6 +60,7 @@ int ent_type_from_name(const char *s, size_t n);
 #define W_GENERIC 0x400000u  /* a generic noun completing an organisation name */
 #define W_SAY 0x800000u      /* verb of saying before a speaker: قال، أضاف */
 #define W_THAT 0x1000000u    /* إن، أن، بأن after a speaker's name */
+#define W_EVENT 0x2000000u   /* head of an event name: بطولة، مهرجان (known words for proclitic stripping) */
 
 typedef struct ent_lexicon ent_lexicon;
 
@@ -117,5 +118,17 @@ typedef struct ent_model_hook {
 /* Tags doc's text and adds spans to doc. Returns NAHR_OK, NAHR_ELIMIT when
  * the article has more than opts->max_tokens tokens, NAHR_ENOMEM. */
 int ent_tag(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *model, nahr_doc *doc);
+
+/* Per-thread cache of the per-token facts (proclitic splits, normalised
+ * word ids, word classes), which depend on a token's bytes alone: frequent
+ * words are analysed once per thread instead of once per occurrence. Bounded
+ * (about 1.5 MB), one per worker, never shared between threads. Tagging with
+ * a cache gives exactly the same spans as without. */
+typedef struct ent_cache ent_cache;
+ent_cache *ent_cache_new(void);
+void ent_cache_free(ent_cache *c);
+/* ent_tag() with a cache (NULL = none). */
+int ent_tag_cached(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *model, ent_cache *cache,
+                   nahr_doc *doc);
 
 #endif

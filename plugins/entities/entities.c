@@ -2,7 +2,8 @@
  *
  * Thread model SHARED: the lexicon (words, gazetteer trie) and the optional
  * NER model are built at init and read-only afterwards; process() keeps its
- * scratch in the document arena, so there is no per-worker state.
+ * scratch in the document arena. The only per-worker state is a bounded
+ * cache of per-token facts (ent_cache, see ent.h).
  */
 #include "ent.h"
 
@@ -239,12 +240,26 @@ fail:
     return rc < 0 ? rc : NAHR_ECONFIG;
 }
 
+/* Per worker: the token-facts cache (NULL when it could not be allocated:
+ * tagging then works without it). */
+static int entities_worker_init(void *inst, void **worker)
+{
+    (void)inst;
+    *worker = ent_cache_new();
+    return NAHR_OK;
+}
+
+static void entities_worker_destroy(void *inst, void *worker)
+{
+    (void)inst;
+    ent_cache_free(worker);
+}
+
 static int entities_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
 {
     entities *e = inst;
     int rc;
-    (void)worker;
-    rc = ent_tag(e->lx, &e->opts, e->have_model ? &e->hook : NULL, doc);
+    rc = ent_tag_cached(e->lx, &e->opts, e->have_model ? &e->hook : NULL, worker, doc);
     if (rc == NAHR_ELIMIT)
         return nahr_ctx_error(ctx, "entities: article has more than %zu tokens (option max_tokens)",
                               e->opts.max_tokens);
@@ -264,6 +279,8 @@ static const nahr_plugin entities_plugin = {
     .flags = NAHR_PLUGIN_ADDS_SPANS,
     .init = entities_init,
     .destroy = entities_destroy,
+    .worker_init = entities_worker_init,
+    .worker_destroy = entities_worker_destroy,
     .process = entities_process,
 };
 

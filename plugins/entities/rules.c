@@ -186,6 +186,12 @@ static const char *const that_words[] = {"إن", "أن", "بأن", "إنه", "أ
                                          "إنهم", "أنهم", "لـ", "في", "خلال", "لوكالة", "لصحيفة", "للصحفيين",
                                          "أمس", "اليوم", NULL};
 
+/* heads of event and competition names (بطولة كأس العالم): no rule builds
+ * a span from them, but knowing them lets a model span drop a proclitic
+ * (لبطولة -> بطولة) */
+static const char *const event_heads[] = {"بطولة", "دوري", "مهرجان", "معرض", "مسابقة", "جائزة", "أولمبياد",
+                                          "مونديال", "دورة", "ملتقى", "معركة", "اتفاقية", NULL};
+
 static const char *const connectors[] = {"بن", "ابن", "بنت", "أبو", "أبي", "أبا", "عبد", "آل", "ولد", "أم", NULL};
 
 static int add_list(ent_lexicon *lx, const char *const *list, uint32_t flags)
@@ -209,7 +215,8 @@ int ent_lexicon_add_rules(ent_lexicon *lx)
         (rc = add_list(lx, loc_triggers, W_LOCTRIG)) || (rc = add_list(lx, generic_adjs, W_GENERIC)) ||
         (rc = add_list(lx, stop_words, W_STOP)) || (rc = add_list(lx, currencies, W_CURRENCY)) ||
         (rc = add_list(lx, units, W_UNIT)) || (rc = add_list(lx, connectors, W_CONNECT)) ||
-        (rc = add_list(lx, say_verbs, W_SAY)) || (rc = add_list(lx, that_words, W_THAT)))
+        (rc = add_list(lx, say_verbs, W_SAY)) || (rc = add_list(lx, that_words, W_THAT)) ||
+        (rc = add_list(lx, event_heads, W_EVENT)))
         return rc;
     /* nationality adjectives in their inflected forms */
     for (i = 0; nation_stems[i]; i++) {

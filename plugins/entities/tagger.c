@@ -13,15 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MAXC 6      /* proclitic split candidates per token */
 #define WORD_MAX 240 /* longer tokens are never looked up */
 
 typedef struct cand {
     int32_t id;   /* word id, -1 = unknown */
-    uint32_t off; /* bytes stripped from the token start */
     uint32_t h;   /* FNV-1a of the normalised candidate (coreference of unknown words) */
-    uint32_t ll;  /* 1 when "لل" was stripped and "ال" restored */
+    uint16_t off; /* bytes stripped from the token start (< WORD_MAX) */
+    uint8_t ll;   /* 1 when "لل" was stripped and "ال" restored */
 } cand;
 
 typedef struct tokinfo {
@@ -250,8 +251,8 @@ static void token_facts(tagger *t, size_t k)
         }
         c->h = hash_str(norm, m);
         c->id = m ? ent_lex_find_h(lx, norm, m, c->h) : -1;
-        c->off = (uint32_t)off;
-        c->ll = (uint32_t)ll;
+        c->off = (uint16_t)off;
+        c->ll = (uint8_t)ll;
         /* a stem after a stripped article (الـ) is never looked up: names
          * that take the article are listed with it (الأسد), and "المالي"
          * (financial) is not "مالي" (Mali) */
@@ -311,6 +312,118 @@ static void token_facts(tagger *t, size_t k)
         if (node > 0 && (lx->nodes[node].type == ENT_LOC || lx->nodes[node].type == ENT_ORG))
             ti->gazloc = 1;
     }
+}
+
+/* ---- per-thread token cache ---- */
+
+#define EC_SLOTS 8192 /* direct-mapped */
+#define EC_KEY 30     /* longer tokens are not cached; a slot is 128 bytes */
+
+typedef struct ec_slot {
+    uint8_t klen; /* 0 = empty */
+    uint8_t kind;
+    char key[EC_KEY];
+    tokinfo ti;
+} ec_slot;
+_Static_assert(sizeof(ec_slot) == 128, "two cache lines per slot");
+
+struct ent_cache {
+    const ent_lexicon *lx; /* the lexicon the facts were computed with */
+    /* per-article arrays, reused: they grow to the largest article seen */
+    void *buf[4];          /* tokens, tokinfo, spans, cover */
+    size_t cap[4];         /* bytes */
+    _Alignas(64) ec_slot slot[EC_SLOTS];
+};
+
+ent_cache *ent_cache_new(void)
+{
+    /* 2 MB aligned and marked for a transparent huge page: the slots are
+     * read at random, and with 4 KB pages nearly every access also missed
+     * the TLB (madvise is only a hint; without huge pages nothing changes) */
+    size_t align = (size_t)2 << 20, size = (sizeof(ent_cache) + align - 1) & ~(align - 1);
+    void *p = NULL;
+    if (posix_memalign(&p, align, size) != 0)
+        return NULL;
+    madvise(p, size, MADV_HUGEPAGE);
+    memset(p, 0, sizeof(ent_cache));
+    return p;
+}
+
+void ent_cache_free(ent_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < 4; i++)
+        free(c->buf[i]);
+    free(c);
+}
+
+/* n bytes of scratch number `which`: the worker's reusable buffer when there
+ * is a cache, else the document's arena. NULL on out-of-memory. */
+static void *scratch(ent_cache *c, nahr_doc *doc, int which, size_t n)
+{
+    if (!c)
+        return nahr_doc_alloc(doc, n);
+    if (c->cap[which] < n) {
+        size_t cap = n + n / 2 + 4096;
+        void *p = realloc(c->buf[which], cap);
+        if (!p)
+            return NULL;
+        c->buf[which] = p;
+        c->cap[which] = cap;
+    }
+    return c->buf[which];
+}
+
+static inline uint64_t raw_hash(const char *s, size_t n, unsigned kind)
+{
+    uint64_t h = ((uint64_t)n << 8 | kind) * 0x9E3779B97F4A7C15ull, v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (n) {
+        v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Starts loading the slot of token k (the loop below asks for it a few
+ * tokens later: a slot is rarely in the CPU cache, and waiting for it was
+ * the tagger's largest single cost). */
+static inline void cache_prefetch(const tagger *t, const ent_cache *c, size_t k)
+{
+    const nahr_token *tk = &t->tok[k];
+    size_t n = tk->end - tk->start;
+    if (n <= EC_KEY)
+        __builtin_prefetch(&c->slot[raw_hash(t->text + tk->start, n, tk->kind) & (EC_SLOTS - 1)]);
+}
+
+/* token_facts() through the cache: the facts depend on the token's bytes
+ * and kind only. */
+static void token_facts_cached(tagger *t, ent_cache *c, size_t k)
+{
+    const nahr_token *tk = &t->tok[k];
+    size_t n = tk->end - tk->start;
+    const char *w = t->text + tk->start;
+    ec_slot *e;
+    if (n > EC_KEY) {
+        token_facts(t, k);
+        return;
+    }
+    e = &c->slot[raw_hash(w, n, tk->kind) & (EC_SLOTS - 1)];
+    if (e->klen == n && e->kind == tk->kind && memcmp(e->key, w, n) == 0) {
+        t->ti[k] = e->ti;
+        return;
+    }
+    token_facts(t, k);
+    e->ti = t->ti[k];
+    e->klen = (uint8_t)n;
+    e->kind = (uint8_t)tk->kind;
+    memcpy(e->key, w, n);
 }
 
 /* ---- spans ---- */
@@ -436,7 +549,7 @@ static int unknown_name_word(const tagger *t, size_t k)
         return 0;
     if (ti->oneletter) /* (ب أ), initials, لـ */
         return 0;
-    if (ti->flags & (BLOCK_NAME | W_STOP | W_CONNECT))
+    if (ti->flags & (BLOCK_NAME | W_STOP | W_CONNECT | W_EVENT))
         return 0;
     return 1;
 }
@@ -1179,6 +1292,25 @@ static void coref(tagger *t)
 
 /* ---- model ---- */
 
+/* Word classes that name a thing (a name part, a trigger or head, a title,
+ * a nationality ...): a stem with one of them is a word of its own, so a
+ * model span drops the proclitic before it. Function words, units and the
+ * rules' cue words are not among them: "له", "أين", "طن" are too short and
+ * too common to tell a clitic from a first letter (لله, كائن, فطن). */
+#define W_CONTENT (W_FIRST | W_LAST | W_TITLE | W_ORGHEAD | W_ORGHEAD_DEF | W_LOCTRIG | W_NATION | W_GENERIC | \
+                   W_TITLEPOST | W_EVENT | W_CONNECT | W_MONTH | W_WEEKDAY)
+
+/* 1 when the lexicon knows word id as the first word of a gazetteer entry or
+ * with a W_CONTENT class; as a whole word (not a stem), a common word too. */
+static int lex_known(const ent_lexicon *lx, int32_t id, int whole)
+{
+    if (id < 0)
+        return 0;
+    if (lx->words[id].flags & (whole ? W_CONTENT | W_STOP : W_CONTENT))
+        return 1;
+    return ent_trie_child(lx, 0, (uint32_t)id) > 0;
+}
+
 static void merge_model(tagger *t, const ent_model_hook *m)
 {
     static const uint8_t tag_type[] = {ENT_NONE, ENT_PER, ENT_PER, ENT_LOC, ENT_LOC, ENT_ORG, ENT_ORG, ENT_MISC, ENT_MISC};
@@ -1212,18 +1344,17 @@ static void merge_model(tagger *t, const ent_model_hook *m)
             if (t->cover[q] >= 0)
                 free_run = 0;
         if (free_run) {
-            /* the model tags whole tokens: drop the proclitics. A stem the
-             * lexicon knows decides (لموسكو -> موسكو); otherwise only و and a
-             * preposition before ال go (فيروس keeps its ف) */
+            /* the model tags whole tokens: drop the proclitics. A form the
+             * lexicon knows decides, as a gazetteer entry or a name part
+             * (لموسكو -> موسكو) or as a rule word: a trigger, a head, a
+             * title, an event (لبطولة -> بطولة, بحي -> حي; ولاية keeps its
+             * و, and so does a whole word listed as common); otherwise only
+             * و and a preposition before ال go (فيروس keeps its ف) */
             const tokinfo *ti = &t->ti[k];
             size_t off = 0, c;
-            int known0 = ti->c[0].id >= 0 && (ent_trie_child(t->lx, 0, (uint32_t)ti->c[0].id) > 0 ||
-                                              (t->lx->words[ti->c[0].id].flags & (W_FIRST | W_LAST)));
-            int decided = known0;
+            int decided = lex_known(t->lx, ti->c[0].id, 1);
             for (c = 1; c < ti->ncand && !decided; c++) {
-                int32_t id = ti->c[c].id;
-                if (id >= 0 && (ent_trie_child(t->lx, 0, (uint32_t)id) > 0 ||
-                                (t->lx->words[id].flags & (W_FIRST | W_LAST)))) {
+                if (lex_known(t->lx, ti->c[c].id, 0)) {
                     off = ti->c[c].off;
                     decided = 1;
                 }
@@ -1249,6 +1380,12 @@ static void merge_model(tagger *t, const ent_model_hook *m)
 
 int ent_tag(const ent_lexicon *lx, const ent_opts *o, const ent_model_hook *model, nahr_doc *doc)
 {
+    return ent_tag_cached(lx, o, model, NULL, doc);
+}
+
+int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hook *model, ent_cache *cache,
+                   nahr_doc *doc)
+{
     tagger t;
     size_t i, n;
     memset(&t, 0, sizeof t);
@@ -1262,14 +1399,16 @@ int ent_tag(const ent_lexicon *lx, const ent_opts *o, const ent_model_hook *mode
      * a second one only for text denser in tokens */
     {
         size_t guess = t.len / 4 + 64;
-        t.tok = nahr_doc_alloc(doc, guess * sizeof *t.tok);
+        if (cache && cache->cap[0] / sizeof *t.tok > guess)
+            guess = cache->cap[0] / sizeof *t.tok; /* the worker's buffer is there anyway */
+        t.tok = scratch(cache, doc, 0, guess * sizeof *t.tok);
         if (!t.tok)
             return NAHR_ENOMEM;
         n = nahr_tokenize(t.text, t.len, t.tok, guess);
         if (n > o->max_tokens)
             return NAHR_ELIMIT;
         if (n > guess) {
-            t.tok = nahr_doc_alloc(doc, n * sizeof *t.tok);
+            t.tok = scratch(cache, doc, 0, n * sizeof *t.tok);
             if (!t.tok)
                 return NAHR_ENOMEM;
             n = nahr_tokenize(t.text, t.len, t.tok, n);
@@ -1278,14 +1417,24 @@ int ent_tag(const ent_lexicon *lx, const ent_opts *o, const ent_model_hook *mode
     if (n == 0)
         return NAHR_OK;
     t.n = n;
-    t.ti = nahr_doc_alloc(doc, n * sizeof *t.ti);
+    t.ti = scratch(cache, doc, 1, n * sizeof *t.ti);
     t.capsp = n + 1;
-    t.sp = nahr_doc_alloc(doc, t.capsp * sizeof *t.sp);
-    t.cover = nahr_doc_alloc(doc, n * sizeof *t.cover);
+    t.sp = scratch(cache, doc, 2, t.capsp * sizeof *t.sp);
+    t.cover = scratch(cache, doc, 3, n * sizeof *t.cover);
     if (!t.ti || !t.sp || !t.cover)
         return NAHR_ENOMEM;
+    if (cache && cache->lx != lx) {
+        memset(cache->slot, 0, sizeof cache->slot);
+        cache->lx = lx;
+    }
     for (i = 0; i < n; i++) {
-        token_facts(&t, i);
+        if (cache) {
+            if (i + 8 < n)
+                cache_prefetch(&t, cache, i + 8);
+            token_facts_cached(&t, cache, i);
+        } else {
+            token_facts(&t, i);
+        }
         t.cover[i] = -1;
     }
 

@@ -23,11 +23,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CHUNK (256u * 1024u)
 #define WORD_MAX 255
 #define NEG_DAMP 0.8
 #define MOD_REACH 2
+
+static void cache_free(senti_wcache *c);
 
 void senti_worker_free(senti_worker *w)
 {
@@ -35,8 +38,10 @@ void senti_worker_free(senti_worker *w)
         return;
     free(w->toks);
     free(w->sents);
+    cache_free(w->cache);
     w->toks = NULL;
     w->sents = NULL;
+    w->cache = NULL;
     w->tok_cap = w->sent_cap = 0;
 }
 
@@ -137,6 +142,15 @@ static size_t norm_token(const char *text, const nahr_token *t, char *out)
     return senti_normalize(text + t->start, len, out);
 }
 
+/* Normalises token t into norm unless *have says it is there already. */
+static void need_norm(const scan *sc, const nahr_token *t, char *norm, int *have)
+{
+    if (!*have) {
+        norm_token(sc->text, t, norm);
+        *have = 1;
+    }
+}
+
 static int is_wordish(const nahr_token *t)
 {
     return t->kind == NAHR_TOK_WORD || t->kind == NAHR_TOK_LATIN;
@@ -144,19 +158,16 @@ static int is_wordish(const nahr_token *t)
 
 /* Longest phrase starting with key (a candidate stem of token i). Returns the
  * entry (kind != 0) and sets *consumed, or NULL. */
-static const senti_entry *match_from(const senti_lexicon *lx, const scan *sc, size_t i,
-                                     const char *stem, size_t slen, size_t *consumed)
+/* The longest phrase starting with entry e (a candidate stem of token i
+ * whose entry has prefix set): the stem (e's key) extended word by word. */
+static const senti_entry *extend_phrase(const senti_lexicon *lx, const scan *sc, size_t i,
+                                        const senti_entry *e, size_t *consumed)
 {
-    const senti_entry *e = senti_lexicon_get(lx, stem, slen);
-    if (!e)
-        return NULL;
     const senti_entry *best = e->kind ? e : NULL;
     *consumed = 1;
-    if (!e->prefix)
-        return best;
     char key[4 * (WORD_MAX + 1)];
-    size_t klen = slen;
-    memcpy(key, stem, slen);
+    size_t klen = e->key_len;
+    memcpy(key, lx->pool + e->key_off, klen);
     for (size_t j = i + 1, words = 1; j < sc->ntok && (int)words < lx->max_words; j++, words++) {
         if (!is_wordish(&sc->toks[j]) || (sc->toks[j - 1].flags & NAHR_TOK_SENT_END))
             break;
@@ -177,29 +188,44 @@ static const senti_entry *match_from(const senti_lexicon *lx, const scan *sc, si
     return best;
 }
 
-static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, size_t i,
-                                      const char *w, size_t n, size_t *consumed, size_t *strip)
+/* Longest phrase starting with key (a candidate stem of token i). Returns the
+ * entry (kind != 0) and sets *consumed, or NULL. *context is set when a
+ * phrase may start there (the result depends on the next words). */
+static const senti_entry *match_from(const senti_lexicon *lx, const scan *sc, size_t i,
+                                     const char *stem, size_t slen, size_t *consumed, int *context)
+{
+    const senti_entry *e = senti_lexicon_get(lx, stem, slen);
+    if (!e)
+        return NULL;
+    *consumed = 1;
+    if (!e->prefix)
+        return e->kind ? e : NULL;
+    *context = 1;
+    return extend_phrase(lx, sc, i, e, consumed);
+}
+
+/* Lookup order of a word's candidate stems: as is, then longest strip
+ * first. Returns how many offsets were written to order (<= 8). */
+static size_t stem_order(const char *w, size_t n, size_t *order)
 {
     size_t splits[8];
-    size_t ns = nahr_ar_proclitic_splits(w, n, splits, 8);
+    size_t ns = nahr_ar_proclitic_splits(w, n, splits, 8), no = 0;
     if (ns == 0) {
         splits[0] = 0;
         ns = 1;
     }
-    /* order: as is, then longest strip first */
-    size_t order[8], no = 0;
     order[no++] = 0;
     for (size_t k = ns; k-- > 0;)
         if (splits[k] != 0)
             order[no++] = splits[k];
-    for (size_t k = 0; k < no; k++) {
-        const senti_entry *e = match_from(lx, sc, i, w + order[k], n - order[k], consumed);
-        if (e) {
-            *strip = order[k];
-            return e;
-        }
-    }
-    /* suffix fallback on the word and its longest strip */
+    return no;
+}
+
+/* The suffix fallback: the word and its longest strip without a plural
+ * suffix. Context-free. */
+static const senti_entry *suffix_match(const senti_lexicon *lx, const char *w, size_t n, const size_t *order,
+                                       size_t no, size_t *strip)
+{
     for (size_t k = 0; k < no && k < 2; k++) {
         const char *s = w + order[k];
         size_t sl = n - order[k];
@@ -210,7 +236,6 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
                 continue;
             const senti_entry *e = senti_lexicon_get(lx, s, sl - xl);
             if (e && e->kind) {
-                *consumed = 1;
                 *strip = order[k];
                 return e;
             }
@@ -219,11 +244,251 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
     return NULL;
 }
 
+/* *context is set to 1 when the result depends on the words that follow
+ * (a phrase entry starts at one of the candidates); else it depends on w
+ * alone and may be cached. */
+static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, size_t i,
+                                      const char *w, size_t n, size_t *consumed, size_t *strip,
+                                      int *context)
+{
+    size_t order[8];
+    size_t no = stem_order(w, n, order);
+    for (size_t k = 0; k < no; k++) {
+        const senti_entry *e = match_from(lx, sc, i, w + order[k], n - order[k], consumed, context);
+        if (e) {
+            *strip = order[k];
+            return e;
+        }
+    }
+    const senti_entry *e = suffix_match(lx, w, n, order, no, strip);
+    if (e)
+        *consumed = 1;
+    return e;
+}
+
+/* ---- per-thread word cache ----
+ * Direct-mapped on the token's bytes, one 64-byte line per entry: the
+ * model weights of the word's own features (unigram and character n-grams,
+ * summed in senti_token_features() order), its unigram hash (for the next
+ * word's pair feature) and, once looked up, the lexicon match when it cannot
+ * depend on the following words. A hit costs one memory access instead of
+ * normalising, hashing ~20 n-grams and fetching ~20 weight rows. */
+#define WC_SLOTS 16384
+#define WC_KEY 30 /* longer tokens are not cached */
+
+/* lex_state: what the lexicon gives for the word
+ *   UNKNOWN  not looked up yet
+ *   FREE     context-free: lex (0 = no match), strip
+ *   CONTEXT  a phrase may start at candidate strip with entry lex; when none
+ *            does, the word gives rest (0 = none) at rest_strip
+ *   FULL     depends on the context in a way not cached: full lookup */
+enum { WC_LEX_UNKNOWN = 0, WC_LEX_FREE = 1, WC_LEX_CONTEXT = 2, WC_LEX_FULL = 3 };
+
+typedef struct wc_entry {
+    uint64_t uni;   /* unigram hash of the normalised word */
+    float sum[3];   /* weights of the word's own features (model only) */
+    uint32_t lex;   /* lexicon slot + 1, 0 = none (see lex_state) */
+    uint32_t rest;  /* CONTEXT: lexicon slot + 1, 0 = none */
+    uint8_t klen;   /* 0 = empty slot */
+    uint8_t nlen;   /* length of the normalised word */
+    uint8_t nfeat;  /* number of own features (0 without model) */
+    uint8_t lex_state, strip, rest_strip;
+    char key[WC_KEY];
+} wc_entry;
+_Static_assert(sizeof(wc_entry) == 64, "one cache line per entry");
+
+struct senti_wcache {
+    const senti_lexicon *lex;
+    const senti_model *model;
+    wc_entry *slot; /* WC_SLOTS, 64-byte aligned */
+};
+
+static senti_wcache *cache_new(void)
+{
+    senti_wcache *c = calloc(1, sizeof *c);
+    /* 2 MB aligned and marked for a transparent huge page: entries are read
+     * at random, and with 4 KB pages nearly every access also missed the TLB
+     * (madvise is only a hint) */
+    size_t align = (size_t)2 << 20, size = (WC_SLOTS * sizeof(wc_entry) + align - 1) & ~(align - 1);
+    void *p = NULL;
+    if (!c || posix_memalign(&p, align, size) != 0) {
+        free(c);
+        return NULL;
+    }
+    madvise(p, size, MADV_HUGEPAGE);
+    c->slot = p;
+    memset(c->slot, 0, WC_SLOTS * sizeof(wc_entry));
+    return c;
+}
+
+static void cache_free(senti_wcache *c)
+{
+    if (c)
+        free(c->slot);
+    free(c);
+}
+
+static inline uint64_t raw_hash(const char *s, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (n) {
+        v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Model weights of feats[0..k) except index skip, added in order. */
+static inline void add_weights(const float *wt, const uint32_t *feats, size_t k, size_t skip, float *sum)
+{
+    float a = 0, b = 0, c = 0;
+    for (size_t f = 0; f < k; f++) {
+        if (f == skip)
+            continue;
+        const float *r = wt + (size_t)feats[f] * 3;
+        a += r[0];
+        b += r[1];
+        c += r[2];
+    }
+    sum[0] = a;
+    sum[1] = b;
+    sum[2] = c;
+}
+
+/* The slot of token t (whatever it holds now), NULL when t is not cached. */
+static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text, const nahr_token *t)
+{
+    size_t n = t->end - t->start;
+    if (n > WC_KEY || t->kind == NAHR_TOK_NUMBER)
+        return NULL;
+    return &c->slot[raw_hash(text + t->start, n) & (WC_SLOTS - 1)];
+}
+
+/* 1 when slot e holds token t. */
+static inline int slot_holds(const wc_entry *e, const char *text, const nahr_token *t)
+{
+    size_t n = t->end - t->start;
+    return e && e->klen == n && memcmp(e->key, text + t->start, n) == 0;
+}
+
+/* Memory latency, not arithmetic, is what a token costs: its cache entry
+ * and the weight row of its word pair are random accesses into tables
+ * larger than the CPU caches. So the pass starts loading the entry of token
+ * i + 8 and, from the entries of tokens i + 3 and i + 4 (loaded by then),
+ * the pair weights of token i + 4, before working on token i. ring[j % 16]
+ * remembers token j's slot. Only hints: nothing depends on them. */
+#define WC_AHEAD 8
+static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i,
+                                  const wc_entry **ring)
+{
+    if (i == 0)
+        for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
+            if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL)
+                __builtin_prefetch(ring[j & 15]);
+    if (i + WC_AHEAD < sc->ntok) {
+        const wc_entry *e = cache_slot(c, sc->text, &sc->toks[i + WC_AHEAD]);
+        ring[(i + WC_AHEAD) & 15] = e;
+        if (e)
+            __builtin_prefetch(e);
+    }
+    const senti_model *m = cfg->model;
+    if (m && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
+        const wc_entry *a = ring[(i + 3) & 15], *b = ring[(i + 4) & 15];
+        if (slot_holds(a, sc->text, &sc->toks[i + 3]) && slot_holds(b, sc->text, &sc->toks[i + 4]) && a->nfeat &&
+            b->nfeat)
+            __builtin_prefetch(m->w + (size_t)senti_bigram_feature(&m->fc, a->uni, b->uni) * 3);
+    }
+}
+
+/* The entry of raw[0..n), or NULL when it cannot be cached. On a miss the
+ * entry is filled and norm receives the normalised word (*have_norm = 1);
+ * on a hit norm is untouched (*have_norm = 0). */
+static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *raw, size_t n, char *norm,
+                           int *have_norm)
+{
+    if (n > WC_KEY)
+        return NULL;
+    wc_entry *e = &c->slot[raw_hash(raw, n) & (WC_SLOTS - 1)];
+    if (e->klen == n && memcmp(e->key, raw, n) == 0) {
+        *have_norm = 0;
+        return e;
+    }
+    e->klen = 0;
+    size_t nl = senti_normalize(raw, n, norm);
+    *have_norm = 1;
+    e->nlen = (uint8_t)nl;
+    e->nfeat = 0;
+    e->uni = 0;
+    e->sum[0] = e->sum[1] = e->sum[2] = 0;
+    if (m && nl) {
+        uint32_t feats[SENTI_MAX_TOKEN_FEATURES];
+        size_t k = senti_token_features(&m->fc, norm, nl, 0, &e->uni, feats, SENTI_MAX_TOKEN_FEATURES);
+        if (k > 255)
+            return NULL;
+        add_weights(m->w, feats, k, SIZE_MAX, e->sum);
+        e->nfeat = (uint8_t)k;
+    }
+    e->lex_state = WC_LEX_UNKNOWN;
+    e->lex = e->rest = 0;
+    e->strip = e->rest_strip = 0;
+    memcpy(e->key, raw, n);
+    e->klen = (uint8_t)n;
+    return e;
+}
+
+/* Fills ce for a word whose lookup depends on the next words: the first
+ * candidate stem (lookup order) whose entry starts a phrase, and what the
+ * later candidates and the suffix fallback give when no phrase does. The
+ * candidates before it give nothing (else the lookup would have stopped
+ * there without looking at the context). */
+static void context_info(const senti_lexicon *lx, const char *w, size_t n, wc_entry *ce)
+{
+    size_t order[8], k, strip = 0;
+    size_t no = stem_order(w, n, order);
+    const senti_entry *e = NULL;
+    ce->lex_state = WC_LEX_FULL;
+    for (k = 0; k < no; k++) {
+        e = senti_lexicon_get(lx, w + order[k], n - order[k]);
+        if (e && e->prefix)
+            break;
+        if (e && e->kind)
+            return; /* not the expected shape: keep the full lookup */
+    }
+    if (k == no)
+        return;
+    ce->lex = (uint32_t)(e - lx->slots) + 1;
+    ce->strip = (uint8_t)order[k];
+    for (k++; k < no; k++) {
+        const senti_entry *r = senti_lexicon_get(lx, w + order[k], n - order[k]);
+        if (!r)
+            continue;
+        if (r->prefix)
+            return; /* a second phrase start: full lookup */
+        if (r->kind) {
+            ce->rest = (uint32_t)(r - lx->slots) + 1;
+            ce->rest_strip = (uint8_t)order[k];
+            ce->lex_state = WC_LEX_CONTEXT;
+            return;
+        }
+    }
+    e = suffix_match(lx, w, n, order, no, &strip);
+    ce->rest = e ? (uint32_t)(e - lx->slots) + 1 : 0;
+    ce->rest_strip = (uint8_t)strip;
+    ce->lex_state = WC_LEX_CONTEXT;
+}
+
 /* ---- the pass ---- */
 
 typedef struct pass {
     const senti_config *cfg;
     senti_worker *w;
+    senti_wcache *cache; /* NULL: no cache (out of memory, or training) */
     size_t nsent;
     int need_new;
     /* scopes, in words counted over the whole text */
@@ -355,35 +620,59 @@ static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, 
         p->need_new = 1;
 
     char norm[WORD_MAX + 1];
-    size_t nl;
+    size_t nl;         /* length of the normalised word */
+    int have_norm = 1; /* norm holds it (0 after a cache hit: made when needed) */
+    wc_entry *ce = NULL;
     if (t->kind == NAHR_TOK_NUMBER) {
         norm[0] = '0';
         norm[1] = '\0';
         nl = 1;
+    } else if (p->cache && (ce = cache_get(p->cache, cfg->model, sc->text + t->start, t->end - t->start, norm,
+                                           &have_norm)) != NULL) {
+        nl = ce->nlen;
     } else {
         nl = norm_token(sc->text, t, norm);
     }
 
-    /* model features */
+    /* model features. The word's own features are summed first and its pair
+     * feature (previous word, word) last, so that the first part can be
+     * cached per word and both paths give bit-identical sums. */
     const senti_featcfg *fc = cfg->model ? &cfg->model->fc : cfg->sink_fc;
-    if (fc && nl) {
+    if (ce && cfg->model && nl) {
+        float a = ce->sum[0], b = ce->sum[1], c = ce->sum[2];
+        uint32_t k = ce->nfeat;
+        if (fc->word_ngrams >= 2 && p->prev_uni) {
+            const float *r = cfg->model->w + (size_t)senti_bigram_feature(fc, p->prev_uni, ce->uni) * 3;
+            a += r[0];
+            b += r[1];
+            c += r[2];
+            k++;
+        }
+        p->prev_uni = ce->uni;
+        s->sums[0] += a;
+        s->sums[1] += b;
+        s->sums[2] += c;
+        s->nfeat += k;
+    } else if (fc && nl) {
+        need_norm(sc, t, norm, &have_norm);
         uint32_t feats[SENTI_MAX_TOKEN_FEATURES];
         uint64_t uni = 0;
         size_t k = senti_token_features(fc, norm, nl, p->prev_uni, &uni, feats,
                                         SENTI_MAX_TOKEN_FEATURES);
+        int pair = fc->word_ngrams >= 2 && p->prev_uni && k >= 2;
         p->prev_uni = uni;
         if (cfg->model) {
-            const float *wt = cfg->model->w;
-            float a = 0, b = 0, c = 0;
-            for (size_t f = 0; f < k; f++) {
-                const float *r = wt + (size_t)feats[f] * 3;
-                a += r[0];
-                b += r[1];
-                c += r[2];
+            float own[3];
+            add_weights(cfg->model->w, feats, k, pair ? 1 : SIZE_MAX, own);
+            if (pair) {
+                const float *r = cfg->model->w + (size_t)feats[1] * 3;
+                own[0] += r[0];
+                own[1] += r[1];
+                own[2] += r[2];
             }
-            s->sums[0] += a;
-            s->sums[1] += b;
-            s->sums[2] += c;
+            s->sums[0] += own[0];
+            s->sums[1] += own[1];
+            s->sums[2] += own[2];
         } else if (cfg->feature_sink) {
             cfg->feature_sink(cfg->sink_arg, feats, k);
         }
@@ -404,14 +693,41 @@ static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, 
         return;
     }
     size_t consumed = 1, strip = 0;
-    const senti_entry *e = lookup_word(cfg->lex, sc, i, norm, nl, &consumed, &strip);
+    const senti_entry *e;
+    const senti_lexicon *lx = cfg->lex;
+    if (ce && ce->lex_state == WC_LEX_FREE) {
+        e = ce->lex ? lx->slots + ce->lex - 1 : NULL;
+        strip = ce->strip;
+    } else if (ce && ce->lex_state == WC_LEX_CONTEXT) {
+        e = extend_phrase(lx, sc, i, lx->slots + ce->lex - 1, &consumed);
+        strip = ce->strip;
+        if (!e) {
+            e = ce->rest ? lx->slots + ce->rest - 1 : NULL;
+            strip = ce->rest_strip;
+        }
+    } else {
+        int context = 0;
+        need_norm(sc, t, norm, &have_norm);
+        e = lookup_word(lx, sc, i, norm, nl, &consumed, &strip, &context);
+        if (ce && ce->lex_state == WC_LEX_UNKNOWN) {
+            if (!context) {
+                ce->lex_state = WC_LEX_FREE;
+                ce->lex = e ? (uint32_t)(e - lx->slots) + 1 : 0;
+                ce->strip = (uint8_t)strip;
+            } else {
+                context_info(lx, norm, nl, ce);
+            }
+        }
+    }
     if (e && cfg->hit_counts)
         cfg->hit_counts[e - cfg->lex->slots]++;
     if (e && e->kind == SENTI_NEGATOR) {
         const char *key = cfg->lex->pool + e->key_off;
         int neg = !followed_by_stop(sc, i);
-        if (neg && e->key_len == 4 && memcmp(key, "\xd9\x85\xd8\xa7", 4) == 0) /* ما */
+        if (neg && e->key_len == 4 && memcmp(key, "\xd9\x85\xd8\xa7", 4) == 0) { /* ما */
+            need_norm(sc, t, norm, &have_norm);
             neg = ma_is_negator(sc, i, norm, strip, word_in_sent);
+        }
         if (neg && cfg->negation_window > 0) {
             p->neg_left = cfg->negation_window;
             return;
@@ -435,6 +751,17 @@ int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, si
     memset(&p, 0, sizeof p);
     p.cfg = cfg;
     p.w = w;
+    if (!cfg->feature_sink) { /* training sees every token's features: no cache there */
+        if (!w->cache)
+            w->cache = cache_new();
+        if (w->cache && (w->cache->lex != cfg->lex || w->cache->model != cfg->model)) {
+            if (w->cache->lex || w->cache->model)
+                memset(w->cache->slot, 0, WC_SLOTS * sizeof(wc_entry));
+            w->cache->lex = cfg->lex;
+            w->cache->model = cfg->model;
+        }
+        p.cache = w->cache;
+    }
     size_t off = 0;
     while (off < n) {
         size_t end = n - off > CHUNK ? off + CHUNK : n;
@@ -462,9 +789,13 @@ int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, si
             ntok = nahr_tokenize(text + off, end - off, w->toks, w->tok_cap);
         }
         scan sc = {text + off, w->toks, ntok, end < n};
+        const wc_entry *ring[16] = {0};
         p.skip_until = 0;
-        for (size_t i = 0; i < ntok; i++)
+        for (size_t i = 0; i < ntok; i++) {
+            if (p.cache)
+                cache_prefetch(cfg, p.cache, &sc, i, ring);
             do_token(&p, &sc, i, text, off);
+        }
         if (p.nsent == 0 && ntok > 0)
             return NAHR_ENOMEM;
         off = end;

@@ -100,6 +100,20 @@ typedef struct senti_model {
  * (for the next call). Used by training and scoring alike. */
 size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
                             uint64_t *uni, uint32_t *out, size_t max);
+/* A 64-bit feature hash folded into [0, 2^bits). */
+static inline uint32_t senti_fold(uint64_t h, int bits)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)(h & ((1ull << bits) - 1));
+}
+/* The word-pair feature of senti_token_features() (its second index when
+ * prev != 0 and word_ngrams >= 2), for callers that cached the rest. */
+static inline uint32_t senti_bigram_feature(const senti_featcfg *fc, uint64_t prev, uint64_t uni)
+{
+    return senti_fold(prev * 31 + uni + 0x51ed27, fc->bits);
+}
 #define SENTI_MAX_TOKEN_FEATURES 512
 
 /* Model file: text, see model.c. Errors name file and line. */
@@ -139,11 +153,20 @@ typedef struct senti_sentence {
     int label;          /* SENTI_NEG/NEU/POS */
 } senti_sentence;
 
+typedef struct senti_wcache senti_wcache;
+
+/* Per-thread state of senti_analyze(): zero-initialise, free with
+ * senti_worker_free(). Besides the token and sentence buffers it keeps a
+ * bounded cache of what does not depend on a word's context (normalised
+ * form, model features, the lexicon match when no phrase can start there),
+ * keyed by the token's bytes, so frequent words are normalised, hashed and
+ * looked up once per thread instead of once per occurrence. */
 typedef struct senti_worker {
     nahr_token *toks;
     size_t tok_cap;
     senti_sentence *sents;
     size_t sent_cap;
+    senti_wcache *cache; /* allocated on first use (a few MB at most) */
 } senti_worker;
 
 typedef struct senti_result {

@@ -299,6 +299,60 @@ static void t_negation_modifiers_clitics(void **state)
     destroy(in);
 }
 
+static void assert_same_result(const senti_result *a, const senti_result *b)
+{
+    assert_true(a->score == b->score && a->lex_score == b->lex_score && a->model_score == b->model_score);
+    assert_true(a->pos == b->pos && a->neg == b->neg && a->model_wsum == b->model_wsum);
+    assert_int_equal(a->label, b->label);
+    assert_int_equal(a->nwords, b->nwords);
+    assert_int_equal(a->nhits, b->nhits);
+    assert_int_equal(a->nsent, b->nsent);
+}
+
+/* The per-worker word cache changes nothing: a text analysed by a fresh
+ * worker (first occurrences fill the cache), again by the same worker (every
+ * word a hit, phrase starts through the cached phrase path) and by a worker
+ * warmed on other texts gives bit-identical results. The texts repeat words
+ * in and out of lexicon phrases, with clitics, negators, numbers and words
+ * too long to be cached. */
+static void t_word_cache_same_results(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "أعلن الطرفان وقف إطلاق النار، ثم وقف القتال في المدينة ووقف إطلاق النار صامد.",
+        "لم يكن الأداء جيدا، لا سيما في الشوط الثاني. الأداء جيد ولا يزال جيدا.",
+        "ما حقق الفريق نجاحا. كما حقق نجاحا كبيرا وبالنجاح فرح الجميع، وما زال النجاح مستمرا.",
+        "الانتهاكات مستمرة والانتهاك خطير جدا؛ الوضع سيء نسبيا في 2024 و١٢٣ حالة.",
+        "الاستراتيجياتالمتعددةالأطرافوالمتشابكة كلمة طويلة جدا لا تدخل الذاكرة، الاستراتيجياتالمتعددةالأطرافوالمتشابكة.",
+        "في حين أن الاقتصاد نما، في المدينة ركود. على الرغم من ذلك على الحكومة العمل.",
+    };
+    size_t nt = sizeof texts / sizeof texts[0];
+    for (int with_model = 0; with_model < 2; with_model++) {
+        instance *in = make_instance(with_model);
+        senti_worker warm = {0};
+        senti_result r;
+        for (size_t k = 0; k < nt; k++)
+            assert_int_equal(senti_analyze(&in->cfg, &warm, texts[k], strlen(texts[k]), &r), NAHR_OK);
+        for (size_t k = 0; k < nt; k++) {
+            senti_worker w = {0};
+            senti_result cold, again, other;
+            assert_int_equal(senti_analyze(&in->cfg, &w, texts[k], strlen(texts[k]), &cold), NAHR_OK);
+            senti_sentence first[8];
+            size_t ns = cold.nsent < 8 ? cold.nsent : 8;
+            memcpy(first, cold.sents, ns * sizeof *first);
+            assert_int_equal(senti_analyze(&in->cfg, &w, texts[k], strlen(texts[k]), &again), NAHR_OK);
+            assert_same_result(&cold, &again);
+            for (size_t j = 0; j < ns; j++)
+                assert_memory_equal(first[j].sums, again.sents[j].sums, sizeof first[j].sums);
+            assert_int_equal(senti_analyze(&in->cfg, &warm, texts[k], strlen(texts[k]), &other), NAHR_OK);
+            assert_same_result(&cold, &other);
+            senti_worker_free(&w);
+        }
+        senti_worker_free(&warm);
+        destroy(in);
+    }
+}
+
 static void t_bad_input(void **state)
 {
     (void)state;
@@ -594,6 +648,7 @@ int main(void)
         cmocka_unit_test(t_fast_normalize_matches_core),
         cmocka_unit_test(t_clear_news_cases),
         cmocka_unit_test(t_negation_modifiers_clitics),
+        cmocka_unit_test(t_word_cache_same_results),
         cmocka_unit_test(t_bad_input),
         cmocka_unit_test(t_huge_text_chunked),
         cmocka_unit_test(t_process_doc_entities_sentences),
