@@ -7,8 +7,10 @@
 #     --workers  nahr workers (default 2)
 #     --batch    NATS fetch batch (default 256)
 #     --repeat   runs of each kind, best kept (default 3)
-#   STAGES='( {...}, ... )' overrides the pipeline (default: clean, entities
-#   when built, and a JSONL export to a file; export alone otherwise).
+#   STAGES='( {...}, ... )' overrides the pipeline (default: the stages of
+#   configs/default.cfg that are built - clean_repeats, clean, entities,
+#   sentiment - and a JSONL export to a file); STAGES=passthrough: the export
+#   alone (what the input costs, nothing else).
 # Needs build/nahr and build/tests/nats/nats_pubtool (a build with libnats)
 # and nats-server (Debian). Starts its own server on 127.0.0.1 (free port,
 # temporary store); nothing else is touched.
@@ -48,11 +50,14 @@ fi
 NART=$(grep -c . "$corpus")
 MB=$(stat -c %s "$corpus" | awk '{printf "%.1f", $1/1e6}')
 
-if [ -z "${STAGES:-}" ]; then
+if [ "${STAGES:-}" = passthrough ]; then
+    STAGES="( { plugin = \"export\"; format = \"jsonl\"; path = \"$T/out.jsonl\"; } )"
+elif [ -z "${STAGES:-}" ]; then
     plugins=$("$NAHR" plugins 2>/dev/null || true)
     STAGES="( "
-    echo "$plugins" | grep -qw clean && STAGES+='{ plugin = "clean"; }, '
-    echo "$plugins" | grep -qw entities && STAGES+='{ plugin = "entities"; }, '
+    for p in clean_repeats clean entities sentiment; do
+        echo "$plugins" | grep -q "^$p " && STAGES+="{ plugin = \"$p\"; }, "
+    done
     STAGES+="{ plugin = \"export\"; format = \"jsonl\"; path = \"$T/out.jsonl\"; } )"
 fi
 

@@ -834,14 +834,14 @@ static void render_metrics(void *ctx, nahr_buf *b)
     nahr_buf_printf(b, "nahr_build_info{version=\"%s\"} 1\n", nahr_version());
     metric(b, "nahr_start_time_seconds", "gauge", "Start of the run, seconds since the Unix epoch.", r->wall0);
     metric(b, "nahr_workers", "gauge", "Worker threads.", r->nworkers);
-    metric(b, "nahr_articles_read_total", "counter", "Articles read from the input (each ends exported, skipped or dead-lettered).",
-           LOAD(r->n_read));
+    metric(b, "nahr_articles_read_total", "counter",
+           "Articles read from the input (each ends exported, skipped or dead-lettered).", LOAD(r->n_read));
     metric(b, "nahr_articles_exported_total", "counter",
            "Articles exported and confirmed durable by every exporter's sync().", LOAD(r->n_exported));
     metric(b, "nahr_articles_unconfirmed", "gauge", "Articles handed to the exporters, waiting for their sync().",
            LOAD(r->n_unsynced));
-    metric(b, "nahr_articles_not_written_total", "counter", "Articles an exporter failed to confirm (sync or flush failed).",
-           LOAD(r->n_lost));
+    metric(b, "nahr_articles_not_written_total", "counter",
+           "Articles an exporter failed to confirm (sync or flush failed).", LOAD(r->n_lost));
     metric(b, "nahr_articles_skipped_total", "counter", "Articles skipped on purpose by a stage.", LOAD(r->n_skipped));
     metric(b, "nahr_articles_dead_lettered_total", "counter", "Articles dead-lettered (file or dead_letter_subject).",
            LOAD(r->n_dead));
@@ -863,7 +863,8 @@ static void render_metrics(void *ctx, nahr_buf *b)
     metric(b, "nahr_pool_size", "gauge", "Articles that may be in flight at once.", (double)r->P);
     metric(b, "nahr_exporter_syncs_total", "counter", "Sync points (every exporter's sync(), then acknowledgements).",
            LOAD(r->n_syncs));
-    metric(b, "nahr_exporter_sync_failures_total", "counter", "Failed exporter sync() calls.", LOAD(r->n_sync_failures));
+    metric(b, "nahr_exporter_sync_failures_total", "counter", "Failed exporter sync() calls.",
+           LOAD(r->n_sync_failures));
     if (r->o->nats_input) {
         nahr_source_stats *st = &r->src_stats;
         metric(b, "nahr_nats_messages_fetched_total", "counter", "Messages fetched from the JetStream consumer.",

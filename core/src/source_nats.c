@@ -453,7 +453,8 @@ static int ensure_stream(nats_source *src)
     }
     char have[1024];
     subjects_text(c->subjects, c->nsubjects, have, sizeof have);
-    nlog(NAHR_LOG_INFO, c, "stream_created", "nats: created stream=%s subjects=[%s] storage=file retention=limits", c->stream, have);
+    nlog(NAHR_LOG_INFO, c, "stream_created", "nats: created stream=%s subjects=[%s] storage=file retention=limits",
+         c->stream, have);
     jsStreamInfo_Destroy(si);
     return NAHR_OK;
 }
@@ -512,7 +513,8 @@ static int ensure_consumer(nats_source *src)
                  js_error(st, jerr, ebuf, sizeof ebuf));
         return NAHR_EIO;
     }
-    nlog(NAHR_LOG_INFO, c, "consumer_created", "nats: created durable pull consumer=%s stream=%s ack_wait_s=%g max_deliver=%d",
+    nlog(NAHR_LOG_INFO, c, "consumer_created",
+         "nats: created durable pull consumer=%s stream=%s ack_wait_s=%g max_deliver=%d",
              c->durable, c->stream, c->ack_wait_s, c->max_deliver);
     jsConsumerInfo_Destroy(ci);
     return NAHR_OK;
@@ -614,7 +616,8 @@ static int source_open(nats_source *src)
     st = natsConnection_Connect(&src->nc, src->opts);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (st != NATS_OK) {
-        nlog(NAHR_LOG_ERROR, c, "connect_failed", "nats: cannot connect url=%s: %s", c->url, js_error(st, 0, ebuf, sizeof ebuf));
+        nlog(NAHR_LOG_ERROR, c, "connect_failed", "nats: cannot connect url=%s: %s", c->url,
+             js_error(st, 0, ebuf, sizeof ebuf));
         return NAHR_EIO;
     }
     jsOptions jo;
@@ -755,7 +758,8 @@ static void *fetch_main(void *arg)
         if (st != NATS_OK && st != NATS_TIMEOUT && list.Count == 0) {
             natsMsgList_Destroy(&list);
             if (natsConnection_Status(src->nc) == NATS_CONN_STATUS_CLOSED) {
-                nlog(NAHR_LOG_ERROR, &src->conf, "connection_closed", "nats: connection closed: %s", natsStatus_GetText(st));
+                nlog(NAHR_LOG_ERROR, &src->conf, "connection_closed", "nats: connection closed: %s",
+                     natsStatus_GetText(st));
                 pthread_mutex_lock(&src->mu);
                 src->fetch_dead = true;
                 pthread_cond_broadcast(&src->cv);
@@ -764,7 +768,8 @@ static void *fetch_main(void *arg)
             if (nahr__now() - last_warn > 10) {
                 char ebuf[512];
                 last_warn = nahr__now();
-                nlog(NAHR_LOG_WARN, &src->conf, "fetch_failed", "nats: fetch failed: %s; retrying", js_error(st, jerr, ebuf, sizeof ebuf));
+                nlog(NAHR_LOG_WARN, &src->conf, "fetch_failed", "nats: fetch failed: %s; retrying",
+                     js_error(st, jerr, ebuf, sizeof ebuf));
             }
             struct timespec pause = {0, 200 * 1000000};
             nanosleep(&pause, NULL);
@@ -892,7 +897,8 @@ int nahr__nats_read(config_setting_t *input, reader_sink *s, nahr_source_stats *
             if (dead) {
                 rc = NAHR_EIO;
             } else if (!*s->stop) {
-                nlog(NAHR_LOG_INFO, &src->conf, "idle_stop", "nats: nothing for %.1f s (--until-idle): stopping", nahr__now() - last_msg);
+                nlog(NAHR_LOG_INFO, &src->conf, "idle_stop", "nats: nothing for %.1f s (--until-idle): stopping",
+                     nahr__now() - last_msg);
             }
             break;
         }

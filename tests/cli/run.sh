@@ -171,6 +171,9 @@ check "log-format kv: a dead letter carries origin, id, stage and a quoted reaso
   'grep -q "^level=warning msg=\".*\" event=dead_letter origin=kv.jsonl:2 id=poison-2 stage=tp_good reason=\"cannot digest article poison-2\"" err' "$(cat err)"
 check "log-format kv: the summary is an event with counts" \
   'grep -q "^level=info msg=summary event=summary read=3 exported=1 skipped=0 dead_lettered=2 " err' "$(cat err)"
+printf '%s\n' '{"id":"poison-\"q\"\nx","text":"z"}' | "$NAHR" run -c tp.cfg --log-format kv - >out 2>err
+check "log-format kv: quotes and newlines in values are escaped, the event stays on one line" \
+  '[ $(grep -c . err) = $(grep -c "^level=" err) ] && grep -qF "id=\"poison-\\\"q\\\"\\nx\" stage=tp_good reason=\"cannot digest article poison-\\\"q\\\"\\nx\"" err' "$(cat err)"
 "$NAHR" run -c tp.cfg --log-format xml - </dev/null >out 2>err; rc=$?
 check "bad --log-format: exit 2, names the value" '[ $rc = 2 ] && grep -q "log-format wants text or kv, not .xml." err' "$(cat err)"
 "$NAHR" run -c tp.cfg kv.jsonl >out 2>err

@@ -70,11 +70,18 @@ ids() { cat "$@" 2>/dev/null | grep -a '}$' | sed -n 's/^{"id":"\([^"]*\)".*/\1/
 
 consumer() { "$PUB" consumer "$URL" "$1" "$2"; }
 
-# publish ARGS...: one retry (same message ids: the server stores each once);
-# a first failure is shown, so a flaky publisher stays visible
+# publish ARGS...: up to two retries (same message ids: the server stores
+# each once); failures are shown, so a flaky publisher stays visible. (Under
+# ASan, nats_pubtool about one run in ten exits 1 after a complete publish:
+# at exit LeakSanitizer reports one ~160-byte incoming message that libnats'
+# reader thread created (natsConn_processMsg -> natsMsg_create) and nobody
+# freed; inside libnats 3.4.1, not explained yet.)
 publish() {
-    "$PUB" publish "$URL" "$@" >"$T/publish.out" 2>&1 && { cat "$T/publish.out"; return 0; }
-    echo "publish failed once, retrying: $(cat "$T/publish.out")" >&2
+    local try
+    for try in 1 2; do
+        "$PUB" publish "$URL" "$@" >"$T/publish.out" 2>&1 && { cat "$T/publish.out"; return 0; }
+        echo "publish failed once, retrying: $(head -c 600 "$T/publish.out")" >&2
+    done
     "$PUB" publish "$URL" "$@"
 }
 
@@ -235,7 +242,28 @@ dead_subject)
     "$NAHR" run -c "$T/d.cfg" --until-idle 1 >"$T/create.log" 2>&1 || fail "create run failed: $(cat "$T/create.log")"
     grep -q "dead letters go to subject=nahr.dead" "$T/create.log" || fail "dead-letter subject not logged"
     publish articles.news 300 --poison 17,250 >"$T/pub.log" 2>&1 || fail "publish failed"
-    "$NAHR" run -c "$T/d.cfg" --until-idle 1 >"$T/d.log" 2>&1
+    # with --metrics: the NATS counters are scraped while the run idles
+    "$NAHR" run -c "$T/d.cfg" --until-idle 4 --metrics 0 >"$T/d.log" 2>&1 &
+    D=$!
+    PIDS+=("$D")
+    m=""
+    for _ in $(seq 1 60); do
+        port=$(sed -n 's/.*serving http:\/\/127\.0\.0\.1:\([0-9]*\)\/metrics.*/\1/p' "$T/d.log")
+        if [ -n "$port" ] && exec 5<>"/dev/tcp/127.0.0.1/$port"; then
+            printf 'GET /metrics HTTP/1.0\r\n\r\n' >&5
+            m=$(cat <&5)
+            exec 5<&-
+            case "$m" in *"nahr_nats_acked_total 300"*) break ;; esac
+        fi
+        sleep 0.1
+    done
+    printf '%s\n' "$m" | tr -d '\r' >"$T/metrics.txt"
+    for want in "nahr_nats_messages_fetched_total 300" "nahr_nats_acked_total 300" "nahr_nats_naked_total 0" \
+        "nahr_nats_dead_letter_published_total 2" "nahr_nats_dead_letter_failed_total 0" "nahr_nats_prefetched 0" \
+        "nahr_articles_read_total 300" "nahr_articles_exported_total 298" "nahr_articles_dead_lettered_total 2"; do
+        grep -qx "$want" "$T/metrics.txt" || fail "metrics: no '$want' in: $(grep '^nahr_\(nats\|articles\)' "$T/metrics.txt")"
+    done
+    wait "$D"
     rc=$?
     [ "$rc" = 1 ] || fail "run with 2 dead letters exited $rc, expected 1"
     [ "$(ids "$T/d.jsonl" | sort -u | wc -l)" = 298 ] || fail "expected 298 good articles"
