@@ -1293,22 +1293,26 @@ static void coref(tagger *t)
 /* ---- model ---- */
 
 /* Word classes that name a thing (a name part, a trigger or head, a title,
- * a nationality ...): a stem with one of them is a word of its own, so a
- * model span drops the proclitic before it. Function words, units and the
- * rules' cue words are not among them: "له", "أين", "طن" are too short and
- * too common to tell a clitic from a first letter (لله, كائن, فطن). */
+ * a nationality, a month ...): a stem with one of them is a word of its
+ * own, so a model span drops the proclitic before it. Function words,
+ * connectors, units and the rules' cue words are not among them: "له",
+ * "أين", "أبا", "طن" are too short and too common to tell a clitic from a
+ * first letter (لله, كائن, بابا, فطن), and "وعلى" is no "و" + "علي". */
 #define W_CONTENT (W_FIRST | W_LAST | W_TITLE | W_ORGHEAD | W_ORGHEAD_DEF | W_LOCTRIG | W_NATION | W_GENERIC | \
-                   W_TITLEPOST | W_EVENT | W_CONNECT | W_MONTH | W_WEEKDAY)
+                   W_TITLEPOST | W_EVENT | W_MONTH | W_WEEKDAY)
 
-/* 1 when the lexicon knows word id as the first word of a gazetteer entry or
- * with a W_CONTENT class; as a whole word (not a stem), a common word too. */
-static int lex_known(const ent_lexicon *lx, int32_t id, int whole)
+/* 1 when the lexicon knows candidate c as the first word of a gazetteer
+ * entry or a name part, or (unless "ال" was restored after "لل": the span
+ * would lose the article) with a W_CONTENT class. */
+static int lex_known(const ent_lexicon *lx, const cand *c)
 {
-    if (id < 0)
+    uint32_t fl;
+    if (c->id < 0)
         return 0;
-    if (lx->words[id].flags & (whole ? W_CONTENT | W_STOP : W_CONTENT))
+    fl = lx->words[c->id].flags;
+    if ((fl & (W_FIRST | W_LAST)) || ent_trie_child(lx, 0, (uint32_t)c->id) > 0)
         return 1;
-    return ent_trie_child(lx, 0, (uint32_t)id) > 0;
+    return !c->ll && (fl & W_CONTENT);
 }
 
 static void merge_model(tagger *t, const ent_model_hook *m)
@@ -1348,13 +1352,13 @@ static void merge_model(tagger *t, const ent_model_hook *m)
              * lexicon knows decides, as a gazetteer entry or a name part
              * (لموسكو -> موسكو) or as a rule word: a trigger, a head, a
              * title, an event (لبطولة -> بطولة, بحي -> حي; ولاية keeps its
-             * و, and so does a whole word listed as common); otherwise only
-             * و and a preposition before ال go (فيروس keeps its ف) */
+             * و); otherwise only و and a preposition before ال go (فيروس
+             * keeps its ف) */
             const tokinfo *ti = &t->ti[k];
             size_t off = 0, c;
-            int decided = lex_known(t->lx, ti->c[0].id, 1);
+            int decided = lex_known(t->lx, &ti->c[0]);
             for (c = 1; c < ti->ncand && !decided; c++) {
-                if (lex_known(t->lx, ti->c[c].id, 0)) {
+                if (lex_known(t->lx, &ti->c[c])) {
                     off = ti->c[c].off;
                     decided = 1;
                 }

@@ -270,6 +270,43 @@ static void test_huge_text(void **state)
     free(s);
 }
 
+/* The per-thread memo: the same bytes give the same tokens whether they are
+ * scanned or remembered, whatever came in between, with any max, and a
+ * text that changes in place (same pointer and length) is scanned again. */
+static void test_memo_same_tokens(void **state)
+{
+    (void)state;
+    char a[] = "قال الوزير إن 3,5 مليون شخص. ثم غادر!\n\nفقرة ثانية";
+    const char *b = "نص آخر، مختلف تماما؟ نعم.";
+    const char *c = "ثالث";
+    nahr_token first[MAXT], again[MAXT], small[3];
+    size_t na = nahr_tokenize(a, strlen(a), first, MAXT);
+    assert_true(na > 3);
+    for (int round = 0; round < 3; round++) {
+        nahr_token other[MAXT];
+        nahr_tokenize(b, strlen(b), other, MAXT);
+        if (round == 2)
+            nahr_tokenize(c, strlen(c), other, MAXT); /* pushes a out of the memo */
+        memset(again, 0xAB, sizeof again);
+        assert_int_equal(nahr_tokenize(a, strlen(a), again, MAXT), na);
+        assert_memory_equal(first, again, na * sizeof *first);
+        assert_int_equal(nahr_tokenize(a, strlen(a), small, 3), na);
+        assert_memory_equal(first, small, 3 * sizeof *first);
+        assert_int_equal(nahr_tokenize(a, strlen(a), NULL, 0), na);
+    }
+    /* same buffer, same length, other bytes: "قال" -> "ثال" */
+    a[0] = (char)0xD8;
+    a[1] = (char)0xAB;
+    assert_int_equal(nahr_tokenize(a, strlen(a), again, MAXT), na);
+    assert_memory_equal(first, again, na * sizeof *first); /* same offsets and kinds */
+    a[0] = '.';
+    a[1] = ' ';
+    size_t nb = nahr_tokenize(a, strlen(a), again, MAXT);
+    assert_int_equal(nb, na + 1); /* "." and "ال" instead of "قال" */
+    assert_int_equal(again[0].kind, NAHR_TOK_PUNCT);
+    assert_int_equal(again[0].end, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,7 +315,7 @@ int main(void)
         cmocka_unit_test(test_paragraphs),      cmocka_unit_test(test_count_and_max),
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_bidi_controls),
         cmocka_unit_test(test_splits_basic),    cmocka_unit_test(test_splits_limits),
-        cmocka_unit_test(test_huge_text),
+        cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_memo_same_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
