@@ -2,8 +2,9 @@
  *
  * Thread model SHARED: the lexicon (words, gazetteer trie) and the optional
  * NER model are built at init and read-only afterwards; process() keeps its
- * scratch in the document arena. The only per-worker state is a bounded
- * cache of per-token facts (ent_cache, see ent.h).
+ * scratch in the document arena. The only per-worker state is two bounded
+ * caches of per-token facts (ent_cache, see ent.h; the NER model's
+ * ner_cache, see ner/ner_cache.h).
  */
 #include "ent.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #ifdef ENT_HAVE_NER
+#include "ner_cache.h"
 #include "ner_model.h"
 #endif
 
@@ -64,16 +66,34 @@ static void entities_destroy(void *inst)
     free(e);
 }
 
+/* Per worker: the caches (a NULL one could not be allocated: tagging then
+ * works without it). */
+typedef struct ent_worker {
+    ent_cache *tokens;
 #ifdef ENT_HAVE_NER
+    ner_cache *ner;
+#endif
+} ent_worker;
+
+#ifdef ENT_HAVE_NER
+/* What the model hook gets as its model: the shared model and the calling
+ * worker's cache. */
+typedef struct hook_ctx {
+    const ner_model *m;
+    ner_cache *cache;
+} hook_ctx;
+
 static int hook_tag(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
                     uint8_t *tags)
 {
-    return ner_model_tag(model, text, toks, ntok, scratch, tags);
+    const hook_ctx *h = model;
+    return ner_model_tag_cached(h->m, h->cache, text, toks, ntok, scratch, tags);
 }
 
 static size_t hook_scratch(const void *model, size_t ntok)
 {
-    return ner_model_scratch_size(model, ntok);
+    const hook_ctx *h = model;
+    return ner_model_scratch_size(h->m, ntok);
 }
 #endif
 
@@ -221,7 +241,7 @@ static int entities_init(const nahr_stage *st, void **instance)
             }
             e->hook.tag = hook_tag;
             e->hook.scratch_size = hook_scratch;
-            e->hook.model = e->ner;
+            e->hook.model = NULL; /* a hook_ctx per call, see entities_process */
             e->have_model = 1;
 #else
             if (nahr_stage_is_set(st, "model")) {
@@ -240,26 +260,44 @@ fail:
     return rc < 0 ? rc : NAHR_ECONFIG;
 }
 
-/* Per worker: the token-facts cache (NULL when it could not be allocated:
- * tagging then works without it). */
 static int entities_worker_init(void *inst, void **worker)
 {
+    ent_worker *w = calloc(1, sizeof *w);
     (void)inst;
-    *worker = ent_cache_new();
+    if (w) {
+        w->tokens = ent_cache_new();
+#ifdef ENT_HAVE_NER
+        w->ner = ner_cache_new();
+#endif
+    }
+    *worker = w;
     return NAHR_OK;
 }
 
 static void entities_worker_destroy(void *inst, void *worker)
 {
+    ent_worker *w = worker;
     (void)inst;
-    ent_cache_free(worker);
+    if (!w)
+        return;
+    ent_cache_free(w->tokens);
+#ifdef ENT_HAVE_NER
+    ner_cache_free(w->ner);
+#endif
+    free(w);
 }
 
 static int entities_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
 {
     entities *e = inst;
+    ent_worker *w = worker;
+    ent_model_hook hook = e->hook;
     int rc;
-    rc = ent_tag_cached(e->lx, &e->opts, e->have_model ? &e->hook : NULL, worker, doc);
+#ifdef ENT_HAVE_NER
+    hook_ctx hc = {e->ner, w ? w->ner : NULL};
+    hook.model = &hc;
+#endif
+    rc = ent_tag_cached(e->lx, &e->opts, e->have_model ? &hook : NULL, w ? w->tokens : NULL, doc);
     if (rc == NAHR_ELIMIT)
         return nahr_ctx_error(ctx, "entities: article has more than %zu tokens (option max_tokens)",
                               e->opts.max_tokens);

@@ -634,6 +634,214 @@ static void test_normalised_words(void **state)
                          ner_word_hash("سليم", strlen("سليم"), NULL, NULL));
 }
 
+/* ---- document consistency (prediction history) ---- */
+
+/* the table: how a word and its stem were tagged, bounded in size */
+static void test_history_table(void **state)
+{
+    (void)state;
+    ner_model *m = ner_model_new();
+    const char *text = "قال سالم إن وسالم سافر ثم قال";
+    nahr_token toks[16];
+    size_t n = tokenize(text, toks, 16);
+    assert_int_equal(n, 7);
+    ner_tokdesc d[16];
+    ner_describe(m, text, toks, n, d);
+    ner_hist *h = malloc(sizeof *h);
+    assert_non_null(h);
+    ner_hist_reset(h);
+    uint8_t tags[16] = {NER_O, NER_B_PER, NER_O, NER_O, NER_O, NER_O, NER_O};
+    ner_hist_add(h, d, tags, 2); /* "قال سالم" */
+    ner_tokdesc e[16];
+    ner_describe(m, text, toks, n, e);
+    ner_hist_mark(h, n, e);
+    assert_int_equal(e[1].hist, 1u);          /* سالم: PER before */
+    assert_int_equal(e[3].hist, 0);           /* وسالم: another word... */
+    assert_int_equal(e[3].hist_stem, 1u);     /* ...with the same stem */
+    assert_int_equal(e[6].hist, NER_HIST_O);  /* قال: outside an entity */
+    assert_int_equal(e[4].hist | e[4].hist_stem, 0); /* سافر: not seen */
+    /* both types are kept */
+    ner_hist_put(h, d[1].word, d[1].stem, NER_I_LOC);
+    ner_hist_mark(h, n, e);
+    assert_int_equal(e[1].hist, 1u | 2u);
+    /* full: new words are dropped, old ones still answer, no endless probe */
+    for (uint32_t w = 1; w < 3 * NER_HIST_CAP; w++)
+        ner_hist_put(h, ner_mix(w, 99), ner_mix(w, 98), NER_B_ORG);
+    assert_true(h->n <= NER_HIST_CAP * 3 / 4);
+    ner_hist_mark(h, n, e);
+    assert_int_equal(e[1].hist, 1u | 2u);
+    free(h);
+    ner_model_free(m);
+}
+
+/* training with the history: the flag, the window in the file, the
+ * determinism, and tagging an article through ner_model_tag_doc */
+static void test_history_model(void **state)
+{
+    (void)state;
+    char path[300], path2[300], err[256];
+    tmp_path(path, sizeof path, "hist.bin");
+    tmp_path(path2, sizeof path2, "hist2.bin");
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .hist_window = 3};
+    ner_model *m = ner_model_new(), *m2 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_true(m->flags & NER_F_HIST);
+    assert_int_equal(m->hist_window, 3);
+    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n1, n2;
+    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1); /* same seed, same bytes */
+    ner_model *l;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_int_equal(l->hist_window, 3);
+    assert_int_equal(l->flags, m->flags);
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
+    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
+    assert_memory_equal(a, b, c.ntok);
+    ner_score s = {0};
+    for (size_t k = 0; k < c.nsent; k++)
+        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
+    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.9);
+    /* an article: the doc scratch holds the table, output is valid BIO */
+    const char *text = "وصل سالم إلى بيروت. وقال سالم إن تونس شريك.";
+    nahr_token toks[32];
+    size_t n = tokenize(text, toks, 32);
+    size_t need = ner_model_doc_scratch_size(l, n);
+    assert_true(need >= ner_model_scratch_size(l, n));
+    void *scratch = malloc(need);
+    uint8_t tags[32];
+    assert_int_equal(ner_model_tag_doc(l, text, toks, n, scratch, tags), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]) || i == 0);
+    assert_int_equal(tags[find_tok(text, toks, n, "بيروت")], NER_B_LOC);
+    assert_int_equal(ner_model_tag_doc(l, text, toks, 0, NULL, NULL), 0);
+    nahr_token bad = {.start = 3, .end = 1};
+    assert_int_equal(ner_model_tag_doc(l, text, &bad, 1, scratch, tags), NAHR_EINVAL);
+    /* a file claiming an unknown feature flag is refused */
+    b1[16] |= 0x80;
+    write_file(path2, b1, n1);
+    ner_model *x = NULL;
+    assert_true(ner_model_load(path2, &x, err, sizeof err) < 0);
+    free(scratch);
+    free(a);
+    free(b);
+    free(b1);
+    free(b2);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+    ner_model_free(m2);
+}
+
+/* a mean of several perceptrons: fits, is deterministic, differs from one */
+static void test_ensemble(void **state)
+{
+    (void)state;
+    char err[256];
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 9, .ensemble = 3};
+    ner_model *a = ner_model_new(), *b = ner_model_new(), *one = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, a, NULL), 0);
+    assert_int_equal(ner_train(&c, &o, b, NULL), 0);
+    o.ensemble = 1;
+    assert_int_equal(ner_train(&c, &o, one, NULL), 0);
+    assert_int_equal(a->nfeat, b->nfeat);
+    assert_true(a->scale == b->scale);
+    assert_memory_equal(a->trans, b->trans, sizeof a->trans);
+    int differs = a->scale != one->scale || memcmp(a->trans, one->trans, sizeof a->trans) != 0;
+    for (size_t i = 0; i <= a->mask; i++) {
+        if (!a->slots[i].key)
+            continue;
+        const ner_slot *x = ner_model_find(b, a->slots[i].key);
+        assert_non_null(x);
+        assert_memory_equal(x->w, a->slots[i].w, sizeof x->w);
+    }
+    assert_true(differs);
+    uint8_t *pred = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus(a, &c, pred), 0);
+    ner_score sc = {0};
+    for (size_t k = 0; k < c.nsent; k++)
+        ner_score_add(&sc, c.gold + c.sent[k], pred + c.sent[k], c.sent[k + 1] - c.sent[k]);
+    assert_true(ner_score_prf(&sc, 0, NULL, NULL) > 0.95);
+    free(pred);
+    ner_corpus_free(&c);
+    ner_model_free(a);
+    ner_model_free(b);
+    ner_model_free(one);
+}
+
+/* short quotations and the word before them */
+static void test_quotes(void **state)
+{
+    (void)state;
+    ner_model *m = ner_model_new();
+    m->flags = NER_F_QUOTE;
+    const char *text = "قدم برنامج « حوار من القلب » أمس و\" كلمة \" ثم « غير مغلق";
+    nahr_token toks[32];
+    size_t n = tokenize(text, toks, 32);
+    ner_tokdesc d[32];
+    ner_describe(m, text, toks, n, d);
+    int i = find_tok(text, toks, n, "حوار");
+    assert_int_equal(d[i].quote, 1);
+    assert_int_equal(d[i + 1].quote, 2);
+    assert_int_equal(d[i + 2].quote, 2);
+    assert_int_equal(d[i].qtrig, d[find_tok(text, toks, n, "برنامج")].stem);
+    assert_int_equal(d[i + 3].quote, 0); /* the closing mark */
+    assert_int_equal(d[find_tok(text, toks, n, "أمس")].quote, 0);
+    assert_int_equal(d[find_tok(text, toks, n, "كلمة")].quote, 1); /* straight quotes */
+    assert_int_equal(d[find_tok(text, toks, n, "مغلق")].quote, 0); /* never closed */
+    /* the features exist only with the flag */
+    uint32_t f1[NER_MAXF], f2[NER_MAXF];
+    size_t k1 = ner_features(m, d, n, (size_t)i, f1);
+    m->flags = 0;
+    ner_describe(m, text, toks, n, d);
+    assert_int_equal(d[i].quote, 0);
+    size_t k2 = ner_features(m, d, n, (size_t)i, f2);
+    assert_int_equal(k1, k2 + 2);
+    /* more than 8 words: not a title */
+    const char *lng = "« ا ب ت ث ج ح خ د ذ »";
+    n = tokenize(lng, toks, 32);
+    m->flags = NER_F_QUOTE;
+    ner_describe(m, lng, toks, n, d);
+    for (size_t j = 0; j < n; j++)
+        assert_int_equal(d[j].quote, 0);
+    ner_model_free(m);
+}
+
+/* unlabelled text written as the tagger tokenises and normalises it */
+static void test_write_tokens(void **state)
+{
+    (void)state;
+    char jpath[300], opath[300], err[256];
+    tmp_path(jpath, sizeof jpath, "tok.jsonl");
+    tmp_path(opath, sizeof opath, "tok.txt");
+    const char *j = "{\"text\": \"زار أحمد القاهرة، أمس.\"}\n{\"id\": 2}\n{\"text\": \"قال\"}\n";
+    write_file(jpath, j, strlen(j));
+    FILE *f = fopen(opath, "w");
+    assert_non_null(f);
+    const char *files[1] = {jpath};
+    assert_int_equal(ner_unlabelled_write(files, 1, f, err, sizeof err), 0);
+    fclose(f);
+    size_t n;
+    unsigned char *out = read_file(opath, &n);
+    const char *want = "زار احمد القاهره ، امس .\nقال\n";
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(out, want, n);
+    free(out);
+    const char *missing[1] = {"/nonexistent/x.jsonl"};
+    f = fopen(opath, "w");
+    assert_true(ner_unlabelled_write(missing, 1, f, err, sizeof err) < 0);
+    fclose(f);
+    assert_non_null(strstr(err, "/nonexistent/x.jsonl"));
+}
+
 /* The shipped model: loads fast and tags a sentence of our own. */
 static void test_shipped_model(void **state)
 {
@@ -684,6 +892,11 @@ int main(void)
         cmocka_unit_test(test_no_sentence_end),
         cmocka_unit_test(test_aux_features),
         cmocka_unit_test(test_clusters_from_text),
+        cmocka_unit_test(test_history_table),
+        cmocka_unit_test(test_history_model),
+        cmocka_unit_test(test_ensemble),
+        cmocka_unit_test(test_quotes),
+        cmocka_unit_test(test_write_tokens),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

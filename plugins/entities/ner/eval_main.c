@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "ner_cache.h"
 #include "ner_internal.h"
 
 static void usage(FILE *out)
@@ -19,6 +20,9 @@ static void usage(FILE *out)
             "  --model MODEL   model written by nahr-train-ner\n"
             "  --test FILE     CoNLL file with gold tags (token<TAB>tag)\n"
             "  --output FILE   also write 'token gold predicted' lines (- = stdout)\n"
+            "  --history N     a model with prediction history: the file is cut into pseudo-articles\n"
+            "                  of N sentences (default: the length stored in the model; 0 = no\n"
+            "                  history, as when every sentence is tagged on its own)\n"
             "  --tagged FILE   score a file whose last two columns are gold and predicted tags\n"
             "  --speed         tag the \"text\" of JSON Lines files (tokenised by nahr_tokenize, one\n"
             "                  call per article, one thread) and print bytes/s and tokens/s\n"
@@ -39,11 +43,13 @@ static double cpu_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Tags every article of JSON Lines files; prints the speed (per CPU second
- * of this thread, so that other load on the machine does not count, and
- * per wall-clock second). */
+/* Tags every article of JSON Lines files the way the entities plugin does
+ * (one call per article, a per-thread token cache); prints the speed (per
+ * CPU second of this thread, so that other load on the machine does not
+ * count, and per wall-clock second). */
 static int speed(const ner_model *m, char **files, int nfiles)
 {
+    ner_cache *cache = ner_cache_new(); /* NULL: tagging without a cache */
     nahr_token *toks = NULL;
     uint8_t *tags = NULL;
     void *scratch = NULL;
@@ -85,7 +91,7 @@ static int speed(const ner_model *m, char **files, int nfiles)
                 nahr_tokenize(text, n, toks, cap);
             }
             double t1 = now(), c1 = cpu_now();
-            if (ner_model_tag(m, text, toks, nt, scratch, tags) != 0)
+            if (ner_model_tag_cached(m, cache, text, toks, nt, scratch, tags) != 0)
                 rc = 1;
             double t2 = now();
             c_tag += cpu_now() - c1;
@@ -108,6 +114,7 @@ static int speed(const ner_model *m, char **files, int nfiles)
     free(toks);
     free(tags);
     free(scratch);
+    ner_cache_free(cache);
     return rc;
 }
 
@@ -181,10 +188,13 @@ int main(int argc, char **argv)
                                               {"output", required_argument, NULL, 'o'},
                                               {"tagged", required_argument, NULL, 'T'},
                                               {"speed", no_argument, NULL, 'S'},
+                                              {"history", required_argument, NULL, 'H'},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     const char *model = NULL, *test = NULL, *output = NULL, *tagged = NULL;
     int ch, do_speed = 0;
+    long hist = -1;
+    char *end;
     while ((ch = getopt_long(argc, argv, "m:t:o:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'm': model = optarg; break;
@@ -192,6 +202,13 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'T': tagged = optarg; break;
         case 'S': do_speed = 1; break;
+        case 'H':
+            hist = strtol(optarg, &end, 10);
+            if (*end || hist < 0 || hist > 100000) {
+                fprintf(stderr, "nahr-eval-ner: --history must be 0..100000\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -226,6 +243,8 @@ int main(int argc, char **argv)
         return 1;
     }
     double t1 = now();
+    if (hist >= 0)
+        m->hist_window = (unsigned)hist;
     ner_corpus c;
     if (ner_conll_read(test, &c, err, sizeof err) != 0) {
         fprintf(stderr, "nahr-eval-ner: %s\n", err);
@@ -237,7 +256,7 @@ int main(int argc, char **argv)
     if (!pred)
         goto done;
     double t2 = now();
-    if (ner_tag_corpus(m, &c, pred) != 0) {
+    if (ner_tag_corpus_doc(m, &c, pred) != 0) {
         fprintf(stderr, "nahr-eval-ner: tagging failed\n");
         goto done;
     }

@@ -11,7 +11,9 @@
  *   32     4    ncl: cluster entries
  *   36     4    weight scale (float32)
  *   40     4    O penalty (float32): subtracted from the score of tag O
- *   44    20    reserved, zero
+ *   44     4    pseudo-article length in sentences (NER_F_HIST on a corpus
+ *               without article marks; ner_tag_corpus_doc), version 2
+ *   48    16    reserved, zero
  *   64          transitions: (9+1) x 9 float32, row 9 = sentence start
  *               keys: nfeat uint32, then weights: nfeat x 9 int16 (+2 bytes
  *               padding when nfeat is odd)
@@ -119,6 +121,7 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
     put32(buf + 32, (uint32_t)ncl);
     put32(buf + 36, float_bits(m->scale));
     put32(buf + 40, float_bits(m->o_penalty));
+    put32(buf + 44, m->hist_window);
     unsigned char *p = buf + HEADER_SIZE;
     for (unsigned a = 0; a <= NER_NTAGS; a++)
         for (unsigned b = 0; b < NER_NTAGS; b++, p += 4)
@@ -255,6 +258,7 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
         goto fail;
     m->flags = flags;
     m->o_penalty = bits_float(get32(buf + 40));
+    m->hist_window = get32(buf + 44);
     m->gaz_maxlen = gmax ? gmax : 1;
     const unsigned char *p = buf + HEADER_SIZE;
     for (unsigned a = 0; a <= NER_NTAGS; a++)

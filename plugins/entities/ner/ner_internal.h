@@ -9,9 +9,9 @@
 
 #define NER_MAGIC "NAHRNER\0"
 #define NER_MAGIC_LEN 8
-#define NER_FORMAT_VERSION 1u
+#define NER_FORMAT_VERSION 2u
 #define NER_MAXSPLIT 4     /* proclitic split candidates used (incl. the word itself) */
-#define NER_MAXF 64        /* features per token, upper bound */
+#define NER_MAXF 96        /* features per token, upper bound */
 #define NER_MAXTOKB 64     /* bytes of a token used for features (longer: truncated) */
 #define NER_NTYPES 4       /* PER LOC ORG MISC */
 #define NER_NCL 3          /* cluster granularities per word */
@@ -21,7 +21,10 @@
 #define NER_F_GAZ 0x1u
 #define NER_F_CLUSTERS 0x2u
 #define NER_F_DICT 0x4u /* phrases annotated in the training data (type bits 4..7 of gaz) */
-#define NER_F_ALL (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT)
+#define NER_F_HIST 0x8u /* prediction history: how a word was tagged earlier in the article */
+#define NER_F_QUOTE 0x10u /* quotation features (titles of programmes, books, models) */
+#define NER_F_CLX 0x20u   /* more cluster features: at -2/+2, bigram, x suffix */
+#define NER_F_ALL (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX)
 #define NER_DICT_FOLDS 10
 #define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
 
@@ -53,6 +56,13 @@ struct ner_model {
                   * 16 << (type-1) for the training-data dictionary */
     unsigned gaz_maxlen;
     ner_set clusters; /* word hash -> NER_NCL cluster ids of 16 bits each */
+    unsigned hist_window; /* NER_F_HIST on a corpus without articles: pseudo-article length */
+    /* run time only: a blocked Bloom filter of the weight-table keys, built by
+     * ner_model_set_weights (64-byte blocks; NULL = none). Valid only while
+     * slots == filter_for (the trainer swaps tables behind its back). */
+    uint64_t *filter;
+    size_t filter_blocks; /* a power of two */
+    const ner_slot *filter_for;
 };
 
 /* What the features need of one token, computed once per token. */
@@ -65,7 +75,37 @@ typedef struct ner_tokdesc {
     uint8_t has_cl;
     uint8_t gaz_b, gaz_i; /* type bit masks: a gazetteer phrase starts / continues here */
     uint8_t punct;
+    uint8_t hist, hist_stem; /* NER_HIST_* bits: how the word / stem was tagged before */
+    uint8_t quote;           /* inside a short quotation: 1 first word, 2 later words */
+    uint32_t qtrig;          /* stem of the word before the opening quotation mark */
 } ner_tokdesc;
+
+/* ---- prediction history (document consistency) ----
+ * While an article is tagged sentence by sentence, the table remembers how
+ * each word (and each clitic-stripped stem) was tagged so far: bit 1 << (type
+ * - 1) when inside an entity of that type, NER_HIST_O when outside one. The
+ * bits are features of the later mentions. Fixed size, no allocation: once
+ * full, new words are not added. */
+#define NER_HIST_CAP 4096u
+#define NER_HIST_O 0x10u
+typedef struct ner_hist {
+    uint32_t key[NER_HIST_CAP];
+    uint8_t val[NER_HIST_CAP];
+    size_t n;
+} ner_hist;
+
+void ner_hist_reset(ner_hist *h);
+/* Records how the word with these hashes was tagged. */
+void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag);
+/* Records a tagged sentence (punctuation is skipped). */
+void ner_hist_add(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n);
+/* Sets d[i].hist / hist_stem from the table. */
+void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d);
+/* = ner_model_tag / ner_model_scratch_size, which run the history over the
+ * whole call (one article) for a model with NER_F_HIST. */
+size_t ner_model_doc_scratch_size(const ner_model *m, size_t ntok);
+int ner_model_tag_doc(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
+                      void *scratch, uint8_t *tags);
 
 /* hashing */
 uint32_t ner_hash_bytes(const void *p, size_t n);
@@ -83,12 +123,28 @@ int ner_gaz_add(ner_set *gaz, const uint32_t *words, size_t n, uint32_t bits);
 /* features */
 void ner_describe(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
                   ner_tokdesc *d);
+/* ner_describe in two parts: what a token's description owes to its own
+ * bytes (and the model's clusters), with every sentence-level field 0 ... */
+void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t);
+/* ... and the sentence-level fields (gazetteer marks, quotations) of d[0..n)
+ * described token by token. (History bits: ner_hist_mark.) */
+void ner_describe_sentence(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
+                           ner_tokdesc *d);
 size_t ner_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i, uint32_t *f);
+/* the part of ner_features that depends on the token alone (cacheable per word) */
+size_t ner_features_unary(const ner_model *m, const ner_tokdesc *t, uint32_t *f);
+/* The rest of ner_features (= unary then context): neighbours, gazetteer,
+ * quotation and history features of token i. */
+size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
+                            uint32_t *f);
 
 /* decoding: emit is n x NER_NTAGS, bp n x NER_NTAGS bytes of scratch */
 void ner_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
                  uint8_t *bp, uint8_t *out);
 int ner_bio_allowed(unsigned prev, unsigned cur); /* prev == NER_NTAGS: sentence start */
+/* Emission scores (n x NER_NTAGS) of a described sentence: every feature's
+ * weights summed, scaled, O penalty applied. The fast scoring path. */
+void ner_emissions(const ner_model *m, const ner_tokdesc *d, size_t n, float *emit);
 
 /* the model */
 ner_model *ner_model_new(void);
@@ -127,6 +183,12 @@ long ner_clusters_from_text(ner_model *m, const char *const *files, size_t nfile
                             size_t maxwords, size_t ncontexts, uint64_t seed, char *err,
                             size_t errlen);
 
+/* Writes the unlabelled text of files (as for ner_clusters_from_text) to out
+ * tokenised and normalised as the tagger sees it: tokens separated by one
+ * space, one article per line (the input of `fasttext skipgram`). */
+long ner_unlabelled_write(const char *const *files, size_t nfiles, FILE *out, char *err,
+                          size_t errlen);
+
 /* ---- CoNLL corpora ---- */
 typedef struct ner_corpus {
     char *text;         /* tokens joined by ' ', sentences by '\n' */
@@ -162,6 +224,11 @@ extern const char *const ner_type_names[NER_NTYPES + 1]; /* "ALL","PER","LOC","O
 
 /* Tags every sentence of c into pred (c->ntok entries). */
 int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred);
+/* The same, with the prediction history of a NER_F_HIST model: a corpus has
+ * no article marks, so it is cut into pseudo-articles of m->hist_window
+ * sentences, and each sentence sees how the sentences before it in its
+ * block were tagged (0: no history; ner_tag_corpus for other models). */
+int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred);
 
 /* ---- training ---- */
 typedef struct ner_train_opts {
@@ -174,7 +241,11 @@ typedef struct ner_train_opts {
     int dict;            /* training-data dictionary features (jackknifed over folds) */
     int tune_o;          /* choose the O penalty on dev (needs dev_fraction > 0) */
     unsigned min_count;  /* features seen fewer times in training are not used (0/1 = all) */
+    unsigned hist_window; /* > 0: prediction-history features; the corpus is cut into
+                           * pseudo-articles of that many sentences (see ner_train.c) */
+    int ensemble;         /* > 1: mean of that many perceptrons shuffled differently */
 } ner_train_opts;
+#define NER_MAX_ENSEMBLE 8
 
 /* Trains on c. m holds the auxiliary data (gazetteers, clusters) and
  * receives the weights. Progress goes to log (may be NULL). */

@@ -212,7 +212,8 @@ static int cmp_counted(const void *a, const void *b)
 
 /* Calls fn(hashes, n, arg) for the word tokens of each article of each file
  * (JSON Lines with a "text" key, or plain text: one article per line). */
-typedef int (*article_fn)(const uint32_t *h, size_t n, void *arg);
+typedef int (*article_fn)(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
+                          void *arg);
 
 static int for_each_article(const char *const *files, size_t nfiles, article_fn fn, void *arg,
                             char *err, size_t errlen)
@@ -267,7 +268,7 @@ static int for_each_article(const char *const *files, size_t nfiles, article_fn 
             for (size_t i = 0; i < nt; i++)
                 hs[i] = ner_word_hash(text + toks[i].start, toks[i].end - toks[i].start, NULL,
                                       NULL);
-            rc = fn(hs, nt, arg);
+            rc = fn(text, toks, hs, nt, arg);
             json_decref(root);
         }
         fclose(f);
@@ -278,8 +279,11 @@ static int for_each_article(const char *const *files, size_t nfiles, article_fn 
     return rc;
 }
 
-static int count_words(const uint32_t *h, size_t n, void *arg)
+static int count_words(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
+                       void *arg)
 {
+    (void)text;
+    (void)toks;
     ner_set *s = arg;
     for (size_t i = 0; i < n; i++) {
         const uint64_t *v = ner_set_get(s, h[i]);
@@ -295,8 +299,11 @@ typedef struct ctx_counts {
     float *vec; /* vocab x (2 * nctx) */
 } ctx_counts;
 
-static int count_contexts(const uint32_t *h, size_t n, void *arg)
+static int count_contexts(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
+                          void *arg)
 {
+    (void)text;
+    (void)toks;
     ctx_counts *cc = arg;
     size_t d = 2 * cc->nctx;
     for (size_t i = 0; i < n; i++) {
@@ -395,5 +402,40 @@ done:
     free(c3);
     free(idx);
     free(tmp);
+    return rc;
+}
+
+/* ---- unlabelled text as tokens, for external word-vector tools ---- */
+
+static int write_tokens(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
+                        void *arg)
+{
+    FILE *out = arg;
+    char norm[NER_MAXTOKB + 1];
+    (void)h;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        ner_word_hash(text + toks[i].start, toks[i].end - toks[i].start, norm, &k);
+        for (size_t j = 0; j < k; j++) /* a token never holds white space */
+            if (norm[j] == ' ' || norm[j] == '\t' || norm[j] == '\n' || norm[j] == '\r')
+                norm[j] = '_';
+        if (k && fwrite(norm, 1, k, out) != k)
+            return NAHR_EIO;
+        if (fputc(i + 1 < n ? ' ' : '\n', out) == EOF)
+            return NAHR_EIO;
+    }
+    return 0;
+}
+
+long ner_unlabelled_write(const char *const *files, size_t nfiles, FILE *out, char *err,
+                          size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    int rc = for_each_article(files, nfiles, write_tokens, out, err, errlen);
+    if (rc == NAHR_EIO && errlen && !err[0])
+        snprintf(err, errlen, "cannot write the token file");
     return rc;
 }

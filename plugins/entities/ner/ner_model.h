@@ -35,15 +35,19 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen);
 void ner_model_free(ner_model *m);
 
 /* Bytes of per-call scratch ner_model_tag() needs for ntok tokens. Bounded:
- * at most ~150 KB whatever ntok (decoding works sentence by sentence, and a
- * run of more than 1024 tokens without a sentence end is cut there). */
+ * at most ~200 KB whatever ntok (decoding works sentence by sentence, and a
+ * run of more than 1024 tokens without a sentence end is cut there; the
+ * scratch also holds a small token cache and, for a model with prediction
+ * history, the article's history table). */
 size_t ner_model_scratch_size(const ner_model *m, size_t ntok);
 
 /* Tags toks[0..ntok) (byte spans into text, as nahr_tokenize() gives them).
  * tags[i] gets the tag of toks[i]: 0=O 1=B-PER 2=I-PER 3=B-LOC 4=I-LOC
  * 5=B-ORG 6=I-ORG 7=B-MISC 8=I-MISC. The output is always a valid BIO
  * sequence. A token flagged NAHR_TOK_SENT_END ends a sentence: context
- * features and decoding do not cross it. scratch must hold
+ * features and decoding do not cross it; a model with prediction history
+ * remembers, across the sentences of one call (one article), how each word
+ * was tagged. scratch must hold
  * ner_model_scratch_size(m, ntok) bytes (any alignment). Thread-safe for
  * distinct scratch buffers. Returns 0, or NAHR_EINVAL on bad arguments. */
 int ner_model_tag(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,

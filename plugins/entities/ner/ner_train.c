@@ -116,13 +116,39 @@ static int dict_add(ner_set *gaz, unsigned *maxlen, const ner_corpus *c, const u
     return 0;
 }
 
+/* The history of a sentence in training: the first-pass tags of the
+ * sentences before it in its pseudo-article (the corpus cut into blocks of
+ * `window` sentences, so that, as on real articles, the first sentences
+ * have little or no history). NULL: no history features. */
+typedef struct hist_src {
+    const uint8_t *tags;
+    const uint32_t *word, *stem;
+    const uint8_t *punct;
+    size_t window;
+    ner_hist *h;
+} hist_src;
+
+static void hist_window(const ner_corpus *c, const hist_src *hs, size_t s)
+{
+    size_t w0 = s - s % hs->window;
+    ner_hist_reset(hs->h);
+    for (size_t j = c->sent[w0]; j < c->sent[s]; j++)
+        if (!hs->punct[j])
+            ner_hist_put(hs->h, hs->word[j], hs->stem[j], hs->tags[j]);
+}
+
 /* Features of sentences [s0, s1) appended to fc (k = next free slot). */
 static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, size_t s1,
-                           featcache *fc, size_t *k, size_t *cap, ner_tokdesc *d)
+                           featcache *fc, size_t *k, size_t *cap, ner_tokdesc *d,
+                           const hist_src *hs)
 {
     for (size_t s = s0; s < s1; s++) {
         size_t a = c->sent[s], n = c->sent[s + 1] - a;
         ner_describe(m, c->text, c->toks + a, n, d);
+        if (hs) {
+            hist_window(c, hs, s);
+            ner_hist_mark(hs->h, n, d);
+        }
         for (size_t i = 0; i < n; i++) {
             if (*k + NER_MAXF > *cap) {
                 *cap *= 2;
@@ -146,7 +172,7 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
  * gazetteers without dictionary entries. */
 static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxlen,
                            const ner_corpus *c, const uint8_t *gold, size_t nfit, int dict,
-                           featcache *fc)
+                           featcache *fc, const hist_src *hs)
 {
     size_t maxlen = 1;
     for (size_t k = 0; k < c->nsent; k++)
@@ -169,15 +195,15 @@ static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxl
             if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
                 (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, a)) != 0 ||
                 (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, b, nfit)) != 0 ||
-                (rc = featcache_range(m, c, a, b, fc, &k, &cap, d)) != 0)
+                (rc = featcache_range(m, c, a, b, fc, &k, &cap, d, hs)) != 0)
                 goto done;
         }
         m->gaz_maxlen = base_maxlen;
         if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
             (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, nfit)) != 0 ||
-            (rc = featcache_range(m, c, nfit, c->nsent, fc, &k, &cap, d)) != 0)
+            (rc = featcache_range(m, c, nfit, c->nsent, fc, &k, &cap, d, hs)) != 0)
             goto done;
-    } else if ((rc = featcache_range(m, c, 0, c->nsent, fc, &k, &cap, d)) != 0) {
+    } else if ((rc = featcache_range(m, c, 0, c->nsent, fc, &k, &cap, d, hs)) != 0) {
         goto done;
     }
     fc->off[c->ntok] = k;
@@ -268,6 +294,79 @@ static int trainer_export(const trainer *tr, ner_model *m, double prune)
     return rc;
 }
 
+/* The mean of the averaged weights of k trainers (shuffled differently)
+ * into m: a linear ensemble, as cheap to run as one model. */
+static int trainers_export(const trainer *tr, int k, ner_model *m, double prune)
+{
+    if (k == 1)
+        return trainer_export(tr, m, prune);
+    ner_set idx = {0};
+    size_t rows = 0, cap = 0;
+    for (int e = 0; e < k; e++)
+        cap += tr[e].rows;
+    double *acc = calloc((cap + 1) * NER_NTAGS, sizeof *acc);
+    uint32_t *keys = malloc((cap + 1) * sizeof *keys);
+    int16_t *w = malloc((cap + 1) * NER_NTAGS * sizeof *w);
+    int rc = NAHR_ENOMEM;
+    if (!acc || !keys || !w || ner_set_reserve(&idx, cap + 1) != 0)
+        goto done;
+    for (unsigned a = 0; a <= NER_NTAGS; a++)
+        for (unsigned b = 0; b < NER_NTAGS; b++) {
+            double t = 0;
+            for (int e = 0; e < k; e++)
+                t += tr[e].tw[a][b] - (double)tr[e].tu[a][b] / (double)tr[e].c;
+            m->trans[a][b] = (float)(t / k);
+        }
+    for (int e = 0; e < k; e++) {
+        double c = (double)tr[e].c;
+        for (size_t i = 0; tr[e].index.mask && i <= tr[e].index.mask; i++) {
+            uint32_t key = tr[e].index.keys[i];
+            if (!key)
+                continue;
+            const uint64_t *v = ner_set_get(&idx, key);
+            size_t row;
+            if (v) {
+                row = (size_t)*v;
+            } else {
+                row = rows++;
+                keys[row] = key;
+                if (ner_set_put(&idx, key, row, 0) != 0)
+                    goto done;
+            }
+            size_t r = (size_t)tr[e].index.vals[i];
+            for (unsigned t = 0; t < NER_NTAGS; t++)
+                acc[row * NER_NTAGS + t] +=
+                    (tr[e].w[r * NER_NTAGS + t] - (double)tr[e].u[r * NER_NTAGS + t] / c) / k;
+        }
+    }
+    double maxabs = 0;
+    for (size_t i = 0; i < rows * NER_NTAGS; i++)
+        if (fabs(acc[i]) > maxabs)
+            maxabs = fabs(acc[i]);
+    float scale = maxabs > 0 ? (float)(maxabs / 32767.0) : 1.0f;
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r++) {
+        int keep = 0;
+        for (unsigned t = 0; t < NER_NTAGS; t++) {
+            double v = acc[r * NER_NTAGS + t];
+            long q = lrint(v / scale);
+            q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
+            w[n * NER_NTAGS + t] = (int16_t)q;
+            if (q != 0 && fabs(v) >= prune)
+                keep = 1;
+        }
+        if (keep)
+            keys[n++] = keys[r];
+    }
+    rc = ner_model_set_weights(m, keys, w, n, scale);
+done:
+    ner_set_free(&idx);
+    free(acc);
+    free(keys);
+    free(w);
+    return rc;
+}
+
 static void score_trans(const trainer *tr, float t[NER_NTAGS + 1][NER_NTAGS])
 {
     for (unsigned a = 0; a <= NER_NTAGS; a++)
@@ -328,8 +427,14 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
                       size_t ntrain, const ner_train_opts *o, int epochs, ner_model *m, FILE *log,
                       int *best_epoch, double *best_f1, const char *label)
 {
-    trainer tr = {0};
-    trainer_reset(&tr);
+    trainer tr[NER_MAX_ENSEMBLE];
+    memset(tr, 0, sizeof tr);
+    int nens = o->ensemble > 1 ? (o->ensemble > NER_MAX_ENSEMBLE ? NER_MAX_ENSEMBLE : o->ensemble) : 1;
+    uint64_t rngs[NER_MAX_ENSEMBLE];
+    for (int e = 0; e < nens; e++) {
+        trainer_reset(&tr[e]);
+        rngs[e] = o->seed + 0x1000193ull * (uint64_t)e;
+    }
     size_t maxlen = 1;
     for (size_t k = 0; k < c->nsent; k++)
         if (c->sent[k + 1] - c->sent[k] > maxlen)
@@ -346,26 +451,28 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
         goto done;
     for (size_t k = 0; k < ntrain; k++)
         order[k] = k;
-    uint64_t rng = o->seed;
     *best_epoch = 0;
     *best_f1 = -1;
     for (int ep = 1; ep <= epochs; ep++) {
         clock_t t0 = clock();
-        for (size_t k = ntrain; k > 1; k--) {
-            size_t j = (size_t)(splitmix64(&rng) % k);
-            size_t tmp = order[k - 1];
-            order[k - 1] = order[j];
-            order[j] = tmp;
-        }
         size_t wrong = 0;
-        for (size_t k = 0; k < ntrain; k++) {
-            size_t s = order[k], a = c->sent[s], n = c->sent[s + 1] - a;
-            int r = train_sentence(&tr, fc, gold, a, n, emit, bp, pred);
-            if (r < 0)
-                goto done;
-            wrong += (size_t)r;
+        for (int e = 0; e < nens; e++) {
+            for (size_t k = ntrain; k > 1; k--) {
+                size_t j = (size_t)(splitmix64(&rngs[e]) % k);
+                size_t tmp = order[k - 1];
+                order[k - 1] = order[j];
+                order[j] = tmp;
+            }
+            for (size_t k = 0; k < ntrain; k++) {
+                size_t s = order[k], a = c->sent[s], n = c->sent[s + 1] - a;
+                int r = train_sentence(&tr[e], fc, gold, a, n, emit, bp, pred);
+                if (r < 0)
+                    goto done;
+                if (e == 0)
+                    wrong += (size_t)r;
+            }
         }
-        if ((rc = trainer_export(&tr, m, o->prune)) != 0)
+        if ((rc = trainers_export(tr, nens, m, o->prune)) != 0)
             goto done;
         double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
         if (ntrain < c->nsent) {
@@ -373,7 +480,7 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
             ner_corpus dev = *c; /* dev.sent holds absolute token indices */
             dev.sent = c->sent + ntrain;
             dev.nsent = c->nsent - ntrain;
-            if ((rc = ner_tag_corpus(m, &dev, pred)) != 0)
+            if ((rc = ner_tag_corpus_doc(m, &dev, pred)) != 0)
                 goto done;
             for (size_t s = ntrain; s < c->nsent; s++)
                 ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
@@ -426,8 +533,148 @@ done:
     free(bp);
     free(pred);
     free(order);
-    trainer_free(&tr);
+    for (int e = 0; e < NER_MAX_ENSEMBLE; e++)
+        trainer_free(&tr[e]);
     return rc;
+}
+
+/* First-pass tags of sentences [0, nfit) for the prediction history: each
+ * of NER_DICT_FOLDS contiguous folds is tagged by a model trained `epochs`
+ * epochs on the other folds (cached features without history, averaged
+ * weights), so the history of a training sentence is as noisy as on new
+ * text. Sentences from nfit on get O. */
+static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache *fc, size_t nfit,
+                      uint64_t seed, int epochs, uint8_t *fp)
+{
+    trainer tr = {0};
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
+    uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
+    size_t *order = malloc((nfit + 1) * sizeof *order);
+    int rc = NAHR_ENOMEM;
+    if (!emit || !bp || !pred || !order)
+        goto done;
+    memset(fp, 0, c->ntok);
+    for (unsigned f = 0; f < NER_DICT_FOLDS; f++) {
+        size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS, no = 0;
+        for (size_t s = 0; s < nfit; s++)
+            if (s < a || s >= b)
+                order[no++] = s;
+        trainer_reset(&tr);
+        uint64_t rng = seed + f;
+        for (int ep = 0; ep < epochs; ep++) {
+            for (size_t k = no; k > 1; k--) {
+                size_t j = (size_t)(splitmix64(&rng) % k), tmp = order[k - 1];
+                order[k - 1] = order[j];
+                order[j] = tmp;
+            }
+            for (size_t k = 0; k < no; k++) {
+                size_t s = order[k];
+                if (train_sentence(&tr, fc, gold, c->sent[s], c->sent[s + 1] - c->sent[s], emit,
+                                   bp, pred) < 0)
+                    goto done;
+            }
+        }
+        double cnt = (double)tr.c;
+        float trans[NER_NTAGS + 1][NER_NTAGS];
+        for (unsigned x = 0; x <= NER_NTAGS; x++)
+            for (unsigned y = 0; y < NER_NTAGS; y++)
+                trans[x][y] = (float)(tr.tw[x][y] - (double)tr.tu[x][y] / cnt);
+        for (size_t s = a; s < b; s++) {
+            size_t t0 = c->sent[s], n = c->sent[s + 1] - t0;
+            for (size_t i = 0; i < n; i++) {
+                double acc[NER_NTAGS] = {0};
+                for (size_t k = fc->off[t0 + i]; k < fc->off[t0 + i + 1]; k++) {
+                    long r = trainer_row(&tr, fc->feats[k], 0);
+                    if (r >= 0)
+                        for (unsigned t = 0; t < NER_NTAGS; t++)
+                            acc[t] += tr.w[r * NER_NTAGS + t] -
+                                      (double)tr.u[r * NER_NTAGS + t] / cnt;
+                }
+                for (unsigned t = 0; t < NER_NTAGS; t++)
+                    emit[i * NER_NTAGS + t] = (float)acc[t];
+            }
+            ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, fp + t0);
+        }
+    }
+    rc = 0;
+done:
+    trainer_free(&tr);
+    free(emit);
+    free(bp);
+    free(pred);
+    free(order);
+    return rc;
+}
+
+/* Features for training: without history, or (hist) with the history of
+ * first-pass tags of the sentences [0, nfit). */
+static int build_features(ner_model *m, const ner_set *base, unsigned base_maxlen,
+                          const ner_corpus *c, const uint8_t *gold, size_t nfit,
+                          const ner_train_opts *o, int pass1_epochs, hist_src *hs, featcache *fc)
+{
+    int rc;
+    m->flags &= ~NER_F_HIST;
+    if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, NULL)) != 0 ||
+        (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) != 0)
+        return rc;
+    if (!hs)
+        return 0;
+    if ((rc = first_pass(c, gold, fc, nfit, o->seed, pass1_epochs, (uint8_t *)hs->tags)) != 0)
+        return rc;
+    m->flags |= NER_F_HIST;
+    m->hist_window = (unsigned)hs->window;
+    if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs)) != 0 ||
+        (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) != 0)
+        return rc;
+    return 0;
+}
+
+/* Word and stem hashes of every token (the history is keyed by them). */
+static int hist_src_init(ner_model *m, const ner_corpus *c, size_t window, hist_src *hs)
+{
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
+    uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
+    uint8_t *punct = malloc(c->ntok + 1), *tags = calloc(c->ntok + 1, 1);
+    ner_hist *h = malloc(sizeof *h);
+    ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    hs->word = word;
+    hs->stem = stem;
+    hs->punct = punct;
+    hs->tags = tags;
+    hs->h = h;
+    hs->window = window;
+    if (!word || !stem || !punct || !tags || !h || !d) {
+        free(d);
+        return NAHR_ENOMEM;
+    }
+    for (size_t s = 0; s < c->nsent; s++) {
+        size_t a = c->sent[s], n = c->sent[s + 1] - a;
+        ner_describe(m, c->text, c->toks + a, n, d);
+        for (size_t i = 0; i < n; i++) {
+            word[a + i] = d[i].word;
+            stem[a + i] = d[i].stem;
+            punct[a + i] = d[i].punct;
+        }
+    }
+    free(d);
+    return 0;
+}
+
+static void hist_src_free(hist_src *hs)
+{
+    free((void *)hs->word);
+    free((void *)hs->stem);
+    free((void *)hs->punct);
+    free((void *)hs->tags);
+    free(hs->h);
 }
 
 int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log)
@@ -439,6 +686,7 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
     uint8_t *gold = malloc(c->ntok + 1);
     featcache fc = {0};
     ner_set base = {0};
+    hist_src hs = {0}, *phs = NULL;
     unsigned base_maxlen = m->gaz_maxlen;
     int rc = NAHR_ENOMEM;
     if (!gold)
@@ -456,14 +704,30 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
     if (ndev >= c->nsent)
         ndev = c->nsent - 1;
     size_t ntrain = c->nsent - ndev;
-    if ((rc = featcache_build(m, &base, base_maxlen, c, gold, ntrain, o->dict, &fc)) != 0 ||
-        (rc = featcache_min_count(&fc, c->ntok, c->sent[ntrain], o->min_count)) != 0)
+    if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, 0, NULL, &fc)) != 0)
         goto done;
     if (log)
         fprintf(log, "training on %zu sentences (%zu tokens), dev %zu sentences (the last %.0f%%)\n",
                 ntrain, c->sent[ntrain], ndev, o->dev_fraction * 100);
-    int best_epoch;
+    int best_epoch, pass1_epochs = 0;
     double best_f1;
+    if (o->hist_window) {
+        /* first pass: the model without history, its best epoch count is
+         * used for the jackknifed history tags */
+        if ((rc = hist_src_init(m, c, o->hist_window, &hs)) != 0)
+            goto done;
+        phs = &hs;
+        rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &pass1_epochs, &best_f1,
+                        "pass1");
+        if (rc != 0)
+            goto done;
+        if (log && ndev > 0)
+            fprintf(log, "pass1: best dev F1 %.4f at epoch %d (history of %u sentences next)\n",
+                    best_f1, pass1_epochs, o->hist_window);
+        if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, pass1_epochs, phs,
+                                 &fc)) != 0)
+            goto done;
+    }
     rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &best_epoch, &best_f1, "dev");
     if (rc != 0)
         goto done;
@@ -486,7 +750,7 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
         for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
             m->o_penalty = grid[g];
             ner_score sc = {0};
-            ner_tag_corpus(m, &dev, pred);
+            ner_tag_corpus_doc(m, &dev, pred);
             for (size_t s = ntrain; s < c->nsent; s++)
                 ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
                               c->sent[s + 1] - c->sent[s]);
@@ -509,15 +773,18 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
                     best_epoch);
         double f;
         int e;
-        if (o->dict &&
-            (rc = featcache_build(m, &base, base_maxlen, c, gold, c->nsent, 1, &fc)) != 0)
+        if (o->dict || phs) {
+            if ((rc = build_features(m, &base, base_maxlen, c, gold, c->nsent, o, pass1_epochs,
+                                     phs, &fc)) != 0)
+                goto done;
+        } else if ((rc = featcache_min_count(&fc, c->ntok, c->ntok, o->min_count)) != 0) {
             goto done;
-        if ((rc = featcache_min_count(&fc, c->ntok, c->ntok, o->min_count)) != 0)
-            goto done;
+        }
         rc = run_epochs(c, gold, &fc, c->nsent, o, best_epoch, m, log, &e, &f, "all");
         m->o_penalty = penalty;
     }
 done:
+    hist_src_free(&hs);
     ner_set_free(&base);
     featcache_free(&fc);
     free(gold);

@@ -28,8 +28,17 @@ static void usage(FILE *out)
             "  --vector-words N     cluster the N most frequent words of --vectors (default 100000)\n"
             "  --dict               training-data dictionary features (jackknifed, see docs/ner.md)\n"
             "  --min-count N        use only features seen at least N times in training (default 1)\n"
+            "  --quotes             features of short quotations and the word before them\n"
+            "  --ensemble K         average K perceptrons trained on different shuffles (1..8)\n"
+            "  --cluster-more       more cluster features: words -2/+2, cluster bigram, x stem suffix\n"
+            "  --history N          prediction-history features (how each word was tagged earlier in\n"
+            "                       the article); the corpus has no article marks, so it is cut\n"
+            "                       into pseudo-articles of N sentences (0 = off, the default)\n"
             "  --tune-o             choose on dev a penalty on tag O (more recall)\n"
             "  --prune X            drop features whose averaged weights are all below X (default 0)\n"
+            "  --write-tokens FILE  write the --unlabelled text tokenised and normalised as the\n"
+            "                       tagger sees it (one article per line; input for fasttext),\n"
+            "                       then exit (no --train or -o needed)\n"
             "  -q, --quiet          no per-epoch lines\n");
 }
 
@@ -42,7 +51,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -53,13 +62,18 @@ int main(int argc, char **argv)
         {"tune-o", no_argument, NULL, O_TUNEO},
         {"min-count", required_argument, NULL, O_MINC},
         {"unlabelled", required_argument, NULL, O_UNL}, {"cluster-words", required_argument, NULL, O_CLW},
-        {"cluster-contexts", required_argument, NULL, O_CLC},   {"quiet", no_argument, NULL, 'q'},
+        {"cluster-contexts", required_argument, NULL, O_CLC},
+        {"write-tokens", required_argument, NULL, O_WTOK},
+        {"history", required_argument, NULL, O_HIST},
+        {"quotes", no_argument, NULL, O_QUOTES},
+        {"cluster-more", no_argument, NULL, O_CLX},
+        {"ensemble", required_argument, NULL, O_ENS},   {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
-    const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL;
+    const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL, *wtok = NULL;
     size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
     const char *unl[256];
     const char *gaz[32];
-    int ngaz = 0, quiet = 0;
+    int ngaz = 0, quiet = 0, quotes = 0, clx = 0;
     ner_train_opts o = {.epochs = 12, .seed = 1, .dev_fraction = 0.1};
     char *end;
     int ch;
@@ -108,6 +122,25 @@ int main(int argc, char **argv)
             gaz[ngaz++] = optarg;
             break;
         case O_CL: clusters = optarg; break;
+        case O_WTOK: wtok = optarg; break;
+        case O_QUOTES: quotes = 1; break;
+        case O_CLX: clx = 1; break;
+        case O_ENS:
+            o.ensemble = (int)strtol(optarg, &end, 10);
+            if (*end || o.ensemble < 1 || o.ensemble > NER_MAX_ENSEMBLE) {
+                fprintf(stderr, "nahr-train-ner: --ensemble must be 1..%d\n", NER_MAX_ENSEMBLE);
+                return 2;
+            }
+            break;
+        case O_HIST: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 10000) {
+                fprintf(stderr, "nahr-train-ner: --history must be 0..10000\n");
+                return 2;
+            }
+            o.hist_window = (unsigned)v;
+            break;
+        }
         case O_VEC: vectors = optarg; break;
         case O_UNL:
             if (nunl == 256) {
@@ -148,6 +181,28 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if (wtok && optind == argc) {
+        char werr[512];
+        if (!nunl) {
+            fprintf(stderr, "nahr-train-ner: --write-tokens needs --unlabelled files\n");
+            return 2;
+        }
+        FILE *f = fopen(wtok, "w");
+        if (!f) {
+            fprintf(stderr, "nahr-train-ner: cannot write %s\n", wtok);
+            return 1;
+        }
+        long wrc = ner_unlabelled_write(unl, nunl, f, werr, sizeof werr);
+        if (fclose(f) != 0 && wrc == 0) {
+            snprintf(werr, sizeof werr, "cannot write %s", wtok);
+            wrc = NAHR_EIO;
+        }
+        if (wrc != 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", werr);
+            return 1;
+        }
+        return 0;
     }
     if (!train || !output || optind != argc) {
         usage(stderr);
@@ -226,6 +281,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "clusters %s: %ld words\n", clusters, n);
         m->flags |= NER_F_CLUSTERS;
     }
+    if (quotes)
+        m->flags |= NER_F_QUOTE;
+    if (clx)
+        m->flags |= NER_F_CLX;
     if (ner_train(&c, &o, m, quiet ? NULL : stdout) != 0) {
         fprintf(stderr, "nahr-train-ner: training failed (out of memory or empty corpus)\n");
         goto done;

@@ -5,12 +5,21 @@
 # to plugins/entities/ner/data/anercorp.nermodel. Shared data are read from
 # $NAHR_SHARED_DIR (default: ../shared next to the source tree).
 #
-# Deterministic: the same inputs and seed give the same file, byte for byte.
-# Word clusters are learned from the unlabelled news corpus, the gazetteers
-# are the lists of the entities plugin, the dictionary is built from the
-# training annotations (jackknifed); dev = the last 10% of train, then a
-# refit on all of train for the best epoch count. The test split is never
-# read here. Takes about 1-2 minutes on 2 cores.
+# Needs (training only, not at run time): the `fasttext` command (Debian
+# package fasttext, see ../packages.txt). Steps:
+#  1. the unlabelled news (../shared/data/news/*.jsonl) tokenised and
+#     normalised as the tagger sees it (nahr-train-ner --write-tokens);
+#  2. fasttext skipgram word vectors over it (one thread: deterministic;
+#     64 dimensions, 3 epochs, no character n-grams: ~7-8 min of CPU);
+#  3. nahr-train-ner: the vectors clustered into nested word-cluster ids,
+#     the entities plugin's lists as gazetteers, the jackknifed training-data
+#     dictionary, the prediction history (ANERcorp cut into pseudo-articles
+#     of 20 sentences), a mean of 3 perceptrons; dev = the last 10% of
+#     train, then a refit on all of train for the best epoch count. The test
+#     split is never read here.
+# Set NAHR_NER_VECTORS=FILE.vec to reuse vectors from an earlier run (skips
+# steps 1-2). Deterministic: the same inputs and seed give the same file,
+# byte for byte. About 8 minutes of CPU (fasttext: 7.5), one core.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../../.." && pwd)
@@ -19,12 +28,27 @@ out=${2:-$src/plugins/entities/ner/data/anercorp.nermodel}
 shared=${NAHR_SHARED_DIR:-$src/../shared}
 ent=$src/plugins/entities/data
 
-set --
-for f in "$shared"/data/news/news-*.jsonl; do
-    set -- "$@" --unlabelled "$f"
-done
-exec "$build/nahr-train-ner" --train "$shared/data/anercorp/train.txt" --dev-fraction 0.1 \
-    --epochs 12 --seed 1 --refit --dict --min-count 2 "$@" \
+vec=${NAHR_NER_VECTORS:-}
+tmp=
+if [ -z "$vec" ]; then
+    if ! command -v fasttext >/dev/null 2>&1; then
+        echo "train_model.sh: needs the fasttext command (Debian: apt-get install fasttext)" >&2
+        exit 1
+    fi
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    set --
+    for f in "$shared"/data/news/news-*.jsonl; do
+        set -- "$@" --unlabelled "$f"
+    done
+    "$build/nahr-train-ner" "$@" --write-tokens "$tmp/news.tok"
+    fasttext skipgram -input "$tmp/news.tok" -output "$tmp/news" -thread 1 -seed 0 \
+        -dim 64 -epoch 3 -minCount 5 -maxn 0 -verbose 0
+    vec=$tmp/news.vec
+fi
+"$build/nahr-train-ner" --train "$shared/data/anercorp/train.txt" --dev-fraction 0.1 \
+    --epochs 12 --seed 1 --refit --dict --min-count 2 --history 20 --ensemble 3 \
+    --vectors "$vec" \
     --gazetteer LOC:"$ent/loc.txt" --gazetteer PER:"$ent/per.txt" \
     --gazetteer PER:"$ent/first_names.txt" --gazetteer PER:"$ent/last_names.txt" \
     --gazetteer ORG:"$ent/org.txt" --gazetteer MISC:"$ent/misc.txt" \

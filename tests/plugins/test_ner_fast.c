@@ -1,0 +1,496 @@
+/* test_ner_fast.c - the NER tagger's fast run-time path (ner_model_tag:
+ * inlined hashing, vectorised weight sums with prefetching, masked-transition
+ * Viterbi, token caches per call and per thread) gives exactly the tags of a plain
+ * reference tagger written here the obvious way: ner_describe on the whole
+ * sentence, ner_features per token, one table lookup per feature, int32 sums,
+ * a Viterbi that tests every (prev, cur) pair with ner_bio_allowed.
+ *
+ * Checked on a random model over real feature keys (every tag occurs, many
+ * ties in the decoder), on the shipped model, on our own sentences, on a long
+ * run without a sentence end, and on the shared data (ANERcorp test, news
+ * articles) when it is there. The Arabic sentences are the team's own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <math.h>
+
+#include "ner_cache.h"
+#include "ner_internal.h"
+
+static const char *const OWN_TEXT =
+    "زار الرئيس أحمد سالم مدينة القاهرة أمس. وقال وزير الخارجية خالد منصور إن الأمم المتحدة "
+    "تدعم الحوار بين الطرفين. ووصل سالم إلى بيروت قادما من دمشق، ثم سافر إلى باريس ولندن. "
+    "أعلنت جامعة الملك سعود عن برنامج جديد للطلاب بالتعاون مع شركة أرامكو السعودية. "
+    "شارك فريق الهلال في كأس العالم للأندية 2025 وفاز على النصر 3-1! "
+    "وتحدث الأمير فيصل بن سلمان عن الاقتصاد في الرياض وجدة والدمام؟ "
+    "IBM و Google تفتتحان مكتبين في دبي. قال الدكتور عبدالله العلي: «الوضع مستقر». "
+    "وعرضت القناة برنامج \"ليالي الخليج الطويلة\" وقال سالم إن \"الموسم\" بدأ.";
+
+/* ---- a small deterministic generator ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* ---- the reference tagger ---- */
+
+/* Weights of the reference: sorted keys, NER_NTAGS int16 per key. When
+ * keys is NULL the reference asks the model (ner_model_find). */
+typedef struct ref_table {
+    uint32_t *keys;
+    int16_t *w;
+    size_t n;
+} ref_table;
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static const int16_t *ref_weights(const ner_model *m, const ref_table *rt, uint32_t key)
+{
+    if (!rt) {
+        const ner_slot *s = ner_model_find(m, key);
+        return s ? s->w : NULL;
+    }
+    const uint32_t *k = bsearch(&key, rt->keys, rt->n, sizeof key, cmp_key);
+    return k ? rt->w + (size_t)(k - rt->keys) * NER_NTAGS : NULL;
+}
+
+static void ref_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
+                        uint8_t *out)
+{
+    float prev[NER_NTAGS], cur[NER_NTAGS];
+    uint8_t *bp = malloc(n * NER_NTAGS);
+    assert_non_null(bp);
+    for (unsigned t = 0; t < NER_NTAGS; t++)
+        prev[t] = ner_bio_allowed(NER_NTAGS, t) ? trans[NER_NTAGS][t] + emit[t] : -INFINITY;
+    for (size_t i = 1; i < n; i++) {
+        for (unsigned t = 0; t < NER_NTAGS; t++) {
+            float best = -INFINITY;
+            unsigned arg = 0;
+            for (unsigned p = 0; p < NER_NTAGS; p++) {
+                if (!ner_bio_allowed(p, t))
+                    continue;
+                float s = prev[p] + trans[p][t];
+                if (s > best) {
+                    best = s;
+                    arg = p;
+                }
+            }
+            cur[t] = best + emit[i * NER_NTAGS + t];
+            bp[i * NER_NTAGS + t] = (uint8_t)arg;
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    unsigned best = 0;
+    for (unsigned t = 1; t < NER_NTAGS; t++)
+        if (prev[t] > prev[best])
+            best = t;
+    out[n - 1] = (uint8_t)best;
+    for (size_t i = n - 1; i > 0; i--)
+        out[i - 1] = bp[i * NER_NTAGS + out[i]];
+    free(bp);
+}
+
+static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h, const char *text,
+                         const nahr_token *toks, size_t n, uint8_t *tags)
+{
+    ner_tokdesc *d = malloc(n * sizeof *d);
+    float *emit = calloc(n * NER_NTAGS, sizeof *emit);
+    assert_true(n > 0 && d && emit);
+    ner_describe(m, text, toks, n, d);
+    if (h)
+        ner_hist_mark(h, n, d);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f[NER_MAXF];
+        int32_t acc[NER_NTAGS] = {0};
+        size_t nf = ner_features(m, d, n, i, f);
+        assert_true(nf <= NER_MAXF);
+        for (size_t k = 0; k < nf; k++) {
+            const int16_t *w = ref_weights(m, rt, f[k]);
+            if (w)
+                for (unsigned t = 0; t < NER_NTAGS; t++)
+                    acc[t] += w[t];
+        }
+        for (unsigned t = 0; t < NER_NTAGS; t++)
+            emit[i * NER_NTAGS + t] = (float)acc[t] * m->scale;
+        emit[i * NER_NTAGS + NER_O] -= m->o_penalty;
+    }
+    ref_viterbi(emit, (const float(*)[NER_NTAGS])m->trans, n, tags);
+    if (h)
+        ner_hist_add(h, d, tags, n);
+    free(d);
+    free(emit);
+}
+
+/* Sentences as ner_model_tag cuts them: at NAHR_TOK_SENT_END, and after
+ * 1024 tokens without one; with a history model, the history of the call. */
+static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
+                    const nahr_token *toks, size_t n, uint8_t *tags)
+{
+    ner_hist *h = NULL;
+    if (m->flags & NER_F_HIST) {
+        h = malloc(sizeof *h);
+        assert_non_null(h);
+        ner_hist_reset(h);
+    }
+    size_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
+            ref_sentence(m, rt, h, text, toks + s, i + 1 - s, tags + s);
+            s = i + 1;
+        }
+    free(h);
+}
+
+/* The per-thread cache the checks share: it carries entries from text to
+ * text (and from model to model) as a worker's does. */
+static ner_cache *thread_cache;
+
+/* Tags text the fast way (without and with the per-thread cache) and the
+ * reference way; returns the number of tokens (all equal, or the test fails
+ * naming the first difference). tag_counts, when not NULL, counts the tags
+ * given. */
+static size_t check_text(const ner_model *m, const ref_table *rt, const char *text, size_t len,
+                         size_t *tag_counts)
+{
+    size_t cap = nahr_tokenize(text, len, NULL, 0) + 1;
+    nahr_token *toks = malloc(cap * sizeof *toks);
+    uint8_t *fast = malloc(cap), *ref = malloc(cap);
+    assert_true(toks && fast && ref);
+    size_t n = nahr_tokenize(text, len, toks, cap);
+    assert_true(n < cap);
+    /* scratch exactly as large as promised, at an odd address */
+    size_t ss = ner_model_scratch_size(m, n);
+    char *scratch = malloc(ss + 1);
+    assert_non_null(scratch);
+    uint8_t *cached = malloc(cap);
+    assert_non_null(cached);
+    assert_int_equal(ner_model_tag(m, text, toks, n, scratch + 1, fast), 0);
+    assert_int_equal(ner_model_tag_cached(m, thread_cache, text, toks, n, scratch + 1, cached), 0);
+    if (n)
+        ref_tag(m, rt, text, toks, n, ref);
+    for (size_t i = 0; i < n; i++) {
+        if (cached[i] != fast[i])
+            fail_msg("token %zu '%.*s': with the thread cache %s, without %s", i,
+                     (int)(toks[i].end - toks[i].start), text + toks[i].start,
+                     ner_tag_name(cached[i]), ner_tag_name(fast[i]));
+        if (fast[i] != ref[i])
+            fail_msg("token %zu '%.*s': fast tag %s, reference %s", i,
+                     (int)(toks[i].end - toks[i].start), text + toks[i].start,
+                     ner_tag_name(fast[i]), ner_tag_name(ref[i]));
+        if (tag_counts)
+            tag_counts[fast[i]]++;
+    }
+    free(scratch);
+    free(toks);
+    free(fast);
+    free(cached);
+    free(ref);
+    return n;
+}
+
+/* ---- a random model over real feature keys ---- */
+
+static void collect_keys(const ner_model *m, const char *text, uint32_t **keys, size_t *n,
+                         size_t *cap)
+{
+    size_t tcap = nahr_tokenize(text, strlen(text), NULL, 0) + 1;
+    nahr_token *toks = malloc(tcap * sizeof *toks);
+    ner_tokdesc *d = malloc(tcap * sizeof *d);
+    assert_true(toks && d);
+    size_t nt = nahr_tokenize(text, strlen(text), toks, tcap);
+    ner_describe(m, text, toks, nt, d);
+    if (m->flags & NER_F_HIST) { /* a random history, so that history features get weights */
+        ner_hist *h = malloc(sizeof *h);
+        assert_non_null(h);
+        ner_hist_reset(h);
+        for (size_t i = 0; i < nt; i++)
+            ner_hist_put(h, d[i].word, d[i].stem, rng() % NER_NTAGS);
+        ner_hist_mark(h, nt, d);
+        free(h);
+    }
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t f[NER_MAXF];
+        size_t nf = ner_features(m, d, nt, i, f);
+        for (size_t k = 0; k < nf; k++) {
+            if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 4096;
+                *keys = realloc(*keys, *cap * sizeof **keys);
+                assert_non_null(*keys);
+            }
+            (*keys)[(*n)++] = f[k];
+        }
+    }
+    free(toks);
+    free(d);
+}
+
+/* Up to max articles' "text" from a JSON Lines file, joined by '\n'
+ * (NULL when the file is not there). */
+static char *read_articles(const char *path, size_t max, size_t *narticles)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *line = NULL, *out = NULL;
+    size_t lcap = 0, len = 0;
+    *narticles = 0;
+    while (*narticles < max && getline(&line, &lcap, f) > 0) {
+        json_t *root = json_loads(line, 0, NULL);
+        const char *t = root ? json_string_value(json_object_get(root, "text")) : NULL;
+        if (t) {
+            size_t tl = strlen(t);
+            out = realloc(out, len + tl + 2);
+            assert_non_null(out);
+            memcpy(out + len, t, tl);
+            len += tl;
+            out[len++] = '\n';
+            out[len] = '\0';
+            (*narticles)++;
+        }
+        json_decref(root);
+    }
+    free(line);
+    fclose(f);
+    return out;
+}
+
+static const char *shared_dir(void)
+{
+    const char *s = getenv("NAHR_SHARED_DIR");
+    return s ? s : "../shared";
+}
+
+/* A model with random weights for ~3/4 of the keys text produces (the rest
+ * miss), a few multi-word gazetteer phrases and word clusters, quotation
+ * features and (for the second model) the prediction history, so that every
+ * code path of describing, scoring and decoding is taken. */
+static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_cluster)
+{
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | (fi_cluster ? NER_F_HIST : 0);
+    const char *phrases[][3] = {{"الأمم", "المتحدة", NULL}, {"القاهرة", NULL, NULL},
+                                {"الملك", "سعود", NULL},   {"كأس", "العالم", "للأندية"},
+                                {"باريس", NULL, NULL},     {"أحمد", "سالم", NULL}};
+    for (size_t p = 0; p < sizeof phrases / sizeof phrases[0]; p++) {
+        uint32_t wh[3];
+        size_t nw = 0;
+        while (nw < 3 && phrases[p][nw]) {
+            wh[nw] = ner_word_hash(phrases[p][nw], strlen(phrases[p][nw]), NULL, NULL);
+            nw++;
+        }
+        assert_int_equal(ner_gaz_add(&m->gaz, wh, nw, 1u << (p % NER_NTYPES)), 0);
+        if (nw > m->gaz_maxlen)
+            m->gaz_maxlen = (unsigned)nw;
+    }
+    const char *clw[] = {"سالم", "بيروت", "دمشق", "وزير", "الرياض", "في"};
+    for (size_t i = 0; i < sizeof clw / sizeof clw[0]; i++)
+        assert_int_equal(ner_set_put(&m->clusters,
+                                     ner_word_hash(clw[i], strlen(clw[i]), NULL, NULL),
+                                     (uint64_t)(i + 1) | (uint64_t)(i % 3) << 16, 0),
+                         0);
+    if (fi_cluster) /* another model: "في" in another cluster */
+        assert_int_equal(ner_set_put(&m->clusters, ner_word_hash("في", strlen("في"), NULL, NULL),
+                                     fi_cluster, 0),
+                         0);
+    uint32_t *keys = NULL;
+    size_t n = 0, cap = 0;
+    collect_keys(m, text, &keys, &n, &cap);
+    qsort(keys, n, sizeof *keys, cmp_key);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((u == 0 || keys[i] != keys[u - 1]) && rng() % 4 != 0)
+            keys[u++] = keys[i];
+    int16_t *w = malloc((u ? u : 1) * NER_NTAGS * sizeof *w);
+    assert_non_null(w);
+    for (size_t i = 0; i < u * NER_NTAGS; i++)
+        w[i] = (int16_t)((int)(rng() % 2001) - 1000);
+    assert_int_equal(ner_model_set_weights(m, keys, w, u, 0.001f), 0);
+    for (unsigned a = 0; a <= NER_NTAGS; a++)
+        for (unsigned b = 0; b < NER_NTAGS; b++)
+            m->trans[a][b] = (float)((int)(rng() % 9) - 4) * 0.25f; /* coarse: ties happen */
+    m->o_penalty = 0.5f;
+    rt->keys = keys;
+    rt->w = w;
+    rt->n = u;
+    return m;
+}
+
+/* ---- tests ---- */
+
+/* ner_viterbi against the reference on random scores, coarse enough for
+ * many ties, with -inf and odd lengths. */
+static void test_viterbi_matches_reference(void **state)
+{
+    (void)state;
+    rng_state = 0x9e3779b97f4a7c15ull;
+    float trans[NER_NTAGS + 1][NER_NTAGS];
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t n = 1 + rng() % 40;
+        float *emit = malloc(n * NER_NTAGS * sizeof *emit);
+        uint8_t *bp = malloc(n * NER_NTAGS), fast[40], ref[40];
+        assert_true(emit && bp);
+        for (unsigned a = 0; a <= NER_NTAGS; a++)
+            for (unsigned b = 0; b < NER_NTAGS; b++)
+                trans[a][b] = (float)((int)(rng() % 5) - 2);
+        for (size_t i = 0; i < n * NER_NTAGS; i++)
+            emit[i] = trial % 3 ? (float)((int)(rng() % 7) - 3) : (float)(rng() % 1000) / 7.0f;
+        ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, fast);
+        ref_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, ref);
+        assert_memory_equal(fast, ref, n);
+        for (size_t i = 0; i < n; i++)
+            assert_true(ner_bio_allowed(i ? fast[i - 1] : NER_NTAGS, fast[i]));
+        free(emit);
+        free(bp);
+    }
+}
+
+static void test_random_model_matches_reference(void **state)
+{
+    (void)state;
+    rng_state = 12345;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/news/news-000.jsonl", shared_dir());
+    size_t na = 0;
+    char *news = read_articles(path, 40, &na);
+    if (!news)
+        print_message("note: %s not found, own sentences only\n", path);
+    ref_table rt;
+    ner_model *m = random_model(news ? news : OWN_TEXT, &rt, 0);
+    size_t counts[NER_NTAGS] = {0}, ntok = 0;
+    ntok += check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), counts);
+    /* the reference asking the model's table gives the same */
+    check_text(m, NULL, OWN_TEXT, strlen(OWN_TEXT), NULL);
+    if (news) {
+        /* article by article, as the entities plugin calls it */
+        for (char *a = news, *e; (e = strchr(a, '\n')); a = e + 1)
+            ntok += check_text(m, &rt, a, (size_t)(e - a), counts);
+    }
+    /* a long run without any sentence end: cut at 1024 tokens */
+    size_t reps = 300, ol = strlen("وزير الخارجية خالد منصور و ");
+    char *run = malloc(reps * ol + 1);
+    assert_non_null(run);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(run + i * ol, "وزير الخارجية خالد منصور و ", ol);
+    run[reps * ol] = '\0';
+    ntok += check_text(m, &rt, run, reps * ol, counts);
+    /* empty and punctuation-only input */
+    check_text(m, &rt, "", 0, NULL);
+    check_text(m, &rt, " . ، ! ", 7, NULL);
+    print_message("random model: %zu keys, %zu tokens identical; tags O %zu B-PER %zu I-PER %zu "
+                  "B-LOC %zu I-LOC %zu\n",
+                  rt.n, ntok, counts[0], counts[1], counts[2], counts[3], counts[4]);
+    for (unsigned t = 0; t < NER_NTAGS; t++)
+        assert_true(counts[t] > 0); /* every path of the decoder was taken */
+    /* two live models in turn through one thread cache: the cache notices
+     * the switch (the second model's clusters give other descriptions) */
+    ref_table rt2;
+    ner_model *m2 = random_model(OWN_TEXT, &rt2, 77 | (uint64_t)78 << 16 | (uint64_t)79 << 32);
+    for (int k = 0; k < 3; k++) {
+        check_text(m2, &rt2, OWN_TEXT, strlen(OWN_TEXT), NULL);
+        check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), NULL);
+    }
+    free(run);
+    free(news);
+    free(rt.keys);
+    free(rt.w);
+    free(rt2.keys);
+    free(rt2.w);
+    ner_model_free(m);
+    ner_model_free(m2);
+    ner_cache_reset(thread_cache); /* the next model may get the same address */
+}
+
+/* The shipped model on our sentences, the ANERcorp test split (sentence by
+ * sentence, as nahr-eval-ner) and news articles (whole articles). */
+static void test_shipped_model_matches_reference(void **state)
+{
+    (void)state;
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/plugins/entities/ner/data/anercorp.nermodel", src ? src : ".");
+    if (access(path, R_OK) != 0) {
+        print_message("skipped: no shipped model at %s\n", path);
+        skip();
+    }
+    ner_model *m;
+    if (ner_model_load(path, &m, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    size_t ntok = check_text(m, NULL, OWN_TEXT, strlen(OWN_TEXT), NULL);
+    snprintf(path, sizeof path, "%s/data/anercorp/test.txt", shared_dir());
+    ner_corpus c;
+    if (access(path, R_OK) == 0) {
+        assert_int_equal(ner_conll_read(path, &c, err, sizeof err), 0);
+        uint8_t *fast = malloc(c.ntok + 1), *ref = malloc(c.ntok + 1);
+        assert_true(fast && ref);
+        assert_int_equal(ner_tag_corpus(m, &c, fast), 0);
+        for (size_t k = 0; k < c.nsent; k++)
+            ref_tag(m, NULL, c.text, c.toks + c.sent[k], c.sent[k + 1] - c.sent[k],
+                    ref + c.sent[k]);
+        for (size_t i = 0; i < c.ntok; i++)
+            if (fast[i] != ref[i])
+                fail_msg("ANERcorp test token %zu: fast %s, reference %s", i,
+                         ner_tag_name(fast[i]), ner_tag_name(ref[i]));
+        ntok += c.ntok;
+        free(fast);
+        free(ref);
+        ner_corpus_free(&c);
+    } else {
+        print_message("note: %s not found\n", path);
+    }
+    snprintf(path, sizeof path, "%s/data/news/news-001.jsonl", shared_dir());
+    size_t na = 0;
+    char *news = read_articles(path, 60, &na);
+    if (news) {
+        for (char *a = news, *e; (e = strchr(a, '\n')); a = e + 1)
+            ntok += check_text(m, NULL, a, (size_t)(e - a), NULL);
+        free(news);
+    } else {
+        print_message("note: %s not found\n", path);
+    }
+    print_message("shipped model: %zu tokens identical (%zu news articles)\n", ntok, na);
+    ner_model_free(m);
+    ner_cache_reset(thread_cache);
+}
+
+static int setup_cache(void **state)
+{
+    (void)state;
+    thread_cache = ner_cache_new();
+    return thread_cache ? 0 : -1;
+}
+
+static int teardown_cache(void **state)
+{
+    (void)state;
+    ner_cache_free(thread_cache);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_viterbi_matches_reference),
+        cmocka_unit_test(test_random_model_matches_reference),
+        cmocka_unit_test(test_shipped_model_matches_reference),
+    };
+    return cmocka_run_group_tests(tests, setup_cache, teardown_cache);
+}
