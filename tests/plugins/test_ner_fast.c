@@ -34,6 +34,37 @@ static const char *const OWN_TEXT =
     "IBM و Google تفتتحان مكتبين في دبي. قال الدكتور عبدالله العلي: «الوضع مستقر». "
     "وعرضت القناة برنامج \"ليالي الخليج الطويلة\" وقال سالم إن \"الموسم\" بدأ.";
 
+/* Sentences of one to five tokens with a token too long for the token
+ * cache (described per occurrence) at every position, alone or beside
+ * another one, among frequent words: the run-time path sums the weights a
+ * cached token gives its neighbours once per word, those of an uncached one
+ * per occurrence, and constants at the sentence edges. Built once. */
+static const char *edge_text(void)
+{
+    static char buf[32768];
+    static const char *const shortw[] = {"قال", "سالم", "في", "بيروت", "وزير", "الخارجية", "أمس",
+                                         "إلى"};
+    static const char *const longw[] = {"Antidisestablishmentarianism",
+                                        "والمستشارونالاقتصاديونالجدد"};
+    if (buf[0])
+        return buf;
+    size_t len = 0, r = 0;
+    for (unsigned two = 0; two < 2; two++)
+        for (unsigned l = 1; l <= 5; l++)
+            for (unsigned p = 0; p < l; p++)
+                for (unsigned v = 0; v < 4; v++) {
+                    for (unsigned k = 0; k < l; k++) {
+                        const char *w = k == p || (two && k == p + 1)
+                                            ? longw[(v + k) % 2]
+                                            : shortw[r++ % (sizeof shortw / sizeof shortw[0])];
+                        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s ", w);
+                    }
+                    len += (size_t)snprintf(buf + len, sizeof buf - len, ". ");
+                }
+    assert_true(len < sizeof buf - 1);
+    return buf;
+}
+
 /* ---- a small deterministic generator ---- */
 
 static uint64_t rng_state;
@@ -314,6 +345,7 @@ static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_clus
     uint32_t *keys = NULL;
     size_t n = 0, cap = 0;
     collect_keys(m, text, &keys, &n, &cap);
+    collect_keys(m, edge_text(), &keys, &n, &cap); /* long tokens' keys too */
     qsort(keys, n, sizeof *keys, cmp_key);
     size_t u = 0;
     for (size_t i = 0; i < n; i++)
@@ -377,6 +409,7 @@ static void test_random_model_matches_reference(void **state)
     ner_model *m = random_model(news ? news : OWN_TEXT, &rt, 0);
     size_t counts[NER_NTAGS] = {0}, ntok = 0;
     ntok += check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), counts);
+    ntok += check_text(m, &rt, edge_text(), strlen(edge_text()), counts);
     /* the reference asking the model's table gives the same */
     check_text(m, NULL, OWN_TEXT, strlen(OWN_TEXT), NULL);
     if (news) {
@@ -435,6 +468,7 @@ static void test_shipped_model_matches_reference(void **state)
     if (ner_model_load(path, &m, err, sizeof err) != 0)
         fail_msg("%s", err);
     size_t ntok = check_text(m, NULL, OWN_TEXT, strlen(OWN_TEXT), NULL);
+    ntok += check_text(m, NULL, edge_text(), strlen(edge_text()), NULL);
     snprintf(path, sizeof path, "%s/data/anercorp/test.txt", shared_dir());
     ner_corpus c;
     if (access(path, R_OK) == 0) {

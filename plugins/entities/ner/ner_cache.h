@@ -2,10 +2,10 @@
  *
  * Most tokens of news text are frequent words. What the tagger computes for
  * a token from its bytes alone (normalised form, affix and clitic-strip
- * hashes, shape, word clusters, and the summed weights of the features that
- * depend on the token alone) is kept in a bounded direct-mapped table (8192
- * tokens, about 1.4 MB), so a word seen before by the same thread is not
- * analysed again. One cache per worker thread, never shared between
+ * hashes, shape, word clusters, the summed weights of the features that
+ * depend on the token alone, and of those it gives its neighbours at -2, -1,
+ * +1 and +2) is kept in a bounded direct-mapped table (8192 tokens, about
+ * 2.6 MB), so a word seen before by the same thread is not analysed again. One cache per worker thread, never shared between
  * threads; tagging with a cache gives exactly the tags of ner_model_tag().
  */
 #ifndef NAHR_NER_CACHE_H

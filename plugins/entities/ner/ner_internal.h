@@ -63,6 +63,13 @@ struct ner_model {
     uint64_t *filter;
     size_t filter_blocks; /* a power of two */
     const ner_slot *filter_for;
+    /* run time only: the summed weights of the features the sentence edges
+     * give a token as its missing neighbour at -2, -1, +1, +2
+     * (ner_features_neighbour with t NULL), computed by ner_model_set_weights;
+     * valid only while slots == edge_for and flags == edge_flags. */
+    int32_t edge[4][NER_NTAGS];
+    const ner_slot *edge_for;
+    uint32_t edge_flags;
 };
 
 /* What the features need of one token, computed once per token. */
@@ -134,9 +141,17 @@ size_t ner_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i
 /* the part of ner_features that depends on the token alone (cacheable per word) */
 size_t ner_features_unary(const ner_model *m, const ner_tokdesc *t, uint32_t *f);
 /* The rest of ner_features (= unary then context): neighbours, gazetteer,
- * quotation and history features of token i. */
+ * quotation and history features of token i; = ner_features_neighbour of
+ * d[i-2], d[i-1], d[i+1], d[i+2] then ner_features_rest. */
 size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
                             uint32_t *f);
+/* The features token t gives the token at -offset from it as its neighbour
+ * at offset -2, -1, 1 or 2 (t NULL: beyond the sentence edge); the same for
+ * every occurrence of the word (cacheable per word and offset). */
+size_t ner_features_neighbour(const ner_model *m, const ner_tokdesc *t, int offset, uint32_t *f);
+/* The context features that are not ner_features_neighbour's: shape trigram,
+ * bigrams, gazetteer marks, cluster bigram, quotations, history. */
+size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i, uint32_t *f);
 
 /* decoding: emit is n x NER_NTAGS, bp n x NER_NTAGS bytes of scratch */
 void ner_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n,

@@ -315,32 +315,81 @@ size_t ner_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i
     return k + ner_features_context(m, d, n, i, f + k);
 }
 
+/* The features a token t contributes to the token at -offset from it, i.e.
+ * as its neighbour at offset -2, -1, +1 or +2 (t NULL: beyond the sentence
+ * edge, the BOS/EOS constants stand for its values). They depend on t and the
+ * offset alone, so the run-time path may cache their summed weights per
+ * distinct token. */
+static NER_HOT size_t features_neighbour(const ner_model *m, const ner_tokdesc *t, int offset,
+                                         uint32_t *f)
+{
+    size_t k = 0;
+    const int cl = (m->flags & NER_F_CLUSTERS) != 0;
+    const int clx = cl && (m->flags & NER_F_CLX);
+    switch (offset) {
+    case -1:
+    case 1: {
+        const int left = offset < 0;
+        const uint32_t edge = left ? BOS(1) : EOS(1);
+        f[k++] = ner_mix(left ? T_WM1 : T_WP1, t ? t->word : edge);
+        f[k++] = ner_mix(left ? T_STEMM1 : T_STEMP1, t ? t->stem : edge);
+        f[k++] = ner_mix(left ? T_SHAPEM1 : T_SHAPEP1, t ? t->shape : edge);
+        f[k++] = ner_mix(left ? T_SFXM1 : T_SFXP1, t ? t->sfx[1] : edge);
+        f[k++] = ner_mix(left ? T_PFXM1 : T_PFXP1, t ? t->pfx[1] : edge);
+        if (cl)
+            for (unsigned c = 0; c < NER_NCL; c++)
+                f[k++] = ner_mix((left ? T_CLM1 : T_CLP1) + c,
+                                 t ? (t->has_cl ? t->cl[c] + 1 : 0) : edge);
+        break;
+    }
+    case -2:
+    case 2: {
+        const int left = offset < 0;
+        const uint32_t edge = left ? BOS(2) : EOS(2);
+        f[k++] = ner_mix(left ? T_WM2 : T_WP2, t ? t->word : edge);
+        if (clx)
+            f[k++] = ner_mix(left ? T_CLM2 : T_CLP2, t ? (t->has_cl ? t->cl[1] + 1 : 0) : edge);
+        break;
+    }
+    default:
+        break;
+    }
+    return k;
+}
+
+size_t ner_features_neighbour(const ner_model *m, const ner_tokdesc *t, int offset, uint32_t *f)
+{
+    return features_neighbour(m, t, offset, f);
+}
+
+/* The context features of token i: those of its four neighbours
+ * (ner_features_neighbour), then the rest (ner_features_rest). */
 size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
                             uint32_t *f)
 {
+    size_t k = 0;
+    k += features_neighbour(m, i >= 2 ? &d[i - 2] : NULL, -2, f + k);
+    k += features_neighbour(m, i >= 1 ? &d[i - 1] : NULL, -1, f + k);
+    k += features_neighbour(m, i + 1 < n ? &d[i + 1] : NULL, 1, f + k);
+    k += features_neighbour(m, i + 2 < n ? &d[i + 2] : NULL, 2, f + k);
+    return k + ner_features_rest(m, d, n, i, f + k);
+}
+
+/* What the context features of token i owe to more than one token, to the
+ * sentence or to the article: shape trigram, word bigrams, gazetteer marks,
+ * cluster bigram, quotations, history bits (also the neighbours'). */
+size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i, uint32_t *f)
+{
     const ner_tokdesc *t = &d[i];
     size_t k = 0;
-    const ner_tokdesc *l1 = i >= 1 ? &d[i - 1] : NULL, *l2 = i >= 2 ? &d[i - 2] : NULL;
-    const ner_tokdesc *r1 = i + 1 < n ? &d[i + 1] : NULL, *r2 = i + 2 < n ? &d[i + 2] : NULL;
-    uint32_t wl1 = l1 ? l1->word : BOS(1), wl2 = l2 ? l2->word : BOS(2);
-    uint32_t wr1 = r1 ? r1->word : EOS(1), wr2 = r2 ? r2->word : EOS(2);
-
-    f[k++] = ner_mix(T_WM1, wl1);
-    f[k++] = ner_mix(T_WM2, wl2);
-    f[k++] = ner_mix(T_WP1, wr1);
-    f[k++] = ner_mix(T_WP2, wr2);
-    f[k++] = ner_mix(T_STEMM1, l1 ? l1->stem : BOS(1));
-    f[k++] = ner_mix(T_STEMP1, r1 ? r1->stem : EOS(1));
+    const ner_tokdesc *l1 = i >= 1 ? &d[i - 1] : NULL;
+    const ner_tokdesc *r1 = i + 1 < n ? &d[i + 1] : NULL;
+    uint32_t wl1 = l1 ? l1->word : BOS(1), wr1 = r1 ? r1->word : EOS(1);
     uint32_t shl = l1 ? l1->shape : BOS(1), shr = r1 ? r1->shape : EOS(1);
-    f[k++] = ner_mix(T_SHAPEM1, shl);
-    f[k++] = ner_mix(T_SHAPEP1, shr);
+
     f[k++] = ner_mix(T_SHAPE3, ner_mix(ner_mix(shl, t->shape), shr));
     f[k++] = ner_mix(T_BIG_L, ner_mix(wl1, t->word));
     f[k++] = ner_mix(T_BIG_R, ner_mix(t->word, wr1));
-    f[k++] = ner_mix(T_SFXM1, l1 ? l1->sfx[1] : BOS(1));
-    f[k++] = ner_mix(T_SFXP1, r1 ? r1->sfx[1] : EOS(1));
-    f[k++] = ner_mix(T_PFXM1, l1 ? l1->pfx[1] : BOS(1));
-    f[k++] = ner_mix(T_PFXP1, r1 ? r1->pfx[1] : EOS(1));
     if (m->flags & (NER_F_GAZ | NER_F_DICT)) {
         uint8_t lm = l1 ? (uint8_t)(l1->gaz_b | l1->gaz_i) : 0, rb = r1 ? r1->gaz_b : 0;
         for (unsigned ty = 0; ty < 8; ty++) {
@@ -355,17 +404,9 @@ size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, 
                 f[k++] = ner_mix(T_GAZM1, ty);
         }
     }
-    if (m->flags & NER_F_CLUSTERS) {
-        for (unsigned c = 0; c < NER_NCL; c++) {
-            f[k++] = ner_mix(T_CLM1 + c, l1 ? (l1->has_cl ? l1->cl[c] + 1 : 0) : BOS(1));
-            f[k++] = ner_mix(T_CLP1 + c, r1 ? (r1->has_cl ? r1->cl[c] + 1 : 0) : EOS(1));
-        }
-    }
     if ((m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS)) {
         uint32_t c0 = t->has_cl ? t->cl[1] + 1 : 0;
         uint32_t cl1 = l1 ? (l1->has_cl ? l1->cl[1] + 1 : 0) : BOS(1);
-        f[k++] = ner_mix(T_CLM2, l2 ? (l2->has_cl ? l2->cl[1] + 1 : 0) : BOS(2));
-        f[k++] = ner_mix(T_CLP2, r2 ? (r2->has_cl ? r2->cl[1] + 1 : 0) : EOS(2));
         f[k++] = ner_mix(T_CLBIG, ner_mix(cl1, c0));
     }
     if (t->quote) { /* NER_F_QUOTE: a short quotation, and the word before it */
@@ -655,6 +696,8 @@ static void filter_build(ner_model *m)
     m->filter_for = m->slots;
 }
 
+static void neighbour_sums(const ner_model *m, const ner_tokdesc *t, int32_t nb[4][NER_NTAGS]);
+
 int ner_model_set_weights(ner_model *m, const uint32_t *keys, const int16_t *w, size_t nfeat,
                           float scale)
 {
@@ -681,6 +724,9 @@ int ner_model_set_weights(ner_model *m, const uint32_t *keys, const int16_t *w, 
     m->nfeat = stored;
     m->scale = scale;
     filter_build(m);
+    neighbour_sums(m, NULL, m->edge);
+    m->edge_for = m->slots;
+    m->edge_flags = m->flags;
     return 0;
 }
 
@@ -713,11 +759,15 @@ const ner_slot *ner_model_find(const ner_model *m, uint32_t key)
  * tokens of a news article repeat an earlier token of the same article, so
  * the descriptions are kept in a direct-mapped table in the caller's scratch,
  * keyed by the token's bytes, with the summed weights of the token's unary
- * features (ner_features_unary): for a token found there only the context
- * features are hashed and looked up. The sentence-level fields are redone per
+ * features (ner_features_unary) and of the features it gives its neighbours
+ * as the word at -2, -1, +1 and +2 (ner_features_neighbour): a token's
+ * emission is the sum of its unary row, of its neighbours' rows for their
+ * offsets (constant rows at the sentence edges), and of the weights of the
+ * remaining context features (ner_features_rest), the only ones hashed and
+ * looked up per occurrence. The sentence-level fields are redone per
  * sentence. */
 #define NER_TC_KEY 26   /* longer tokens are described every time */
-#define NER_TC_MAX 128u /* slots at most (a power of two): scratch stays < 200 KB */
+#define NER_TC_MAX 128u /* slots at most (a power of two): scratch stays < 220 KB */
 
 typedef struct tc_slot {
     uint32_t h; /* hash of the bytes, never 0; 0 = empty slot */
@@ -725,9 +775,10 @@ typedef struct tc_slot {
     char key[NER_TC_KEY];
     ner_tokdesc d;             /* without the sentence-level fields */
     int32_t unary[NER_NTAGS]; /* summed weights of its ner_features_unary() */
+    int32_t nb[4][NER_NTAGS]; /* of its ner_features_neighbour() at -2, -1, +1, +2 */
 } tc_slot;
 
-/* The per-thread cache (ner_cache.h): the same table, bigger (8192 x 176
+/* The per-thread cache (ner_cache.h): the same table, bigger (8192 x 320
  * bytes), kept across calls; valid for one model. */
 #define NER_CACHE_SLOTS 8192u
 
@@ -781,13 +832,47 @@ static inline uint32_t tc_hash(const char *s, size_t n)
 }
 
 static void sum_weights(const ner_model *m, const uint32_t *f, size_t nf, int32_t *acc);
+static inline void prefetch_slots(const ner_model *m, const uint32_t *f, size_t nf);
 
-/* ner_describe() of a sentence through the cache tc (NULL: no cache). For
- * a token in the cache (found or added), cached[i] = 1 and the int32 sums of
- * its unary weights are copied into its emission row (usum, n x NER_NTAGS
- * floats: emissions() reads them back as int32 before it writes the
- * scores); cached[i] = 0 for a token described without the cache. */
-static void describe_cached(const ner_model *m, tc_slot *tc, size_t tcmask, const char *text,
+/* ner_features_neighbour() offset of tc_slot.nb[r] and edge rows */
+static const int nb_offset[4] = {-2, -1, 1, 2};
+
+/* The summed weights of the features token t (NULL: the sentence edge) gives
+ * its neighbours: nb[r] for offset nb_offset[r]. */
+static void neighbour_sums(const ner_model *m, const ner_tokdesc *t, int32_t nb[4][NER_NTAGS])
+{
+    uint32_t f[4][NER_MAXF];
+    size_t nf[4];
+    for (unsigned r = 0; r < 4; r++) {
+        nf[r] = features_neighbour(m, t, nb_offset[r], f[r]);
+        prefetch_slots(m, f[r], nf[r]);
+    }
+    for (unsigned r = 0; r < 4; r++) {
+        memset(nb[r], 0, sizeof nb[r]);
+        sum_weights(m, f[r], nf[r], nb[r]);
+    }
+}
+
+/* row (int32 sums kept in a float emission row) += v */
+static inline void row_add(float *row, const int32_t *v)
+{
+    int32_t a[NER_NTAGS];
+    memcpy(a, row, sizeof a);
+    for (unsigned t = 0; t < NER_NTAGS; t++)
+        a[t] += v[t];
+    memcpy(row, a, sizeof a);
+}
+
+/* ner_describe() of a sentence through the cache tc (NULL: no cache), and
+ * the pre-summed part of every emission row (usum, n x NER_NTAGS floats
+ * holding int32 sums: emissions() reads them back before it writes the
+ * scores): the edge rows (edge[r]: a missing neighbour at nb_offset[r]), and
+ * for a token in the cache (found or added; cached[i] = 1) its unary sums in
+ * its own row and its neighbour sums in the rows of the tokens at -2..+2.
+ * cached[i] = 0 for a token described without the cache: emissions() hashes
+ * all its features, and those it gives its neighbours. */
+static void describe_cached(const ner_model *m, tc_slot *tc, size_t tcmask,
+                            const int32_t edge[4][NER_NTAGS], const char *text,
                             const nahr_token *toks, size_t n, ner_tokdesc *d, float *usum,
                             uint8_t *cached)
 {
@@ -798,11 +883,21 @@ static void describe_cached(const ner_model *m, tc_slot *tc, size_t tcmask, cons
             size_t wn = toks[i].end - toks[i].start;
             if (wn <= NER_TC_KEY) {
                 const char *e = (const char *)&tc[tc_hash(text + toks[i].start, wn) & tcmask];
-                __builtin_prefetch(e);
-                __builtin_prefetch(e + 64);
-                __builtin_prefetch(e + 128);
+                for (size_t o = 0; o < sizeof(tc_slot); o += 64)
+                    __builtin_prefetch(e + o);
             }
         }
+    memset(usum, 0, n * NER_NTAGS * sizeof *usum);
+    if (m->slots && n) { /* rows 0 and 1 miss their left neighbours, n-1 and n-2 the right */
+        row_add(usum, edge[0]);
+        row_add(usum, edge[1]);
+        row_add(usum + (n - 1) * NER_NTAGS, edge[2]);
+        row_add(usum + (n - 1) * NER_NTAGS, edge[3]);
+        if (n > 1) {
+            row_add(usum + NER_NTAGS, edge[0]);
+            row_add(usum + (n - 2) * NER_NTAGS, edge[3]);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         const char *w = text + toks[i].start;
         size_t wn = toks[i].end - toks[i].start;
@@ -825,9 +920,18 @@ static void describe_cached(const ner_model *m, tc_slot *tc, size_t tcmask, cons
             e->d = d[i];
             memset(e->unary, 0, sizeof e->unary);
             sum_weights(m, f, nu, e->unary);
+            neighbour_sums(m, d + i, e->nb);
         }
         cached[i] = 1;
-        memcpy(usum + i * NER_NTAGS, e->unary, sizeof e->unary);
+        row_add(usum + i * NER_NTAGS, e->unary);
+        if (i + 2 < n)
+            row_add(usum + (i + 2) * NER_NTAGS, e->nb[0]);
+        if (i + 1 < n)
+            row_add(usum + (i + 1) * NER_NTAGS, e->nb[1]);
+        if (i >= 1)
+            row_add(usum + (i - 1) * NER_NTAGS, e->nb[2]);
+        if (i >= 2)
+            row_add(usum + (i - 2) * NER_NTAGS, e->nb[3]);
     }
     ner_describe_sentence(m, text, toks, n, d);
 }
@@ -892,10 +996,25 @@ next:;
 
 #define NER_PF_AHEAD 2 /* tokens whose weight slots are requested before they are summed */
 
-/* Emission scores of a described sentence. cached may be NULL; when
- * cached[i], row i of emit holds (as int32, see describe_cached) the summed
- * weights of token i's unary features, and only its context features are
- * hashed and looked up. */
+/* The features of token i that describe_cached() did not sum into its row:
+ * its unary ones unless cached[i], those of its neighbours not cached, and
+ * ner_features_rest. */
+static size_t features_left(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
+                            const uint8_t *cached, uint32_t *f)
+{
+    size_t k = cached[i] ? 0 : ner_features_unary(m, &d[i], f);
+    for (unsigned r = 0; r < 4; r++) {
+        size_t j = i + (size_t)(ptrdiff_t)nb_offset[r]; /* wraps below 0: >= n */
+        if (j < n && !cached[j])
+            k += features_neighbour(m, &d[j], nb_offset[r], f + k);
+    }
+    return k + ner_features_rest(m, d, n, i, f + k);
+}
+
+/* Emission scores of a described sentence. cached may be NULL (every
+ * feature hashed and looked up); otherwise row i of emit holds (as int32)
+ * the sums describe_cached() wrote, and only features_left() are hashed and
+ * looked up. */
 static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const uint8_t *cached,
                       float *emit)
 {
@@ -908,8 +1027,8 @@ static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const 
     for (size_t i = 0; i < n + NER_PF_AHEAD; i++) {
         if (i < n && m->slots) {
             size_t b = i % (NER_PF_AHEAD + 1);
-            nf[b] = cached && cached[i] ? ner_features_context(m, d, n, i, f[b])
-                                        : ner_features(m, d, n, i, f[b]);
+            nf[b] = cached ? features_left(m, d, n, i, cached, f[b])
+                           : ner_features(m, d, n, i, f[b]);
             if (filter) { /* drop the features surely not in the table */
                 size_t kept = 0;
                 for (size_t k = 0; k < nf[b]; k++) {
@@ -926,7 +1045,7 @@ static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const 
         float *e = emit + j * NER_NTAGS;
         int32_t acc[NER_NTAGS] = {0};
         if (m->slots) {
-            if (cached && cached[j])
+            if (cached)
                 memcpy(acc, e, sizeof acc);
             sum_weights(m, f[b], nf[b], acc);
         }
@@ -950,7 +1069,8 @@ typedef struct tag_state {
     ner_tokdesc *d;
     float *emit;
     uint8_t *bp;
-    uint8_t *cached; /* per token of the sentence: unary sums in its emission row */
+    uint8_t *cached; /* per token of the sentence: its sums came from the cache */
+    int32_t edge[4][NER_NTAGS]; /* neighbour sums of the sentence edges (neighbour_sums) */
 } tag_state;
 
 /* Tags one sentence: describe the tokens (through the cache), read the
@@ -958,7 +1078,8 @@ typedef struct tag_state {
 static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
                          const nahr_token *toks, size_t n, uint8_t *tags)
 {
-    describe_cached(m, st->tc, st->tcmask, text, toks, n, st->d, st->emit, st->cached);
+    describe_cached(m, st->tc, st->tcmask, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n,
+                    st->d, st->emit, st->cached);
     if (st->hist)
         ner_hist_mark(st->hist, n, st->d);
     emissions(m, st->d, n, st->cached, st->emit);
@@ -1010,6 +1131,10 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
     p += ALIGN16(cap * NER_NTAGS);
     st.cached = (uint8_t *)p;
     trans_masked((const float(*)[NER_NTAGS])m->trans, &st.mt);
+    if (m->slots && m->edge_for == m->slots && m->edge_flags == m->flags)
+        memcpy(st.edge, m->edge, sizeof st.edge);
+    else if (m->slots) /* the trainer's tables, or flags changed after loading */
+        neighbour_sums(m, NULL, st.edge);
     size_t s = 0;
     for (size_t i = 0; i < ntok; i++) {
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {

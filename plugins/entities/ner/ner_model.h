@@ -35,7 +35,7 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen);
 void ner_model_free(ner_model *m);
 
 /* Bytes of per-call scratch ner_model_tag() needs for ntok tokens. Bounded:
- * at most ~200 KB whatever ntok (decoding works sentence by sentence, and a
+ * at most ~215 KB whatever ntok (decoding works sentence by sentence, and a
  * run of more than 1024 tokens without a sentence end is cut there; the
  * scratch also holds a small token cache and, for a model with prediction
  * history, the article's history table). */
