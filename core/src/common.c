@@ -32,7 +32,19 @@ const char *nahr_strerror(int code)
 
 void nahr_log_set_level(int level) { log_level = level; }
 
-void nahr__log_set_format(bool kv) { log_kv = kv; }
+static bool log_kv_cli; /* set by run --log-format: the config's log_format does not override it */
+
+void nahr__log_set_format(bool kv)
+{
+    log_kv = kv;
+    log_kv_cli = true;
+}
+
+void nahr__log_config_format(bool kv)
+{
+    if (!log_kv_cli)
+        log_kv = kv;
+}
 bool nahr__log_is_kv(void) { return log_kv; }
 
 /* Appends value to b as a logfmt value: bare when it is a plain token,

@@ -197,7 +197,7 @@ static int read_option(opt_value *v, config_setting_t *s, char *why, size_t whyn
 
 static const char *const pipeline_keys[] = {"workers",     "on_error",    "dead_letter", "max_article_bytes",
                                             "queue_depth", "plugin_path", "utf8",        "input",
-                                            "stages",      "progress",    "log_level"};
+                                            "stages",      "progress",    "log_level",   "log_format"};
 #define NPIPELINE_KEYS (sizeof pipeline_keys / sizeof *pipeline_keys)
 
 static char *dir_of(const char *file)
@@ -405,7 +405,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
         if (ki == NPIPELINE_KEYS) {
             const char *near = nahr__nearest(key, pipeline_keys, NPIPELINE_KEYS);
             ERR(err, line, "pipeline: unknown key '%s'%s%s%s; valid keys: workers, on_error, dead_letter, "
-                           "max_article_bytes, queue_depth, plugin_path, utf8, progress, log_level, input, stages",
+                           "max_article_bytes, queue_depth, plugin_path, utf8, progress, log_level, log_format, input, stages",
                 key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             continue;
         }
@@ -432,7 +432,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                     c->max_article_bytes = (size_t)v;
             }
         } else if (strcmp(key, "on_error") == 0 || strcmp(key, "utf8") == 0 || strcmp(key, "dead_letter") == 0 ||
-                   strcmp(key, "log_level") == 0) {
+                   strcmp(key, "log_level") == 0 || strcmp(key, "log_format") == 0) {
             const char *v = config_setting_get_string(s);
             if (!v) {
                 ERR(err, line, "pipeline: '%s' must be a string, not a %s", key, type_name(t));
@@ -446,6 +446,11 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                 if (strcmp(v, "repair") && strcmp(v, "reject"))
                     ERR(err, line, "pipeline: 'utf8' must be \"repair\" or \"reject\", not \"%s\"", v);
                 c->utf8_repair = strcmp(v, "reject") != 0;
+            } else if (strcmp(key, "log_format") == 0) {
+                if (strcmp(v, "text") && strcmp(v, "kv"))
+                    ERR(err, line, "pipeline: 'log_format' must be \"text\" or \"kv\", not \"%s\"", v);
+                else
+                    nahr__log_config_format(strcmp(v, "kv") == 0); /* run --log-format wins */
             } else if (strcmp(key, "log_level") == 0) {
                 static const char *const lv[] = {"error", "warning", "info", "debug"};
                 int found = -1;

@@ -97,7 +97,8 @@ typedef struct nahr_kv {
     char s[1536];
     size_t n;
 } nahr_kv;
-NAHR_INTERNAL void nahr__log_set_format(bool kv);
+NAHR_INTERNAL void nahr__log_set_format(bool kv);    /* run --log-format */
+NAHR_INTERNAL void nahr__log_config_format(bool kv); /* pipeline.log_format, unless --log-format was given */
 NAHR_INTERNAL bool nahr__log_is_kv(void);
 NAHR_INTERNAL void nahr__kv_str(nahr_kv *k, const char *key, const char *value);
 NAHR_INTERNAL void nahr__kv_int(nahr_kv *k, const char *key, long long value);

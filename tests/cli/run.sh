@@ -178,6 +178,16 @@ check "log-format kv: quotes and newlines in values are escaped, the event stays
 check "bad --log-format: exit 2, names the value" '[ $rc = 2 ] && grep -q "log-format wants text or kv, not .xml." err' "$(cat err)"
 "$NAHR" run -c tp.cfg kv.jsonl >out 2>err
 check "default log format unchanged" 'grep -q "^nahr: warning: kv.jsonl:2: dead-lettered by tp_good: cannot digest article poison-2$" err' "$(cat err)"
+sed 's/^pipeline: {$/pipeline: { log_format = "kv";/' tp.cfg >kvcfg.cfg
+"$NAHR" run -c kvcfg.cfg kv.jsonl >out 2>err
+check "pipeline.log_format = kv: the same logfmt events" \
+  'grep -q "^level=info msg=summary event=summary read=3 " err && ! grep -q "^nahr: " err' "$(cat err)"
+"$NAHR" run -c kvcfg.cfg --log-format text kv.jsonl >out 2>err
+check "--log-format text overrides pipeline.log_format" 'grep -q "^nahr: warning: kv.jsonl:2: " err' "$(cat err)"
+sed 's/^pipeline: {$/pipeline: { log_format = "json";/' tp.cfg >kvbad.cfg
+"$NAHR" check -c kvbad.cfg >out 2>err; rc=$?
+check "bad pipeline.log_format: exit 2, file:line and the key" \
+  '[ $rc = 2 ] && grep -q "kvbad.cfg:1: .*log_format. must be \"text\" or \"kv\", not \"json\"" err' "$(cat err)"
 
 # --- --metrics: Prometheus text over HTTP while a run is going on
 scrape() { # PORT: the body of GET /metrics (bash /dev/tcp: no curl needed)
