@@ -675,7 +675,7 @@ static void test_history_table(void **state)
 }
 
 /* training with the history: the flag, the window in the file, the
- * determinism, and tagging an article through ner_model_tag_doc */
+ * determinism, and tagging an article through ner_model_tag (the history runs over the call) */
 static void test_history_model(void **state)
 {
     (void)state;
@@ -712,17 +712,15 @@ static void test_history_model(void **state)
     const char *text = "وصل سالم إلى بيروت. وقال سالم إن تونس شريك.";
     nahr_token toks[32];
     size_t n = tokenize(text, toks, 32);
-    size_t need = ner_model_doc_scratch_size(l, n);
-    assert_true(need >= ner_model_scratch_size(l, n));
-    void *scratch = malloc(need);
+    void *scratch = malloc(ner_model_scratch_size(l, n)); /* holds the history table too */
     uint8_t tags[32];
-    assert_int_equal(ner_model_tag_doc(l, text, toks, n, scratch, tags), 0);
+    assert_int_equal(ner_model_tag(l, text, toks, n, scratch, tags), 0);
     for (size_t i = 0; i < n; i++)
         assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]) || i == 0);
     assert_int_equal(tags[find_tok(text, toks, n, "بيروت")], NER_B_LOC);
-    assert_int_equal(ner_model_tag_doc(l, text, toks, 0, NULL, NULL), 0);
+    assert_int_equal(ner_model_tag(l, text, toks, 0, NULL, NULL), 0);
     nahr_token bad = {.start = 3, .end = 1};
-    assert_int_equal(ner_model_tag_doc(l, text, &bad, 1, scratch, tags), NAHR_EINVAL);
+    assert_int_equal(ner_model_tag(l, text, &bad, 1, scratch, tags), NAHR_EINVAL);
     /* a file claiming an unknown feature flag is refused */
     b1[16] |= 0x80;
     write_file(path2, b1, n1);

@@ -85,13 +85,9 @@ void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d)
 
 /* ---- tagging with the history ---- */
 
-/* ner_model_tag runs the history itself for a NER_F_HIST model (its scratch
- * holds the table): these two names are kept for the callers that say what
- * they mean. */
-size_t ner_model_doc_scratch_size(const ner_model *m, size_t ntok)
-{
-    return ner_model_scratch_size(m, ntok);
-}
+/* At run time ner_model_tag runs the history itself for a NER_F_HIST model
+ * (its scratch holds the table). The corpus evaluation below rebuilds the
+ * history per sentence from a window of pseudo-article sentences. */
 
 /* One sentence: describe, read the history, score, decode, and (update)
  * record the result. */
@@ -105,12 +101,6 @@ static void tag_sentence_hist(const ner_model *m, const char *text, const nahr_t
     ner_viterbi(emit, (const float(*)[NER_NTAGS])m->trans, n, bp, tags);
     if (update)
         ner_hist_add(h, d, tags, n);
-}
-
-int ner_model_tag_doc(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
-                      void *scratch, uint8_t *tags)
-{
-    return ner_model_tag(m, text, toks, ntok, scratch, tags);
 }
 
 int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)

@@ -108,11 +108,6 @@ void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag);
 void ner_hist_add(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n);
 /* Sets d[i].hist / hist_stem from the table. */
 void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d);
-/* = ner_model_tag / ner_model_scratch_size, which run the history over the
- * whole call (one article) for a model with NER_F_HIST. */
-size_t ner_model_doc_scratch_size(const ner_model *m, size_t ntok);
-int ner_model_tag_doc(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
-                      void *scratch, uint8_t *tags);
 
 /* hashing */
 uint32_t ner_hash_bytes(const void *p, size_t n);
