@@ -532,7 +532,7 @@ int main(int argc, char **argv)
     const char *file = NULL, *model = NULL, *debug_text = NULL, *seeds = NULL;
     char defpath[4096];
     char *gaz[32], *benchf[64];
-    int ngaz = 0, nbench = 0, builtin = 1, check = 0, show = 0, repeat = 1, group = 1, rules_first = 0, i, rc = 0;
+    int ngaz = 0, nbench = 0, builtin = 1, check = 0, show = 0, repeat = 1, group = 1, rules_first = 0, no_rules = 0, i, rc = 0;
     ent_lexicon *lx = NULL;
     ent_opts o;
     ent_model_hook hook, *hp = NULL;
@@ -562,13 +562,15 @@ int main(int argc, char **argv)
             group = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rules-first"))
             rules_first = 1;
+        else if (!strcmp(argv[i], "--no-rules"))
+            no_rules = 1;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
         else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
             while (i + 1 < argc && argv[i + 1][0] != '-' && nbench < 64)
                 benchf[nbench++] = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] "
+            fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] [--no-rules] "
                             "[--errors N] [--group N] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
                     argv[0]);
             return 2;
@@ -577,6 +579,8 @@ int main(int argc, char **argv)
     ent_opts_default(&o);
     if (rules_first)
         o.model_first = 0;
+    if (no_rules)
+        o.rules = 0;
     t0 = now();
     if (build_lexicon(&lx, builtin, gaz, ngaz) != 0)
         return 2;
