@@ -244,6 +244,11 @@ int nahr_buf_json_string(nahr_buf *b, const char *s, size_t n)
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         0, 0, 1 /* " */, ['\\'] = 1};
     for (size_t i = 0; i < n; i++) {
+        size_t plain = nahr__json_plain_len(s + i, n - i); /* bytes copied as they are */
+        i += plain;
+        run += plain;
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (!esc[c]) {
             run++;

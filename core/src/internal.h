@@ -6,8 +6,36 @@
 #include <libconfig.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #define NAHR_INTERNAL NAHR_EXPORT /* internal functions are exported for the runner and tests */
+
+/* ---- JSON strings ---- */
+
+/* Length of the longest prefix of s[0..n) that a JSON string holds as is: no
+ * control byte (< 0x20), no '"' and no '\\'. Eight bytes at a time: in news
+ * text such runs are hundreds of bytes long. Used by the parser (where such a
+ * byte ends the fast path) and by the writer (where it needs escaping). */
+static inline size_t nahr__json_plain_len(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+        /* per byte: below 0x20, or equal to '"' or '\\' (the classic has-zero-byte test) */
+        if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs)
+            break;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+    }
+    return i;
+}
 
 /* ---- arena ---- */
 typedef struct arena_chunk arena_chunk;

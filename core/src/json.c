@@ -9,14 +9,120 @@
 #include <string.h>
 
 /* ---- writing ---- */
+
+/* nahr_buf_putc()/nahr_buf_puts() without a call when there is room: the
+ * writer emits a few of these per span and per value. */
+static inline int put_char(nahr_buf *out, char c)
+{
+    if (out->len + 2 <= out->cap) {
+        out->data[out->len++] = c;
+        out->data[out->len] = '\0';
+        return NAHR_OK;
+    }
+    return nahr_buf_putc(out, c);
+}
+
+static inline int put_str(nahr_buf *out, const char *s)
+{
+    size_t n = strlen(s);
+    if (out->len + n + 1 <= out->cap) {
+        memcpy(out->data + out->len, s, n + 1);
+        out->len += n;
+        return NAHR_OK;
+    }
+    return nahr_buf_append(out, s, n);
+}
+
+/* Decimal digits of v into out (no terminator); returns the length. */
+static size_t format_uint(unsigned long long v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static int write_int(nahr_buf *out, long long x)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = (unsigned long long)x;
+    if (x < 0) {
+        tmp[n++] = '-';
+        u = 0 - u;
+    }
+    n += format_uint(u, tmp + n);
+    return nahr_buf_append(out, tmp, n);
+}
+
+/* What snprintf("%.6g") writes for x, without snprintf, when x is the
+ * double nearest to a decimal d / 10^p with at most 6 significant digits and
+ * 1e-4 <= |x| < 1e6 (every score the plugins round to 3 decimals): then
+ * "%.6g" is that decimal in fixed notation, trailing zeros dropped. Returns
+ * the length, or 0 when x is not of that form (the caller uses snprintf). */
+static size_t format_short_decimal(double x, char *out)
+{
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double a = fabs(x);
+    if (!(a >= 1e-4 && a < 1e6))
+        return 0;
+    for (int p = 0; p <= 9; p++) {
+        double m = nearbyint(a * pow10[p]);
+        if (m >= 1e6)
+            return 0; /* more than 6 significant digits */
+        if (m / pow10[p] != a)
+            continue;
+        unsigned long long d = (unsigned long long)m;
+        if (d == 0)
+            return 0;
+        size_t n = 0;
+        if (signbit(x))
+            out[n++] = '-';
+        char dig[24];
+        size_t nd = format_uint(d, dig);
+        if ((size_t)p >= nd) { /* 0.000ddd */
+            out[n++] = '0';
+            out[n++] = '.';
+            for (size_t z = 0; z < (size_t)p - nd; z++)
+                out[n++] = '0';
+            memcpy(out + n, dig, nd);
+            n += nd;
+        } else {
+            size_t ip = nd - (size_t)p;
+            memcpy(out + n, dig, ip);
+            n += ip;
+            if (p > 0) {
+                out[n++] = '.';
+                memcpy(out + n, dig + ip, (size_t)p);
+                n += (size_t)p;
+            }
+        }
+        return n;
+    }
+    return 0;
+}
+
 static int write_number(nahr_buf *out, double x)
 {
     if (!isfinite(x))
-        return nahr_buf_puts(out, "null");
+        return put_str(out, "null");
     char tmp[64];
-    int n = snprintf(tmp, sizeof tmp, "%.6g", x);
+    size_t n = format_short_decimal(x, tmp);
+    if (!n) {
+        if (x == 0)
+            return put_str(out, signbit(x) ? "-0" : "0");
+        int k = snprintf(tmp, sizeof tmp, "%.6g", x);
+        if (k < 0)
+            return NAHR_EINVAL;
+        n = (size_t)k;
+    }
     /* keep it a JSON number (no "inf", and "1e+06" is fine JSON) */
-    return nahr_buf_append(out, tmp, (size_t)n);
+    return nahr_buf_append(out, tmp, n);
 }
 
 int nahr_value_write_json(const nahr_value *v, nahr_buf *out)
@@ -25,33 +131,33 @@ int nahr_value_write_json(const nahr_value *v, nahr_buf *out)
     size_t n;
     const char *s;
     switch (nahr_value_kind(v)) {
-    case NAHR_V_NULL: return nahr_buf_puts(out, "null");
-    case NAHR_V_BOOL: return nahr_buf_puts(out, nahr_value_as_bool(v) ? "true" : "false");
-    case NAHR_V_INT: return nahr_buf_printf(out, "%lld", (long long)nahr_value_as_int(v));
+    case NAHR_V_NULL: return put_str(out, "null");
+    case NAHR_V_BOOL: return put_str(out, nahr_value_as_bool(v) ? "true" : "false");
+    case NAHR_V_INT: return write_int(out, (long long)nahr_value_as_int(v));
     case NAHR_V_DOUBLE: return write_number(out, nahr_value_as_double(v));
     case NAHR_V_STRING:
         s = nahr_value_as_string(v, &n);
         return nahr_buf_json_string(out, s, n);
     case NAHR_V_ARRAY:
-        rc |= nahr_buf_putc(out, '[');
+        rc |= put_char(out, '[');
         for (size_t i = 0; i < nahr_value_len(v); i++) {
             if (i)
-                rc |= nahr_buf_putc(out, ',');
+                rc |= put_char(out, ',');
             rc |= nahr_value_write_json(nahr_value_at(v, i), out);
         }
-        rc |= nahr_buf_putc(out, ']');
+        rc |= put_char(out, ']');
         return rc ? NAHR_ENOMEM : NAHR_OK;
     case NAHR_V_OBJECT:
-        rc |= nahr_buf_putc(out, '{');
+        rc |= put_char(out, '{');
         for (size_t i = 0; i < nahr_value_len(v); i++) {
             if (i)
-                rc |= nahr_buf_putc(out, ',');
+                rc |= put_char(out, ',');
             const char *k = nahr_value_key_at(v, i);
             rc |= nahr_buf_json_string(out, k, strlen(k));
-            rc |= nahr_buf_putc(out, ':');
+            rc |= put_char(out, ':');
             rc |= nahr_value_write_json(nahr_value_at(v, i), out);
         }
-        rc |= nahr_buf_putc(out, '}');
+        rc |= put_char(out, '}');
         return rc ? NAHR_ENOMEM : NAHR_OK;
     }
     return NAHR_EINVAL;
@@ -82,6 +188,14 @@ static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
     qsort(refs, n, sizeof *refs, cmp_ref);
     size_t byte = 0, cp = 0;
     for (size_t k = 0; k < n; k++) {
+        /* code points = bytes that are not continuation bytes (10xxxxxx),
+         * counted eight at a time */
+        for (; byte + 8 <= refs[k].byte; byte += 8) {
+            uint64_t v;
+            memcpy(&v, d->text + byte, 8);
+            uint64_t cont = (v & ~(v << 1) & 0x8080808080808080ull) >> 7; /* 1 per continuation byte */
+            cp += 8 - (size_t)((cont * 0x0101010101010101ull) >> 56);
+        }
         for (; byte < refs[k].byte; byte++)
             if (((unsigned char)d->text[byte] & 0xC0) != 0x80)
                 cp++;
@@ -93,39 +207,46 @@ static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
 
 static int write_key(nahr_buf *out, const char *k)
 {
-    int rc = nahr_buf_putc(out, ',');
+    int rc = put_char(out, ',');
     rc |= nahr_buf_json_string(out, k, strlen(k));
-    rc |= nahr_buf_putc(out, ':');
+    rc |= put_char(out, ':');
     return rc;
 }
 
 static int write_span(const nahr_doc *d, const nahr_span *s, size_t cs, size_t ce, nahr_buf *out)
 {
-    int rc = nahr_buf_puts(out, "{\"type\":");
+    int rc = put_str(out, "{\"type\":");
     rc |= nahr_buf_json_string(out, s->type, strlen(s->type));
-    rc |= nahr_buf_puts(out, ",\"text\":");
+    rc |= put_str(out, ",\"text\":");
     rc |= nahr_buf_json_string(out, d->text + s->start, s->end - s->start);
-    rc |= nahr_buf_printf(out, ",\"start\":%zu,\"end\":%zu", cs, ce);
+    char num[64];
+    size_t k = 0;
+    memcpy(num, ",\"start\":", 9);
+    k = 9 + format_uint(cs, num + 9);
+    memcpy(num + k, ",\"end\":", 7);
+    k += 7;
+    k += format_uint(ce, num + k);
+    rc |= nahr_buf_append(out, num, k);
     if (s->canonical) {
-        rc |= nahr_buf_puts(out, ",\"canonical\":");
+        rc |= put_str(out, ",\"canonical\":");
         rc |= nahr_buf_json_string(out, s->canonical, strlen(s->canonical));
     }
     if (s->score >= 0 && !nahr_value_get(s->attrs, "score")) { /* an attribute "score" (e.g. signed polarity) wins */
-        rc |= nahr_buf_puts(out, ",\"score\":");
+        rc |= put_str(out, ",\"score\":");
         rc |= write_number(out, s->score);
     }
     for (size_t i = 0; i < nahr_value_len(s->attrs); i++) {
         rc |= write_key(out, nahr_value_key_at(s->attrs, i));
         rc |= nahr_value_write_json(nahr_value_at(s->attrs, i), out);
     }
-    rc |= nahr_buf_putc(out, '}');
+    rc |= put_char(out, '}');
     return rc;
 }
 
 int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
 {
     static const char *const names[META_COUNT] = {"id", "title", "url", "date", "source"};
-    int rc = nahr_buf_puts(out, "{\"id\":");
+    int rc = put_str(out, "{\"id\":");
     rc |= nahr_buf_json_string(out, d->meta[META_ID] ? d->meta[META_ID] : "",
                                d->meta[META_ID] ? strlen(d->meta[META_ID]) : 0);
     for (int i = 1; i < META_COUNT; i++)
@@ -162,17 +283,17 @@ int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
             if (seen)
                 continue;
             rc |= write_key(out, layer);
-            rc |= nahr_buf_putc(out, '[');
+            rc |= put_char(out, '[');
             bool first = true;
             for (size_t j = i; j < d->nspans; j++) {
                 if (d->spans[j].layer != layer && strcmp(d->spans[j].layer, layer) != 0)
                     continue;
                 if (!first)
-                    rc |= nahr_buf_putc(out, ',');
+                    rc |= put_char(out, ',');
                 first = false;
                 rc |= write_span(d, &d->spans[j], cps[2 * j], cps[2 * j + 1], out);
             }
-            rc |= nahr_buf_putc(out, ']');
+            rc |= put_char(out, ']');
         }
         free(cps);
     }
@@ -180,7 +301,7 @@ int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
         rc |= write_key(out, d->fields[i].key);
         rc |= nahr_value_write_json(d->fields[i].value, out);
     }
-    rc |= nahr_buf_putc(out, '}');
+    rc |= put_char(out, '}');
     return rc ? NAHR_ENOMEM : NAHR_OK;
 }
 
@@ -251,21 +372,21 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
 
 int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out)
 {
-    int rc = nahr_buf_puts(out, "{\"origin\":");
+    int rc = put_str(out, "{\"origin\":");
     rc |= nahr_buf_json_string(out, d->origin, strlen(d->origin));
     rc |= nahr_buf_printf(out, ",\"seq\":%llu", (unsigned long long)d->seq);
     const char *id = d->meta[META_ID] ? d->meta[META_ID] : (d->id_hint[0] ? d->id_hint : NULL);
     if (id) {
-        rc |= nahr_buf_puts(out, ",\"id\":");
+        rc |= put_str(out, ",\"id\":");
         rc |= nahr_buf_json_string(out, id, strlen(id));
     }
     const char *stage = d->fail_stage ? d->fail_stage : "unknown";
     const char *reason = d->fail_reason ? d->fail_reason : "unknown";
-    rc |= nahr_buf_puts(out, ",\"stage\":");
+    rc |= put_str(out, ",\"stage\":");
     rc |= nahr_buf_json_string(out, stage, strlen(stage));
-    rc |= nahr_buf_puts(out, ",\"reason\":");
+    rc |= put_str(out, ",\"reason\":");
     rc |= nahr_buf_json_string(out, reason, strlen(reason));
-    rc |= nahr_buf_puts(out, ",\"input\":");
+    rc |= put_str(out, ",\"input\":");
     /* the input as read, made valid UTF-8 so the record is valid JSON */
     nahr_buf fixed = {0};
     rc |= nahr_utf8_repair(d->raw.data ? d->raw.data : "", d->raw.len, &fixed, NULL);
@@ -273,6 +394,6 @@ int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out)
     nahr_buf_free(&fixed);
     if (d->raw_truncated)
         rc |= nahr_buf_printf(out, ",\"input_truncated\":true,\"input_bytes\":%zu", d->raw_total);
-    rc |= nahr_buf_puts(out, "}\n");
+    rc |= put_str(out, "}\n");
     return rc ? NAHR_ENOMEM : NAHR_OK;
 }

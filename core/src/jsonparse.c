@@ -61,9 +61,7 @@ static char *parse_string(jp *j, size_t *len)
     j->p++; /* opening quote */
     const char *start = j->p;
     /* fast scan: most strings have no escapes */
-    const char *q = start;
-    while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-        q++;
+    const char *q = start + nahr__json_plain_len(start, (size_t)(j->end - start));
     if (q < j->end && *q == '"') {
         j->p = q + 1;
         *len = (size_t)(q - start);
@@ -91,8 +89,13 @@ static char *parse_string(jp *j, size_t *len)
             return NULL;
         }
         if (c != '\\') {
-            out[o++] = (char)c;
-            j->p++;
+            /* a run of plain bytes up to the next quote, escape or control byte */
+            size_t k = nahr__json_plain_len(j->p, (size_t)(j->end - j->p));
+            if (k == 0)
+                k = 1; /* cannot happen: c is none of those */
+            memcpy(out + o, j->p, k);
+            o += k;
+            j->p += k;
             continue;
         }
         if (j->p + 1 >= j->end)

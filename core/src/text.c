@@ -83,6 +83,30 @@ size_t nahr_utf8_check(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
+        /* eight bytes at a time while they hold only ASCII (no NUL) and
+         * complete two-byte sequences with a lead in C2..DF (the masks
+         * assume byte k + 1 is the next higher byte of the word) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (i + 8 <= n) {
+            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            uint64_t lead = v & (v << 1) & highs;  /* 11xxxxxx */
+            uint64_t cont = v & ~(v << 1) & highs; /* 10xxxxxx */
+            uint64_t c01 = (v & (ones * 0xFE)) ^ (ones * 0xC0); /* zero byte where C0 or C1 */
+            size_t step = 8;
+            if (lead >> 63) { /* a lead in the last byte: its sequence is checked next time */
+                lead &= ~(1ull << 63);
+                step = 7;
+            }
+            if (((v - ones) & ~v & highs) || (lead & (v << 2)) || cont != lead << 8 ||
+                ((c01 - ones) & ~c01 & highs))
+                break; /* NUL, a 3- or 4-byte lead, a stray continuation byte, C0/C1 */
+            i += step;
+        }
+#endif
+        if (i >= n)
+            break;
         unsigned char c = s[i];
         if (c < 0x80) {
             if (c == 0)

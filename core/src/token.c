@@ -175,6 +175,19 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
             int has_letter = !(cc == CC_ARABIC && is_mark(c));
             i = next;
             while (i < n) {
+                /* the common case inline: a two-byte Arabic letter or mark */
+                if (word_cc == CC_ARABIC) {
+                    const unsigned char *u = (const unsigned char *)text;
+                    while (i + 1 < n && (u[i] == 0xD8 || u[i] == 0xD9) && (u[i + 1] & 0xC0) == 0x80) {
+                        int32_t d = (int32_t)(((u[i] & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu));
+                        if (class_lo[d] != CC_ARABIC)
+                            break;
+                        has_letter |= !is_mark(d);
+                        i += 2;
+                    }
+                    if (i >= n)
+                        break;
+                }
                 int32_t d = peek(text, n, i, &next);
                 char_class dc = classify(d);
                 if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {

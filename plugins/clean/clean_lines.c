@@ -117,6 +117,11 @@ static void features(cline *L)
             word_has_letter = 0;
             tok_start = st;
         }
+        if (cp >= 0x0621 && cp <= 0x064A) { /* an Arabic letter: most of the text */
+            L->letters++;
+            word_has_letter = 1;
+            continue;
+        }
         if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;
         if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
             L->latin++;

@@ -99,8 +99,69 @@ static inline int is_sep(int32_t cp)
     return 0;
 }
 
+/* clean_match_norm() in one pass for text of ASCII and U+0600..U+067F only
+ * (nearly every news line): nahr_ar_normalize()'s mapping of those code
+ * points (text.h: أ إ آ -> ا, ى ئ -> ي, ة -> ه, ؤ -> و, tashkeel and tatweel
+ * dropped, Arabic-Indic digits -> ASCII, A-Z lowered, NUL dropped) and the
+ * separator folding below. Returns (size_t)-1 at anything else (U+0671,
+ * other blocks, invalid bytes): the caller then takes the two-step path. */
+static size_t match_norm_fast(const char *s, size_t n, char *out)
+{
+    size_t w = 0;
+    int sp = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+                out[w++] = (char)c;
+                sp = 0;
+            } else if (c && !sp) {
+                out[w++] = ' ';
+                sp = 1;
+            }
+            continue;
+        }
+        if ((c != 0xD8 && c != 0xD9) || i + 1 >= n || ((unsigned char)s[i + 1] & 0xC0) != 0x80)
+            return (size_t)-1;
+        uint32_t cp = (c == 0xD8 ? 0x600u : 0x640u) + (uint32_t)((unsigned char)s[++i] - 0x80);
+        switch (cp) {
+        case 0x622: case 0x623: case 0x625: cp = 0x627; break;
+        case 0x649: case 0x626: cp = 0x64A; break;
+        case 0x629: cp = 0x647; break;
+        case 0x624: cp = 0x648; break;
+        case 0x640: continue;
+        case 0x671: return (size_t)-1;
+        case 0x60C: case 0x61B: case 0x61F: case 0x66A: case 0x66B: case 0x66C: case 0x66D: /* is_sep() */
+            if (!sp) {
+                out[w++] = ' ';
+                sp = 1;
+            }
+            continue;
+        default:
+            if ((cp >= 0x64B && cp <= 0x65F) || cp == 0x670)
+                continue;
+            if (cp >= 0x660 && cp <= 0x669) {
+                out[w++] = (char)('0' + (cp - 0x660));
+                sp = 0;
+                continue;
+            }
+            break;
+        }
+        out[w++] = (char)(0xC0 | (cp >> 6));
+        out[w++] = (char)(0x80 | (cp & 0x3F));
+        sp = 0;
+    }
+    if (w && out[w - 1] == ' ') w--;
+    out[w] = '\0';
+    return w;
+}
+
 size_t clean_match_norm(const char *s, size_t n, char *out)
 {
+    size_t fast = match_norm_fast(s, n, out);
+    if (fast != (size_t)-1) return fast;
     size_t m = nahr_ar_normalize(s, n, out, NULL);
     /* fold separators to single spaces, in place (output never grows) */
     size_t i = 0, w = 0;
@@ -116,6 +177,23 @@ size_t clean_match_norm(const char *s, size_t n, char *out)
                 out[w++] = ' ';
                 sp = 1;
             }
+            continue;
+        }
+        if (c >= 0xD8 && c <= 0xDB && i + 1 < m && ((unsigned char)out[i + 1] & 0xC0) == 0x80) {
+            /* U+0600..U+06FF (nearly every byte of an Arabic text): is_sep() inline */
+            int32_t cp = (int32_t)(((c & 0x1Fu) << 6) | ((unsigned char)out[i + 1] & 0x3Fu));
+            if (cp == 0x060C || cp == 0x061B || cp == 0x061F || (cp >= 0x066A && cp <= 0x066D) || cp == 0x06D4) {
+                if (!sp) {
+                    out[w++] = ' ';
+                    sp = 1;
+                }
+            } else {
+                out[w] = (char)c;
+                out[w + 1] = out[i + 1];
+                w += 2;
+                sp = 0;
+            }
+            i += 2;
             continue;
         }
         size_t st = i;

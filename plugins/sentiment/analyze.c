@@ -273,7 +273,7 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
  * word's pair feature) and, once looked up, the lexicon match when it cannot
  * depend on the following words. A hit costs one memory access instead of
  * normalising, hashing ~20 n-grams and fetching ~20 weight rows. */
-#define WC_SLOTS 16384
+#define WC_SLOTS 65536
 #define WC_KEY 30 /* longer tokens are not cached */
 
 /* lex_state: what the lexicon gives for the word
@@ -410,11 +410,12 @@ static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c
  * entry is filled and norm receives the normalised word (*have_norm = 1);
  * on a hit norm is untouched (*have_norm = 0). */
 static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *raw, size_t n, char *norm,
-                           int *have_norm)
+                           int *have_norm, wc_entry *slot)
 {
     if (n > WC_KEY)
         return NULL;
-    wc_entry *e = &c->slot[raw_hash(raw, n) & (WC_SLOTS - 1)];
+    /* slot: the entry cache_prefetch() found for this token (same hash), or NULL */
+    wc_entry *e = slot ? slot : &c->slot[raw_hash(raw, n) & (WC_SLOTS - 1)];
     if (e->klen == n && memcmp(e->key, raw, n) == 0) {
         *have_norm = 0;
         return e;
@@ -592,7 +593,8 @@ static int ma_is_negator(const scan *sc, size_t i, const char *w, size_t strip, 
     return word_in_sent == 0 || (i > 0 && sc->toks[i - 1].kind == NAHR_TOK_PUNCT);
 }
 
-static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, size_t chunk_off)
+static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, size_t chunk_off,
+                     wc_entry *slot)
 {
     const nahr_token *t = &sc->toks[i];
     senti_worker *w = p->w;
@@ -628,7 +630,7 @@ static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, 
         norm[1] = '\0';
         nl = 1;
     } else if (p->cache && (ce = cache_get(p->cache, cfg->model, sc->text + t->start, t->end - t->start, norm,
-                                           &have_norm)) != NULL) {
+                                           &have_norm, slot)) != NULL) {
         nl = ce->nlen;
     } else {
         nl = norm_token(sc->text, t, norm);
@@ -792,9 +794,12 @@ int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, si
         const wc_entry *ring[16] = {0};
         p.skip_until = 0;
         for (size_t i = 0; i < ntok; i++) {
-            if (p.cache)
+            wc_entry *slot = NULL;
+            if (p.cache) {
                 cache_prefetch(cfg, p.cache, &sc, i, ring);
-            do_token(&p, &sc, i, text, off);
+                slot = (wc_entry *)ring[i & 15]; /* token i's entry (NULL when not cached) */
+            }
+            do_token(&p, &sc, i, text, off, slot);
         }
         if (p.nsent == 0 && ntok > 0)
             return NAHR_ENOMEM;

@@ -160,16 +160,58 @@ static ssize_t next_line(FILE *f, char **line, size_t *cap, long *lineno)
 /* "INDEX W_NEG W_NEU W_POS" and nothing after: what sscanf("%lu %lf %lf
  * %lf%n") accepts, with strtoul/strtod directly (sscanf dominated the
  * start-up: 57,000 lines). 0 or -1. */
+/* strtod() for the plain decimals model files hold ("-0.0989", "3"): at
+ * most 15 significant digits and 22 decimals, no exponent. Then the mantissa
+ * and 10^decimals are exact doubles and their quotient is correctly rounded,
+ * so the result is strtod()'s, bit for bit. Anything else (exponent, inf,
+ * hex, longer numbers) goes to strtod(). */
+static double parse_weight(const char *p, char **end)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *s = p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    uint64_t m = 0;
+    int digits = 0, decimals = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++)
+        m = m * 10 + (uint64_t)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++, decimals++)
+            m = m * 10 + (uint64_t)(*s - '0');
+    if (digits == 0 || digits > 15 || decimals > 22 || (*s != '\0' && *s != ' ' && *s != '\t'))
+        return strtod(p, end);
+    *end = (char *)s;
+    double v = (double)m / pow10[decimals];
+    return neg ? -v : v;
+}
+
 static int parse_feature_line(const char *line, unsigned long *idx, double *w)
 {
     char *end;
     const char *p = line;
-    *idx = strtoul(p, &end, 10);
-    if (end == p)
-        return -1;
-    p = end;
+    if (*p >= '0' && *p <= '9') { /* plain digits, as sentiment-train writes them: strtoul() inline */
+        unsigned long v = 0;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+            v = v * 10 + (unsigned long)(*p - '0');
+        if (*p >= '0' && *p <= '9') {
+            *idx = strtoul(line, &end, 10); /* longer than 9 digits */
+            p = end;
+        } else {
+            *idx = v;
+        }
+    } else {
+        *idx = strtoul(p, &end, 10);
+        if (end == p)
+            return -1;
+        p = end;
+    }
     for (int c = 0; c < 3; c++) {
-        w[c] = strtod(p, &end);
+        w[c] = parse_weight(p, &end);
         if (end == p)
             return -1;
         p = end;

@@ -3,6 +3,8 @@
 #include "internal.h"
 
 #include <jansson.h>
+#include <math.h>
+#include <stdio.h>
 
 static json_t *to_json(nahr_doc *d)
 {
@@ -14,6 +16,47 @@ static json_t *to_json(nahr_doc *d)
         fail_msg("invalid JSON output: %s: %s", err.text, b.data);
     nahr_buf_free(&b);
     return j;
+}
+
+/* Numbers are written as snprintf("%.6g") writes them (the writer formats
+ * the usual short decimals itself); integers exactly. */
+static void test_numbers_in_json(void **state)
+{
+    (void)state;
+    static const double xs[] = {0.6, 0.9, 0.8, -0.054, 0.006, 0.0001, 0.00012, 0.00009999, 1e-5, 0.1 + 0.2, 1.0 / 3,
+                                2.5, -7, 10, 100000, 123456, 999999.4, 999999.6, 1234567, 1e15, 1e300, -1e-300,
+                                0.873, -0.999, 5e-324, 0.5, 4096.25, 12.000001, 0.0, -0.0};
+    nahr_doc *d = nahr_doc_new();
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        nahr_buf b = {0};
+        char want[64];
+        snprintf(want, sizeof want, "%.6g", xs[i]);
+        assert_int_equal(nahr_value_write_json(nahr_value_double(d, xs[i]), &b), NAHR_OK);
+        assert_string_equal(b.data, want);
+        nahr_buf_free(&b);
+    }
+    for (int k = -1000; k <= 1000; k++) { /* every score the plugins round to 3 decimals */
+        nahr_buf b = {0};
+        char want[64];
+        double x = round(k) / 1000.0;
+        snprintf(want, sizeof want, "%.6g", x);
+        assert_int_equal(nahr_value_write_json(nahr_value_double(d, x), &b), NAHR_OK);
+        assert_string_equal(b.data, want);
+        nahr_buf_free(&b);
+    }
+    static const int64_t ns[] = {0, 7, -1, 1234567890123LL, INT64_MAX, INT64_MIN};
+    static const char *const nw[] = {"0", "7", "-1", "1234567890123", "9223372036854775807", "-9223372036854775808"};
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        nahr_buf b = {0};
+        assert_int_equal(nahr_value_write_json(nahr_value_int(d, ns[i]), &b), NAHR_OK);
+        assert_string_equal(b.data, nw[i]);
+        nahr_buf_free(&b);
+    }
+    nahr_buf b = {0};
+    assert_int_equal(nahr_value_write_json(nahr_value_double(d, NAN), &b), NAHR_OK);
+    assert_string_equal(b.data, "null");
+    nahr_buf_free(&b);
+    nahr_doc_free(d);
 }
 
 static void test_spans_use_codepoints_in_json(void **state)
@@ -153,6 +196,16 @@ static void test_prepare_jsonl(void **state)
     assert_string_equal(nahr_doc_get(d, "lang"), "ar"); /* extra keys travel as fields */
     assert_int_equal(nahr_value_len(nahr_doc_field(d, "tags")), 3);
 
+    /* escapes amid long plain runs (the parser copies those eight bytes at a time) */
+    nahr_doc_reset(d);
+    line = "{\"id\":\"e\",\"text\":\"abcdefghijk\\nسطر ثان طويل\\\"قول\\\" \\u0041\\/\\\\ \\ud83d\\ude00 end\"}";
+    nahr_buf_append(&d->raw, line, strlen(line));
+    d->kind = RAW_JSONL;
+    d->origin = "t.jsonl:1";
+    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    size_t tl;
+    assert_string_equal(nahr_doc_text(d, &tl), "abcdefghijk\nسطر ثان طويل\"قول\" A/\\ \xF0\x9F\x98\x80 end");
+
     const char *bad[] = {"[1,2]", "{\"id\":\"x\"}", "{\"id\":\"x\",\"text\":5}", "{\"id\":\"x\",\"text\":\"\"}",
                          "{\"id\":\"x\",\"text\":\"a\\u0000b\"}", "{\"id\":[1],\"text\":\"a\"}", "{\"id\":"};
     const char *why[] = {"must be an object", "missing 'text'", "must be a string", "empty article", "NUL",
@@ -221,6 +274,7 @@ static void test_prepare_utf8_policy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_numbers_in_json),
         cmocka_unit_test(test_spans_use_codepoints_in_json),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),

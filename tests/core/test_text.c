@@ -15,6 +15,72 @@ static void test_utf8_check(void **state)
     assert_int_equal(nahr_utf8_check("\xF0\x9F\x98\x80", 4), 4);      /* emoji */
 }
 
+/* Byte-at-a-time strict UTF-8 check (RFC 3629), the reference for the
+ * word-at-a-time nahr_utf8_check: offset of the first invalid byte, or n. */
+static size_t ref_utf8_check(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        uint32_t cp, min;
+        if (c == 0)
+            return i;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) k = 1, cp = c & 0x1F, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF) k = 2, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3, cp = c & 0x07, min = 0x10000;
+        else return i;
+        if (i + k >= n)
+            return i;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/* Every mix of ASCII, Arabic, other and broken sequences at every offset of
+ * the 8-byte words nahr_utf8_check reads at once. */
+static void test_utf8_check_words(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a", " ", "\xD8\xA7", "\xD9\x84", "\xC2\x80", "\xDF\xBF",
+                                         "\xE2\x80\x8F", "\xF0\x9F\x98\x80", "\x80", "\xC0\x80", "\xC1\xBF",
+                                         "\xD8", "\xED\xA0\x80", "\xE0\x80\x80", "\xFF", "\xF4\x90\x80\x80",
+                                         "\xE0\xA0\x80", "\xF5\x80\x80\x80", "\x7F"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    uint64_t seed = 42;
+    unsigned char buf[64];
+    for (int it = 0; it < 200000; it++) {
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = (size_t)(seed >> 58); /* 0..63 bytes */
+        int broken_one_in = 1 + (int)((seed >> 20) % 64);
+        while (n < want) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            size_t k = r % (unsigned)broken_one_in == 0 ? (r >> 8) % np : (r >> 8) % 4;
+            size_t len = strlen(pieces[k]);
+            if (n + len > sizeof buf)
+                break;
+            memcpy(buf + n, pieces[k], len);
+            n += len;
+        }
+        size_t got = nahr_utf8_check((const char *)buf, n), ref = ref_utf8_check(buf, n);
+        if (got != ref)
+            fail_msg("case %d (%zu bytes): nahr_utf8_check %zu, reference %zu", it, n, got, ref);
+    }
+}
+
 static void test_utf8_repair(void **state)
 {
     (void)state;
@@ -33,6 +99,38 @@ static void test_json_string(void **state)
     nahr_buf_json_string(&b, "q\"\\\n\x01م", 7);
     assert_string_equal(b.data, "\"q\\\"\\\\\\n\\u0001م\"");
     nahr_buf_free(&b);
+}
+
+/* An escape at every position of a longer string (the writer copies plain
+ * bytes eight at a time). */
+static void test_json_string_runs(void **state)
+{
+    (void)state;
+    static const char *const esc[][2] = {{"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"},
+                                         {"\x1f", "\\u001f"}, {"\x01", "\\u0001"}};
+    for (size_t e = 0; e < sizeof esc / sizeof *esc; e++)
+        for (size_t at = 0; at < 20; at++) {
+            char in[32], want[64];
+            memset(in, 'x', 20);
+            memcpy(in + 20, "\xD9\x85", 2); /* م, bytes >= 0x80 stay as they are */
+            in[at] = esc[e][0][0];
+            size_t w = 0;
+            want[w++] = '"';
+            for (size_t i = 0; i < 22; i++) {
+                if (i == at) {
+                    memcpy(want + w, esc[e][1], strlen(esc[e][1]));
+                    w += strlen(esc[e][1]);
+                } else {
+                    want[w++] = in[i];
+                }
+            }
+            want[w++] = '"';
+            want[w] = '\0';
+            nahr_buf b = {0};
+            assert_int_equal(nahr_buf_json_string(&b, in, 22), NAHR_OK);
+            assert_string_equal(b.data, want);
+            nahr_buf_free(&b);
+        }
 }
 
 static void test_normalize(void **state)
@@ -130,8 +228,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test(test_utf8_check_words),
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_json_string),
+        cmocka_unit_test(test_json_string_runs),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_every_code_point),
         cmocka_unit_test(test_normalize_invalid),

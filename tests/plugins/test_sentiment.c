@@ -207,6 +207,33 @@ static void t_model_roundtrip_and_errors(void **state)
     assert_non_null(strstr(err.msg, "missing.model: cannot open"));
 }
 
+/* Weights in every spelling a model file may hold load as strtod() reads
+ * them (the loader parses plain decimals itself). */
+static void t_model_weights_as_strtod(void **state)
+{
+    (void)state;
+    static const char *const ws[] = {"0.1",    "-0.0989", "0.04816", "-0.008755", "3",       "-0",  "1.",
+                                     ".5",     "+2.25",   "1e-3",    "-2.5E+1",   "0x1p-2",  "0.123456789012345",
+                                     "0.12345678901234567", "123456789012345678", "0.0000000000000000000001234"};
+    const size_t nw = sizeof ws / sizeof *ws;
+    nahr_buf b = {0};
+    assert_int_equal(nahr_buf_printf(&b, HDR "bias 0 0 0\nfeatures %zu\n", nw), NAHR_OK);
+    for (size_t i = 0; i < nw; i++)
+        assert_int_equal(nahr_buf_printf(&b, "%zu %s %s 0\n", i * 10, ws[i], ws[nw - 1 - i]), NAHR_OK);
+    assert_int_equal(nahr_buf_puts(&b, "end\n"), NAHR_OK);
+    write_file(tmp_path("w.model"), b.data);
+    nahr_buf_free(&b);
+    senti_model *m = NULL;
+    senti_error err;
+    assert_int_equal(senti_model_load(tmp_path("w.model"), &m, &err), NAHR_OK);
+    for (size_t i = 0; i < nw; i++) {
+        float a = (float)strtod(ws[i], NULL), z = (float)strtod(ws[nw - 1 - i], NULL);
+        if (memcmp(&m->w[i * 10 * 3], &a, sizeof a) != 0 || memcmp(&m->w[i * 10 * 3 + 1], &z, sizeof z) != 0)
+            fail_msg("weight %zu: '%s' or '%s' loaded differently from strtod", i, ws[i], ws[nw - 1 - i]);
+    }
+    senti_model_free(m);
+}
+
 static void t_features_deterministic(void **state)
 {
     (void)state;
@@ -644,6 +671,7 @@ int main(void)
         cmocka_unit_test(t_lexicon_normalised_lookup),
         cmocka_unit_test(t_lexicon_errors),
         cmocka_unit_test(t_model_roundtrip_and_errors),
+        cmocka_unit_test(t_model_weights_as_strtod),
         cmocka_unit_test(t_features_deterministic),
         cmocka_unit_test(t_fast_normalize_matches_core),
         cmocka_unit_test(t_clear_news_cases),
