@@ -1,9 +1,12 @@
 /* test_ner_fast.c - the NER tagger's fast run-time path (ner_model_tag:
  * inlined hashing, vectorised weight sums with prefetching, masked-transition
- * Viterbi, token caches per call and per thread) gives exactly the tags of a plain
- * reference tagger written here the obvious way: ner_describe on the whole
- * sentence, ner_features per token, one table lookup per feature, int32 sums,
- * a Viterbi that tests every (prev, cur) pair with ner_bio_allowed.
+ * Viterbi without back-pointers, token caches per call and per thread, the
+ * per-thread cache's tables and memos in place of some context features)
+ * gives exactly the tags of a plain reference tagger written here the
+ * obvious way: ner_describe on the whole sentence, ner_features per token,
+ * one table lookup per feature, int32 sums, a Viterbi that tests every
+ * (prev, cur) pair with ner_bio_allowed. The per-thread cache is checked
+ * at its full size and at 16 slots, where entries are replaced all the time.
  *
  * Checked on a random model over real feature keys (every tag occurs, many
  * ties in the decoder), on the shipped model, on our own sentences, on a long
@@ -190,9 +193,11 @@ static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
     free(h);
 }
 
-/* The per-thread cache the checks share: it carries entries from text to
- * text (and from model to model) as a worker's does. */
-static ner_cache *thread_cache;
+/* The per-thread caches the checks share: they carry entries from text to
+ * text (and from model to model) as a worker's does. tiny_cache has 16
+ * slots (4 sets of 4): nearly every token replaces an entry, often one of
+ * its own sentence. */
+static ner_cache *thread_cache, *tiny_cache;
 
 /* Tags text the fast way (without and with the per-thread cache) and the
  * reference way; returns the number of tokens (all equal, or the test fails
@@ -211,10 +216,11 @@ static size_t check_text(const ner_model *m, const ref_table *rt, const char *te
     size_t ss = ner_model_scratch_size(m, n);
     char *scratch = malloc(ss + 1);
     assert_non_null(scratch);
-    uint8_t *cached = malloc(cap);
-    assert_non_null(cached);
+    uint8_t *cached = malloc(cap), *tiny = malloc(cap);
+    assert_true(cached && tiny);
     assert_int_equal(ner_model_tag(m, text, toks, n, scratch + 1, fast), 0);
     assert_int_equal(ner_model_tag_cached(m, thread_cache, text, toks, n, scratch + 1, cached), 0);
+    assert_int_equal(ner_model_tag_cached(m, tiny_cache, text, toks, n, scratch + 1, tiny), 0);
     if (n)
         ref_tag(m, rt, text, toks, n, ref);
     for (size_t i = 0; i < n; i++) {
@@ -222,6 +228,10 @@ static size_t check_text(const ner_model *m, const ref_table *rt, const char *te
             fail_msg("token %zu '%.*s': with the thread cache %s, without %s", i,
                      (int)(toks[i].end - toks[i].start), text + toks[i].start,
                      ner_tag_name(cached[i]), ner_tag_name(fast[i]));
+        if (tiny[i] != fast[i])
+            fail_msg("token %zu '%.*s': with a 16-slot thread cache %s, without %s", i,
+                     (int)(toks[i].end - toks[i].start), text + toks[i].start,
+                     ner_tag_name(tiny[i]), ner_tag_name(fast[i]));
         if (fast[i] != ref[i])
             fail_msg("token %zu '%.*s': fast tag %s, reference %s", i,
                      (int)(toks[i].end - toks[i].start), text + toks[i].start,
@@ -233,6 +243,7 @@ static size_t check_text(const ner_model *m, const ref_table *rt, const char *te
     free(toks);
     free(fast);
     free(cached);
+    free(tiny);
     free(ref);
     return n;
 }
@@ -388,6 +399,8 @@ static void test_viterbi_matches_reference(void **state)
         ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, fast);
         ref_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, ref);
         assert_memory_equal(fast, ref, n);
+        ner_viterbi_inplace(emit, (const float(*)[NER_NTAGS])trans, n, fast);
+        assert_memory_equal(fast, ref, n);
         for (size_t i = 0; i < n; i++)
             assert_true(ner_bio_allowed(i ? fast[i - 1] : NER_NTAGS, fast[i]));
         free(emit);
@@ -441,6 +454,21 @@ static void test_random_model_matches_reference(void **state)
         check_text(m2, &rt2, OWN_TEXT, strlen(OWN_TEXT), NULL);
         check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), NULL);
     }
+    /* a prediction-history model over the news articles: history bits of
+     * every kind, at every sentence start and end */
+    if (news) {
+        ref_table rt3;
+        ner_model *m3 = random_model(news, &rt3, 77 | (uint64_t)78 << 16 | (uint64_t)79 << 32);
+        size_t n3 = 0;
+        for (char *a = news, *e; (e = strchr(a, '\n')); a = e + 1)
+            n3 += check_text(m3, &rt3, a, (size_t)(e - a), NULL);
+        print_message("random history model: %zu keys, %zu tokens identical\n", rt3.n, n3);
+        free(rt3.keys);
+        free(rt3.w);
+        ner_model_free(m3);
+        ner_cache_reset(thread_cache);
+        ner_cache_reset(tiny_cache);
+    }
     free(run);
     free(news);
     free(rt.keys);
@@ -450,6 +478,7 @@ static void test_random_model_matches_reference(void **state)
     ner_model_free(m);
     ner_model_free(m2);
     ner_cache_reset(thread_cache); /* the next model may get the same address */
+    ner_cache_reset(tiny_cache);
 }
 
 /* The shipped model on our sentences, the ANERcorp test split (sentence by
@@ -503,19 +532,22 @@ static void test_shipped_model_matches_reference(void **state)
     print_message("shipped model: %zu tokens identical (%zu news articles)\n", ntok, na);
     ner_model_free(m);
     ner_cache_reset(thread_cache);
+    ner_cache_reset(tiny_cache);
 }
 
 static int setup_cache(void **state)
 {
     (void)state;
     thread_cache = ner_cache_new();
-    return thread_cache ? 0 : -1;
+    tiny_cache = ner_cache_new_slots(16);
+    return thread_cache && tiny_cache ? 0 : -1;
 }
 
 static int teardown_cache(void **state)
 {
     (void)state;
     ner_cache_free(thread_cache);
+    ner_cache_free(tiny_cache);
     return 0;
 }
 

@@ -1,11 +1,14 @@
 /* ner_cache.h - a per-thread cache for the NER tagger.
  *
- * Most tokens of news text are frequent words. What the tagger computes for
- * a token from its bytes alone (normalised form, affix and clitic-strip
- * hashes, shape, word clusters, the summed weights of the features that
- * depend on the token alone, and of those it gives its neighbours at -2, -1,
- * +1 and +2) is kept in a bounded direct-mapped table (8192 tokens, about
- * 2.6 MB), so a word seen before by the same thread is not analysed again. One cache per worker thread, never shared between
+ * Most tokens of news text are frequent words. What the tagger needs of a
+ * token's bytes alone (normalised word, stem and shape hashes, clitic strips,
+ * word cluster, the summed weights of the features that depend on the token
+ * alone, and of those it gives its neighbours at -2, -1, +1 and +2) is kept
+ * in a bounded 4-way set-associative table (65,536 tokens of 256 bytes:
+ * 16 MB, its pages touched as it fills; least recently used entries are
+ * replaced), so a word seen before by the same thread is not analysed again.
+ * The cache also keeps per-model tables that replace the hashing of some
+ * context features. One cache per worker thread, never shared between
  * threads; tagging with a cache gives exactly the tags of ner_model_tag().
  */
 #ifndef NAHR_NER_CACHE_H
@@ -21,6 +24,9 @@ typedef struct ner_cache ner_cache;
 
 /* A new, empty cache (NULL when out of memory); free with ner_cache_free. */
 ner_cache *ner_cache_new(void);
+/* The same with room for at least `slots` tokens (rounded up to a power of
+ * two, at least 4): tests use a tiny cache to exercise replacement. */
+ner_cache *ner_cache_new_slots(size_t slots);
 void ner_cache_free(ner_cache *c);
 /* Forgets every entry. Needed only when a model is freed and another one is
  * then used with the same cache: a change of model is otherwise noticed by

@@ -151,6 +151,8 @@ size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, siz
 /* decoding: emit is n x NER_NTAGS, bp n x NER_NTAGS bytes of scratch */
 void ner_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
                  uint8_t *bp, uint8_t *out);
+/* The same decoding without back-pointers, overwriting emit (the run-time path). */
+void ner_viterbi_inplace(float *emit, const float trans[NER_NTAGS + 1][NER_NTAGS], size_t n, uint8_t *out);
 int ner_bio_allowed(unsigned prev, unsigned cur); /* prev == NER_NTAGS: sentence start */
 /* Emission scores (n x NER_NTAGS) of a described sentence: every feature's
  * weights summed, scaled, O penalty applied. The fast scoring path. */
