@@ -840,6 +840,174 @@ static void test_write_tokens(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.jsonl"));
 }
 
+/* ---- news evidence (NER_F_NEWS) ---- */
+
+static void test_news_pack(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(ner_tokdesc), 108); /* the token caches hold one per slot */
+    const uint32_t c1[NER_NTYPES + 1] = {10, 7, 0, 1, 3}; /* PER .7, LOC 0, ORG .1, MISC .3 */
+    assert_int_equal(ner_news_pack(c1), 3u | 0u << 2 | 1u << 4 | 2u << 6);
+    const uint32_t c2[NER_NTYPES + 1] = {100, 9, 29, 59, 0}; /* just under every threshold */
+    assert_int_equal(ner_news_pack(c2), 0u | 1u << 2 | 2u << 4);
+    const uint32_t c3[NER_NTYPES + 1] = {0, 0, 0, 0, 0};
+    assert_int_equal(ner_news_pack(c3), 0);
+    /* lower thresholds (0.03, 0.15, 0.5): 0.09 -> 1, 0.29 -> 2, 0.59 -> 3 */
+    assert_int_equal(ner_news_pack_at(c2, ner_news_thresholds_low), 1u | 2u << 2 | 3u << 4);
+}
+
+/* news articles of our own: known names in contexts the fixture model knows */
+static const char *const NEWS_JSONL =
+    "{\"text\": \"زار الرئيس أحمد سالم مدينة القاهرة أمس. وصل سالم إلى بيروت قادما من دمشق.\"}\n"
+    "{\"text\": \"التقى خالد منصور بنظيره في باريس. سافر منصور إلى القاهرة ثم إلى بيروت.\"}\n"
+    "{\"text\": \"تحدث أحمد سالم عن الاقتصاد في تونس. وصل سالم إلى القاهرة.\"}\n"
+    "{\"id\": 4}\n"
+    "{\"text\": \"زار الرئيس أحمد سالم مدينة القاهرة أمس. وحيدة\"}\n";
+
+static ner_news *load_news(void)
+{
+    char path[300], err[256];
+    tmp_path(path, sizeof path, "news.jsonl");
+    write_file(path, NEWS_JSONL, strlen(NEWS_JSONL));
+    const char *files[1] = {path};
+    ner_news *nw = NULL;
+    assert_int_equal(ner_news_load(files, 1, &nw, err, sizeof err), 0);
+    assert_non_null(nw);
+    return nw;
+}
+
+static uint32_t whash(const char *w) { return ner_word_hash(w, strlen(w), NULL, NULL); }
+
+static void test_news_table(void **state)
+{
+    (void)state;
+    char err[256];
+    ner_news *nw = load_news();
+    assert_true(ner_news_bytes(nw) > 100);
+    ner_model *m = train_fixture(8, 7);
+    ner_set tab = {0};
+    assert_int_equal(ner_news_table(m, nw, 2, ner_news_thresholds, &tab), 0);
+    const uint64_t *v = ner_set_get(&tab, whash("سالم")); /* 5 times, a name every time */
+    assert_non_null(v);
+    assert_int_equal(*v & 3u, 3u);                 /* PER >= 0.6 */
+    assert_int_equal((*v >> 2) & 0x3Fu, 0);       /* never LOC, ORG, MISC */
+    v = ner_set_get(&tab, whash("القاهرة"));
+    assert_non_null(v);
+    assert_int_equal((*v >> 2) & 3u, 3u); /* LOC */
+    v = ner_set_get(&tab, whash("إلى")); /* frequent, never an entity */
+    assert_non_null(v);
+    assert_int_equal(*v, 0);
+    assert_null(ner_set_get(&tab, whash("وحيدة"))); /* once: below the minimum count */
+    /* stems: والقاهرة and القاهرة share one */
+    ner_tokdesc d;
+    ner_describe_token(m, "القاهرة", strlen("القاهرة"), &d);
+    v = ner_set_get(&tab, NER_NEWS_STEM_KEY(d.stem));
+    assert_non_null(v);
+    assert_int_equal((*v >> 2) & 3u, 3u);
+    /* the table reaches the token descriptions */
+    m->news = tab;
+    m->flags |= NER_F_NEWS;
+    ner_describe_token(m, "سالم", strlen("سالم"), &d);
+    assert_int_equal(d.news, 3u);
+    ner_describe_token(m, "غائبة", strlen("غائبة"), &d);
+    assert_int_equal(d.news, NER_NEWS_ABSENT);
+    /* missing file: the error names it */
+    const char *missing[1] = {"/nonexistent/news.jsonl"};
+    ner_news *x = (ner_news *)(uintptr_t)1;
+    assert_true(ner_news_load(missing, 1, &x, err, sizeof err) < 0);
+    assert_null(x);
+    assert_non_null(strstr(err, "/nonexistent/news.jsonl"));
+    ner_model_free(m); /* frees tab */
+    ner_news_free(nw);
+}
+
+/* trained with news evidence: flag, table, features, file round trip,
+ * determinism, truncated or inconsistent news section */
+static void test_news_model(void **state)
+{
+    (void)state;
+    char path[300], path2[300], bad[300], err[256];
+    tmp_path(path, sizeof path, "news.bin");
+    tmp_path(path2, sizeof path2, "news2.bin");
+    tmp_path(bad, sizeof bad, "newsbad.bin");
+    ner_news *nw = load_news();
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3, .news = nw, .news_min = 2};
+    ner_model *m = ner_model_new(), *m2 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_true(m->flags & NER_F_NEWS);
+    assert_true(m->news.n > 5);
+    assert_non_null(ner_set_get(&m->news, whash("سالم")));
+    /* the news features: 6 of the word, one for each neighbour at -1 / +1 */
+    ner_tokdesc d[3];
+    const char *text = "وصل سالم أمس";
+    nahr_token toks[8];
+    size_t n = tokenize(text, toks, 8);
+    assert_int_equal(n, 3);
+    ner_describe(m, text, toks, n, d);
+    assert_int_not_equal(d[1].news, NER_NEWS_ABSENT);
+    uint32_t f1[NER_MAXF], f2[NER_MAXF];
+    size_t k1 = ner_features(m, d, n, 1, f1);
+    m->flags &= ~NER_F_NEWS;
+    size_t k2 = ner_features(m, d, n, 1, f2);
+    m->flags |= NER_F_NEWS;
+    assert_int_equal(k1, k2 + 6 + 2);
+    /* same seed, same bytes; the loaded model has the same table and tags */
+    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n1, n2;
+    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    ner_model *l = NULL;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_int_equal(l->flags, m->flags);
+    assert_int_equal(l->news.n, m->news.n);
+    for (size_t i = 0; i <= m->news.mask; i++) {
+        if (!m->news.keys[i])
+            continue;
+        const uint64_t *v = ner_set_get(&l->news, m->news.keys[i]);
+        assert_non_null(v);
+        assert_int_equal(*v, m->news.vals[i]);
+    }
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
+    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
+    assert_memory_equal(a, b, c.ntok);
+    /* the news section cut short, or a count larger than the file */
+    write_file(bad, b1, n1 - 8 - 3);
+    expect_load_error(bad, "truncated");
+    unsigned char *copy = malloc(n1);
+    memcpy(copy, b1, n1);
+    copy[48] = (unsigned char)(copy[48] + 4); /* nnews */
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "truncated");
+    memcpy(copy, b1, n1);
+    copy[16] &= (unsigned char)~NER_F_NEWS; /* entries without the flag */
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "corrupt header");
+    /* a model without the flag has no news section: the file of before */
+    m2->flags &= ~NER_F_NEWS;
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    free(b2);
+    b2 = read_file(path2, &n2);
+    assert_true(n2 < n1);
+    assert_int_equal(b2[48] | b2[49] | b2[50] | b2[51], 0);
+    free(copy);
+    free(a);
+    free(b);
+    free(b1);
+    free(b2);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+    ner_model_free(m2);
+    ner_news_free(nw);
+}
+
 /* The shipped model: loads fast and tags a sentence of our own. */
 static void test_shipped_model(void **state)
 {
@@ -895,6 +1063,9 @@ int main(void)
         cmocka_unit_test(test_ensemble),
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_write_tokens),
+        cmocka_unit_test(test_news_pack),
+        cmocka_unit_test(test_news_table),
+        cmocka_unit_test(test_news_model),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

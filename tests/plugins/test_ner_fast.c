@@ -328,7 +328,16 @@ static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_clus
 {
     ner_model *m = ner_model_new();
     assert_non_null(m);
-    m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | (fi_cluster ? NER_F_HIST : 0);
+    m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS |
+               (fi_cluster ? NER_F_HIST : 0);
+    /* news evidence of a few words and stems (NER_F_NEWS: per-word features) */
+    const char *nww[] = {"سالم", "بيروت", "الرياض", "في", "وزير"};
+    for (size_t i = 0; i < sizeof nww / sizeof nww[0]; i++) {
+        ner_tokdesc t;
+        ner_describe_token(m, nww[i], strlen(nww[i]), &t);
+        assert_int_equal(ner_set_put(&m->news, t.word, (uint64_t)(i * 37 + 1) & 0xFFu, 0), 0);
+        assert_int_equal(ner_set_put(&m->news, NER_NEWS_STEM_KEY(t.stem), (uint64_t)i * 11, 0), 0);
+    }
     const char *phrases[][3] = {{"الأمم", "المتحدة", NULL}, {"القاهرة", NULL, NULL},
                                 {"الملك", "سعود", NULL},   {"كأس", "العالم", "للأندية"},
                                 {"باريس", NULL, NULL},     {"أحمد", "سالم", NULL}};

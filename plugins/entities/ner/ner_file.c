@@ -13,12 +13,15 @@
  *   40     4    O penalty (float32): subtracted from the score of tag O
  *   44     4    pseudo-article length in sentences (NER_F_HIST on a corpus
  *               without article marks; ner_tag_corpus_doc), version 2
- *   48    16    reserved, zero
+ *   48     4    nnews: news-evidence entries (NER_F_NEWS; 0 otherwise)
+ *   52    12    reserved, zero
  *   64          transitions: (9+1) x 9 float32, row 9 = sentence start
  *               keys: nfeat uint32, then weights: nfeat x 9 int16 (+2 bytes
  *               padding when nfeat is odd)
  *               gazetteer: ngaz x (uint32 hash, uint32 type mask)
  *               clusters: ncl x (uint32 word hash, uint32 lo, uint32 hi)
+ *               news evidence: nnews uint32 keys (word hash or stem key),
+ *               then nnews uint8 packed buckets (padded to 4 bytes)
  *   end-8  8    FNV-1a 64 checksum of every byte before it
  */
 #include <errno.h>
@@ -66,12 +69,12 @@ static uint64_t fnv64(const unsigned char *p, size_t n)
     return h;
 }
 
-static size_t file_size_for(size_t nfeat, size_t ngaz, size_t ncl)
+static size_t file_size_for(size_t nfeat, size_t ngaz, size_t ncl, size_t nnews)
 {
     size_t wbytes = nfeat * NER_NTAGS * 2;
     wbytes = (wbytes + 3) & ~(size_t)3;
     return HEADER_SIZE + (NER_NTAGS + 1) * NER_NTAGS * 4 + nfeat * 4 + wbytes + ngaz * 8 +
-           ncl * 12 + 8;
+           ncl * 12 + nnews * 4 + ((nnews + 3) & ~(size_t)3) + 8;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -99,9 +102,10 @@ static uint32_t *sorted_keys(const uint32_t *keys, size_t cap, size_t n, size_t 
 int ner_model_save(const ner_model *m, const char *path, char *err, size_t errlen)
 {
     size_t nfeat = m->nfeat, ngaz = m->gaz.n, ncl = m->clusters.n;
-    size_t size = file_size_for(nfeat, ngaz, ncl);
+    size_t nnews = (m->flags & NER_F_NEWS) ? m->news.n : 0;
+    size_t size = file_size_for(nfeat, ngaz, ncl, nnews);
     unsigned char *buf = calloc(1, size);
-    uint32_t *fk = NULL, *gk = NULL, *ck = NULL;
+    uint32_t *fk = NULL, *gk = NULL, *ck = NULL, *nk = NULL;
     int rc = NAHR_ENOMEM;
     if (!buf)
         goto fail;
@@ -109,7 +113,8 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
                     sizeof(ner_slot));
     gk = sorted_keys(m->gaz.keys, m->gaz.mask ? m->gaz.mask + 1 : 0, ngaz, 4);
     ck = sorted_keys(m->clusters.keys, m->clusters.mask ? m->clusters.mask + 1 : 0, ncl, 4);
-    if (!fk || !gk || !ck)
+    nk = sorted_keys(m->news.keys, nnews ? m->news.mask + 1 : 0, nnews, 4);
+    if (!fk || !gk || !ck || !nk)
         goto fail;
     memcpy(buf, NER_MAGIC, NER_MAGIC_LEN);
     put32(buf + 8, NER_FORMAT_VERSION);
@@ -122,6 +127,7 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
     put32(buf + 36, float_bits(m->scale));
     put32(buf + 40, float_bits(m->o_penalty));
     put32(buf + 44, m->hist_window);
+    put32(buf + 48, (uint32_t)nnews);
     unsigned char *p = buf + HEADER_SIZE;
     for (unsigned a = 0; a <= NER_NTAGS; a++)
         for (unsigned b = 0; b < NER_NTAGS; b++, p += 4)
@@ -148,6 +154,11 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
         put32(p + 4, (uint32_t)v);
         put32(p + 8, (uint32_t)(v >> 32));
     }
+    for (size_t i = 0; i < nnews; i++, p += 4)
+        put32(p, nk[i]);
+    for (size_t i = 0; i < nnews; i++)
+        *p++ = (unsigned char)*ner_set_get(&m->news, nk[i]);
+    p += ((nnews + 3) & ~(size_t)3) - nnews;
     uint64_t sum = fnv64(buf, size - 8);
     put32(p, (uint32_t)sum);
     put32(p + 4, (uint32_t)(sum >> 32));
@@ -172,6 +183,7 @@ fail:
     free(fk);
     free(gk);
     free(ck);
+    free(nk);
     return rc;
 }
 
@@ -233,13 +245,13 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
         goto fail;
     }
     uint32_t flags = get32(buf + 16), nfeat = get32(buf + 20), ngaz = get32(buf + 24);
-    uint32_t gmax = get32(buf + 28), ncl = get32(buf + 32);
+    uint32_t gmax = get32(buf + 28), ncl = get32(buf + 32), nnews = get32(buf + 48);
     if (nfeat > MAX_COUNT || ngaz > MAX_COUNT || ncl > MAX_COUNT || gmax > NER_GAZ_MAXLEN ||
-        (flags & ~(uint32_t)NER_F_ALL)) {
+        nnews > MAX_COUNT || (nnews && !(flags & NER_F_NEWS)) || (flags & ~(uint32_t)NER_F_ALL)) {
         snprintf(err, errlen, "NER model %s has a corrupt header", path);
         goto fail;
     }
-    size_t want = file_size_for(nfeat, ngaz, ncl);
+    size_t want = file_size_for(nfeat, ngaz, ncl, nnews);
     if ((size_t)size != want) {
         snprintf(err, errlen, "NER model %s is %s (%ld bytes, header says %zu)", path,
                  (size_t)size < want ? "truncated" : "corrupt: trailing bytes", size, want);
@@ -272,7 +284,8 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
         p += 2;
     if (ner_model_set_weights(m, keys, w, nfeat, bits_float(get32(buf + 36))) != 0)
         goto fail;
-    if (ner_set_reserve(&m->gaz, ngaz) != 0 || ner_set_reserve(&m->clusters, ncl) != 0)
+    if (ner_set_reserve(&m->gaz, ngaz) != 0 || ner_set_reserve(&m->clusters, ncl) != 0 ||
+        ner_set_reserve(&m->news, nnews) != 0)
         goto fail;
     for (size_t i = 0; i < ngaz; i++, p += 8)
         if (ner_set_put(&m->gaz, get32(p), get32(p + 4), 0) != 0)
@@ -280,6 +293,9 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
     for (size_t i = 0; i < ncl; i++, p += 12)
         if (ner_set_put(&m->clusters, get32(p),
                         (uint64_t)get32(p + 4) | (uint64_t)get32(p + 8) << 32, 0) != 0)
+            goto fail;
+    for (size_t i = 0; i < nnews; i++)
+        if (ner_set_put(&m->news, get32(p + 4 * i), p[4 * (size_t)nnews + i], 0) != 0)
             goto fail;
     free(buf);
     free(keys);

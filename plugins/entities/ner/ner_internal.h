@@ -11,7 +11,7 @@
 #define NER_MAGIC_LEN 8
 #define NER_FORMAT_VERSION 2u
 #define NER_MAXSPLIT 4     /* proclitic split candidates used (incl. the word itself) */
-#define NER_MAXF 96        /* features per token, upper bound */
+#define NER_MAXF 128       /* features per token, upper bound (96 used at most) */
 #define NER_MAXTOKB 64     /* bytes of a token used for features (longer: truncated) */
 #define NER_NTYPES 4       /* PER LOC ORG MISC */
 #define NER_NCL 3          /* cluster granularities per word */
@@ -24,7 +24,9 @@
 #define NER_F_HIST 0x8u /* prediction history: how a word was tagged earlier in the article */
 #define NER_F_QUOTE 0x10u /* quotation features (titles of programmes, books, models) */
 #define NER_F_CLX 0x20u   /* more cluster features: at -2/+2, bigram, x suffix */
-#define NER_F_ALL (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX)
+#define NER_F_NEWS 0x40u  /* news evidence: how often a word was tagged as each type in news */
+#define NER_F_ALL                                                                                  \
+    (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS)
 #define NER_DICT_FOLDS 10
 #define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
 
@@ -57,6 +59,8 @@ struct ner_model {
     unsigned gaz_maxlen;
     ner_set clusters; /* word hash -> NER_NCL cluster ids of 16 bits each */
     unsigned hist_window; /* NER_F_HIST on a corpus without articles: pseudo-article length */
+    ner_set news; /* NER_F_NEWS: word hash (or NER_NEWS_STEM_KEY of a stem hash) -> packed
+                   * buckets of how often news tagged it as each type (ner_news.c) */
     /* run time only: a blocked Bloom filter of the weight-table keys, built by
      * ner_model_set_weights (64-byte blocks; NULL = none). Valid only while
      * slots == filter_for (the trainer swaps tables behind its back). */
@@ -78,12 +82,14 @@ typedef struct ner_tokdesc {
     uint32_t pfx[3], sfx[3], stem_sfx[2], stem_pfx[2];
     uint32_t pre[NER_MAXSPLIT], stm[NER_MAXSPLIT]; /* proclitic strips 1..nsplit-1 */
     uint32_t cl[NER_NCL];
-    uint8_t nsplit;
-    uint8_t has_cl;
+    uint8_t nsplit : 4; /* <= NER_MAXSPLIT (bit fields: the struct stays 108 bytes) */
+    uint8_t has_cl : 1;
+    uint8_t punct : 1;
     uint8_t gaz_b, gaz_i; /* type bit masks: a gazetteer phrase starts / continues here */
-    uint8_t punct;
     uint8_t hist, hist_stem; /* NER_HIST_* bits: how the word / stem was tagged before */
     uint8_t quote;           /* inside a short quotation: 1 first word, 2 later words */
+    uint8_t news, news_stem; /* NER_F_NEWS: packed buckets of the word / its stem in
+                              * m->news, NER_NEWS_ABSENT when not there */
     uint32_t qtrig;          /* stem of the word before the opening quotation mark */
 } ner_tokdesc;
 
@@ -201,6 +207,42 @@ long ner_clusters_from_text(ner_model *m, const char *const *files, size_t nfile
 long ner_unlabelled_write(const char *const *files, size_t nfiles, FILE *out, char *err,
                           size_t errlen);
 
+/* ---- news evidence (NER_F_NEWS, ner_news.c) ----
+ * An automatic gazetteer: unlabelled news tagged by a first model, and for
+ * each frequent normalised word (and clitic-stripped stem) how often it was
+ * inside an entity of each type. m->news maps the word hash, or
+ * NER_NEWS_STEM_KEY(stem hash), to 4 x 2 bits: bucket of the fraction of its
+ * occurrences tagged as type t (bits 2(t-1)..2(t-1)+1; 0: < 0.1, 1: >= 0.1,
+ * 2: >= 0.3, 3: >= 0.6). */
+#define NER_NEWS_STEM_KEY(stem) ner_mix((stem), 0x5e75e75u)
+/* every type >= 0.6: never packed (the fractions sum to at most 1) */
+#define NER_NEWS_ABSENT 0xFFu
+typedef struct ner_news ner_news;
+/* Reads and tokenises unlabelled news (files as for ner_clusters_from_text)
+ * and keeps them in memory for ner_news_table. Free with ner_news_free. */
+int ner_news_load(const char *const *files, size_t nfiles, ner_news **out, char *err,
+                  size_t errlen);
+void ner_news_free(ner_news *nw);
+size_t ner_news_bytes(const ner_news *nw);
+/* Tags the news with m (one call per article) and fills table (emptied
+ * first) with the packed buckets (thresholds thr, per mille) of every word
+ * and stem seen at least min_count times. */
+int ner_news_table(const ner_model *m, const ner_news *nw, unsigned min_count,
+                   const uint16_t thr[3], ner_set *table);
+/* The packed buckets of counts cnt[0] = occurrences, cnt[t] = tagged type t:
+ * with the default thresholds (0.1, 0.3, 0.6), or with thr (per mille). */
+uint8_t ner_news_pack(const uint32_t cnt[NER_NTYPES + 1]);
+uint8_t ner_news_pack_at(const uint32_t cnt[NER_NTYPES + 1], const uint16_t thr[3]);
+extern const uint16_t ner_news_thresholds[3];     /* 100, 300, 600 */
+extern const uint16_t ner_news_thresholds_low[3]; /* 30, 150, 500 (--news-low, tried) */
+/* Calls fn for the tokens of each article of the files (JSON Lines with a
+ * "text" key, or plain text, one article per line); h = normalised word
+ * hashes. A non-zero return of fn stops the reading and is returned. */
+typedef int (*ner_article_fn)(const char *text, const nahr_token *toks, const uint32_t *h,
+                              size_t n, void *arg);
+int ner_for_each_article(const char *const *files, size_t nfiles, ner_article_fn fn, void *arg,
+                         char *err, size_t errlen);
+
 /* ---- CoNLL corpora ---- */
 typedef struct ner_corpus {
     char *text;         /* tokens joined by ' ', sentences by '\n' */
@@ -256,6 +298,9 @@ typedef struct ner_train_opts {
     unsigned hist_window; /* > 0: prediction-history features; the corpus is cut into
                            * pseudo-articles of that many sentences (see ner_train.c) */
     int ensemble;         /* > 1: mean of that many perceptrons shuffled differently */
+    const ner_news *news; /* non-NULL: news-evidence features (NER_F_NEWS), jackknifed */
+    unsigned news_min;    /* words seen fewer times in the news are left out of the table */
+    int news_low;         /* lower bucket thresholds (ner_news_thresholds_low) */
 } ner_train_opts;
 #define NER_MAX_ENSEMBLE 8
 

@@ -212,11 +212,8 @@ static int cmp_counted(const void *a, const void *b)
 
 /* Calls fn(hashes, n, arg) for the word tokens of each article of each file
  * (JSON Lines with a "text" key, or plain text: one article per line). */
-typedef int (*article_fn)(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
-                          void *arg);
-
-static int for_each_article(const char *const *files, size_t nfiles, article_fn fn, void *arg,
-                            char *err, size_t errlen)
+int ner_for_each_article(const char *const *files, size_t nfiles, ner_article_fn fn, void *arg,
+                         char *err, size_t errlen)
 {
     nahr_token *toks = NULL;
     uint32_t *hs = NULL;
@@ -335,7 +332,7 @@ long ner_clusters_from_text(ner_model *m, const char *const *files, size_t nfile
     uint32_t *hash = NULL;
     uint16_t *c1 = NULL, *c2 = NULL, *c3 = NULL;
     size_t *idx = NULL, *tmp = NULL;
-    long rc = for_each_article(files, nfiles, count_words, &freq, err, errlen);
+    long rc = ner_for_each_article(files, nfiles, count_words, &freq, err, errlen);
     if (rc != 0)
         goto done;
     rc = NAHR_ENOMEM;
@@ -373,7 +370,7 @@ long ner_clusters_from_text(ner_model *m, const char *const *files, size_t nfile
     for (size_t i = 0; i < cc.nctx; i++)
         if (ner_set_put(&cc.ctx, all[i].hash, i + 1, 0) != 0)
             goto done;
-    if ((rc = for_each_article(files, nfiles, count_contexts, &cc, err, errlen)) != 0)
+    if ((rc = ner_for_each_article(files, nfiles, count_contexts, &cc, err, errlen)) != 0)
         goto done;
     /* Hellinger-style: square roots of the counts, then unit length */
     for (size_t i = 0; i < nv; i++) {
@@ -434,7 +431,7 @@ long ner_unlabelled_write(const char *const *files, size_t nfiles, FILE *out, ch
 {
     if (errlen)
         err[0] = '\0';
-    int rc = for_each_article(files, nfiles, write_tokens, out, err, errlen);
+    int rc = ner_for_each_article(files, nfiles, write_tokens, out, err, errlen);
     if (rc == NAHR_EIO && errlen && !err[0])
         snprintf(err, errlen, "cannot write the token file");
     return rc;

@@ -210,7 +210,7 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
     t->word = ner_word_hash(w, wn, norm, &nlen);
     int punct;
     t->shape = shape_of(norm, nlen, w, wn, &punct);
-    t->punct = (uint8_t)punct;
+    t->punct = punct != 0;
     for (unsigned k = 0; k < 3; k++) {
         size_t p = cp_prefix(norm, nlen, k + 1), s = cp_suffix(norm, nlen, k + 1);
         t->pfx[k] = p < nlen ? ner_hash_bytes(norm, p) : 0;
@@ -220,7 +220,7 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
     size_t ns = nahr_ar_proclitic_splits(norm, nlen, splits, NER_MAXSPLIT);
     if (ns == 0)
         ns = 1, splits[0] = 0;
-    t->nsplit = (uint8_t)ns;
+    t->nsplit = ns & 0xFu; /* ns <= NER_MAXSPLIT */
     for (size_t k = 1; k < ns; k++) {
         t->pre[k] = ner_hash_bytes(norm, splits[k]);
         t->stm[k] = ner_hash_bytes(norm + splits[k], nlen - splits[k]);
@@ -243,6 +243,12 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
             for (unsigned k = 0; k < NER_NCL; k++)
                 t->cl[k] = (uint32_t)((*v >> (16 * k)) & 0xFFFFu);
         }
+    }
+    if (m->flags & NER_F_NEWS) { /* how the news tagged the word and its stem */
+        const uint64_t *v = ner_set_get(&m->news, t->word);
+        t->news = v ? (uint8_t)*v : NER_NEWS_ABSENT;
+        v = ner_set_get(&m->news, NER_NEWS_STEM_KEY(t->stem));
+        t->news_stem = v ? (uint8_t)*v : NER_NEWS_ABSENT;
     }
 }
 
@@ -270,7 +276,8 @@ enum {
     T_BIG_L, T_BIG_R, T_SHAPE3, T_SFXM1, T_SFXP1, T_GAZB, T_GAZI, T_GAZP1, T_GAZM1,
     T_CL0, T_CLM1 = T_CL0 + NER_NCL, T_CLP1 = T_CLM1 + NER_NCL, T_PFXP1 = T_CLP1 + NER_NCL,
     T_PFXM1, T_SPFX, T_HIST0 = T_SPFX + 2, T_HISTS0, T_HISTM1, T_HISTP1,
-    T_QUOTE, T_QTRIG, T_CLM2, T_CLP2, T_CLBIG, T_CLSFX
+    T_QUOTE, T_QTRIG, T_CLM2, T_CLP2, T_CLBIG, T_CLSFX,
+    T_NEWS0, T_NEWSS0, T_NEWST, T_NEWSM1 = T_NEWST + NER_NTYPES, T_NEWSP1
 };
 
 
@@ -308,6 +315,13 @@ size_t ner_features_unary(const ner_model *m, const ner_tokdesc *t, uint32_t *f)
             f[k++] = ner_mix(T_CL0 + c, t->has_cl ? t->cl[c] + 1 : 0);
     if ((m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS))
         f[k++] = ner_mix(T_CLSFX, ner_mix(t->has_cl ? t->cl[1] + 1 : 0, t->stem_sfx[1]));
+    if (m->flags & NER_F_NEWS) { /* the news buckets: all types together, then each type */
+        f[k++] = ner_mix(T_NEWS0, t->news);
+        f[k++] = ner_mix(T_NEWSS0, t->news_stem);
+        if (t->news != NER_NEWS_ABSENT)
+            for (unsigned ty = 0; ty < NER_NTYPES; ty++)
+                f[k++] = ner_mix(T_NEWST + ty, (t->news >> (2 * ty)) & 3u);
+    }
     return k;
 }
 
@@ -346,6 +360,8 @@ static NER_HOT size_t features_neighbour(const ner_model *m, const ner_tokdesc *
             for (unsigned c = 0; c < NER_NCL; c++)
                 f[k++] = ner_mix((left ? T_CLM1 : T_CLP1) + c,
                                  t ? (t->has_cl ? t->cl[c] + 1 : 0) : edge);
+        if (m->flags & NER_F_NEWS)
+            f[k++] = ner_mix(left ? T_NEWSM1 : T_NEWSP1, t ? t->news : edge);
         break;
     }
     case -2:
@@ -796,6 +812,7 @@ void ner_model_free(ner_model *m)
     free(m->filter);
     ner_set_free(&m->gaz);
     ner_set_free(&m->clusters);
+    ner_set_free(&m->news);
     free(m);
 }
 

@@ -172,7 +172,7 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
  * gazetteers without dictionary entries. */
 static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxlen,
                            const ner_corpus *c, const uint8_t *gold, size_t nfit, int dict,
-                           featcache *fc, const hist_src *hs)
+                           featcache *fc, const hist_src *hs, const ner_set *news)
 {
     size_t maxlen = 1;
     for (size_t k = 0; k < c->nsent; k++)
@@ -187,21 +187,30 @@ static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxl
     int rc = NAHR_ENOMEM;
     if (!d || !fc->off || !fc->feats)
         goto done;
-    if (dict) {
-        m->flags |= NER_F_DICT;
+    if (dict || news) {
+        /* news: news[f] for fold f, news[NER_DICT_FOLDS] for the rest (the
+         * tables first_pass makes, over the same folds) */
+        if (dict)
+            m->flags |= NER_F_DICT;
         for (unsigned f = 0; f < NER_DICT_FOLDS; f++) {
             size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS;
             m->gaz_maxlen = base_maxlen;
-            if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
-                (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, a)) != 0 ||
-                (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, b, nfit)) != 0 ||
-                (rc = featcache_range(m, c, a, b, fc, &k, &cap, d, hs)) != 0)
+            if (dict && ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
+                         (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, a)) != 0 ||
+                         (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, b, nfit)) != 0))
+                goto done;
+            if (news && (rc = ner_set_copy(&m->news, &news[f])) != 0)
+                goto done;
+            if ((rc = featcache_range(m, c, a, b, fc, &k, &cap, d, hs)) != 0)
                 goto done;
         }
         m->gaz_maxlen = base_maxlen;
-        if ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
-            (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, nfit)) != 0 ||
-            (rc = featcache_range(m, c, nfit, c->nsent, fc, &k, &cap, d, hs)) != 0)
+        if (dict && ((rc = ner_set_copy(&m->gaz, base)) != 0 ||
+                     (rc = dict_add(&m->gaz, &m->gaz_maxlen, c, gold, 0, nfit)) != 0))
+            goto done;
+        if (news && (rc = ner_set_copy(&m->news, &news[NER_DICT_FOLDS])) != 0)
+            goto done;
+        if ((rc = featcache_range(m, c, nfit, c->nsent, fc, &k, &cap, d, hs)) != 0)
             goto done;
     } else if ((rc = featcache_range(m, c, 0, c->nsent, fc, &k, &cap, d, hs)) != 0) {
         goto done;
@@ -538,13 +547,75 @@ done:
     return rc;
 }
 
-/* First-pass tags of sentences [0, nfit) for the prediction history: each
- * of NER_DICT_FOLDS contiguous folds is tagged by a model trained `epochs`
- * epochs on the other folds (cached features without history, averaged
- * weights), so the history of a training sentence is as noisy as on new
- * text. Sentences from nfit on get O. */
+/* What the news-evidence tables need besides the fold models. */
+typedef struct news_src {
+    const ner_news *news;
+    unsigned min_count;
+    int low;
+    const ner_model *m; /* flags and clusters of the model being trained */
+    const ner_set *base; /* gazetteers without the training-data dictionary */
+    unsigned base_maxlen;
+    int dict;
+    ner_set tab[NER_DICT_FOLDS + 1];
+} news_src;
+
+/* The news-evidence table of a model trained on sentences [0, a) and
+ * [b, nfit): the averaged weights of tr with the gazetteers and the
+ * dictionary of those sentences, tagging the news. */
+static int news_table_of(news_src *ns, const trainer *tr, const ner_corpus *c,
+                         const uint8_t *gold, size_t a, size_t b, size_t nfit, ner_set *out)
+{
+    ner_model t = {0};
+    t.flags = ns->m->flags & ~(NER_F_HIST | NER_F_NEWS);
+    t.clusters = ns->m->clusters; /* shared: not freed here */
+    t.gaz_maxlen = ns->base_maxlen;
+    int rc = ner_set_copy(&t.gaz, ns->base);
+    if (rc == 0 && ns->dict && ((rc = dict_add(&t.gaz, &t.gaz_maxlen, c, gold, 0, a)) != 0 ||
+                                (rc = dict_add(&t.gaz, &t.gaz_maxlen, c, gold, b, nfit)) != 0))
+        goto done;
+    if (rc == 0 && (rc = trainer_export(tr, &t, 0)) == 0)
+        rc = ner_news_table(&t, ns->news, ns->min_count,
+                            ns->low ? ner_news_thresholds_low : ner_news_thresholds, out);
+done:
+    free(t.slots);
+    free(t.filter);
+    ner_set_free(&t.gaz);
+    return rc;
+}
+
+/* Trains one perceptron `epochs` epochs on the sentences order[0..no). */
+static int train_folds_model(trainer *tr, const ner_corpus *c, const uint8_t *gold,
+                             const featcache *fc, size_t *order, size_t no, uint64_t seed,
+                             int epochs, float *emit, uint8_t *bp, uint8_t *pred)
+{
+    uint64_t rng = seed;
+    trainer_reset(tr);
+    for (int ep = 0; ep < epochs; ep++) {
+        for (size_t k = no; k > 1; k--) {
+            size_t j = (size_t)(splitmix64(&rng) % k), tmp = order[k - 1];
+            order[k - 1] = order[j];
+            order[j] = tmp;
+        }
+        for (size_t k = 0; k < no; k++) {
+            size_t s = order[k];
+            if (train_sentence(tr, fc, gold, c->sent[s], c->sent[s + 1] - c->sent[s], emit, bp,
+                               pred) < 0)
+                return NAHR_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* First-pass tags of sentences [0, nfit) for the prediction history (fp,
+ * may be NULL): each of NER_DICT_FOLDS contiguous folds is tagged by a model
+ * trained `epochs` epochs on the other folds (cached features without
+ * history, averaged weights), so the history of a training sentence is as
+ * noisy as on new text. Sentences from nfit on get O. With ns, the same
+ * fold models tag the news: ns->tab[f] for fold f, and ns->tab[NER_DICT_FOLDS]
+ * from a model trained on all of [0, nfit) (for the sentences from nfit on
+ * and the final model). */
 static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache *fc, size_t nfit,
-                      uint64_t seed, int epochs, uint8_t *fp)
+                      uint64_t seed, int epochs, uint8_t *fp, news_src *ns)
 {
     trainer tr = {0};
     size_t maxlen = 1;
@@ -557,27 +628,21 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
     int rc = NAHR_ENOMEM;
     if (!emit || !bp || !pred || !order)
         goto done;
-    memset(fp, 0, c->ntok);
+    if (fp)
+        memset(fp, 0, c->ntok);
     for (unsigned f = 0; f < NER_DICT_FOLDS; f++) {
         size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS, no = 0;
         for (size_t s = 0; s < nfit; s++)
             if (s < a || s >= b)
                 order[no++] = s;
-        trainer_reset(&tr);
-        uint64_t rng = seed + f;
-        for (int ep = 0; ep < epochs; ep++) {
-            for (size_t k = no; k > 1; k--) {
-                size_t j = (size_t)(splitmix64(&rng) % k), tmp = order[k - 1];
-                order[k - 1] = order[j];
-                order[j] = tmp;
-            }
-            for (size_t k = 0; k < no; k++) {
-                size_t s = order[k];
-                if (train_sentence(&tr, fc, gold, c->sent[s], c->sent[s + 1] - c->sent[s], emit,
-                                   bp, pred) < 0)
-                    goto done;
-            }
-        }
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, seed + f, epochs, emit, bp,
+                                    pred)) != 0)
+            goto done;
+        if (ns && (rc = news_table_of(ns, &tr, c, gold, a, b, nfit, &ns->tab[f])) != 0)
+            goto done;
+        rc = NAHR_ENOMEM;
+        if (!fp)
+            continue;
         double cnt = (double)tr.c;
         float trans[NER_NTAGS + 1][NER_NTAGS];
         for (unsigned x = 0; x <= NER_NTAGS; x++)
@@ -600,6 +665,15 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
             ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, fp + t0);
         }
     }
+    if (ns) {
+        for (size_t s = 0; s < nfit; s++)
+            order[s] = s;
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, nfit, seed + NER_DICT_FOLDS, epochs,
+                                    emit, bp, pred)) != 0 ||
+            (rc = news_table_of(ns, &tr, c, gold, nfit, nfit, nfit,
+                                &ns->tab[NER_DICT_FOLDS])) != 0)
+            goto done;
+    }
     rc = 0;
 done:
     trainer_free(&tr);
@@ -617,20 +691,32 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
                           const ner_train_opts *o, int pass1_epochs, hist_src *hs, featcache *fc)
 {
     int rc;
-    m->flags &= ~NER_F_HIST;
-    if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, NULL)) != 0 ||
+    m->flags &= ~(NER_F_HIST | NER_F_NEWS);
+    ner_set_free(&m->news);
+    if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, NULL, NULL)) !=
+            0 ||
         (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) != 0)
         return rc;
-    if (!hs)
+    if (pass1_epochs == 0 || (!hs && !o->news))
         return 0;
-    if ((rc = first_pass(c, gold, fc, nfit, o->seed, pass1_epochs, (uint8_t *)hs->tags)) != 0)
-        return rc;
-    m->flags |= NER_F_HIST;
-    m->hist_window = (unsigned)hs->window;
-    if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs)) != 0 ||
-        (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) != 0)
-        return rc;
-    return 0;
+    news_src ns = {.news = o->news, .min_count = o->news_min, .low = o->news_low, .m = m,
+                   .base = base, .base_maxlen = base_maxlen, .dict = o->dict};
+    rc = first_pass(c, gold, fc, nfit, o->seed, pass1_epochs, hs ? (uint8_t *)hs->tags : NULL,
+                    o->news ? &ns : NULL);
+    if (rc == 0) {
+        if (hs) {
+            m->flags |= NER_F_HIST;
+            m->hist_window = (unsigned)hs->window;
+        }
+        if (o->news)
+            m->flags |= NER_F_NEWS;
+        if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs,
+                                  o->news ? ns.tab : NULL)) == 0)
+            rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count);
+    }
+    for (unsigned f = 0; f <= NER_DICT_FOLDS; f++)
+        ner_set_free(&ns.tab[f]);
+    return rc;
 }
 
 /* Word and stem hashes of every token (the history is keyed by them). */
@@ -711,19 +797,22 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
                 ntrain, c->sent[ntrain], ndev, o->dev_fraction * 100);
     int best_epoch, pass1_epochs = 0;
     double best_f1;
-    if (o->hist_window) {
-        /* first pass: the model without history, its best epoch count is
-         * used for the jackknifed history tags */
-        if ((rc = hist_src_init(m, c, o->hist_window, &hs)) != 0)
-            goto done;
-        phs = &hs;
+    if (o->hist_window || o->news) {
+        /* first pass: the model without history (and news evidence), its
+         * best epoch count is used for the jackknifed history tags and the
+         * fold models that tag the news */
+        if (o->hist_window) {
+            if ((rc = hist_src_init(m, c, o->hist_window, &hs)) != 0)
+                goto done;
+            phs = &hs;
+        }
         rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &pass1_epochs, &best_f1,
                         "pass1");
         if (rc != 0)
             goto done;
         if (log && ndev > 0)
-            fprintf(log, "pass1: best dev F1 %.4f at epoch %d (history of %u sentences next)\n",
-                    best_f1, pass1_epochs, o->hist_window);
+            fprintf(log, "pass1: best dev F1 %.4f at epoch %d (history of %u sentences%s next)\n",
+                    best_f1, pass1_epochs, o->hist_window, o->news ? ", news evidence" : "");
         if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, pass1_epochs, phs,
                                  &fc)) != 0)
             goto done;
@@ -773,7 +862,7 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
                     best_epoch);
         double f;
         int e;
-        if (o->dict || phs) {
+        if (o->dict || phs || o->news) {
             if ((rc = build_features(m, &base, base_maxlen, c, gold, c->nsent, o, pass1_epochs,
                                      phs, &fc)) != 0)
                 goto done;
