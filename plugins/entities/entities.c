@@ -239,6 +239,11 @@ static int entities_init(const nahr_stage *st, void **instance)
                 rc = nahr_stage_error(st, "model", "%s", err);
                 goto fail;
             }
+            {
+                char desc[512];
+                ner_model_describe(e->ner, desc, sizeof desc);
+                nahr_log(NAHR_LOG_DEBUG, "entities: NER model %s: %s", path, desc);
+            }
             e->hook.tag = hook_tag;
             e->hook.scratch_size = hook_scratch;
             e->hook.model = NULL; /* a hook_ctx per call, see entities_process */

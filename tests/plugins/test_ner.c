@@ -966,6 +966,20 @@ static void test_news_model(void **state)
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_int_equal(l->flags, m->flags);
     assert_int_equal(l->news.n, m->news.n);
+    {
+        /* the log line names the parts that are on, with their sizes */
+        char desc[512], want[64];
+        size_t need = ner_model_describe(l, desc, sizeof desc);
+        assert_int_equal(need, strlen(desc));
+        snprintf(want, sizeof want, "news evidence (%zu words and stems)", l->news.n);
+        assert_non_null(strstr(desc, want));
+        assert_non_null(strstr(desc, "features"));
+        assert_int_equal(strstr(desc, "prediction history") != NULL, (l->flags & NER_F_HIST) != 0);
+        assert_int_equal(strstr(desc, "quotations") != NULL, (l->flags & NER_F_QUOTE) != 0);
+        char small[8];
+        assert_int_equal(ner_model_describe(l, small, sizeof small), need);
+        assert_int_equal(strlen(small), sizeof small - 1);
+    }
     for (size_t i = 0; i <= m->news.mask; i++) {
         if (!m->news.keys[i])
             continue;

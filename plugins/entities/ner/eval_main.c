@@ -280,7 +280,11 @@ int main(int argc, char **argv)
             fclose(f);
     }
     FILE *rep = output && !strcmp(output, "-") ? stderr : stdout;
-    fprintf(rep, "model %s: %zu features, loaded in %.1f ms\n", model, m->nfeat, (t1 - t0) * 1e3);
+    {
+        char desc[512];
+        ner_model_describe(m, desc, sizeof desc);
+        fprintf(rep, "model %s: %s; loaded in %.1f ms\n", model, desc, (t1 - t0) * 1e3);
+    }
     fprintf(rep, "test %s: %zu sentences, %zu tokens, tagged in %.3f s (%.0f tokens/s, %.2f MB/s)\n",
             test, c.nsent, c.ntok, t3 - t2, c.ntok / (t3 - t2 + 1e-9),
             c.textlen / (t3 - t2 + 1e-9) / 1e6);

@@ -311,3 +311,35 @@ fail:
     ner_model_free(m);
     return rc;
 }
+
+size_t ner_model_describe(const ner_model *m, char *buf, size_t len)
+{
+    char tmp[512];
+    size_t n = 0;
+#define ADD(...)                                                                  \
+    do {                                                                          \
+        int k_ = snprintf(tmp + n, sizeof tmp - n, __VA_ARGS__);                  \
+        if (k_ > 0)                                                               \
+            n = n + (size_t)k_ < sizeof tmp ? n + (size_t)k_ : sizeof tmp - 1;    \
+    } while (0)
+    ADD("%zu features", m->nfeat);
+    if (m->flags & (NER_F_GAZ | NER_F_DICT))
+        ADD("; %s%s%s (%zu phrases)", (m->flags & NER_F_GAZ) ? "gazetteers" : "",
+            (m->flags & NER_F_GAZ) && (m->flags & NER_F_DICT) ? " + " : "",
+            (m->flags & NER_F_DICT) ? "training dictionary" : "", m->gaz.n);
+    if (m->flags & NER_F_CLUSTERS)
+        ADD("; word clusters (%zu words)%s", m->clusters.n, (m->flags & NER_F_CLX) ? " with extra templates" : "");
+    if (m->flags & NER_F_HIST)
+        ADD("; prediction history (pseudo-articles of %u sentences in training)", m->hist_window);
+    if (m->flags & NER_F_QUOTE)
+        ADD("; quotations");
+    if (m->flags & NER_F_NEWS)
+        ADD("; news evidence (%zu words and stems)", m->news.n);
+#undef ADD
+    if (len) {
+        size_t c = n < len - 1 ? n : len - 1;
+        memcpy(buf, tmp, c);
+        buf[c] = '\0';
+    }
+    return n;
+}

@@ -53,6 +53,13 @@ size_t ner_model_scratch_size(const ner_model *m, size_t ntok);
 int ner_model_tag(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
                   void *scratch, uint8_t *tags);
 
+/* A one-line description of a loaded model for logs: its size and which
+ * feature groups are on, e.g. "70874 features; gazetteers (...), training
+ * dictionary, word clusters (75494 words), prediction history (20),
+ * news evidence (99916 words)". Writes at most len bytes (always
+ * NUL-terminated when len > 0); returns the length it needed. */
+size_t ner_model_describe(const ner_model *m, char *buf, size_t len);
+
 /* Tag names: "O", "B-PER", ... ; NULL when t >= NER_NTAGS. */
 const char *ner_tag_name(unsigned t);
 /* Entity type of a tag ("PER", "LOC", "ORG", "MISC"), NULL for O. */
