@@ -137,24 +137,31 @@ static uint32_t shape_of(const char *s, size_t n, const char *orig, size_t on, i
  * proclitic-stripped form of its first word. Every proper prefix of a
  * phrase is in the set with NER_GAZ_PREFIX, so the search stops as soon as
  * no phrase continues. */
+/* Marks the gazetteer phrases that start at token i with the form first
+ * (the word or one of its proclitic strips) and go on with the words after. */
+static inline void mark_phrases_at(const ner_model *m, size_t n, ner_tokdesc *d, size_t i, uint32_t first)
+{
+    uint32_t h = ner_phrase_step(0, first);
+    for (size_t len = 1; len <= m->gaz_maxlen && i + len <= n; len++) {
+        if (len > 1)
+            h = ner_phrase_step(h, d[i + len - 1].word);
+        const uint64_t *v = ner_set_get(&m->gaz, h);
+        if (!v)
+            break;
+        uint8_t mask = (uint8_t)(*v & 0xFFu);
+        if (mask) {
+            d[i].gaz_b |= mask;
+            for (size_t j = 1; j < len; j++)
+                d[i + j].gaz_i |= mask;
+        }
+    }
+}
+
 static void mark_gazetteers(const ner_model *m, size_t n, ner_tokdesc *d)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < d[i].nsplit; k++) {
-            uint32_t h = ner_phrase_step(0, k ? d[i].stm[k] : d[i].word);
-            for (size_t len = 1; len <= m->gaz_maxlen && i + len <= n; len++) {
-                if (len > 1)
-                    h = ner_phrase_step(h, d[i + len - 1].word);
-                const uint64_t *v = ner_set_get(&m->gaz, h);
-                if (!v)
-                    break;
-                uint8_t mask = (uint8_t)(*v & 0xFFu);
-                if (mask) {
-                    d[i].gaz_b |= mask;
-                    for (size_t j = 1; j < len; j++)
-                        d[i + j].gaz_i |= mask;
-                }
-            }
+            mark_phrases_at(m, n, d, i, k ? d[i].stm[k] : d[i].word);
         }
     }
 }
@@ -1341,20 +1348,7 @@ static void mark_gazetteers_gz(const ner_model *m, size_t n, ner_tokdesc *d, con
         for (size_t k = 0; k < d[i].nsplit; k++) {
             if (!((gz[i] >> k) & 1u))
                 continue;
-            uint32_t h = ner_phrase_step(0, k ? d[i].stm[k] : d[i].word);
-            for (size_t len = 1; len <= m->gaz_maxlen && i + len <= n; len++) {
-                if (len > 1)
-                    h = ner_phrase_step(h, d[i + len - 1].word);
-                const uint64_t *v = ner_set_get(&m->gaz, h);
-                if (!v)
-                    break;
-                uint8_t mask = (uint8_t)(*v & 0xFFu);
-                if (mask) {
-                    d[i].gaz_b |= mask;
-                    for (size_t j = 1; j < len; j++)
-                        d[i + j].gaz_i |= mask;
-                }
-            }
+            mark_phrases_at(m, n, d, i, k ? d[i].stm[k] : d[i].word);
         }
     }
 }
