@@ -377,18 +377,7 @@ static void *scratch(ent_cache *c, nahr_doc *doc, int which, size_t n)
 
 static inline uint64_t raw_hash(const char *s, size_t n, unsigned kind)
 {
-    uint64_t h = ((uint64_t)n << 8 | kind) * 0x9E3779B97F4A7C15ull, v;
-    for (; n >= 8; s += 8, n -= 8) {
-        memcpy(&v, s, 8);
-        h = (h ^ v) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    if (n) {
-        v = 0;
-        memcpy(&v, s, n);
-        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-    }
-    return h ^ (h >> 29);
+    return nahr_hash_bytes(s, n, (uint64_t)n << 8 | kind);
 }
 
 /* Starts loading the slot of token k (the loop below asks for it a few

@@ -7,9 +7,31 @@
 
 #include "common.h"
 
+#include <string.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A fast 64-bit hash of the bytes s[0..n) for per-worker caches keyed by a
+ * token's bytes (not for anything stored or compared across builds): eight
+ * bytes per multiply; seed mixes in what else tells entries apart (the
+ * length, a token kind). Inline: the callers are per-token hot paths. */
+static inline uint64_t nahr_hash_bytes(const char *s, size_t n, uint64_t seed)
+{
+    uint64_t h = seed * 0x9E3779B97F4A7C15ull, v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (n) {
+        v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    }
+    return h ^ (h >> 29);
+}
 
 /* Decodes one code point at s[*i] (n = total length), advances *i.
  * Returns the code point, or -1 for an invalid/truncated sequence (then *i
