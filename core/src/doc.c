@@ -283,6 +283,8 @@ void nahr_doc_reset(nahr_doc *d)
     d->text_len = 0;
     d->norm = NULL;
     d->norm_map = NULL;
+    d->toks = NULL;
+    d->ntoks = 0;
     memset(d->meta, 0, sizeof d->meta);
     d->nfields = 0;
     d->nspans = 0;
@@ -335,6 +337,8 @@ int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len)
     d->text_len = len;
     d->norm = NULL;
     d->norm_map = NULL;
+    d->toks = NULL;
+    d->ntoks = 0;
     return NAHR_OK;
 }
 
@@ -355,6 +359,42 @@ const char *nahr_doc_normalized(nahr_doc *d, size_t *len, const size_t **map)
     if (map)
         *map = d->norm_map;
     return d->norm;
+}
+
+const nahr_token *nahr_doc_tokens(nahr_doc *d, size_t max, size_t *n)
+{
+    if (!d->toks) {
+        /* one pass for typical text (a word and its space take >= 4 bytes),
+         * a second one only for text denser in tokens */
+        size_t guess = d->text_len / 4 + 16;
+        if (max && guess > max)
+            guess = max;
+        nahr_token *t = nahr__arena_alloc(&d->arena, guess * sizeof *t);
+        if (!t) {
+            *n = 0;
+            return NULL;
+        }
+        size_t k = nahr_tokenize(d->text, d->text_len, t, guess);
+        if (max && k > max) {
+            *n = k;
+            return NULL;
+        }
+        if (k > guess) {
+            t = nahr__arena_alloc(&d->arena, k * sizeof *t);
+            if (!t) {
+                *n = 0;
+                return NULL;
+            }
+            k = nahr_tokenize(d->text, d->text_len, t, k);
+        }
+        d->toks = t;
+        d->ntoks = k;
+    } else if (max && d->ntoks > max) {
+        *n = d->ntoks;
+        return NULL;
+    }
+    *n = d->ntoks;
+    return d->toks;
 }
 
 static const char *const meta_names[META_COUNT] = {"id", "title", "url", "date", "source"};

@@ -72,6 +72,8 @@ struct nahr_doc {
     char *norm;        /* nahr_doc_normalized() cache, NULL until asked */
     size_t norm_len;
     size_t *norm_map;
+    nahr_token *toks;  /* nahr_doc_tokens() cache, NULL until asked */
+    size_t ntoks;
     const char *meta[META_COUNT];
     doc_field *fields;
     size_t nfields, capfields;

@@ -61,7 +61,7 @@ typedef struct tagger {
     nahr_doc *doc;
     const char *text;
     size_t len;
-    nahr_token *tok;
+    const nahr_token *tok;
     tokinfo *ti;
     size_t n;
     espan *sp;
@@ -330,7 +330,7 @@ _Static_assert(sizeof(ec_slot) == 128, "two cache lines per slot");
 struct ent_cache {
     const ent_lexicon *lx; /* the lexicon the facts were computed with */
     /* per-article arrays, reused: they grow to the largest article seen */
-    void *buf[4];          /* tokens, tokinfo, spans, cover */
+    void *buf[4];          /* [0] unused (the tokens are the document's), tokinfo, spans, cover */
     size_t cap[4];         /* bytes */
     _Alignas(64) ec_slot slot[EC_SLOTS];
 };
@@ -1388,25 +1388,10 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
     t.text = nahr_doc_text(doc, &t.len);
     if (!t.text || t.len == 0)
         return NAHR_OK;
-    /* one pass for typical text (a word and its space take >= 4 bytes);
-     * a second one only for text denser in tokens */
-    {
-        size_t guess = t.len / 4 + 64;
-        if (cache && cache->cap[0] / sizeof *t.tok > guess)
-            guess = cache->cap[0] / sizeof *t.tok; /* the worker's buffer is there anyway */
-        t.tok = scratch(cache, doc, 0, guess * sizeof *t.tok);
-        if (!t.tok)
-            return NAHR_ENOMEM;
-        n = nahr_tokenize(t.text, t.len, t.tok, guess);
-        if (n > o->max_tokens)
-            return NAHR_ELIMIT;
-        if (n > guess) {
-            t.tok = scratch(cache, doc, 0, n * sizeof *t.tok);
-            if (!t.tok)
-                return NAHR_ENOMEM;
-            n = nahr_tokenize(t.text, t.len, t.tok, n);
-        }
-    }
+    /* the document's tokens: tokenised once for all the plugins */
+    t.tok = nahr_doc_tokens(doc, o->max_tokens, &n);
+    if (!t.tok)
+        return n > o->max_tokens ? NAHR_ELIMIT : NAHR_ENOMEM;
     if (n == 0)
         return NAHR_OK;
     t.n = n;

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define CHUNK (256u * 1024u)
+#define CHUNK SENTI_CHUNK
 #define WORD_MAX 255
 #define NEG_DAMP 0.8
 #define MOD_REACH 2
@@ -737,6 +737,12 @@ static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, 
 int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
                   senti_result *out)
 {
+    return senti_analyze_tokens(cfg, w, text, n, NULL, 0, out);
+}
+
+int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
+                         const nahr_token *toks, size_t ntoks, senti_result *out)
+{
     memset(out, 0, sizeof *out);
     pass p;
     memset(&p, 0, sizeof p);
@@ -769,17 +775,22 @@ int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, si
             }
             end = cut;
         }
-        size_t ntok = nahr_tokenize(text + off, end - off, w->toks, w->tok_cap);
-        if (ntok > w->tok_cap) {
-            size_t ncap = ntok + ntok / 4 + 16;
-            nahr_token *nt = realloc(w->toks, ncap * sizeof *nt);
-            if (!nt)
-                return NAHR_ENOMEM;
-            w->toks = nt;
-            w->tok_cap = ncap;
+        const nahr_token *tk = toks;
+        size_t ntok = ntoks;
+        if (!toks || off != 0 || end != n) {
             ntok = nahr_tokenize(text + off, end - off, w->toks, w->tok_cap);
+            if (ntok > w->tok_cap) {
+                size_t ncap = ntok + ntok / 4 + 16;
+                nahr_token *nt = realloc(w->toks, ncap * sizeof *nt);
+                if (!nt)
+                    return NAHR_ENOMEM;
+                w->toks = nt;
+                w->tok_cap = ncap;
+                ntok = nahr_tokenize(text + off, end - off, w->toks, w->tok_cap);
+            }
+            tk = w->toks;
         }
-        scan sc = {text + off, w->toks, ntok, end < n};
+        scan sc = {text + off, tk, ntok, end < n};
         const wc_entry *ring[16] = {0};
         p.skip_until = 0;
         for (size_t i = 0; i < ntok; i++) {

@@ -181,6 +181,9 @@ typedef struct senti_result {
 
 /* Max sentences kept per text: beyond it the rest joins the last sentence. */
 #define SENTI_MAX_SENTENCES 100000
+/* senti_analyze() tokenises a text in chunks of at most this many bytes (cut
+ * at a space): the token array stays bounded whatever the text size. */
+#define SENTI_CHUNK (256u * 1024u)
 
 /* Same result as nahr_ar_normalize(s, len, out, NULL) (out needs len + 1
  * bytes), with an inline fast path for ASCII and U+0600..U+067F. */
@@ -189,6 +192,12 @@ size_t senti_normalize(const char *s, size_t len, char *out);
 void senti_worker_free(senti_worker *w);
 int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
                   senti_result *out);
+/* senti_analyze() with the text's tokens already made (nahr_tokenize() of
+ * text[0..n), e.g. nahr_doc_tokens()): used when the text is one chunk
+ * (n <= SENTI_CHUNK); else, or with toks NULL, the text is tokenised here
+ * chunk by chunk. Same results either way. */
+int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
+                         const nahr_token *toks, size_t ntoks, senti_result *out);
 /* Combined score of a lexicon mass over nwords words and a model score
  * (p(pos) - p(neg); ignored when has_model is 0 or cfg has no model). */
 double senti_combine(const senti_config *cfg, double pos, double neg, uint32_t nwords,

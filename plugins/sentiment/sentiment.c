@@ -303,7 +303,11 @@ static int process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
         twsum = in->title_weight * r.model_wsum;
         tmw = twsum * r.model_score;
     }
-    if (senti_analyze(&in->cfg, w, text, n, &r) != NAHR_OK)
+    /* the document's tokens (shared with the other plugins) when the text
+     * is one chunk of the analysis anyway */
+    size_t ntok = 0;
+    const nahr_token *toks = n <= SENTI_CHUNK ? nahr_doc_tokens(doc, 0, &ntok) : NULL;
+    if (senti_analyze_tokens(&in->cfg, w, text, n, toks, ntok, &r) != NAHR_OK)
         return nahr_ctx_error(ctx, "sentiment: out of memory analysing %zu bytes", n);
     if (twords > 0 || twsum > 0) {
         double wsum = r.model_wsum + twsum;

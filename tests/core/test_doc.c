@@ -161,6 +161,49 @@ static void test_normalized_cache(void **state)
     nahr_doc_free(d);
 }
 
+static void test_tokens_cache(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    size_t n = 99;
+    const nahr_token *e = nahr_doc_tokens(d, 0, &n); /* empty text */
+    assert_non_null(e);
+    assert_int_equal(n, 0);
+    /* dense in tokens: more than the first guess (a token per 4 bytes) */
+    const char *t = "قال: ١٢٣، و«نعم»!..؟ a,b,c,d,e,f,g,h";
+    nahr_doc_set_text(d, t, strlen(t));
+    nahr_token ref[64];
+    size_t nref = nahr_tokenize(t, strlen(t), ref, 64);
+    assert_true(nref > strlen(t) / 4 + 1);
+    const nahr_token *a = nahr_doc_tokens(d, 0, &n);
+    assert_non_null(a);
+    assert_int_equal(n, nref);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(a[i].start, ref[i].start);
+        assert_int_equal(a[i].end, ref[i].end);
+        assert_int_equal(a[i].kind, ref[i].kind);
+        assert_int_equal(a[i].flags, ref[i].flags);
+    }
+    assert_ptr_equal(nahr_doc_tokens(d, 0, &n), a); /* cached */
+    /* over the limit: NULL with the count, cached or not */
+    assert_null(nahr_doc_tokens(d, 3, &n));
+    assert_int_equal(n, nref);
+    nahr_doc_set_text(d, t, strlen(t));
+    assert_null(nahr_doc_tokens(d, 3, &n));
+    assert_int_equal(n, nref);
+    assert_non_null(nahr_doc_tokens(d, nref, &n)); /* exactly at the limit */
+    /* a new text gets new tokens; so does a reset document */
+    nahr_doc_set_text(d, "كلمة", strlen("كلمة"));
+    a = nahr_doc_tokens(d, 0, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(a[0].end, strlen("كلمة"));
+    nahr_doc_reset(d);
+    a = nahr_doc_tokens(d, 0, &n);
+    assert_non_null(a);
+    assert_int_equal(n, 0);
+    nahr_doc_free(d);
+}
+
 static void test_reset_and_arena_reuse(void **state)
 {
     (void)state;
@@ -279,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
         cmocka_unit_test(test_normalized_cache),
+        cmocka_unit_test(test_tokens_cache),
         cmocka_unit_test(test_reset_and_arena_reuse),
         cmocka_unit_test(test_prepare_jsonl),
         cmocka_unit_test(test_prepare_utf8_policy),

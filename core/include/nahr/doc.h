@@ -28,6 +28,7 @@
 #define NAHR_DOC_H
 
 #include "common.h"
+#include "token.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,6 +87,16 @@ NAHR_EXPORT int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len);
  * of the normalised text the byte offset in nahr_doc_text() it came from,
  * with (*map)[*len] = text length. NULL on out-of-memory. */
 NAHR_EXPORT const char *nahr_doc_normalized(nahr_doc *d, size_t *len, const size_t **map);
+
+/* The tokens of nahr_doc_text() (nahr_tokenize(), token.h), computed on
+ * first use and cached in the document until the text changes, so the
+ * plugins that look words up tokenise each article once between them. *n
+ * gets the count. Read-only: the array belongs to the document.
+ * A text of more than max tokens (0: no limit) is not tokenised into memory:
+ * NULL, with *n = its token count (memory stays bounded on pathological
+ * input; the caller reports the limit). NULL with *n = 0: out of memory.
+ * A text without tokens gives a valid pointer and *n = 0. */
+NAHR_EXPORT const nahr_token *nahr_doc_tokens(nahr_doc *d, size_t max, size_t *n);
 
 /* Metadata keys: "id", "title", "url", "date", "source". Any other key is a
  * field holding a string. Returns NULL when absent. */
