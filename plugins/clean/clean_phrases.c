@@ -36,7 +36,9 @@ struct clean_phrases {
     uint8_t used[256]; /* byte occurs in some phrase */
     uint16_t cls[256]; /* byte -> class */
     size_t ncls;
-    uint32_t *delta;   /* nnodes * ncls transitions */
+    uint32_t *delta;   /* nnodes * ncls transitions: (row of the next state) << 1 | 1 when
+                        * some phrase ends there (report >= 0), so the scan needs one load
+                        * per byte and no multiplication */
     int32_t *report;   /* first node on the fail chain (itself included) where a phrase ends, -1 */
     int32_t *dict;     /* ac_node.dict */
     int32_t *out;      /* ac_node.out */
@@ -343,14 +345,20 @@ int clean_phrases_build(clean_phrases *p)
     p->dict = malloc(p->nnodes * sizeof *p->dict);
     p->out = malloc(p->nnodes * sizeof *p->out);
     if (!p->delta || !p->report || !p->dict || !p->out) return NAHR_ENOMEM;
+    if (p->nnodes * p->ncls > UINT32_MAX / 2) return NAHR_ELIMIT;
     for (size_t u = 0; u < p->nnodes; u++) {
-        uint32_t *row = p->delta + u * p->ncls;
-        row[0] = 0;
-        for (int c = 0; c < 256; c++)
-            if (p->used[c]) row[p->cls[c]] = (uint32_t)nd[u].next[c];
         p->dict[u] = nd[u].dict;
         p->out[u] = nd[u].out;
         p->report[u] = nd[u].out >= 0 ? (int32_t)u : nd[u].dict;
+    }
+    for (size_t u = 0; u < p->nnodes; u++) {
+        uint32_t *row = p->delta + u * p->ncls;
+        row[0] = 0;
+        for (int c = 0; c < 256; c++) {
+            if (!p->used[c]) continue;
+            uint32_t v = (uint32_t)nd[u].next[c];
+            row[p->cls[c]] = (uint32_t)(v * p->ncls) << 1 | (p->report[v] >= 0);
+        }
     }
     free(p->nodes);
     p->nodes = NULL;
@@ -374,10 +382,12 @@ size_t clean_phrases_find(const clean_phrases *p, const char *s, size_t n, clean
 {
     if (!p->built) return 0;
     size_t found = 0, ncls = p->ncls;
-    uint32_t st = 0;
+    uint32_t row = 0; /* the state's row in delta */
     for (size_t i = 0; i < n; i++) {
-        st = p->delta[st * ncls + p->cls[(unsigned char)s[i]]];
-        for (int32_t v = p->report[st]; v >= 0; v = p->dict[v]) {
+        uint32_t e = p->delta[row + p->cls[(unsigned char)s[i]]];
+        row = e >> 1;
+        if (!(e & 1)) continue;
+        for (int32_t v = p->report[row / ncls]; v >= 0; v = p->dict[v]) {
             for (int32_t k = p->out[v]; k >= 0; k = p->ph[k].next_same) {
                 const ac_phrase *ph = &p->ph[k];
                 if (!accept(ph, s, n, i + 1)) continue;
