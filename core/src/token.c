@@ -289,116 +289,12 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
     return count;
 }
 
-/* ---- per-thread memo ----
- * The entities and sentiment stages tokenise the same article, one after
- * the other, on the same worker thread. Each thread remembers the last
- * MEMO_SLOTS texts it tokenised (up to MEMO_MAX_TEXT bytes each) with their
- * tokens; a call on the same bytes copies the tokens instead of scanning
- * again (a memcmp and a memcpy instead of decoding every character). The
- * result is a function of the bytes alone, so it is the same either way.
- * Memory per thread: at most MEMO_SLOTS copies of a text and its tokens,
- * freed when the thread exits. */
-#define MEMO_SLOTS 2 /* the body and the title */
-#define MEMO_MAX_TEXT ((size_t)256 << 10) /* news articles are far smaller */
-
-typedef struct memo_slot {
-    char *text;
-    size_t n, text_cap;
-    nahr_token *toks;
-    size_t count, tok_cap;
-    uint64_t used; /* clock of the last use, 0 = empty */
-} memo_slot;
-
-typedef struct memo {
-    memo_slot slot[MEMO_SLOTS];
-    uint64_t clock;
-} memo;
-
-static pthread_key_t memo_key;
-static int memo_key_ok;
-static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
-
-static void memo_free(void *p)
-{
-    memo *m = p;
-    for (size_t k = 0; m && k < MEMO_SLOTS; k++) {
-        free(m->slot[k].text);
-        free(m->slot[k].toks);
-    }
-    free(m);
-}
-
-static void memo_init(void)
-{
-    memo_key_ok = pthread_key_create(&memo_key, memo_free) == 0;
-}
-
-/* This thread's memo, created on first use; NULL when unavailable. */
-static memo *memo_get(void)
-{
-    pthread_once(&memo_once, memo_init);
-    if (!memo_key_ok)
-        return NULL;
-    memo *m = pthread_getspecific(memo_key);
-    if (!m && (m = calloc(1, sizeof *m)) != NULL && pthread_setspecific(memo_key, m) != 0) {
-        free(m);
-        m = NULL;
-    }
-    return m;
-}
-
-/* Remembers text[0..n) and its count tokens in the least recently used slot. */
-static void memo_put(memo *m, const char *text, size_t n, const nahr_token *toks, size_t count)
-{
-    memo_slot *s = &m->slot[0];
-    for (size_t k = 1; k < MEMO_SLOTS; k++)
-        if (m->slot[k].used < s->used)
-            s = &m->slot[k];
-    s->used = 0;
-    if (s->text_cap < n) {
-        char *p = realloc(s->text, n);
-        if (!p)
-            return;
-        s->text = p;
-        s->text_cap = n;
-    }
-    if (s->tok_cap < count) {
-        nahr_token *p = realloc(s->toks, count * sizeof *p);
-        if (!p)
-            return;
-        s->toks = p;
-        s->tok_cap = count;
-    }
-    memcpy(s->text, text, n);
-    if (count)
-        memcpy(s->toks, toks, count * sizeof *toks);
-    s->n = n;
-    s->count = count;
-    s->used = ++m->clock;
-}
-
 size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
 {
     if (!text)
         return 0;
     pthread_once(&class_once, class_init);
-    memo *m = n && n <= MEMO_MAX_TEXT ? memo_get() : NULL;
-    if (!m)
-        return tokenize_scan(text, n, toks, max);
-    for (size_t k = 0; k < MEMO_SLOTS; k++) {
-        memo_slot *s = &m->slot[k];
-        if (s->used && s->n == n && memcmp(s->text, text, n) == 0) {
-            size_t c = s->count < max ? s->count : max;
-            if (c)
-                memcpy(toks, s->toks, c * sizeof *toks);
-            s->used = ++m->clock;
-            return s->count;
-        }
-    }
-    size_t count = tokenize_scan(text, n, toks, max);
-    if (count <= max) /* else the caller retries with room for all of them */
-        memo_put(m, text, n, toks, count);
-    return count;
+    return tokenize_scan(text, n, toks, max);
 }
 
 /* ---- proclitics ---- */

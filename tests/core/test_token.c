@@ -270,10 +270,10 @@ static void test_huge_text(void **state)
     free(s);
 }
 
-/* The per-thread memo: the same bytes give the same tokens whether they are
- * scanned or remembered, whatever came in between, with any max, and a
- * text that changes in place (same pointer and length) is scanned again. */
-static void test_memo_same_tokens(void **state)
+/* The same bytes give the same tokens whatever was tokenised in between;
+ * a smaller max gets the prefix and the full count; a text that changes in
+ * place (same pointer and length) gives the tokens of its new bytes. */
+static void test_same_tokens_any_max(void **state)
 {
     (void)state;
     char a[] = "قال الوزير إن 3,5 مليون شخص. ثم غادر!\n\nفقرة ثانية";
@@ -286,7 +286,7 @@ static void test_memo_same_tokens(void **state)
         nahr_token other[MAXT];
         nahr_tokenize(b, strlen(b), other, MAXT);
         if (round == 2)
-            nahr_tokenize(c, strlen(c), other, MAXT); /* pushes a out of the memo */
+            nahr_tokenize(c, strlen(c), other, MAXT);
         memset(again, 0xAB, sizeof again);
         assert_int_equal(nahr_tokenize(a, strlen(a), again, MAXT), na);
         assert_memory_equal(first, again, na * sizeof *first);
@@ -315,7 +315,7 @@ int main(void)
         cmocka_unit_test(test_paragraphs),      cmocka_unit_test(test_count_and_max),
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_bidi_controls),
         cmocka_unit_test(test_splits_basic),    cmocka_unit_test(test_splits_limits),
-        cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_memo_same_tokens),
+        cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_same_tokens_any_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,8 +149,9 @@ static int kw_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
     const kw *k = inst;
     size_t n;
     const char *text = nahr_doc_text(doc, &n);
-    size_t ntok = nahr_tokenize(text, n, NULL, 0);
-    nahr_token *toks = nahr_doc_alloc(doc, (ntok ? ntok : 1) * sizeof *toks);
+    size_t ntok;
+    /* the article's tokens, shared with the other plugins of the chain */
+    const nahr_token *toks = nahr_doc_tokens(doc, 0, &ntok);
     size_t cap = 16;
     while (cap < ntok * 2)
         cap *= 2;
@@ -158,7 +159,6 @@ static int kw_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
     if (!toks || !tab)
         return nahr_ctx_error(ctx, "out of memory");
     memset(tab, 0, cap * sizeof *tab);
-    nahr_tokenize(text, n, toks, ntok);
     size_t distinct = 0;
     char term[KW_MAX_TERM];
     for (size_t t = 0; t < ntok; t++) {
