@@ -61,6 +61,8 @@ int ent_type_from_name(const char *s, size_t n);
 #define W_SAY 0x800000u      /* verb of saying before a speaker: قال، أضاف */
 #define W_THAT 0x1000000u    /* إن، أن، بأن after a speaker's name */
 #define W_EVENT 0x2000000u   /* head of an event name: بطولة، مهرجان (known words for proclitic stripping) */
+#define W_TAMARBUTA 0x4000000u /* a name part listed with final ة: the same letters ending in ه are a word
+                                * with the pronoun suffix (ناديه "his club", أمنه "its security") */
 
 typedef struct ent_lexicon ent_lexicon;
 

@@ -283,6 +283,12 @@ static int32_t trie_add_child(ent_lexicon *lx, uint32_t node, uint32_t word)
 
 #define MAX_ENTRY_WORDS 16
 
+/* W_TAMARBUTA for a name part spelled with final ة (normalisation makes it ه) */
+static uint32_t name_spelling(const char *w, size_t n)
+{
+    return n >= 2 && (unsigned char)w[n - 2] == 0xD8 && (unsigned char)w[n - 1] == 0xA9 ? W_TAMARBUTA : 0;
+}
+
 int ent_lexicon_add_entry(ent_lexicon *lx, int type, const char *entry, size_t n, const char *canonical)
 {
     nahr_token toks[MAX_ENTRY_WORDS + 1];
@@ -305,7 +311,8 @@ int ent_lexicon_add_entry(ent_lexicon *lx, int type, const char *entry, size_t n
         node = (uint32_t)c;
         /* name parts help the person rules */
         if (type == ENT_PER && toks[i].kind == NAHR_TOK_WORD)
-            lx->words[ids[i]].flags |= (i == 0 && nt > 1) ? W_FIRST : W_LAST;
+            lx->words[ids[i]].flags |= ((i == 0 && nt > 1) ? W_FIRST : W_LAST) |
+                                       name_spelling(entry + toks[i].start, toks[i].end - toks[i].start);
     }
     if (lx->nodes[node].type == ENT_NONE)
         lx->nentries++;
@@ -511,6 +518,8 @@ static int word_line(ent_lexicon *lx, void *arg, const char *a, size_t an, const
         *why = "word too long";
         return NAHR_EFORMAT;
     }
+    if (flags & (W_FIRST | W_LAST))
+        flags |= name_spelling(a + toks[0].start, toks[0].end - toks[0].start);
     lx->words[id].flags |= flags;
     return NAHR_OK;
 }

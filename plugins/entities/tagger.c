@@ -25,6 +25,8 @@ typedef struct cand {
     uint8_t ll;   /* 1 when "لل" was stripped and "ال" restored */
 } cand;
 
+enum { END_MAQSURA = 1, END_HA = 2 }; /* tokinfo.ending */
+
 typedef struct tokinfo {
     uint32_t flags; /* classes of the least-stripped candidate that has any */
     uint16_t info;
@@ -35,7 +37,8 @@ typedef struct tokinfo {
     uint8_t waw;      /* starts with the conjunction و / ف and the rest is not a known name */
     uint8_t prep_al;  /* starts with بال/لل/كال/فال/وال-type clitics (not a name part) */
     uint8_t def;      /* (after clitics) starts with ال */
-    uint8_t alef_maqsura; /* ends with ى: the preposition على، إلى (not the name علي) */
+    uint8_t ending;   /* END_MAQSURA: ends with ى (the preposition على، إلى, not the name علي);
+                       * END_HA: ends with ه (ناديه "his club", not the name نادية) */
     uint8_t gazloc;   /* the word alone is a LOC/ORG gazetteer entry */
     uint8_t oneletter; /* a single letter (with marks/tatweel) */
     double num;       /* value for NUMBER tokens */
@@ -268,7 +271,9 @@ static void token_facts(tagger *t, size_t k)
                 letters >= 5)
                 ti->verbish = 1;
             if (wl >= 2 && (unsigned char)w[wl - 2] == 0xD9 && (unsigned char)w[wl - 1] == 0x89)
-                ti->alef_maqsura = 1;
+                ti->ending = END_MAQSURA;
+            if (wl >= 2 && (unsigned char)w[wl - 2] == 0xD9 && (unsigned char)w[wl - 1] == 0x87)
+                ti->ending = END_HA;
         }
         ti->ncand++;
         if (c->id >= 0 && !ti->flags) {
@@ -526,8 +531,10 @@ static espan *emit_gaz(tagger *t, size_t i, gmatch g)
 
 static int name_part_known(const tokinfo *ti)
 {
-    /* على (preposition) normalises like the name علي: the spelling with ى decides */
-    return (ti->flags & (W_FIRST | W_LAST)) && !(ti->alef_maqsura && (ti->flags & W_STOP));
+    /* على (preposition) normalises like the name علي, ناديه (his club) like
+     * the name نادية: the spelling decides */
+    return (ti->flags & (W_FIRST | W_LAST)) && !(ti->ending == END_MAQSURA && (ti->flags & W_STOP)) &&
+           !(ti->ending == END_HA && (ti->flags & W_TAMARBUTA));
 }
 
 /* can token k start or continue a name as an unknown word? */
@@ -585,6 +592,8 @@ static size_t name_extent(const tagger *t, size_t j, int max_unknown)
         }
         break;
     }
+    if (k == j + 1 && (ti->flags & W_CONNECT))
+        return j; /* بن، ابن alone are no name */
     return k;
 }
 
