@@ -1313,6 +1313,15 @@ static int lex_known(const ent_lexicon *lx, const cand *c)
     return !c->ll && (fl & W_CONTENT);
 }
 
+/* Token k is a common word (common_words.txt) and no name part or list entry. */
+static int common_word(const tagger *t, size_t k)
+{
+    const tokinfo *ti = &t->ti[k];
+    if (!(ti->flags & W_STOP) || (ti->flags & (W_FIRST | W_LAST)) || ti->gazloc || ti->c[ti->fcand].off)
+        return 0; /* the whole word, not a stem after a clitic (فورد is not ف + ورد) */
+    return ti->c[ti->fcand].id < 0 || ent_trie_child(t->lx, 0, (uint32_t)ti->c[ti->fcand].id) <= 0;
+}
+
 static void merge_model(tagger *t, const ent_model_hook *m)
 {
     static const uint8_t tag_type[] = {ENT_NONE, ENT_PER, ENT_PER, ENT_LOC, ENT_LOC, ENT_ORG, ENT_ORG, ENT_MISC, ENT_MISC};
@@ -1345,6 +1354,8 @@ static void merge_model(tagger *t, const ent_model_hook *m)
         for (size_t q = k; q < e; q++)
             if (t->cover[q] >= 0)
                 free_run = 0;
+        if (free_run && e == k + 1 && common_word(t, k))
+            free_run = 0; /* a word of common_words.txt alone is no name (أسعار، المرأة، جديد) */
         if (free_run) {
             /* the model tags whole tokens: drop the proclitics. A form the
              * lexicon knows decides, as a gazetteer entry or a name part

@@ -570,6 +570,42 @@ static int fake_tag_clitics(const void *model, const char *text, const nahr_toke
     return 0;
 }
 
+/* a stand-in model that tags every word of the list as PER, alone */
+static int fake_tag_words(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                          void *scratch, uint8_t *tags)
+{
+    static const char *const words[] = {"أسعار", "المرأة", "فورد", "سمعان"};
+    (void)model;
+    (void)scratch;
+    for (size_t i = 0; i < ntok; i++) {
+        size_t n = toks[i].end - toks[i].start;
+        tags[i] = 0;
+        for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+            if (n == strlen(words[k]) && memcmp(text + toks[i].start, words[k], n) == 0)
+                tags[i] = 1; /* B-PER */
+    }
+    return 0;
+}
+
+/* A common word (common_words.txt) alone is no entity, whatever the model
+ * says; a word that only contains one after a clitic (فورد: ف + ورد) is not
+ * a common word. */
+static void test_model_common_words(void **state)
+{
+    ent_model_hook hook = {fake_tag_words, NULL, NULL};
+    const char *s = "تحدثت المرأة عن أسعار سيارات فورد مع سمعان.";
+    ent_opts o = opts;
+    (void)state;
+    o.model_first = 1;
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    EXPECT_NOT("PER", "المرأة");
+    EXPECT_NOT("PER", "أسعار");
+    EXPECT("PER", "فورد");
+    EXPECT("PER", "سمعان");
+}
+
 /* A model span's first token keeps a one-letter proclitic before a word no
  * gazetteer lists only when the lexicon does not know the stem either: the
  * rule vocabulary (event heads, triggers) decides like gazetteer entries. */
@@ -639,7 +675,7 @@ int main(void)
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge),
-        cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_token_cache_same_spans),
+        cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_token_cache_same_spans),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
 }
