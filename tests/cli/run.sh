@@ -132,13 +132,21 @@ else
   echo "skip - seed articles: $SHARED/seeds not found"
 fi
 
+# wait_until SECONDS CONDITION: polls the shell condition every 0.1 s, at most SECONDS
+wait_until() {
+  local n=$(($1 * 10))
+  while [ $n -gt 0 ] && ! eval "$2"; do sleep 0.1; n=$((n - 1)); done
+}
+
 # --- SIGTERM: stop reading, finish in-flight, flush, exit 0
 mkfifo fifo
 "$NAHR" run -c tp.cfg - <fifo >out 2>err &
 pid=$!
 exec 3>fifo
 for i in 1 2 3; do echo "{\"id\":\"s$i\",\"text\":\"t\"}" >&3; done
-sleep 0.5
+# signal only once the run is up and has exported what it read (a loaded machine or a
+# sanitizer build can take seconds to start)
+wait_until 30 '[ "$(wc -l <out)" = 3 ]'
 kill -TERM $pid
 wait $pid; rc=$?
 exec 3>&-
@@ -152,10 +160,10 @@ mkfifo fifo
 pid=$!
 exec 3>fifo
 echo '{"id":"h1","text":"t"}' >&3
-sleep 0.5
+wait_until 30 'grep -q h1 hup.jsonl 2>/dev/null'
 mv hup.jsonl hup.jsonl.1
 kill -HUP $pid
-sleep 0.3
+sleep 0.3 # (the files are reopened before the next article is written)
 echo '{"id":"h2","text":"t"}' >&3
 exec 3>&-
 wait $pid; rc=$?
