@@ -216,6 +216,12 @@ static void test_name_false_friends(void **state)
     EXPECT("PER", "تمام سلام");
     tag("قرأ كتاب رحلة ابن فضلان.");
     EXPECT_NOT("PER", "ابن");
+    tag("نحن لدينا ما يكفي من الخبرة.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("وشكر الداعم الكريم على مبادرته.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("وصل النائب الثاني لرئيس الوزراء.");
+    EXPECT_NOT("PER", "الثاني");
 }
 
 static void test_org_rules(void **state)
