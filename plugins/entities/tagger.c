@@ -702,6 +702,10 @@ static size_t rule_say(const tagger *t, size_t i)
     e = name_extent(t, j, 2);
     if (e == j || e >= t->n || !joined(t, e - 1))
         return i;
+    /* one word with the article no list knows is a body or a thing that speaks
+     * (وأضافت الصحيفة أن، أعلن المستشفى أن), not a person */
+    if (e == j + 1 && t->ti[j].def && !name_part_known(&t->ti[j]))
+        return i;
     if ((t->ti[e].flags & W_THAT) || is_punct(t, e, "\xD8\x8C") || is_punct(t, e, ",") || is_punct(t, e, ":"))
         return e;
     return i;

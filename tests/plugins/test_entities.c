@@ -222,6 +222,13 @@ static void test_name_false_friends(void **state)
     assert_int_equal(nahr_doc_span_count(doc), 0);
     tag("وصل النائب الثاني لرئيس الوزراء.");
     EXPECT_NOT("PER", "الثاني");
+    /* a body that speaks is not a person; a person who speaks still is */
+    tag("وأضافت الصحيفة أن الاجتماع تأجل.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("وتابع قائلا إن الوضع صعب.");
+    assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("وقال سامر العبادي إن الوضع صعب.");
+    EXPECT("PER", "سامر العبادي");
 }
 
 static void test_org_rules(void **state)
