@@ -1326,6 +1326,19 @@ static int common_word(const tagger *t, size_t k)
     return ti->c[ti->fcand].id < 0 || ent_trie_child(t->lx, 0, (uint32_t)ti->c[ti->fcand].id) <= 0;
 }
 
+/* Token k alone cannot be an entity of this type: an organisation head or a
+ * place trigger without its complement (جامعة، منظمة، منطقة), a title, a
+ * currency as anything but MISC (ريال "riyal" is no organisation). */
+static int not_alone(const tagger *t, size_t k, uint8_t type)
+{
+    const tokinfo *ti = &t->ti[k];
+    if (ti->c[ti->fcand].off || ti->gazloc)
+        return 0;
+    if (ti->flags & (W_ORGHEAD | W_LOCTRIG | W_TITLE))
+        return 1;
+    return (ti->flags & W_CURRENCY) && type != ENT_MISC;
+}
+
 static void merge_model(tagger *t, const ent_model_hook *m)
 {
     static const uint8_t tag_type[] = {ENT_NONE, ENT_PER, ENT_PER, ENT_LOC, ENT_LOC, ENT_ORG, ENT_ORG, ENT_MISC, ENT_MISC};
@@ -1358,8 +1371,8 @@ static void merge_model(tagger *t, const ent_model_hook *m)
         for (size_t q = k; q < e; q++)
             if (t->cover[q] >= 0)
                 free_run = 0;
-        if (free_run && e == k + 1 && common_word(t, k))
-            free_run = 0; /* a word of common_words.txt alone is no name (أسعار، المرأة، جديد) */
+        if (free_run && e == k + 1 && (common_word(t, k) || not_alone(t, k, type)))
+            free_run = 0; /* a common word alone is no name (أسعار، المرأة، جديد) */
         if (free_run) {
             /* the model tags whole tokens: drop the proclitics. A form the
              * lexicon knows decides, as a gazetteer entry or a name part

@@ -225,6 +225,8 @@ static void test_name_false_friends(void **state)
     /* a body that speaks is not a person; a person who speaks still is */
     tag("وأضافت الصحيفة أن الاجتماع تأجل.");
     assert_int_equal(nahr_doc_span_count(doc), 0);
+    tag("تراجع التضخم في منطقة اليورو.");
+    EXPECT_NOT("LOC", "اليورو");
     tag("وتابع قائلا إن الوضع صعب.");
     assert_int_equal(nahr_doc_span_count(doc), 0);
     tag("وقال سامر العبادي إن الوضع صعب.");
@@ -587,7 +589,7 @@ static int fake_tag_clitics(const void *model, const char *text, const nahr_toke
 static int fake_tag_words(const void *model, const char *text, const nahr_token *toks, size_t ntok,
                           void *scratch, uint8_t *tags)
 {
-    static const char *const words[] = {"أسعار", "المرأة", "فورد", "سمعان"};
+    static const char *const words[] = {"أسعار", "المرأة", "فورد", "سمعان", "جامعة", "ريال"};
     (void)model;
     (void)scratch;
     for (size_t i = 0; i < ntok; i++) {
@@ -617,6 +619,14 @@ static void test_model_common_words(void **state)
     EXPECT_NOT("PER", "أسعار");
     EXPECT("PER", "فورد");
     EXPECT("PER", "سمعان");
+    /* a head without its complement, a currency: the rules take over */
+    s = "درس في جامعة دمشق وتبرع بألف ريال.";
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    EXPECT_NOT("PER", "جامعة");
+    EXPECT("ORG", "جامعة دمشق");
+    EXPECT_NOT("PER", "ريال");
 }
 
 /* A model span's first token keeps a one-letter proclitic before a word no
