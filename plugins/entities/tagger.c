@@ -678,6 +678,10 @@ static size_t rule_title(tagger *t, size_t i)
             return g.end;
         }
     }
+    /* a word with the article no list knows is the complement of the title
+     * (مدير المركز الإعلامي، رئيس الجمعية الوطنية، الرئيس القادم), not a name */
+    if (t->ti[j].def && !name_part_known(&t->ti[j]))
+        return j;
     e = name_extent(t, j, name_part_known(&t->ti[j]) ? 1 : 2);
     if (e > j) {
         espan *s = span_new(t, ENT_PER, 1, j, e, tok_start(t, j, t->ti[j].fcand));
