@@ -683,6 +683,8 @@ static size_t rule_title(tagger *t, size_t i)
     if (t->ti[j].def && !name_part_known(&t->ti[j]))
         return j;
     e = name_extent(t, j, name_part_known(&t->ti[j]) ? 1 : 2);
+    if (e == j + 1 && (t->ti[j].flags & W_STOP))
+        return j; /* a common word that is also a name part, alone (لاعب جديد) */
     if (e > j) {
         espan *s = span_new(t, ENT_PER, 1, j, e, tok_start(t, j, t->ti[j].fcand));
         if (s) {
