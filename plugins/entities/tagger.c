@@ -1379,6 +1379,13 @@ static void merge_model(tagger *t, const ent_model_hook *m)
                 free_run = 0;
         if (free_run && e == k + 1 && (common_word(t, k) || not_alone(t, k, type)))
             free_run = 0; /* a common word alone is no name (أسعار، المرأة، جديد) */
+        if (free_run && type == ENT_MISC && t->ti[k].wordlike) {
+            /* MISC over the words of a listed place, person or organisation:
+             * the list's type (تبوك is a city) */
+            gmatch g = gaz_match(t, k);
+            if (g.end == e && t->lx->nodes[g.node].type != ENT_NONE)
+                type = t->lx->nodes[g.node].type;
+        }
         if (free_run) {
             /* the model tags whole tokens: drop the proclitics. A form the
              * lexicon knows decides, as a gazetteer entry or a name part

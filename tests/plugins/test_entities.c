@@ -603,6 +603,8 @@ static int fake_tag_words(const void *model, const char *text, const nahr_token 
         for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
             if (n == strlen(words[k]) && memcmp(text + toks[i].start, words[k], n) == 0)
                 tags[i] = 1; /* B-PER */
+        if (n == strlen("حلب") && memcmp(text + toks[i].start, "حلب", n) == 0)
+            tags[i] = 7; /* B-MISC */
     }
     return 0;
 }
@@ -632,6 +634,13 @@ static void test_model_common_words(void **state)
     EXPECT_NOT("PER", "جامعة");
     EXPECT("ORG", "جامعة دمشق");
     EXPECT_NOT("PER", "ريال");
+    /* MISC over a listed place: the list's type */
+    s = "وصل الوفد إلى حلب أمس.";
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    EXPECT("LOC", "حلب");
+    EXPECT_NOT("MISC", "حلب");
 }
 
 /* A model span's first token keeps a one-letter proclitic before a word no
