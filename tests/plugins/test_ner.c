@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ner_cache.h"
 #include "ner_internal.h"
 
 /* ---- fixture ---- */
@@ -722,10 +723,158 @@ static void test_history_model(void **state)
     nahr_token bad = {.start = 3, .end = 1};
     assert_int_equal(ner_model_tag(l, text, &bad, 1, scratch, tags), NAHR_EINVAL);
     /* a file claiming an unknown feature flag is refused */
-    b1[16] |= 0x80;
+    b1[19] |= 0x40;
     write_file(path2, b1, n1);
     ner_model *x = NULL;
     assert_true(ner_model_load(path2, &x, err, sizeof err) < 0);
+    free(scratch);
+    free(a);
+    free(b);
+    free(b1);
+    free(b2);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+    ner_model_free(m2);
+}
+
+/* The key of the one feature of token i that is there with d[i] changed by
+ * set() and not without (the difference of the two feature lists). */
+static uint32_t new_feature(const ner_model *m, ner_tokdesc *d, size_t n, size_t i,
+                            void (*set)(ner_tokdesc *))
+{
+    uint32_t f0[NER_MAXF], f1[NER_MAXF];
+    ner_tokdesc keep = d[i];
+    size_t k0 = ner_features(m, d, n, i, f0);
+    set(&d[i]);
+    size_t k1 = ner_features(m, d, n, i, f1);
+    d[i] = keep;
+    assert_int_equal(k1, k0 + 1);
+    for (size_t k = 0; k < k1; k++) {
+        size_t j = 0;
+        while (j < k0 && f0[j] != f1[k])
+            j++;
+        if (j == k0)
+            return f1[k];
+    }
+    fail();
+    return 0;
+}
+
+static void set_after_per(ner_tokdesc *t) { t->after = 1u; }
+
+/* The second pass (NER_F_DOC2) on a hand-made model: a word after الوزير is
+ * a person; a word tagged PER in a later sentence and not before is too. The
+ * bare سالم of the first sentence is a person only if the second pass runs
+ * and reads the later sentences; the one of the third sentence is PER before
+ * and after it, so it has no "after" bit and stays O (the evidence is only
+ * what the history lacks). */
+static void test_doc2_second_pass(void **state)
+{
+    (void)state;
+    const char *text = "قال سالم إنه مسرور . شكر الوزير سالم الحضور . ثم غادر سالم القاعة . "
+                       "ورحب الوزير سالم بالضيوف .";
+    nahr_token toks[32];
+    size_t n = tokenize(text, toks, 32);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < n; i++)
+        if (text[toks[i].start] == '.')
+            toks[i].flags |= NAHR_TOK_SENT_END;
+    ner_model *m = ner_model_new();
+    m->flags = NER_F_HIST | NER_F_DOC2;
+    ner_tokdesc d[32];
+    ner_describe(m, text, toks, n, d);
+    size_t s1 = (size_t)find_tok(text, toks, n, "سالم"); /* 1, then 7, 12 and 17 */
+    uint32_t keys[2];
+    /* الوزير as the word at -1 */
+    uint32_t fn[NER_MAXF];
+    assert_true(ner_features_neighbour(m, &d[6], -1, fn) > 0);
+    keys[0] = fn[0];
+    keys[1] = new_feature(m, d + 5, 5, 2, set_after_per); /* after bit PER of a word */
+    int16_t w[2 * NER_NTAGS] = {0};
+    w[0 * NER_NTAGS + NER_B_PER] = 100;
+    w[1 * NER_NTAGS + NER_B_PER] = 100;
+    assert_int_equal(ner_model_set_weights(m, keys, w, 2, 0.01f), 0);
+    uint8_t one[32], two[32];
+    void *scratch = malloc(ner_model_scratch_size(m, n));
+    assert_non_null(scratch);
+    m->flags &= ~NER_F_DOC2; /* one-sided: the first pass alone */
+    assert_int_equal(ner_model_tag(m, text, toks, n, scratch, one), 0);
+    m->flags |= NER_F_DOC2;
+    free(scratch);
+    scratch = malloc(ner_model_scratch_size(m, n));
+    assert_non_null(scratch);
+    assert_int_equal(ner_model_tag(m, text, toks, n, scratch, two), 0);
+    assert_int_equal(s1, 1);
+    assert_int_equal(one[1], NER_O);
+    assert_int_equal(one[7], NER_B_PER);
+    assert_int_equal(one[12], NER_O);
+    assert_int_equal(one[17], NER_B_PER);
+    assert_int_equal(two[1], NER_B_PER); /* from the later sentences */
+    assert_int_equal(two[7], NER_B_PER);
+    assert_int_equal(two[12], NER_O); /* PER before: no after bit */
+    for (size_t i = 0; i < n; i++)
+        if (i != 1)
+            assert_int_equal(one[i], two[i]);
+    /* the same through the per-thread cache */
+    ner_cache *cache = ner_cache_new();
+    assert_non_null(cache);
+    memset(two, 0xFF, sizeof two);
+    assert_int_equal(ner_model_tag_cached(m, cache, text, toks, n, scratch, two), 0);
+    assert_int_equal(two[1], NER_B_PER);
+    assert_int_equal(two[12], NER_O);
+    ner_cache_free(cache);
+    /* one sentence per call: nothing later to read */
+    assert_int_equal(ner_model_tag(m, text, toks, 5, scratch, two), 0);
+    assert_int_equal(two[1], NER_O);
+    free(scratch);
+    ner_model_free(m);
+}
+
+/* trained with --doc2: the flag in the file, determinism, the corpus
+ * evaluation = one ner_model_tag call per pseudo-article */
+static void test_doc2_model(void **state)
+{
+    (void)state;
+    char path[300], path2[300], err[256];
+    tmp_path(path, sizeof path, "doc2.bin");
+    tmp_path(path2, sizeof path2, "doc2b.bin");
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3, .doc2 = 1};
+    ner_model *m = ner_model_new(), *m2 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_int_equal(m->flags & (NER_F_HIST | NER_F_DOC2), NER_F_HIST | NER_F_DOC2);
+    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n1, n2;
+    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    ner_model *l = NULL;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_int_equal(l->flags, m->flags);
+    char desc[512];
+    ner_model_describe(l, desc, sizeof desc);
+    assert_non_null(strstr(desc, "two-sided"));
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_true(a && b);
+    assert_int_equal(ner_tag_corpus_doc(l, &c, a), 0);
+    void *scratch = malloc(ner_model_scratch_size(l, c.ntok));
+    assert_non_null(scratch);
+    for (size_t k = 0; k < c.nsent; k += 3) {
+        size_t e = k + 3 < c.nsent ? k + 3 : c.nsent;
+        assert_int_equal(ner_model_tag(l, c.text, c.toks + c.sent[k], c.sent[e] - c.sent[k],
+                                       scratch, b + c.sent[k]),
+                         0);
+    }
+    assert_memory_equal(a, b, c.ntok);
+    ner_score s = {0};
+    for (size_t k = 0; k < c.nsent; k++)
+        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
+    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.9);
     free(scratch);
     free(a);
     free(b);
@@ -845,7 +994,8 @@ static void test_write_tokens(void **state)
 static void test_news_pack(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(ner_tokdesc), 108); /* the token caches hold one per slot */
+    assert_int_equal(sizeof(ner_tokdesc), 112); /* the token caches hold one per slot (108 before
+                                                 * the NER_F_DOC2 after bits) */
     const uint32_t c1[NER_NTYPES + 1] = {10, 7, 0, 1, 3}; /* PER .7, LOC 0, ORG .1, MISC .3 */
     assert_int_equal(ner_news_pack(c1), 3u | 0u << 2 | 1u << 4 | 2u << 6);
     const uint32_t c2[NER_NTYPES + 1] = {100, 9, 29, 59, 0}; /* just under every threshold */
@@ -1074,6 +1224,8 @@ int main(void)
         cmocka_unit_test(test_clusters_from_text),
         cmocka_unit_test(test_history_table),
         cmocka_unit_test(test_history_model),
+        cmocka_unit_test(test_doc2_second_pass),
+        cmocka_unit_test(test_doc2_model),
         cmocka_unit_test(test_ensemble),
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_write_tokens),

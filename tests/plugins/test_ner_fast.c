@@ -142,8 +142,9 @@ static void ref_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_
     free(bp);
 }
 
-static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h, const char *text,
-                         const nahr_token *toks, size_t n, uint8_t *tags)
+static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h,
+                         const ner_hist *later, const char *text, const nahr_token *toks, size_t n,
+                         uint8_t *tags)
 {
     ner_tokdesc *d = malloc(n * sizeof *d);
     float *emit = calloc(n * NER_NTAGS, sizeof *emit);
@@ -151,6 +152,8 @@ static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h, c
     ner_describe(m, text, toks, n, d);
     if (h)
         ner_hist_mark(h, n, d);
+    if (later)
+        ner_hist_mark_after(later, n, d);
     for (size_t i = 0; i < n; i++) {
         uint32_t f[NER_MAXF];
         int32_t acc[NER_NTAGS] = {0};
@@ -187,9 +190,41 @@ static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
     size_t s = 0;
     for (size_t i = 0; i < n; i++)
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
-            ref_sentence(m, rt, h, text, toks + s, i + 1 - s, tags + s);
+            ref_sentence(m, rt, h, NULL, text, toks + s, i + 1 - s, tags + s);
             s = i + 1;
         }
+    if (h && (m->flags & NER_F_DOC2) && n <= 16384) { /* longer calls: first pass only */
+        /* the two-sided second pass the way training builds it: every
+         * sentence again, its tables made afresh from the first-pass tags of
+         * the sentences before (all bits) and after (entity types only) */
+        uint8_t *p1 = malloc(n);
+        ner_tokdesc *d = malloc(n * sizeof *d);
+        ner_hist *later = malloc(sizeof *later);
+        assert_true(p1 && d && later);
+        memcpy(p1, tags, n);
+        s = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
+                ner_describe(m, text, toks + s, i + 1 - s, d + s);
+                s = i + 1;
+            }
+        s = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
+                ner_hist_reset(h);
+                ner_hist_reset(later);
+                for (size_t j = 0; j < n; j++)
+                    if (!d[j].punct && j < s)
+                        ner_hist_put(h, d[j].word, d[j].stem, p1[j]);
+                    else if (!d[j].punct && j > i && p1[j])
+                        ner_hist_put(later, d[j].word, d[j].stem, p1[j]);
+                ref_sentence(m, rt, h, later, text, toks + s, i + 1 - s, tags + s);
+                s = i + 1;
+            }
+        free(later);
+        free(p1);
+        free(d);
+    }
     free(h);
 }
 
@@ -267,6 +302,10 @@ static void collect_keys(const ner_model *m, const char *text, uint32_t **keys, 
             ner_hist_put(h, d[i].word, d[i].stem, rng() % NER_NTAGS);
         ner_hist_mark(h, nt, d);
         free(h);
+        for (size_t i = 0; i < nt && (m->flags & NER_F_DOC2); i++) { /* and "after" bits */
+            d[i].after = (uint8_t)(rng() % 16);
+            d[i].after_stem = (uint8_t)(rng() % 16);
+        }
     }
     for (size_t i = 0; i < nt; i++) {
         uint32_t f[NER_MAXF];
@@ -329,7 +368,7 @@ static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_clus
     ner_model *m = ner_model_new();
     assert_non_null(m);
     m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS |
-               (fi_cluster ? NER_F_HIST : 0);
+               (fi_cluster ? NER_F_HIST | NER_F_DOC2 : 0);
     /* news evidence of a few words and stems (NER_F_NEWS: per-word features) */
     const char *nww[] = {"سالم", "بيروت", "الرياض", "في", "وزير"};
     for (size_t i = 0; i < sizeof nww / sizeof nww[0]; i++) {
@@ -472,6 +511,36 @@ static void test_random_model_matches_reference(void **state)
         for (char *a = news, *e; (e = strchr(a, '\n')); a = e + 1)
             n3 += check_text(m3, &rt3, a, (size_t)(e - a), NULL);
         print_message("random history model: %zu keys, %zu tokens identical\n", rt3.n, n3);
+        /* the same weights as a two-sided model (NER_F_DOC2): the second
+         * pass retags only the sentences whose two-sided bits differ from
+         * the first pass's; the reference retags every sentence */
+        size_t cap3 = nahr_tokenize(news, strlen(news), NULL, 0) + 1, changed = 0;
+        uint8_t *one = malloc(cap3), *two = malloc(cap3);
+        nahr_token *tk = malloc(cap3 * sizeof *tk);
+        assert_true(one && two && tk);
+        size_t nn = 0;
+        for (char *a = news, *e; (e = strchr(a, '\n')); a = e + 1) {
+            size_t len = (size_t)(e - a), nt = nahr_tokenize(a, len, tk, cap3);
+            void *sc = malloc(ner_model_scratch_size(m3, nt) + 1);
+            assert_non_null(sc);
+            m3->flags &= ~NER_F_DOC2;
+            assert_int_equal(ner_model_tag(m3, a, tk, nt, sc, one + nn), 0);
+            m3->flags |= NER_F_DOC2;
+            free(sc);
+            sc = malloc(ner_model_scratch_size(m3, nt) + 1);
+            assert_non_null(sc);
+            assert_int_equal(ner_model_tag(m3, a, tk, nt, (char *)sc + 1, two + nn), 0);
+            free(sc);
+            assert_int_equal(check_text(m3, &rt3, a, len, NULL), nt);
+            nn += nt;
+        }
+        for (size_t i = 0; i < nn; i++)
+            changed += one[i] != two[i];
+        print_message("two-sided: %zu of %zu tokens tagged otherwise than one-sided\n", changed, nn);
+        assert_true(changed > 0); /* the second pass ran and changed tags */
+        free(one);
+        free(two);
+        free(tk);
         free(rt3.keys);
         free(rt3.w);
         ner_model_free(m3);

@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "  --history N     a model with prediction history: the file is cut into pseudo-articles\n"
             "                  of N sentences (default: the length stored in the model; 0 = no\n"
             "                  history, as when every sentence is tagged on its own)\n"
+            "  --one-pass      a two-sided model (nahr-train-ner --doc2): the first pass only\n"
             "  --tagged FILE   score a file whose last two columns are gold and predicted tags\n"
             "  --speed         tag the \"text\" of JSON Lines files (tokenised by nahr_tokenize, one\n"
             "                  call per article, one thread) and print bytes/s and tokens/s\n"
@@ -189,10 +190,11 @@ int main(int argc, char **argv)
                                               {"tagged", required_argument, NULL, 'T'},
                                               {"speed", no_argument, NULL, 'S'},
                                               {"history", required_argument, NULL, 'H'},
+                                              {"one-pass", no_argument, NULL, '1'},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     const char *model = NULL, *test = NULL, *output = NULL, *tagged = NULL;
-    int ch, do_speed = 0;
+    int ch, do_speed = 0, one_pass = 0;
     long hist = -1;
     char *end;
     while ((ch = getopt_long(argc, argv, "m:t:o:h", longopts, NULL)) != -1) {
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'T': tagged = optarg; break;
         case 'S': do_speed = 1; break;
+        case '1': one_pass = 1; break;
         case 'H':
             hist = strtol(optarg, &end, 10);
             if (*end || hist < 0 || hist > 100000) {
@@ -224,6 +227,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "nahr-eval-ner: %s\n", err);
             return 1;
         }
+        if (one_pass)
+            m->flags &= ~(uint32_t)NER_F_DOC2;
         int rc = speed(m, argv + optind, argc - optind);
         ner_model_free(m);
         return rc;
@@ -245,6 +250,8 @@ int main(int argc, char **argv)
     double t1 = now();
     if (hist >= 0)
         m->hist_window = (unsigned)hist;
+    if (one_pass)
+        m->flags &= ~(uint32_t)NER_F_DOC2;
     ner_corpus c;
     if (ner_conll_read(test, &c, err, sizeof err) != 0) {
         fprintf(stderr, "nahr-eval-ner: %s\n", err);

@@ -330,7 +330,8 @@ size_t ner_model_describe(const ner_model *m, char *buf, size_t len)
     if (m->flags & NER_F_CLUSTERS)
         ADD("; word clusters (%zu words)%s", m->clusters.n, (m->flags & NER_F_CLX) ? " with extra templates" : "");
     if (m->flags & NER_F_HIST)
-        ADD("; prediction history (pseudo-articles of %u sentences in training)", m->hist_window);
+        ADD("; prediction history%s (pseudo-articles of %u sentences in training)",
+            (m->flags & NER_F_DOC2) ? ", two-sided (second pass)" : "", m->hist_window);
     if (m->flags & NER_F_QUOTE)
         ADD("; quotations");
     if (m->flags & NER_F_NEWS)

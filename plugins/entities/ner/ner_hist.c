@@ -12,7 +12,16 @@
  * first sentence of a block has no history, like the first sentence of an
  * article. In training the history holds the predictions of a
  * first model that did not see the sentence (10-fold jackknife, see
- * ner_train.c), so it is as noisy as the tagger's own history. */
+ * ner_train.c), so it is as noisy as the tagger's own history.
+ *
+ * Two-sided (NER_F_DOC2, "--doc2"): the history can only pass on what an
+ * earlier sentence found. After the first pass over the article, a token
+ * also sees the entity types its word (stem) got in later sentences and not
+ * before ("after" bits, features T_DOCA0/T_DOCAS0), and the sentences that
+ * have such bits are decoded again. The table records, per slot and type, the
+ * first and last sentence that gave it; the second pass needs no second
+ * table. In training the after bits come from the same jackknifed first-pass
+ * tags as the history, over the later sentences of the pseudo-article. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +33,8 @@ void ner_hist_reset(ner_hist *h)
 {
     memset(h->key, 0, sizeof h->key);
     h->n = 0;
+    h->doc = NULL;
+    h->sent = 0;
 }
 
 static size_t hist_slot(const ner_hist *h, uint32_t key)
@@ -34,19 +45,39 @@ static size_t hist_slot(const ner_hist *h, uint32_t key)
     return j;
 }
 
-static void hist_or(ner_hist *h, uint32_t key, uint8_t bits)
+/* ORs bits into the entry of key; returns its slot, NER_HIST_NONE when the
+ * table is full. With h->doc, records the sentence h->sent as the first (if
+ * new) and the last one of each entity type in bits, and the slot's lim. */
+static unsigned hist_or(ner_hist *h, uint32_t key, uint8_t bits)
 {
     if (!key)
         key = 1;
     size_t j = hist_slot(h, key);
     if (!h->key[j]) {
         if ((h->n + 1) * 4 > NER_HIST_CAP * 3)
-            return; /* full: keep the probes short */
+            return NER_HIST_NONE; /* full: keep the probes short */
         h->key[j] = key;
         h->val[j] = 0;
         h->n++;
+        if (h->doc)
+            h->doc->lim[j] = 0;
+    }
+    if (h->doc) {
+        /* type b has after bits in the sentences s <= first (first < last)
+         * or s < first (first == last): lim = the largest such bound */
+        ner_doc *dc = h->doc;
+        for (unsigned tb = bits & 0x0Fu; tb; tb &= tb - 1) {
+            unsigned b = (unsigned)__builtin_ctz(tb), lim;
+            if (!(h->val[j] & (1u << b)))
+                dc->first[j][b] = (uint16_t)h->sent;
+            lim = dc->first[j][b] + (h->sent > dc->first[j][b]);
+            dc->last[j][b] = (uint16_t)h->sent;
+            if (lim > dc->lim[j])
+                dc->lim[j] = (uint16_t)lim;
+        }
     }
     h->val[j] |= bits;
+    return (unsigned)j;
 }
 
 static uint8_t hist_get(const ner_hist *h, uint32_t key)
@@ -57,9 +88,14 @@ static uint8_t hist_get(const ner_hist *h, uint32_t key)
     return h->key[j] ? h->val[j] : 0;
 }
 
+static uint8_t tag_bits(unsigned tag)
+{
+    return tag ? (uint8_t)(1u << ((tag + 1) / 2 - 1)) : NER_HIST_O;
+}
+
 void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag)
 {
-    uint8_t bits = tag ? (uint8_t)(1u << ((tag + 1) / 2 - 1)) : NER_HIST_O;
+    uint8_t bits = tag_bits(tag);
     hist_or(h, word, bits);
     hist_or(h, ner_mix(stem, STEM_SALT), bits);
 }
@@ -71,6 +107,31 @@ void ner_hist_add(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t
             ner_hist_put(h, d[i].word, d[i].stem, tags[i]);
 }
 
+void ner_hist_add_doc(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n,
+                      uint16_t *slot)
+{
+    for (size_t i = 0; i < n; i++) {
+        slot[2 * i] = slot[2 * i + 1] = NER_HIST_NONE;
+        if (d[i].punct)
+            continue;
+        uint8_t bits = tag_bits(tags[i]);
+        slot[2 * i] = (uint16_t)hist_or(h, d[i].word, bits);
+        slot[2 * i + 1] = (uint16_t)hist_or(h, ner_mix(d[i].stem, STEM_SALT), bits);
+    }
+}
+
+uint8_t ner_doc_after(const ner_hist *h, unsigned j, unsigned s)
+{
+    if (j == NER_HIST_NONE || s >= h->doc->lim[j])
+        return 0;
+    unsigned v = 0; /* first <= last: a type set after s and not before */
+    for (unsigned b = 0; b < NER_NTYPES; b++)
+        v |= (unsigned)((h->val[j] >> b) & 1u && h->doc->last[j][b] > s &&
+                        h->doc->first[j][b] >= s)
+             << b;
+    return (uint8_t)v;
+}
+
 void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d)
 {
     if (!h->n)
@@ -80,6 +141,18 @@ void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d)
             continue;
         d[i].hist = hist_get(h, d[i].word);
         d[i].hist_stem = hist_get(h, ner_mix(d[i].stem, STEM_SALT));
+    }
+}
+
+void ner_hist_mark_after(const ner_hist *later, size_t n, ner_tokdesc *d)
+{
+    if (!later->n)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].punct)
+            continue;
+        d[i].after = hist_get(later, d[i].word) & ~d[i].hist & 0x0Fu;
+        d[i].after_stem = hist_get(later, ner_mix(d[i].stem, STEM_SALT)) & ~d[i].hist_stem & 0x0Fu;
     }
 }
 
@@ -103,10 +176,35 @@ static void tag_sentence_hist(const ner_model *m, const char *text, const nahr_t
         ner_hist_add(h, d, tags, n);
 }
 
+/* A two-sided model (NER_F_DOC2): each pseudo-article is one ner_model_tag
+ * call, the path of the run time (both passes). */
+static int tag_corpus_windows(const ner_model *m, const ner_corpus *c, uint8_t *pred)
+{
+    size_t w = m->hist_window, maxtok = 1;
+    for (size_t k = 0; k < c->nsent; k += w) {
+        size_t e = k + w < c->nsent ? k + w : c->nsent;
+        if (c->sent[e] - c->sent[k] > maxtok)
+            maxtok = c->sent[e] - c->sent[k];
+    }
+    void *scratch = malloc(ner_model_scratch_size(m, maxtok));
+    if (!scratch)
+        return NAHR_ENOMEM;
+    int rc = 0;
+    for (size_t k = 0; k < c->nsent && rc == 0; k += w) {
+        size_t e = k + w < c->nsent ? k + w : c->nsent;
+        rc = ner_model_tag(m, c->text, c->toks + c->sent[k], c->sent[e] - c->sent[k], scratch,
+                           pred + c->sent[k]);
+    }
+    free(scratch);
+    return rc;
+}
+
 int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)
 {
-    if (!(m->flags & NER_F_HIST))
+    if (!(m->flags & NER_F_HIST) || ((m->flags & NER_F_DOC2) && !m->hist_window))
         return ner_tag_corpus(m, c, pred);
+    if (m->flags & NER_F_DOC2)
+        return tag_corpus_windows(m, c, pred);
     size_t maxlen = 1;
     for (size_t k = 0; k < c->nsent; k++)
         if (c->sent[k + 1] - c->sent[k] > maxlen)

@@ -25,8 +25,10 @@
 #define NER_F_QUOTE 0x10u /* quotation features (titles of programmes, books, models) */
 #define NER_F_CLX 0x20u   /* more cluster features: at -2/+2, bigram, x suffix */
 #define NER_F_NEWS 0x40u  /* news evidence: how often a word was tagged as each type in news */
+#define NER_F_DOC2 0x80u  /* with NER_F_HIST: two-sided history, a second pass over the article */
 #define NER_F_ALL                                                                                  \
-    (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS)
+    (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS | \
+     NER_F_DOC2)
 #define NER_DICT_FOLDS 10
 #define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
 
@@ -82,11 +84,12 @@ typedef struct ner_tokdesc {
     uint32_t pfx[3], sfx[3], stem_sfx[2], stem_pfx[2];
     uint32_t pre[NER_MAXSPLIT], stm[NER_MAXSPLIT]; /* proclitic strips 1..nsplit-1 */
     uint32_t cl[NER_NCL];
-    uint8_t nsplit : 4; /* <= NER_MAXSPLIT (bit fields: the struct stays 108 bytes) */
+    uint8_t nsplit : 4; /* <= NER_MAXSPLIT (bit fields: the struct stays 112 bytes) */
     uint8_t has_cl : 1;
     uint8_t punct : 1;
     uint8_t gaz_b, gaz_i; /* type bit masks: a gazetteer phrase starts / continues here */
     uint8_t hist, hist_stem; /* NER_HIST_* bits: how the word / stem was tagged before */
+    uint8_t after, after_stem; /* NER_F_DOC2: entity types it got after, not before */
     uint8_t quote;           /* inside a short quotation: 1 first word, 2 later words */
     uint8_t news, news_stem; /* NER_F_NEWS: packed buckets of the word / its stem in
                               * m->news, NER_NEWS_ABSENT when not there */
@@ -101,19 +104,47 @@ typedef struct ner_tokdesc {
  * full, new words are not added. */
 #define NER_HIST_CAP 4096u
 #define NER_HIST_O 0x10u
+#define NER_HIST_NONE 0xFFFFu /* ner_hist_add_doc: no slot (punctuation, or the table full) */
+
+/* NER_F_DOC2 (two-sided history): besides the history bits of the first
+ * pass (the sentences before), the entity types a word got in the sentences
+ * after and not before. Per slot of the history table and entity type, the
+ * first and the last sentence of the article that gave it (first pass), and
+ * the sentences s < lim of the slot are those with after bits. */
+typedef struct ner_doc {
+    uint16_t first[NER_HIST_CAP][NER_NTYPES];
+    uint16_t last[NER_HIST_CAP][NER_NTYPES];
+    uint16_t lim[NER_HIST_CAP];
+} ner_doc;
+
 typedef struct ner_hist {
     uint32_t key[NER_HIST_CAP];
     uint8_t val[NER_HIST_CAP];
     size_t n;
+    ner_doc *doc; /* NULL unless two-sided (set after ner_hist_reset) */
+    unsigned sent; /* with doc: the sentence being added (< NER_HIST_NONE) */
 } ner_hist;
 
+/* Empties the table (doc = NULL). */
 void ner_hist_reset(ner_hist *h);
 /* Records how the word with these hashes was tagged. */
 void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag);
 /* Records a tagged sentence (punctuation is skipped). */
 void ner_hist_add(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n);
+/* The same with h->doc, as sentence h->sent: slot[2 i] and slot[2 i + 1] get
+ * the table slots of the word and the stem of token i (NER_HIST_NONE: none). */
+void ner_hist_add_doc(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n,
+                      uint16_t *slot);
 /* Sets d[i].hist / hist_stem from the table. */
 void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d);
+/* Sets d[i].after / after_stem from a table of the later sentences: the
+ * entity types there that d[i].hist / hist_stem do not have. */
+void ner_hist_mark_after(const ner_hist *later, size_t n, ner_tokdesc *d);
+/* After the first pass, for table slot j (NER_HIST_NONE: 0) and sentence s:
+ * the entity types set after s that were not set before it (the "after"
+ * bits of the second pass; 0: the token's features are those of the first
+ * pass). Non-zero exactly when s < h->doc->lim[j]. */
+uint8_t ner_doc_after(const ner_hist *h, unsigned j, unsigned s);
 
 /* hashing */
 uint32_t ner_hash_bytes(const void *p, size_t n);
@@ -301,6 +332,7 @@ typedef struct ner_train_opts {
     const ner_news *news; /* non-NULL: news-evidence features (NER_F_NEWS), jackknifed */
     unsigned news_min;    /* words seen fewer times in the news are left out of the table */
     int news_low;         /* lower bucket thresholds (ner_news_thresholds_low) */
+    int doc2;             /* with hist_window: two-sided history (NER_F_DOC2) */
 } ner_train_opts;
 #define NER_MAX_ENSEMBLE 8
 

@@ -284,7 +284,8 @@ enum {
     T_CL0, T_CLM1 = T_CL0 + NER_NCL, T_CLP1 = T_CLM1 + NER_NCL, T_PFXP1 = T_CLP1 + NER_NCL,
     T_PFXM1, T_SPFX, T_HIST0 = T_SPFX + 2, T_HISTS0, T_HISTM1, T_HISTP1,
     T_QUOTE, T_QTRIG, T_CLM2, T_CLP2, T_CLBIG, T_CLSFX,
-    T_NEWS0, T_NEWSS0, T_NEWST, T_NEWSM1 = T_NEWST + NER_NTYPES, T_NEWSP1
+    T_NEWS0, T_NEWSS0, T_NEWST, T_NEWSM1 = T_NEWST + NER_NTYPES, T_NEWSP1,
+    T_DOCA0, T_DOCAS0
 };
 
 
@@ -447,6 +448,12 @@ size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, siz
         f[k++] = ner_mix(T_HISTS0, t->hist_stem);
         f[k++] = ner_mix(T_HISTM1, l1 ? l1->hist : BOS(1));
         f[k++] = ner_mix(T_HISTP1, r1 ? r1->hist : EOS(1));
+    }
+    if (m->flags & NER_F_DOC2) { /* entity types the words got later (second pass), not before */
+        if (t->after)
+            f[k++] = ner_mix(T_DOCA0, t->after);
+        if (t->after_stem)
+            f[k++] = ner_mix(T_DOCAS0, t->after_stem);
     }
     return k;
 }
@@ -1026,6 +1033,7 @@ struct ner_cache {
     int32_t hist[4][NER_ROW_EDGE + 1][NER_NTAGS]; /* T_HIST0, T_HISTS0, T_HISTM1, T_HISTP1 */
     int32_t gaz[4][8][NER_NTAGS];                 /* T_GAZB, T_GAZI, T_GAZP1, T_GAZM1 */
     int32_t quote[3][NER_NTAGS];                  /* T_QUOTE 1, 2 */
+    int32_t after[2][16][NER_NTAGS];              /* T_DOCA0, T_DOCAS0 */
 };
 
 ner_cache *ner_cache_new_slots(size_t slots)
@@ -1334,6 +1342,7 @@ static inline void tc_unpack(const tc_slot *e, ner_tokdesc *t)
     t->cl[1] = e->clv - 1;
     t->gaz_b = t->gaz_i = 0;
     t->hist = t->hist_stem = 0;
+    t->after = t->after_stem = 0;
     t->quote = 0;
     t->qtrig = 0;
 }
@@ -1437,12 +1446,25 @@ static void describe_cached(const ner_model *m, const tc_table *tc,
         mark_quotes(text, toks, n, d);
 }
 
+/* NER_F_DOC2: the second pass keeps the history slots and the emission sums
+ * of every token of the call (40 bytes each), so it runs on calls of at most
+ * NER_DOC_MAXTOK tokens (a longer article keeps the tags of the first pass). */
+#define NER_DOC_MAXTOK 16384u
+
+static int doc_pass(const ner_model *m, size_t ntok)
+{
+    return m && (m->flags & NER_F_DOC2) && (m->flags & NER_F_HIST) && ntok <= NER_DOC_MAXTOK;
+}
+
 size_t ner_model_scratch_size(const ner_model *m, size_t ntok)
 {
     if (ntok == 0)
         ntok = 1;
     size_t sent = ntok > NER_MAX_SENT ? NER_MAX_SENT : ntok, ntc = tc_slots(ntok);
     size_t hist = m && (m->flags & NER_F_HIST) ? ALIGN16(sizeof(ner_hist)) : 0;
+    if (doc_pass(m, ntok))
+        hist += ALIGN16(sizeof(ner_doc)) + ALIGN16(ntok * 2 * sizeof(uint16_t)) +
+                ALIGN16(ntok * NER_NTAGS * sizeof(int32_t));
     return 64 + hist + ALIGN64(ntc * sizeof(tc_slot)) + ALIGN16(ntc * sizeof(uint32_t)) +
            ALIGN16(sent * sizeof(ner_tokdesc)) + ALIGN16(sent * NER_NTAGS * sizeof(float)) +
            ALIGN16(sent * NER_TC_KEY) + 2 * ALIGN16(sent);
@@ -1540,6 +1562,7 @@ static void cache_bind(ner_cache *c, const ner_model *m)
     memset(c->hist, 0, sizeof c->hist);
     memset(c->gaz, 0, sizeof c->gaz);
     memset(c->quote, 0, sizeof c->quote);
+    memset(c->after, 0, sizeof c->after);
     if (!m->slots)
         return;
     static const uint32_t ht[4] = {T_HIST0, T_HISTS0, T_HISTM1, T_HISTP1};
@@ -1557,6 +1580,11 @@ static void cache_bind(ner_cache *c, const ner_model *m)
     for (uint32_t q = 1; q < 3; q++) {
         uint32_t f = ner_mix(T_QUOTE, q);
         sum_weights(m, &f, 1, c->quote[q]);
+    }
+    for (uint32_t v = 1; v < 16; v++) {
+        uint32_t f[2] = {ner_mix(T_DOCA0, v), ner_mix(T_DOCAS0, v)};
+        sum_weights(m, &f[0], 1, c->after[0][v]);
+        sum_weights(m, &f[1], 1, c->after[1][v]);
     }
 }
 
@@ -1582,7 +1610,7 @@ static size_t features_left(const ner_model *m, const ner_tokdesc *d, size_t n, 
  * the sums describe_cached() wrote, and only features_left() are hashed and
  * looked up. */
 static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const uint8_t *cached,
-                      float *emit)
+                      float *emit, int32_t *sums)
 {
     uint32_t f[NER_PF_AHEAD + 1][NER_MAXF];
     size_t nf[NER_PF_AHEAD + 1] = {0};
@@ -1615,6 +1643,8 @@ static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const 
                 memcpy(acc, e, sizeof acc);
             sum_weights(m, f[b], nf[b], acc);
         }
+        if (sums)
+            memcpy(sums + j * NER_NTAGS, acc, sizeof acc);
         for (unsigned t = 0; t < NER_NTAGS; t++)
             e[t] = (float)acc[t] * m->scale;
         e[NER_O] -= m->o_penalty;
@@ -1623,7 +1653,7 @@ static void emissions(const ner_model *m, const ner_tokdesc *d, size_t n, const 
 
 void ner_emissions(const ner_model *m, const ner_tokdesc *d, size_t n, float *emit)
 {
-    emissions(m, d, n, NULL, emit);
+    emissions(m, d, n, NULL, emit, NULL);
 }
 
 /* emissions() of a sentence described through the per-thread cache c
@@ -1638,7 +1668,7 @@ void ner_emissions(const ner_model *m, const ner_tokdesc *d, size_t n, float *em
  * KEEP IN STEP with ner_features_rest(): tests/plugins/test_ner_fast.c
  * compares the tags with a tagger that calls it. */
 static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc *d, size_t n,
-                             const uint8_t *cached, size_t uncached, float *emit)
+                             const uint8_t *cached, size_t uncached, float *emit, int32_t *sums)
 {
     uint32_t f[NER_PF_AHEAD + 1][NER_MAXF];
     size_t nf[NER_PF_AHEAD + 1] = {0};
@@ -1647,6 +1677,7 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
     const int gazf = (m->flags & (NER_F_GAZ | NER_F_DICT)) != 0;
     const int clbig = (m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS);
     const int hist = (m->flags & NER_F_HIST) != 0;
+    const int doc2 = (m->flags & NER_F_DOC2) != 0;
     /* g = mix_inner(ner_mix(word i-1, word i)), the inner half of T_BIG_L of
      * token i and of T_BIG_R of token i-1 */
     uint32_t g = n ? mix_inner(mix_outer(BOS(1), mix_inner(d[0].word))) : 0;
@@ -1744,6 +1775,14 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
             row9_add(&a8, &a9, c->hist[2][j >= 1 ? d[j - 1].hist : NER_ROW_EDGE]);
             row9_add(&a8, &a9, c->hist[3][j + 1 < n ? d[j + 1].hist : NER_ROW_EDGE]);
         }
+        if (doc2 && (t->after | t->after_stem)) { /* 0: no feature (row 0 stays zero) */
+            row9_add(&a8, &a9, c->after[0][t->after & 15u]);
+            row9_add(&a8, &a9, c->after[1][t->after_stem & 15u]);
+        }
+        if (sums) {
+            memcpy(sums + j * NER_NTAGS, &a8, sizeof a8);
+            sums[j * NER_NTAGS + 8] = a9;
+        }
         /* the same float operations as emissions(): (float)sum * scale */
         const ner_v8f sc = __builtin_convertvector(a8, ner_v8f) * m->scale;
         memcpy(e, &sc, sizeof sc);
@@ -1757,26 +1796,88 @@ typedef struct tag_state {
     ner_trans_masked mt;
     ner_hist *hist;  /* NULL unless the model has NER_F_HIST */
     ner_cache *c;    /* the per-thread cache, or NULL */
+    uint16_t *slot;  /* NER_F_DOC2: history slots of word and stem per token (ner_hist_add_doc) */
+    int32_t *sums;   /* NER_F_DOC2: the first pass's int32 emission sums, NER_NTAGS per token */
     tc_table tc;
     sent_bufs s;
     int32_t edge[4][NER_NTAGS]; /* neighbour sums of the sentence edges (neighbour_sums) */
 } tag_state;
 
 /* Tags one sentence: describe the tokens (through the cache), read the
- * history, score, decode, record the result in the history. */
+ * history, score, decode, record the result in the history (with slot, for
+ * the second pass: as sentence `sent`, the tokens' table slots at slot and
+ * their emission sums at sums). */
 static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
-                         const nahr_token *toks, size_t n, uint8_t *tags)
+                         const nahr_token *toks, size_t n, uint8_t *tags, uint16_t *slot,
+                         int32_t *sums, unsigned sent)
 {
     describe_cached(m, &st->tc, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n, &st->s);
     if (st->hist)
         ner_hist_mark(st->hist, n, st->s.d);
     if (st->c && m->slots)
-        emissions_cached(m, st->c, st->s.d, n, st->s.cached, st->s.uncached, st->s.emit);
+        emissions_cached(m, st->c, st->s.d, n, st->s.cached, st->s.uncached, st->s.emit, sums);
     else
-        emissions(m, st->s.d, n, st->s.cached, st->s.emit);
+        emissions(m, st->s.d, n, st->s.cached, st->s.emit, sums);
     viterbi_scores(st->s.emit, &st->mt, n, tags);
-    if (st->hist)
+    if (!st->hist)
+        return;
+    if (slot) {
+        st->hist->sent = sent;
+        ner_hist_add_doc(st->hist, st->s.d, tags, n, slot);
+    } else {
         ner_hist_add(st->hist, st->s.d, tags, n);
+    }
+}
+
+/* NER_F_DOC2, after the first pass over the call: the sentences where a word
+ * (or stem) got an entity type in a later sentence that it had not got
+ * before are decoded again, with the weights of those types as its "after"
+ * features (T_DOCA0, T_DOCAS0) added to the first pass's emission sums: the
+ * other features of the second pass are those of the first (the history
+ * bits set before the sentence), and in a sentence without after bits all
+ * of them are, so its tags stay. */
+static void second_pass(const ner_model *m, tag_state *st, const nahr_token *toks, size_t ntok,
+                        uint8_t *tags)
+{
+    const ner_cache *c = st->c && m->slots ? st->c : NULL;
+    const uint16_t *lim = st->hist->doc->lim;
+    float *emit = st->s.emit;
+    size_t s = 0;
+    unsigned sent = 0;
+    for (size_t i = 0; i < ntok; i++) {
+        if (!((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT))
+            continue;
+        int changed = 0;
+        for (size_t k = 2 * s; k < 2 * (i + 1); k++) /* = some ner_doc_after() != 0 */
+            changed |= st->slot[k] != NER_HIST_NONE && sent < lim[st->slot[k]];
+        if (changed) {
+            for (size_t j = s; j <= i; j++) {
+                int32_t acc[NER_NTAGS];
+                memcpy(acc, st->sums + j * NER_NTAGS, sizeof acc);
+                const unsigned a = ner_doc_after(st->hist, st->slot[2 * j], sent);
+                const unsigned as = ner_doc_after(st->hist, st->slot[2 * j + 1], sent);
+                if ((a | as) && c) {
+                    for (unsigned t = 0; t < NER_NTAGS; t++)
+                        acc[t] += c->after[0][a][t] + c->after[1][as][t];
+                } else if ((a | as) && m->slots) {
+                    uint32_t f[2];
+                    size_t nf = 0;
+                    if (a)
+                        f[nf++] = ner_mix(T_DOCA0, a);
+                    if (as)
+                        f[nf++] = ner_mix(T_DOCAS0, as);
+                    sum_weights(m, f, nf, acc);
+                }
+                float *e = emit + (j - s) * NER_NTAGS;
+                for (unsigned t = 0; t < NER_NTAGS; t++)
+                    e[t] = (float)acc[t] * m->scale;
+                e[NER_O] -= m->o_penalty;
+            }
+            viterbi_scores(emit, &st->mt, i + 1 - s, tags + s);
+        }
+        s = i + 1;
+        sent++;
+    }
 }
 
 /* ner_model_tag with the token cache c (NULL: a per-call one in scratch). */
@@ -1799,10 +1900,20 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
     uint32_t *tags_tc = (uint32_t *)p;
     p += ALIGN16(ntc * sizeof(uint32_t));
     st.hist = NULL;
+    st.slot = NULL;
+    st.sums = NULL;
     if (m->flags & NER_F_HIST) {
         st.hist = (ner_hist *)p;
         p += ALIGN16(sizeof(ner_hist));
         ner_hist_reset(st.hist);
+        if (doc_pass(m, ntok)) {
+            st.hist->doc = (ner_doc *)p;
+            p += ALIGN16(sizeof(ner_doc));
+            st.slot = (uint16_t *)p;
+            p += ALIGN16(ntok * 2 * sizeof(uint16_t));
+            st.sums = (int32_t *)p;
+            p += ALIGN16(ntok * NER_NTAGS * sizeof(int32_t));
+        }
     }
     st.c = c;
     if (c) {
@@ -1828,12 +1939,18 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
     else if (m->slots) /* the trainer's tables, or flags changed after loading */
         neighbour_sums(m, NULL, st.edge);
     size_t s = 0;
+    unsigned sent = 0;
     for (size_t i = 0; i < ntok; i++) {
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
-            tag_sentence(m, &st, text, toks + s, i + 1 - s, tags + s);
+            tag_sentence(m, &st, text, toks + s, i + 1 - s, tags + s,
+                         st.slot ? st.slot + 2 * s : NULL,
+                         st.slot ? st.sums + s * NER_NTAGS : NULL, sent);
             s = i + 1;
+            sent++;
         }
     }
+    if (st.slot)
+        second_pass(m, &st, toks, ntok, tags);
     return 0;
 }
 

@@ -38,7 +38,9 @@ void ner_model_free(ner_model *m);
  * at most ~215 KB whatever ntok (decoding works sentence by sentence, and a
  * run of more than 1024 tokens without a sentence end is cut there; the
  * scratch also holds a small token cache and, for a model with prediction
- * history, the article's history table). */
+ * history, the article's history table). A model with two-sided history
+ * (second pass) needs 72 KB and 40 bytes per token more, for calls of up
+ * to 16384 tokens (longer ones get the first pass only, in ~215 KB). */
 size_t ner_model_scratch_size(const ner_model *m, size_t ntok);
 
 /* Tags toks[0..ntok) (byte spans into text, as nahr_tokenize() gives them).
@@ -47,7 +49,8 @@ size_t ner_model_scratch_size(const ner_model *m, size_t ntok);
  * sequence. A token flagged NAHR_TOK_SENT_END ends a sentence: context
  * features and decoding do not cross it; a model with prediction history
  * remembers, across the sentences of one call (one article), how each word
- * was tagged. scratch must hold
+ * was tagged (a two-sided one then decodes again the sentences whose words
+ * got an entity type only later in the call). scratch must hold
  * ner_model_scratch_size(m, ntok) bytes (any alignment). Thread-safe for
  * distinct scratch buffers. Returns 0, or NAHR_EINVAL on bad arguments. */
 int ner_model_tag(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,

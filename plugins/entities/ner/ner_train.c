@@ -126,6 +126,9 @@ typedef struct hist_src {
     const uint8_t *punct;
     size_t window;
     ner_hist *h;
+    ner_hist *later; /* doc2: the entity types of the sentences after */
+    int doc2;    /* two-sided: also the entity types of the sentences after */
+    size_t nfit; /* with doc2: a sentence before nfit sees no sentence from nfit on */
 } hist_src;
 
 static void hist_window(const ner_corpus *c, const hist_src *hs, size_t s)
@@ -135,6 +138,18 @@ static void hist_window(const ner_corpus *c, const hist_src *hs, size_t s)
     for (size_t j = c->sent[w0]; j < c->sent[s]; j++)
         if (!hs->punct[j])
             ner_hist_put(hs->h, hs->word[j], hs->stem[j], hs->tags[j]);
+    if (!hs->doc2)
+        return;
+    /* what the second pass at run time reads (ner_doc_after): the entity
+     * types of the later sentences of the pseudo-article (those the history
+     * has are dropped by ner_hist_mark_after) */
+    size_t w1 = w0 + hs->window, lim = s < hs->nfit ? hs->nfit : c->nsent;
+    if (w1 > lim)
+        w1 = lim;
+    ner_hist_reset(hs->later);
+    for (size_t j = c->sent[s + 1]; w1 > s + 1 && j < c->sent[w1]; j++)
+        if (!hs->punct[j] && hs->tags[j])
+            ner_hist_put(hs->later, hs->word[j], hs->stem[j], hs->tags[j]);
 }
 
 /* Features of sentences [s0, s1) appended to fc (k = next free slot). */
@@ -148,6 +163,8 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
         if (hs) {
             hist_window(c, hs, s);
             ner_hist_mark(hs->h, n, d);
+            if (hs->doc2)
+                ner_hist_mark_after(hs->later, n, d);
         }
         for (size_t i = 0; i < n; i++) {
             if (*k + NER_MAXF > *cap) {
@@ -566,7 +583,7 @@ static int news_table_of(news_src *ns, const trainer *tr, const ner_corpus *c,
                          const uint8_t *gold, size_t a, size_t b, size_t nfit, ner_set *out)
 {
     ner_model t = {0};
-    t.flags = ns->m->flags & ~(NER_F_HIST | NER_F_NEWS);
+    t.flags = ns->m->flags & ~(NER_F_HIST | NER_F_NEWS | NER_F_DOC2);
     t.clusters = ns->m->clusters; /* shared: not freed here */
     t.gaz_maxlen = ns->base_maxlen;
     int rc = ner_set_copy(&t.gaz, ns->base);
@@ -691,7 +708,7 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
                           const ner_train_opts *o, int pass1_epochs, hist_src *hs, featcache *fc)
 {
     int rc;
-    m->flags &= ~(NER_F_HIST | NER_F_NEWS);
+    m->flags &= ~(NER_F_HIST | NER_F_NEWS | NER_F_DOC2);
     ner_set_free(&m->news);
     if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, NULL, NULL)) !=
             0 ||
@@ -705,8 +722,10 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
                     o->news ? &ns : NULL);
     if (rc == 0) {
         if (hs) {
-            m->flags |= NER_F_HIST;
+            m->flags |= NER_F_HIST | (o->doc2 ? NER_F_DOC2 : 0);
             m->hist_window = (unsigned)hs->window;
+            hs->doc2 = o->doc2;
+            hs->nfit = nfit;
         }
         if (o->news)
             m->flags |= NER_F_NEWS;
@@ -729,15 +748,16 @@ static int hist_src_init(ner_model *m, const ner_corpus *c, size_t window, hist_
     uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
     uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
     uint8_t *punct = malloc(c->ntok + 1), *tags = calloc(c->ntok + 1, 1);
-    ner_hist *h = malloc(sizeof *h);
+    ner_hist *h = malloc(sizeof *h), *later = malloc(sizeof *later);
     ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    hs->later = later;
     hs->word = word;
     hs->stem = stem;
     hs->punct = punct;
     hs->tags = tags;
     hs->h = h;
     hs->window = window;
-    if (!word || !stem || !punct || !tags || !h || !d) {
+    if (!word || !stem || !punct || !tags || !h || !later || !d) {
         free(d);
         return NAHR_ENOMEM;
     }
@@ -761,6 +781,7 @@ static void hist_src_free(hist_src *hs)
     free((void *)hs->punct);
     free((void *)hs->tags);
     free(hs->h);
+    free(hs->later);
 }
 
 int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log)

@@ -34,6 +34,9 @@ static void usage(FILE *out)
             "  --history N          prediction-history features (how each word was tagged earlier in\n"
             "                       the article); the corpus has no article marks, so it is cut\n"
             "                       into pseudo-articles of N sentences (0 = off, the default)\n"
+            "  --doc2               with --history: two-sided history, a second pass over the\n"
+            "                       article gives each word the entity types it got in later\n"
+            "                       sentences too (trained on jackknifed first-pass tags)\n"
             "  --news FILE          news-evidence features: unlabelled news (.jsonl or one article\n"
             "                       per line; repeatable) tagged by first models (jackknifed over\n"
             "                       10 folds of train), how often each word came out as each type\n"
@@ -56,7 +59,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2 };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
         {"cluster-contexts", required_argument, NULL, O_CLC},
         {"write-tokens", required_argument, NULL, O_WTOK},
         {"history", required_argument, NULL, O_HIST},
+        {"doc2", no_argument, NULL, O_DOC2},
         {"quotes", no_argument, NULL, O_QUOTES},
         {"cluster-more", no_argument, NULL, O_CLX},
         {"ensemble", required_argument, NULL, O_ENS},   {"quiet", no_argument, NULL, 'q'},
@@ -160,6 +164,7 @@ int main(int argc, char **argv)
             newsf[nnews++] = optarg;
             break;
         case O_NEWSLOW: o.news_low = 1; break;
+        case O_DOC2: o.doc2 = 1; break;
         case O_NEWSMIN: {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || v < 1 || v > 1000000) {
@@ -230,6 +235,10 @@ int main(int argc, char **argv)
             return 1;
         }
         return 0;
+    }
+    if (o.doc2 && !o.hist_window) {
+        fprintf(stderr, "nahr-train-ner: --doc2 needs --history N\n");
+        return 2;
     }
     if (!train || !output || optind != argc) {
         usage(stderr);
