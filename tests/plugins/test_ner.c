@@ -1071,6 +1071,186 @@ static void test_news_table(void **state)
     ner_news_free(nw);
 }
 
+/* self-training (--self-train): the tags of several models kept per news
+ * token, and the sentences they all tagged alike, with an entity */
+static void test_news_agree_select(void **state)
+{
+    (void)state;
+    ner_news *nw = load_news();
+    ner_model *m = train_fixture(8, 7);
+    size_t nt = ner_news_ntok(nw);
+    assert_true(nt > 40);
+    uint8_t *agree = malloc(nt);
+    assert_non_null(agree);
+    memset(agree, NER_AGREE_UNSET, nt);
+    ner_set tab = {0};
+    assert_int_equal(ner_news_tables(m, nw, 2, ner_news_thresholds, &tab, agree), 0);
+    size_t ent = 0;
+    for (size_t i = 0; i < nt; i++) {
+        assert_true(agree[i] < NER_NTAGS); /* one model: every token has its tag */
+        ent += agree[i] != 0;
+    }
+    assert_true(ent > 0);
+    /* the same model again agrees everywhere */
+    assert_int_equal(ner_news_tables(m, nw, 2, ner_news_thresholds, &tab, agree), 0);
+    ner_corpus x;
+    assert_int_equal(ner_news_select(nw, agree, 1000, NULL, &x), 0);
+    assert_true(x.nsent >= 2);
+    for (size_t s = 0; s < x.nsent; s++) {
+        size_t a = x.sent[s], b = x.sent[s + 1], e = 0;
+        assert_true(b - a >= 5 && b - a <= 100);
+        for (size_t i = a; i < b; i++) {
+            assert_true(x.gold[i] < NER_NTAGS);
+            e += x.gold[i] != 0;
+            assert_int_equal((x.toks[i].flags & NAHR_TOK_SENT_END) != 0, i + 1 == b);
+            assert_true(x.toks[i].end <= x.textlen);
+        }
+        assert_true(e > 0);
+    }
+    /* the tokens' text is the news text: the first sentence of the news */
+    assert_int_equal(memcmp(x.text, "زار الرئيس أحمد سالم", strlen("زار الرئيس أحمد سالم")), 0);
+    size_t all = x.nsent;
+    ner_corpus_free(&x);
+    /* at most max, spread over the news */
+    assert_int_equal(ner_news_select(nw, agree, 1, NULL, &x), 0);
+    assert_int_equal(x.nsent, 1);
+    ner_corpus_free(&x);
+    /* every word known: no sentence has an entity with an unseen word */
+    ner_set known = {0};
+    const char *words[] = {"أحمد", "سالم", "القاهرة", "بيروت", "دمشق", "خالد", "منصور",
+                           "باريس", "تونس", "مدينة", "الرئيس"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        assert_int_equal(ner_set_put(&known, whash(words[i]), 1, 0), 0);
+    size_t with_known;
+    assert_int_equal(ner_news_select(nw, agree, 1000, &known, &x), 0);
+    with_known = x.nsent;
+    ner_corpus_free(&x);
+    assert_true(with_known < all);
+    /* a second model that disagrees somewhere: fewer sentences, none at all
+     * when every token was disputed */
+    memset(agree, NER_AGREE_NO, nt);
+    assert_int_equal(ner_news_select(nw, agree, 1000, NULL, &x), 0);
+    assert_int_equal(x.nsent, 0);
+    ner_corpus_free(&x);
+    ner_set_free(&known);
+    ner_set_free(&tab);
+    free(agree);
+    ner_model_free(m);
+    ner_news_free(nw);
+}
+
+/* the training options of the tried news variants (docs/ner.md: not kept):
+ * a second round of news evidence, self-training; deterministic, and each
+ * changes the model */
+static void test_news_rounds_self_train(void **state)
+{
+    (void)state;
+    char err[256], path[300];
+    tmp_path(path, sizeof path, "selftrain.log");
+    ner_news *nw = load_news();
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3, .news = nw, .news_min = 2};
+    ner_model *m1 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, m1, NULL), 0);
+    /* self-training: the log says how many news sentences were added */
+    o.self_train = 100;
+    FILE *log = fopen(path, "w+");
+    assert_non_null(log);
+    ner_model *ms = ner_model_new(), *ms2 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, ms, log), 0);
+    assert_int_equal(ner_train(&c, &o, ms2, NULL), 0);
+    rewind(log);
+    char line[512];
+    size_t added = 0;
+    int seen = 0;
+    while (fgets(line, sizeof line, log))
+        if (sscanf(line, "self-training: %zu news sentences", &added) == 1)
+            seen = 1;
+    fclose(log);
+    assert_true(seen);
+    assert_true(added > 0);
+    assert_int_equal(ms->nfeat, ms2->nfeat); /* deterministic */
+    assert_memory_equal(ms->slots, ms2->slots, (ms->mask + 1) * sizeof *ms->slots);
+    /* the news sentences bring features the training sentences lack */
+    int differs = ms->nfeat != m1->nfeat || ms->mask != m1->mask ||
+                  memcmp(ms->slots, m1->slots, (ms->mask + 1) * sizeof *ms->slots) != 0;
+    assert_true(differs);
+    /* a second round (with or without the history in its fold models):
+     * its table is the one the model keeps; deterministic */
+    o.self_train = 0;
+    o.news_rounds = 2;
+    ner_model *mr = ner_model_new(), *mr2 = ner_model_new();
+    log = fopen(path, "w+");
+    assert_non_null(log);
+    assert_int_equal(ner_train(&c, &o, mr, log), 0);
+    rewind(log);
+    size_t rounds = 0, entries = 0, changed = 0;
+    while (fgets(line, sizeof line, log))
+        if (sscanf(line, "news round: %zu words and stems, %zu", &entries, &changed) == 2) {
+            rounds++;
+            assert_int_equal(entries, mr->news.n); /* the table the model keeps */
+            assert_true(changed <= entries);
+        }
+    fclose(log);
+    assert_int_equal(rounds, 2); /* the dev run and the refit */
+    o.news_round_plain = 1;
+    assert_int_equal(ner_train(&c, &o, mr2, NULL), 0);
+    assert_true(mr->flags & NER_F_NEWS);
+    assert_true(mr->news.n > 5);
+    ner_model *m3 = ner_model_new(); /* the same again: the same table */
+    assert_int_equal(ner_train(&c, &o, m3, NULL), 0);
+    assert_int_equal(m3->news.n, mr2->news.n);
+    for (size_t i = 0; i <= mr2->news.mask; i++) {
+        if (!mr2->news.keys[i])
+            continue;
+        const uint64_t *v = ner_set_get(&m3->news, mr2->news.keys[i]);
+        assert_non_null(v);
+        assert_int_equal(*v, mr2->news.vals[i]);
+    }
+    assert_int_equal(m3->nfeat, mr2->nfeat);
+    assert_memory_equal(m3->slots, mr2->slots, (m3->mask + 1) * sizeof *m3->slots);
+    ner_model_free(m3);
+    /* --news-round-keep: the second round keeps the first round's tables
+     * (its models only vote for self-training): without self-training the
+     * model of one round, to the byte */
+    o.news_round_plain = 0;
+    o.news_round_keep = 1;
+    ner_model *mk = ner_model_new(), *m1b = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, mk, NULL), 0);
+    o.news_rounds = 1;
+    assert_int_equal(ner_train(&c, &o, m1b, NULL), 0);
+    assert_int_equal(mk->news.n, m1b->news.n);
+    assert_int_equal(mk->nfeat, m1b->nfeat);
+    assert_int_equal(mk->mask, m1b->mask);
+    assert_memory_equal(mk->slots, m1b->slots, (mk->mask + 1) * sizeof *mk->slots);
+    /* with self-training, the second round's models choose the sentences */
+    o.news_rounds = 2;
+    o.self_train = 100;
+    log = fopen(path, "w+");
+    assert_non_null(log);
+    ner_model *mk2 = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, mk2, log), 0);
+    rewind(log);
+    seen = 0;
+    while (fgets(line, sizeof line, log))
+        if (sscanf(line, "self-training: %zu news sentences", &added) == 1)
+            seen = 1;
+    fclose(log);
+    assert_true(seen && added > 0);
+    ner_model_free(mk2);
+    ner_model_free(mk);
+    ner_model_free(m1b);
+    ner_model_free(m1);
+    ner_model_free(ms);
+    ner_model_free(ms2);
+    ner_model_free(mr);
+    ner_model_free(mr2);
+    ner_corpus_free(&c);
+    ner_news_free(nw);
+}
+
 /* trained with news evidence: flag, table, features, file round trip,
  * determinism, truncated or inconsistent news section */
 static void test_news_model(void **state)
@@ -1232,6 +1412,8 @@ int main(void)
         cmocka_unit_test(test_news_pack),
         cmocka_unit_test(test_news_table),
         cmocka_unit_test(test_news_model),
+        cmocka_unit_test(test_news_agree_select),
+        cmocka_unit_test(test_news_rounds_self_train),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -260,6 +260,19 @@ size_t ner_news_bytes(const ner_news *nw);
  * and stem seen at least min_count times. */
 int ner_news_table(const ner_model *m, const ner_news *nw, unsigned min_count,
                    const uint16_t thr[3], ner_set *table);
+/* The same, and (agree not NULL) the tags of the news kept for
+ * self-training: */
+int ner_news_tables(const ner_model *m, const ner_news *nw, unsigned min_count,
+                    const uint16_t thr[3], ner_set *table, uint8_t *agree);
+/* ---- self-training on the news (--self-train) ----
+ * agree (ner_news_ntok bytes, NER_AGREE_UNSET at first): ner_news_tables
+ * writes each token's tag there, or NER_AGREE_NO once two models differed.
+ * ner_news_select makes a corpus of at most max news sentences (5..100
+ * tokens, spread evenly over the news) whose every token got the same tag
+ * from every model and that hold at least one entity, tagged so. */
+#define NER_AGREE_UNSET 0xFEu
+#define NER_AGREE_NO 0xFFu
+size_t ner_news_ntok(const ner_news *nw);
 /* The packed buckets of counts cnt[0] = occurrences, cnt[t] = tagged type t:
  * with the default thresholds (0.1, 0.3, 0.6), or with thr (per mille). */
 uint8_t ner_news_pack(const uint32_t cnt[NER_NTYPES + 1]);
@@ -292,6 +305,12 @@ int ner_conll_read(const char *path, ner_corpus *c, char *err, size_t errlen);
 int ner_conll_parse(const char *data, size_t len, const char *name, ner_corpus *c, char *err,
                     size_t errlen);
 void ner_corpus_free(ner_corpus *c);
+/* The news sentences for self-training (see NER_AGREE_UNSET above); with
+ * known (normalised word hashes, NULL: none), only sentences where some
+ * word inside an entity is not in known. out is empty when none qualifies.
+ * Free with ner_corpus_free. */
+int ner_news_select(const ner_news *nw, const uint8_t *agree, size_t max, const ner_set *known,
+                    ner_corpus *out);
 /* tag id from text ("B-PERS", "I-LOC", "O"...), -1 if unknown */
 int ner_tag_parse(const char *s, size_t n);
 
@@ -333,6 +352,14 @@ typedef struct ner_train_opts {
     unsigned news_min;    /* words seen fewer times in the news are left out of the table */
     int news_low;         /* lower bucket thresholds (ner_news_thresholds_low) */
     int doc2;             /* with hist_window: two-sided history (NER_F_DOC2) */
+    size_t self_train;    /* with news: at most that many news sentences the first-pass models
+                           * all tagged alike added to the training sentences */
+    int self_new;         /* self-training: only sentences with an entity word unseen in train */
+    int news_rounds;      /* 2: the news tagged again by fold models that have the round-1
+                           * evidence (and the history), jackknifed the same way; 0/1: once */
+    int news_round_plain; /* the fold models of the later rounds without the history */
+    int news_round_keep;  /* later rounds keep the first round's tables: their models only
+                           * choose the --self-train sentences */
 } ner_train_opts;
 #define NER_MAX_ENSEMBLE 8
 

@@ -194,6 +194,12 @@ static int put_counts(ner_set *table, const uint32_t (*cnt)[NER_NTYPES + 1], con
 int ner_news_table(const ner_model *m, const ner_news *nw, unsigned min_count,
                    const uint16_t thr[3], ner_set *table)
 {
+    return ner_news_tables(m, nw, min_count, thr, table, NULL);
+}
+
+int ner_news_tables(const ner_model *m, const ner_news *nw, unsigned min_count,
+                    const uint16_t thr[3], ner_set *table, uint8_t *agree)
+{
     ner_set_free(table);
     uint32_t(*wc)[NER_NTYPES + 1] = calloc(nw->nword + 1, sizeof *wc);
     uint32_t(*sc)[NER_NTYPES + 1] = calloc(nw->nstem + 1, sizeof *sc);
@@ -208,6 +214,11 @@ int ner_news_table(const ner_model *m, const ner_news *nw, unsigned min_count,
         if ((rc = ner_model_tag_cached(m, cache, nw->text + nw->art_text[k], nw->toks + a, n,
                                        scratch, tags)) != 0)
             goto fail;
+        for (size_t i = 0; agree && i < n; i++)
+            if (agree[a + i] == NER_AGREE_UNSET)
+                agree[a + i] = tags[i];
+            else if (agree[a + i] != tags[i])
+                agree[a + i] = NER_AGREE_NO;
         for (size_t i = 0; i < n; i++) {
             uint32_t w = nw->wid[a + i], s = nw->sid[w];
             unsigned ty = tags[i] ? (tags[i] + 1u) / 2u : 0;
@@ -234,4 +245,80 @@ fail:
     free(scratch);
     ner_cache_free(cache);
     return rc;
+}
+
+size_t ner_news_ntok(const ner_news *nw) { return nw ? nw->ntok : 0; }
+
+/* Sentence [a, b) of the news qualifies for ner_news_select. */
+static int agreed(const ner_news *nw, const uint8_t *agree, const ner_set *known, size_t a,
+                  size_t b)
+{
+    if (b - a < 5 || b - a > 100)
+        return 0;
+    int ent = 0;
+    for (size_t i = a; i < b; i++) {
+        if (agree[i] >= NER_NTAGS)
+            return 0;
+        if (agree[i] && (!known || !ner_set_get(known, nw->whash[nw->wid[i]])))
+            ent = 1;
+    }
+    return ent;
+}
+
+/* Counts the qualifying sentences (out NULL), or copies every step-th of
+ * them, at most max, into out and counts those. */
+static size_t each_agreed(const ner_news *nw, const uint8_t *agree, const ner_set *known,
+                          size_t step, size_t max, ner_corpus *out)
+{
+    size_t found = 0, taken = 0, tl = 0;
+    for (size_t k = 0; k < nw->nart; k++) {
+        size_t a = nw->art_tok[k], e = nw->art_tok[k + 1];
+        for (size_t i = a; i < e;) {
+            size_t j = i;
+            while (j + 1 < e && !(nw->toks[j].flags & NAHR_TOK_SENT_END))
+                j++;
+            j++; /* sentence [i, j) */
+            if (agreed(nw, agree, known, i, j) && found++ % step == 0 && taken < max) {
+                if (out) {
+                    const char *text = nw->text + nw->art_text[k];
+                    out->sent[taken] = out->ntok;
+                    for (size_t t = i; t < j; t++) {
+                        size_t len = nw->toks[t].end - nw->toks[t].start;
+                        memcpy(out->text + tl, text + nw->toks[t].start, len);
+                        out->toks[out->ntok] = (nahr_token){.start = tl, .end = tl + len};
+                        out->gold[out->ntok++] = agree[t];
+                        tl += len;
+                        out->text[tl++] = t + 1 < j ? ' ' : '\n';
+                    }
+                    out->toks[out->ntok - 1].flags = NAHR_TOK_SENT_END;
+                    out->sent[taken + 1] = out->ntok;
+                    out->textlen = tl;
+                }
+                taken++;
+            }
+            i = j;
+        }
+    }
+    return out ? taken : found;
+}
+
+int ner_news_select(const ner_news *nw, const uint8_t *agree, size_t max, const ner_set *known,
+                    ner_corpus *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t found = each_agreed(nw, agree, known, 1, SIZE_MAX, NULL);
+    if (found == 0 || max == 0)
+        return 0;
+    size_t step = found > max ? (found + max - 1) / max : 1; /* spread over the news */
+    out->text = malloc(nw->textlen + nw->ntok + 1);
+    out->toks = malloc((nw->ntok + 1) * sizeof *out->toks);
+    out->gold = malloc(nw->ntok + 1);
+    out->sent = malloc((max + 2) * sizeof *out->sent);
+    if (!out->text || !out->toks || !out->gold || !out->sent) {
+        ner_corpus_free(out);
+        return NAHR_ENOMEM;
+    }
+    out->sent[0] = 0;
+    out->nsent = each_agreed(nw, agree, known, step, max, out);
+    return 0;
 }

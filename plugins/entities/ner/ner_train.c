@@ -239,33 +239,76 @@ done:
     return rc;
 }
 
-/* Drops from the cache every feature seen fewer than mincount times in the
- * tokens [0, ntok_fit). */
-static int featcache_min_count(featcache *fc, size_t ntok, size_t ntok_fit, unsigned mincount)
+static int count_feats(ner_set *cnt, const uint32_t *f, size_t n)
 {
-    if (mincount <= 1)
-        return 0;
-    ner_set cnt = {0};
-    for (size_t k = 0; k < fc->off[ntok_fit]; k++) {
-        const uint64_t *v = ner_set_get(&cnt, fc->feats[k]);
-        if (ner_set_put(&cnt, fc->feats[k], v ? *v + 1 : 1, 0) != 0) {
-            ner_set_free(&cnt);
+    for (size_t k = 0; k < n; k++) {
+        const uint64_t *v = ner_set_get(cnt, f[k]);
+        if (ner_set_put(cnt, f[k], v ? *v + 1 : 1, 0) != 0)
             return NAHR_ENOMEM;
-        }
     }
+    return 0;
+}
+
+static void keep_counted(const ner_set *cnt, featcache *fc, size_t ntok, unsigned mincount)
+{
     size_t w = 0;
     for (size_t i = 0; i < ntok; i++) {
         size_t a = fc->off[i], b = fc->off[i + 1];
         fc->off[i] = w;
         for (size_t k = a; k < b; k++) {
-            const uint64_t *v = ner_set_get(&cnt, fc->feats[k]);
+            const uint64_t *v = ner_set_get(cnt, fc->feats[k]);
             if (v && *v >= mincount)
                 fc->feats[w++] = fc->feats[k];
         }
     }
     fc->off[ntok] = w;
+}
+
+/* Drops from the cache every feature seen fewer than mincount times in the
+ * tokens [0, ntok_fit) (and in the xntok tokens of xfc, which is filtered
+ * the same way; NULL: none). */
+static int featcache_min_count2(featcache *fc, size_t ntok, size_t ntok_fit, unsigned mincount,
+                                featcache *xfc, size_t xntok)
+{
+    if (mincount <= 1)
+        return 0;
+    ner_set cnt = {0};
+    if (count_feats(&cnt, fc->feats, fc->off[ntok_fit]) != 0 ||
+        (xfc && count_feats(&cnt, xfc->feats, xfc->off[xntok]) != 0)) {
+        ner_set_free(&cnt);
+        return NAHR_ENOMEM;
+    }
+    keep_counted(&cnt, fc, ntok, mincount);
+    if (xfc)
+        keep_counted(&cnt, xfc, xntok, mincount);
     ner_set_free(&cnt);
     return 0;
+}
+
+static int featcache_min_count(featcache *fc, size_t ntok, size_t ntok_fit, unsigned mincount)
+{
+    return featcache_min_count2(fc, ntok, ntok_fit, mincount, NULL, 0);
+}
+
+/* Features of every sentence of x as m describes them (no history). */
+static int featcache_plain(const ner_model *m, const ner_corpus *x, featcache *fc)
+{
+    size_t maxlen = 1;
+    for (size_t k = 0; k < x->nsent; k++)
+        if (x->sent[k + 1] - x->sent[k] > maxlen)
+            maxlen = x->sent[k + 1] - x->sent[k];
+    ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    free(fc->off);
+    free(fc->feats);
+    fc->off = malloc((x->ntok + 1) * sizeof *fc->off);
+    size_t cap = x->ntok * 40 + 64, k = 0;
+    fc->feats = malloc(cap * sizeof *fc->feats);
+    int rc = NAHR_ENOMEM;
+    if (d && fc->off && fc->feats &&
+        (rc = featcache_range(m, x, 0, x->nsent, fc, &k, &cap, d, NULL)) == 0)
+        fc->off[x->ntok] = k;
+    free(d);
+    return rc;
 }
 
 static void featcache_free(featcache *fc)
@@ -450,9 +493,11 @@ static int train_sentence(trainer *tr, const featcache *fc, const uint8_t *gold,
  * sentences exist, exports the averaged model to m and scores the dev part.
  * *best_epoch gets the epoch with the best dev F1 (the last one without dev). */
 static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache *fc,
-                      size_t ntrain, const ner_train_opts *o, int epochs, ner_model *m, FILE *log,
+                      size_t ntrain, const ner_corpus *x, const featcache *xfc,
+                      const ner_train_opts *o, int epochs, ner_model *m, FILE *log,
                       int *best_epoch, double *best_f1, const char *label)
 {
+    const size_t nx = x ? x->nsent : 0, nall = ntrain + nx;
     trainer tr[NER_MAX_ENSEMBLE];
     memset(tr, 0, sizeof tr);
     int nens = o->ensemble > 1 ? (o->ensemble > NER_MAX_ENSEMBLE ? NER_MAX_ENSEMBLE : o->ensemble) : 1;
@@ -465,17 +510,20 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
     for (size_t k = 0; k < c->nsent; k++)
         if (c->sent[k + 1] - c->sent[k] > maxlen)
             maxlen = c->sent[k + 1] - c->sent[k];
+    for (size_t k = 0; k < nx; k++)
+        if (x->sent[k + 1] - x->sent[k] > maxlen)
+            maxlen = x->sent[k + 1] - x->sent[k];
     float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
     uint8_t *bp = malloc(maxlen * NER_NTAGS);
-    uint8_t *pred = malloc(c->ntok + 1);
-    size_t *order = malloc((ntrain + 1) * sizeof *order);
+    uint8_t *pred = malloc((c->ntok > maxlen ? c->ntok : maxlen) + 1);
+    size_t *order = malloc((nall + 1) * sizeof *order);
     ner_slot *best = NULL;
     size_t best_mask = 0, best_nfeat = 0;
     float best_trans[NER_NTAGS + 1][NER_NTAGS], best_scale = 1;
     int rc = NAHR_ENOMEM;
     if (!emit || !bp || !pred || !order)
         goto done;
-    for (size_t k = 0; k < ntrain; k++)
+    for (size_t k = 0; k < nall; k++)
         order[k] = k;
     *best_epoch = 0;
     *best_f1 = -1;
@@ -483,15 +531,22 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
         clock_t t0 = clock();
         size_t wrong = 0;
         for (int e = 0; e < nens; e++) {
-            for (size_t k = ntrain; k > 1; k--) {
+            for (size_t k = nall; k > 1; k--) {
                 size_t j = (size_t)(splitmix64(&rngs[e]) % k);
                 size_t tmp = order[k - 1];
                 order[k - 1] = order[j];
                 order[j] = tmp;
             }
-            for (size_t k = 0; k < ntrain; k++) {
-                size_t s = order[k], a = c->sent[s], n = c->sent[s + 1] - a;
-                int r = train_sentence(&tr[e], fc, gold, a, n, emit, bp, pred);
+            for (size_t k = 0; k < nall; k++) {
+                size_t s = order[k];
+                int r;
+                if (s < ntrain) {
+                    size_t a = c->sent[s], n = c->sent[s + 1] - a;
+                    r = train_sentence(&tr[e], fc, gold, a, n, emit, bp, pred);
+                } else { /* a self-training sentence of the news */
+                    size_t a = x->sent[s - ntrain], n = x->sent[s - ntrain + 1] - a;
+                    r = train_sentence(&tr[e], xfc, x->gold, a, n, emit, bp, pred);
+                }
                 if (r < 0)
                     goto done;
                 if (e == 0)
@@ -573,30 +628,43 @@ typedef struct news_src {
     const ner_set *base; /* gazetteers without the training-data dictionary */
     unsigned base_maxlen;
     int dict;
+    uint8_t *agree; /* self-training: the first-pass models' tags of the news (NULL: none) */
+    int keep;       /* a later round keeps the first round's tables; its models vote */
     ner_set tab[NER_DICT_FOLDS + 1];
 } news_src;
 
 /* The news-evidence table of a model trained on sentences [0, a) and
  * [b, nfit): the averaged weights of tr with the gazetteers and the
- * dictionary of those sentences, tagging the news. */
-static int news_table_of(news_src *ns, const trainer *tr, const ner_corpus *c,
-                         const uint8_t *gold, size_t a, size_t b, size_t nfit, ner_set *out)
+ * dictionary of those sentences, tagging the news. In a later round (prev
+ * not NULL) the fold model also has the history (when the model being
+ * trained has it) and the news evidence of table prev. */
+static int news_table_with(news_src *ns, const trainer *tr, const ner_corpus *c,
+                           const uint8_t *gold, size_t a, size_t b, size_t nfit,
+                           const ner_set *prev, ner_set *out)
 {
     ner_model t = {0};
     t.flags = ns->m->flags & ~(NER_F_HIST | NER_F_NEWS | NER_F_DOC2);
+    if (prev) {
+        t.flags |= NER_F_NEWS | (ns->m->flags & NER_F_HIST);
+        t.hist_window = ns->m->hist_window;
+    }
     t.clusters = ns->m->clusters; /* shared: not freed here */
     t.gaz_maxlen = ns->base_maxlen;
     int rc = ner_set_copy(&t.gaz, ns->base);
+    if (rc == 0 && prev)
+        rc = ner_set_copy(&t.news, prev);
     if (rc == 0 && ns->dict && ((rc = dict_add(&t.gaz, &t.gaz_maxlen, c, gold, 0, a)) != 0 ||
                                 (rc = dict_add(&t.gaz, &t.gaz_maxlen, c, gold, b, nfit)) != 0))
         goto done;
     if (rc == 0 && (rc = trainer_export(tr, &t, 0)) == 0)
-        rc = ner_news_table(&t, ns->news, ns->min_count,
-                            ns->low ? ner_news_thresholds_low : ner_news_thresholds, out);
+        rc = ner_news_tables(&t, ns->news, ns->min_count,
+                             ns->low ? ner_news_thresholds_low : ner_news_thresholds, out,
+                             prev && !ns->keep ? NULL : ns->agree);
 done:
     free(t.slots);
     free(t.filter);
     ner_set_free(&t.gaz);
+    ner_set_free(&t.news);
     return rc;
 }
 
@@ -655,7 +723,7 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
         if ((rc = train_folds_model(&tr, c, gold, fc, order, no, seed + f, epochs, emit, bp,
                                     pred)) != 0)
             goto done;
-        if (ns && (rc = news_table_of(ns, &tr, c, gold, a, b, nfit, &ns->tab[f])) != 0)
+        if (ns && (rc = news_table_with(ns, &tr, c, gold, a, b, nfit, NULL, &ns->tab[f])) != 0)
             goto done;
         rc = NAHR_ENOMEM;
         if (!fp)
@@ -687,8 +755,8 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
             order[s] = s;
         if ((rc = train_folds_model(&tr, c, gold, fc, order, nfit, seed + NER_DICT_FOLDS, epochs,
                                     emit, bp, pred)) != 0 ||
-            (rc = news_table_of(ns, &tr, c, gold, nfit, nfit, nfit,
-                                &ns->tab[NER_DICT_FOLDS])) != 0)
+            (rc = news_table_with(ns, &tr, c, gold, nfit, nfit, nfit, NULL,
+                                  &ns->tab[NER_DICT_FOLDS])) != 0)
             goto done;
     }
     rc = 0;
@@ -701,11 +769,77 @@ done:
     return rc;
 }
 
+/* A second round of news evidence: fold models trained like first_pass's,
+ * but on the features of the first round (history and news evidence, fc),
+ * tag the news again, each with the first-round table of its own fold
+ * (made by a model that never saw that fold); their tables replace
+ * ns->tab. A name the first models found only in easy contexts now has
+ * evidence in the hard ones too, and the second round can find it there. */
+static int news_round(const ner_corpus *c, const uint8_t *gold, const featcache *fc, size_t nfit,
+                      uint64_t seed, int epochs, news_src *ns, FILE *log)
+{
+    trainer tr = {0};
+    ner_set next[NER_DICT_FOLDS + 1];
+    memset(next, 0, sizeof next);
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
+    uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
+    size_t *order = malloc((nfit + 1) * sizeof *order);
+    int rc = NAHR_ENOMEM;
+    if (!emit || !bp || !pred || !order)
+        goto done;
+    for (unsigned f = 0; f <= NER_DICT_FOLDS; f++) {
+        size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS, no = 0;
+        if (f == NER_DICT_FOLDS)
+            a = b = nfit; /* all of [0, nfit) */
+        for (size_t s = 0; s < nfit; s++)
+            if (s < a || s >= b)
+                order[no++] = s;
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, seed + f, epochs, emit, bp,
+                                    pred)) != 0 ||
+            (rc = news_table_with(ns, &tr, c, gold, a, b, nfit, &ns->tab[f], &next[f])) != 0)
+            goto done;
+    }
+    if (ns->keep) { /* the round only votes for self-training */
+        rc = 0;
+        goto done;
+    }
+    if (log) { /* how far the table of the model on all of [0, nfit) moved */
+        const ner_set *old = &ns->tab[NER_DICT_FOLDS], *now = &next[NER_DICT_FOLDS];
+        size_t changed = 0;
+        for (size_t i = 0; now->mask && i <= now->mask; i++) {
+            const uint64_t *v = now->keys[i] ? ner_set_get(old, now->keys[i]) : NULL;
+            changed += now->keys[i] && (!v || *v != now->vals[i]);
+        }
+        fprintf(log, "news round: %zu words and stems, %zu of them new or changed\n", now->n,
+                changed);
+    }
+    for (unsigned f = 0; f <= NER_DICT_FOLDS; f++) {
+        ner_set_free(&ns->tab[f]);
+        ns->tab[f] = next[f];
+        memset(&next[f], 0, sizeof next[f]);
+    }
+    rc = 0;
+done:
+    for (unsigned f = 0; f <= NER_DICT_FOLDS; f++)
+        ner_set_free(&next[f]);
+    trainer_free(&tr);
+    free(emit);
+    free(bp);
+    free(pred);
+    free(order);
+    return rc;
+}
+
 /* Features for training: without history, or (hist) with the history of
  * first-pass tags of the sentences [0, nfit). */
 static int build_features(ner_model *m, const ner_set *base, unsigned base_maxlen,
                           const ner_corpus *c, const uint8_t *gold, size_t nfit,
-                          const ner_train_opts *o, int pass1_epochs, hist_src *hs, featcache *fc)
+                          const ner_train_opts *o, int pass1_epochs, hist_src *hs, featcache *fc,
+                          ner_corpus *x, featcache *xfc, FILE *log)
 {
     int rc;
     m->flags &= ~(NER_F_HIST | NER_F_NEWS | NER_F_DOC2);
@@ -718,6 +852,15 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
         return 0;
     news_src ns = {.news = o->news, .min_count = o->news_min, .low = o->news_low, .m = m,
                    .base = base, .base_maxlen = base_maxlen, .dict = o->dict};
+    if (x) {
+        ner_corpus_free(x);
+        if (o->news && o->self_train) {
+            size_t nt = ner_news_ntok(o->news);
+            if (!(ns.agree = malloc(nt + 1)))
+                return NAHR_ENOMEM;
+            memset(ns.agree, NER_AGREE_UNSET, nt + 1);
+        }
+    }
     rc = first_pass(c, gold, fc, nfit, o->seed, pass1_epochs, hs ? (uint8_t *)hs->tags : NULL,
                     o->news ? &ns : NULL);
     if (rc == 0) {
@@ -729,12 +872,47 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
         }
         if (o->news)
             m->flags |= NER_F_NEWS;
-        if ((rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs,
-                                  o->news ? ns.tab : NULL)) == 0)
-            rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count);
+        rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs,
+                             o->news ? ns.tab : NULL);
+        for (int r = 1; rc == 0 && o->news && r < o->news_rounds; r++) {
+            /* plain: the fold models of the round have the news evidence but
+             * not the history (like the first round's, plus the evidence) */
+            const uint32_t flags = m->flags;
+            if (o->news_round_plain) {
+                m->flags &= ~NER_F_HIST;
+                rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, NULL,
+                                     ns.tab);
+            }
+            ns.keep = o->news_round_keep;
+            if (ns.keep && ns.agree) /* only this round's models vote */
+                memset(ns.agree, NER_AGREE_UNSET, ner_news_ntok(o->news) + 1);
+            if (rc == 0 &&
+                (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) == 0)
+                rc = news_round(c, gold, fc, nfit, o->seed, pass1_epochs, &ns, log);
+            m->flags = flags;
+            if (rc == 0)
+                rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs, ns.tab);
+        }
+        /* self-training: the news sentences every first-pass model tagged
+         * alike, described as the sentences from nfit on (m's tables now) */
+        ner_set known = {0};
+        for (size_t i = 0; rc == 0 && x && ns.agree && o->self_new && i < c->sent[nfit]; i++)
+            rc = ner_set_put(&known,
+                             ner_word_hash(c->text + c->toks[i].start,
+                                           c->toks[i].end - c->toks[i].start, NULL, NULL),
+                             1, 0);
+        if (rc == 0 && x && ns.agree &&
+            (rc = ner_news_select(o->news, ns.agree, o->self_train,
+                                  o->self_new ? &known : NULL, x)) == 0)
+            rc = featcache_plain(m, x, xfc);
+        ner_set_free(&known);
+        if (rc == 0)
+            rc = featcache_min_count2(fc, c->ntok, c->sent[nfit], o->min_count,
+                                      ns.agree ? xfc : NULL, ns.agree ? x->ntok : 0);
     }
     for (unsigned f = 0; f <= NER_DICT_FOLDS; f++)
         ner_set_free(&ns.tab[f]);
+    free(ns.agree);
     return rc;
 }
 
@@ -791,7 +969,8 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
     /* training targets: an orphan I-X (not continuing X) becomes B-X, which
      * is what the scorer reads it as, so every gold sequence is valid BIO */
     uint8_t *gold = malloc(c->ntok + 1);
-    featcache fc = {0};
+    featcache fc = {0}, xfc = {0};
+    ner_corpus x = {0}; /* self-training sentences of the news (none without --self-train) */
     ner_set base = {0};
     hist_src hs = {0}, *phs = NULL;
     unsigned base_maxlen = m->gaz_maxlen;
@@ -811,7 +990,8 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
     if (ndev >= c->nsent)
         ndev = c->nsent - 1;
     size_t ntrain = c->nsent - ndev;
-    if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, 0, NULL, &fc)) != 0)
+    if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, 0, NULL, &fc, NULL,
+                             NULL, log)) != 0)
         goto done;
     if (log)
         fprintf(log, "training on %zu sentences (%zu tokens), dev %zu sentences (the last %.0f%%)\n",
@@ -827,18 +1007,22 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
                 goto done;
             phs = &hs;
         }
-        rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &pass1_epochs, &best_f1,
-                        "pass1");
+        rc = run_epochs(c, gold, &fc, ntrain, NULL, NULL, o, o->epochs, m, log, &pass1_epochs,
+                        &best_f1, "pass1");
         if (rc != 0)
             goto done;
         if (log && ndev > 0)
             fprintf(log, "pass1: best dev F1 %.4f at epoch %d (history of %u sentences%s next)\n",
                     best_f1, pass1_epochs, o->hist_window, o->news ? ", news evidence" : "");
         if ((rc = build_features(m, &base, base_maxlen, c, gold, ntrain, o, pass1_epochs, phs,
-                                 &fc)) != 0)
+                                 &fc, &x, &xfc, log)) != 0)
             goto done;
+        if (log && o->self_train)
+            fprintf(log, "self-training: %zu news sentences (%zu tokens) all first-pass models "
+                    "tagged alike\n", x.nsent, x.ntok);
     }
-    rc = run_epochs(c, gold, &fc, ntrain, o, o->epochs, m, log, &best_epoch, &best_f1, "dev");
+    rc = run_epochs(c, gold, &fc, ntrain, &x, &xfc, o, o->epochs, m, log, &best_epoch, &best_f1,
+                    "dev");
     if (rc != 0)
         goto done;
     if (ndev > 0 && log)
@@ -885,18 +1069,20 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
         int e;
         if (o->dict || phs || o->news) {
             if ((rc = build_features(m, &base, base_maxlen, c, gold, c->nsent, o, pass1_epochs,
-                                     phs, &fc)) != 0)
+                                     phs, &fc, &x, &xfc, log)) != 0)
                 goto done;
         } else if ((rc = featcache_min_count(&fc, c->ntok, c->ntok, o->min_count)) != 0) {
             goto done;
         }
-        rc = run_epochs(c, gold, &fc, c->nsent, o, best_epoch, m, log, &e, &f, "all");
+        rc = run_epochs(c, gold, &fc, c->nsent, &x, &xfc, o, best_epoch, m, log, &e, &f, "all");
         m->o_penalty = penalty;
     }
 done:
     hist_src_free(&hs);
     ner_set_free(&base);
     featcache_free(&fc);
+    featcache_free(&xfc);
+    ner_corpus_free(&x);
     free(gold);
     return rc;
 }

@@ -42,6 +42,14 @@ static void usage(FILE *out)
             "                       10 folds of train), how often each word came out as each type\n"
             "  --news-min N         only words seen at least N times in the --news text (default 3)\n"
             "  --news-low           lower bucket thresholds for --news (0.03 0.15 0.5; default 0.1 0.3 0.6)\n"
+            "  --news-rounds N      tag the --news text N times (1..4, default 1): each round\n"
+            "                       by fold models that have the previous round's evidence\n"
+            "  --news-round-plain   the fold models of the later rounds without the history\n"
+            "  --news-round-keep    keep the first round's tables; the later rounds' models only\n"
+            "                       choose the --self-train sentences\n"
+            "  --self-train N       with --news: add at most N news sentences that every\n"
+            "                       first-pass model tagged alike (with an entity) to training\n"
+            "  --self-train-new     only sentences with a word inside an entity unseen in train\n"
             "  --tune-o             choose on dev a penalty on tag O (more recall)\n"
             "  --prune X            drop features whose averaged weights are all below X (default 0)\n"
             "  --write-tokens FILE  write the --unlabelled text tokenised and normalised as the\n"
@@ -59,7 +67,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2 };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -80,6 +88,11 @@ int main(int argc, char **argv)
         {"news", required_argument, NULL, O_NEWS},
         {"news-min", required_argument, NULL, O_NEWSMIN},
         {"news-low", no_argument, NULL, O_NEWSLOW},
+        {"news-rounds", required_argument, NULL, O_NEWSR},
+        {"self-train", required_argument, NULL, O_SELF},
+        {"self-train-new", no_argument, NULL, O_SELFNEW},
+        {"news-round-plain", no_argument, NULL, O_NRPLAIN},
+        {"news-round-keep", no_argument, NULL, O_NRKEEP},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL, *wtok = NULL;
     size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
@@ -165,6 +178,27 @@ int main(int argc, char **argv)
             break;
         case O_NEWSLOW: o.news_low = 1; break;
         case O_DOC2: o.doc2 = 1; break;
+        case O_SELFNEW: o.self_new = 1; break;
+        case O_NRPLAIN: o.news_round_plain = 1; break;
+        case O_NRKEEP: o.news_round_keep = 1; break;
+        case O_SELF: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 1000000) {
+                fprintf(stderr, "nahr-train-ner: --self-train must be 0..1000000\n");
+                return 2;
+            }
+            o.self_train = v;
+            break;
+        }
+        case O_NEWSR: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v < 1 || v > 4) {
+                fprintf(stderr, "nahr-train-ner: --news-rounds must be 1..4\n");
+                return 2;
+            }
+            o.news_rounds = (int)v;
+            break;
+        }
         case O_NEWSMIN: {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || v < 1 || v > 1000000) {
@@ -242,6 +276,10 @@ int main(int argc, char **argv)
     }
     if (!train || !output || optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if ((o.news_rounds > 1 || o.self_train) && nnews == 0) {
+        fprintf(stderr, "nahr-train-ner: --news-rounds and --self-train need --news\n");
         return 2;
     }
     double t0 = now();
