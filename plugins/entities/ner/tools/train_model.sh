@@ -19,6 +19,12 @@
 #     out as each type), a mean of 3 perceptrons; dev = the last 10% of
 #     train, then a refit on all of train for the best epoch count. The test
 #     split is never read here.
+# Set NAHR_NER_LISTS=DIR to take the entities lists (gazetteers) from DIR
+# instead of plugins/entities/data: the shipped model was trained with the
+# lists of commit 438a556 (session 3); the lists have changed since, so the
+# byte-identical rebuild needs those:
+#   mkdir /tmp/l && git archive 438a556 plugins/entities/data | tar -x -C /tmp/l
+#   NAHR_NER_LISTS=/tmp/l/plugins/entities/data train_model.sh build
 # Set NAHR_NER_VECTORS=FILE.vec to reuse vectors from an earlier run (skips
 # steps 1-2). Deterministic: the same inputs and seed give the same file,
 # byte for byte. About 9 minutes of CPU (fasttext: 7.5), one core.
@@ -28,7 +34,7 @@ src=$(cd "$here/../../../.." && pwd)
 build=${1:?usage: train_model.sh BUILD_DIR [OUTPUT]}
 out=${2:-$src/plugins/entities/ner/data/anercorp.nermodel}
 shared=${NAHR_SHARED_DIR:-$src/../shared}
-ent=$src/plugins/entities/data
+ent=${NAHR_NER_LISTS:-$src/plugins/entities/data}
 
 vec=${NAHR_NER_VECTORS:-}
 tmp=
