@@ -1332,9 +1332,24 @@ static int common_word(const tagger *t, size_t k)
     return ti->c[ti->fcand].id < 0 || ent_trie_child(t->lx, 0, (uint32_t)ti->c[ti->fcand].id) <= 0;
 }
 
+/* Token k follows an amount: a number or ألف/مليون, with at most one
+ * punctuation token between ((362.796.000) ريال). */
+static int after_amount(const tagger *t, size_t k)
+{
+    for (size_t back = 1; back <= 2 && back <= k; back++) {
+        const size_t j = k - back;
+        if (t->tok[j].kind == NAHR_TOK_NUMBER || (t->ti[j].flags & W_SCALE))
+            return 1;
+        if (t->tok[j].kind != NAHR_TOK_PUNCT)
+            return 0;
+    }
+    return 0;
+}
+
 /* Token k alone cannot be an entity of this type: an organisation head or a
  * place trigger without its complement (جامعة، منظمة، منطقة), a title, a
- * currency as anything but MISC (ريال "riyal" is no organisation). */
+ * currency as a place or person, or as an organisation after an amount
+ * (مليون ريال "riyal"; ريال alone may be the club). */
 static int not_alone(const tagger *t, size_t k, uint8_t type)
 {
     const tokinfo *ti = &t->ti[k];
@@ -1342,7 +1357,9 @@ static int not_alone(const tagger *t, size_t k, uint8_t type)
         return 0;
     if (ti->flags & (W_ORGHEAD | W_LOCTRIG | W_TITLE))
         return 1;
-    return (ti->flags & W_CURRENCY) && type != ENT_MISC;
+    if (!(ti->flags & W_CURRENCY) || type == ENT_MISC)
+        return 0;
+    return type != ENT_ORG || after_amount(t, k);
 }
 
 static void merge_model(tagger *t, const ent_model_hook *m)
