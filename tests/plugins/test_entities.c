@@ -609,6 +609,36 @@ static int fake_tag_words(const void *model, const char *text, const nahr_token 
     return 0;
 }
 
+/* a stand-in model that tags "محمد بن سلمان ولي" as one person */
+static int fake_tag_title_tail(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                               void *scratch, uint8_t *tags)
+{
+    (void)model;
+    (void)scratch;
+    for (size_t i = 0; i < ntok; i++) {
+        size_t n = toks[i].end - toks[i].start;
+        int first = n == strlen("محمد") && memcmp(text + toks[i].start, "محمد", n) == 0;
+        tags[i] = first ? 1 : (i > 0 && tags[i - 1] && i + 1 < ntok && i < 4) ? 2 : 0; /* B-PER, I-PER */
+    }
+    return 0;
+}
+
+/* A person's name from the model does not end in a title without the
+ * article (ولي); a title with it may be a family name (السيد). */
+static void test_model_title_tail(void **state)
+{
+    ent_model_hook hook = {fake_tag_title_tail, NULL, NULL};
+    const char *s = "محمد بن سلمان ولي العهد.";
+    ent_opts o = opts;
+    (void)state;
+    o.model_first = 1;
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    EXPECT("PER", "محمد بن سلمان");
+    EXPECT_NOT("PER", "محمد بن سلمان ولي");
+}
+
 /* A common word (common_words.txt) alone is no entity, whatever the model
  * says; a word that only contains one after a clitic (فورد: ف + ورد) is not
  * a common word. */
@@ -712,7 +742,7 @@ int main(void)
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge),
-        cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_token_cache_same_spans),
+        cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
 }
