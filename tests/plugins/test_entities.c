@@ -57,11 +57,35 @@ static int free_lexicon(void **state)
     return 0;
 }
 
-static void tag(const char *text)
+static void tag_with(const ent_opts *o, const ent_model_hook *model, const char *text)
 {
     nahr_doc_reset(doc);
     assert_int_equal(nahr_doc_set_text(doc, text, strlen(text)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &opts, NULL, doc), NAHR_OK);
+    assert_int_equal(ent_tag(lex, o, model, doc), NAHR_OK);
+}
+
+static void tag(const char *text)
+{
+    tag_with(&opts, NULL, text);
+}
+
+/* Stand-in models tag whole tokens from a table: word -> BIO tag (1 B-PER,
+ * 2 I-PER, 3 B-LOC, 4 I-LOC, 5 B-ORG, 6 I-ORG, 7 B-MISC, 8 I-MISC). */
+typedef struct word_tag {
+    const char *w;
+    uint8_t tag;
+} word_tag;
+
+static void tag_by_table(const word_tag *words, size_t nw, const char *text, const nahr_token *toks,
+                         size_t ntok, uint8_t *tags)
+{
+    for (size_t i = 0; i < ntok; i++) {
+        size_t n = toks[i].end - toks[i].start;
+        tags[i] = 0;
+        for (size_t k = 0; k < nw; k++)
+            if (n == strlen(words[k].w) && memcmp(text + toks[i].start, words[k].w, n) == 0)
+                tags[i] = words[k].tag;
+    }
 }
 
 /* index of the span with this exact text and type, or -1 */
@@ -550,18 +574,14 @@ static void test_model_merge(void **state)
     (void)state;
     /* rules first: the gazetteer's LOC wins, the model fills the gaps */
     o.model_first = 0;
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT("PER", "سمعان كوركيس");
     EXPECT("LOC", "دمشق");
     EXPECT_NOT("ORG", "دمشق");
     EXPECT("LOC", "تلكيف");
     /* model first (the default): the model's ORG wins, rules fill the gaps */
     o.model_first = 1;
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT("ORG", "دمشق");
     EXPECT_NOT("LOC", "دمشق");
     EXPECT("PER", "سمعان كوركيس");
@@ -573,20 +593,10 @@ static void test_model_merge(void **state)
 static int fake_tag_clitics(const void *model, const char *text, const nahr_token *toks, size_t ntok,
                             void *scratch, uint8_t *tags)
 {
-    static const struct {
-        const char *w;
-        uint8_t tag;
-    } words[] = {{"لبطولة", 7}, {"كأس", 8}, {"العالم", 8}, {"ولاية", 3}, {"كاليفورنيا", 4}};
-    size_t i, k;
+    static const word_tag words[] = {{"لبطولة", 7}, {"كأس", 8}, {"العالم", 8}, {"ولاية", 3}, {"كاليفورنيا", 4}};
     (void)model;
     (void)scratch;
-    for (i = 0; i < ntok; i++) {
-        size_t n = toks[i].end - toks[i].start;
-        tags[i] = 0;
-        for (k = 0; k < sizeof words / sizeof words[0]; k++)
-            if (n == strlen(words[k].w) && memcmp(text + toks[i].start, words[k].w, n) == 0)
-                tags[i] = words[k].tag;
-    }
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
     return 0;
 }
 
@@ -594,18 +604,11 @@ static int fake_tag_clitics(const void *model, const char *text, const nahr_toke
 static int fake_tag_words(const void *model, const char *text, const nahr_token *toks, size_t ntok,
                           void *scratch, uint8_t *tags)
 {
-    static const char *const words[] = {"أسعار", "المرأة", "فورد", "سمعان", "جامعة", "ريال"};
+    static const word_tag words[] = {{"أسعار", 1}, {"المرأة", 1}, {"فورد", 1}, {"سمعان", 1},
+                                     {"جامعة", 1}, {"ريال", 1},   {"حلب", 7}};
     (void)model;
     (void)scratch;
-    for (size_t i = 0; i < ntok; i++) {
-        size_t n = toks[i].end - toks[i].start;
-        tags[i] = 0;
-        for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-            if (n == strlen(words[k]) && memcmp(text + toks[i].start, words[k], n) == 0)
-                tags[i] = 1; /* B-PER */
-        if (n == strlen("حلب") && memcmp(text + toks[i].start, "حلب", n) == 0)
-            tags[i] = 7; /* B-MISC */
-    }
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
     return 0;
 }
 
@@ -632,9 +635,7 @@ static void test_model_title_tail(void **state)
     ent_opts o = opts;
     (void)state;
     o.model_first = 1;
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT("PER", "محمد بن سلمان");
     EXPECT_NOT("PER", "محمد بن سلمان ولي");
 }
@@ -649,26 +650,20 @@ static void test_model_common_words(void **state)
     ent_opts o = opts;
     (void)state;
     o.model_first = 1;
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT_NOT("PER", "المرأة");
     EXPECT_NOT("PER", "أسعار");
     EXPECT("PER", "فورد");
     EXPECT("PER", "سمعان");
     /* a head without its complement, a currency: the rules take over */
     s = "درس في جامعة دمشق وتبرع بألف ريال.";
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT_NOT("PER", "جامعة");
     EXPECT("ORG", "جامعة دمشق");
     EXPECT_NOT("PER", "ريال");
     /* MISC over a listed place: the list's type */
     s = "وصل الوفد إلى حلب أمس.";
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &o, &hook, doc), NAHR_OK);
+    tag_with(&o, &hook, s);
     EXPECT("LOC", "حلب");
     EXPECT_NOT("MISC", "حلب");
 }
@@ -681,9 +676,7 @@ static void test_model_merge_proclitic(void **state)
     ent_model_hook hook = {fake_tag_clitics, NULL, NULL};
     const char *s = "تأهل المنتخب لبطولة كأس العالم بعد فوزه، وسافر إلى ولاية كاليفورنيا.";
     (void)state;
-    nahr_doc_reset(doc);
-    assert_int_equal(nahr_doc_set_text(doc, s, strlen(s)), NAHR_OK);
-    assert_int_equal(ent_tag(lex, &opts, &hook, doc), NAHR_OK);
+    tag_with(&opts, &hook, s);
     EXPECT("MISC", "بطولة كأس العالم");
     EXPECT_NOT("MISC", "لبطولة كأس العالم");
     /* ولاية is a location trigger as it is: its و is no conjunction */
