@@ -181,6 +181,23 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
     return 0;
 }
 
+/* (Re)allocates fc's arrays for the tokens of c (*cap feature slots to start
+ * with) and returns a description buffer for its longest sentence; NULL on
+ * out-of-memory (fc->off or fc->feats may be NULL too: the caller checks). */
+static ner_tokdesc *featcache_alloc(featcache *fc, const ner_corpus *c, size_t *cap)
+{
+    size_t maxlen = 1;
+    for (size_t k = 0; k < c->nsent; k++)
+        if (c->sent[k + 1] - c->sent[k] > maxlen)
+            maxlen = c->sent[k + 1] - c->sent[k];
+    free(fc->off);
+    free(fc->feats);
+    fc->off = malloc((c->ntok + 1) * sizeof *fc->off);
+    *cap = c->ntok * 40 + 64;
+    fc->feats = malloc(*cap * sizeof *fc->feats);
+    return malloc(maxlen * sizeof(ner_tokdesc));
+}
+
 /* Features of the whole corpus. With the dictionary, sentences [0, nfit)
  * are cut into NER_DICT_FOLDS contiguous folds and each fold sees the
  * dictionary of the other folds only (so the feature is as reliable in
@@ -191,16 +208,8 @@ static int featcache_build(ner_model *m, const ner_set *base, unsigned base_maxl
                            const ner_corpus *c, const uint8_t *gold, size_t nfit, int dict,
                            featcache *fc, const hist_src *hs, const ner_set *news)
 {
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
-    ner_tokdesc *d = malloc(maxlen * sizeof *d);
-    free(fc->off);
-    free(fc->feats);
-    fc->off = malloc((c->ntok + 1) * sizeof *fc->off);
-    size_t cap = c->ntok * 40 + 64, k = 0;
-    fc->feats = malloc(cap * sizeof *fc->feats);
+    size_t cap, k = 0;
+    ner_tokdesc *d = featcache_alloc(fc, c, &cap);
     int rc = NAHR_ENOMEM;
     if (!d || !fc->off || !fc->feats)
         goto done;
@@ -293,16 +302,8 @@ static int featcache_min_count(featcache *fc, size_t ntok, size_t ntok_fit, unsi
 /* Features of every sentence of x as m describes them (no history). */
 static int featcache_plain(const ner_model *m, const ner_corpus *x, featcache *fc)
 {
-    size_t maxlen = 1;
-    for (size_t k = 0; k < x->nsent; k++)
-        if (x->sent[k + 1] - x->sent[k] > maxlen)
-            maxlen = x->sent[k + 1] - x->sent[k];
-    ner_tokdesc *d = malloc(maxlen * sizeof *d);
-    free(fc->off);
-    free(fc->feats);
-    fc->off = malloc((x->ntok + 1) * sizeof *fc->off);
-    size_t cap = x->ntok * 40 + 64, k = 0;
-    fc->feats = malloc(cap * sizeof *fc->feats);
+    size_t cap, k = 0;
+    ner_tokdesc *d = featcache_alloc(fc, x, &cap);
     int rc = NAHR_ENOMEM;
     if (d && fc->off && fc->feats &&
         (rc = featcache_range(m, x, 0, x->nsent, fc, &k, &cap, d, NULL)) == 0)
