@@ -251,6 +251,9 @@ static void test_name_false_friends(void **state)
     assert_int_equal(nahr_doc_span_count(doc), 0);
     tag("يبحث النادي عن لاعب جديد.");
     EXPECT_NOT("PER", "جديد");
+    tag("استقبل صاحب الجلالة ضيوف الرحمن في جلالة المكان.");
+    EXPECT_NOT("PER", "الرحمن");
+    EXPECT_NOT("PER", "جلالة");
     /* a body that speaks is not a person; a person who speaks still is */
     tag("وأضافت الصحيفة أن الاجتماع تأجل.");
     assert_int_equal(nahr_doc_span_count(doc), 0);
