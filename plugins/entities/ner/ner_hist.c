@@ -205,10 +205,7 @@ int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)
         return ner_tag_corpus(m, c, pred);
     if (m->flags & NER_F_DOC2)
         return tag_corpus_windows(m, c, pred);
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     ner_hist *h = malloc(sizeof *h);
     ner_tokdesc *d = malloc(maxlen * sizeof *d);
     float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);

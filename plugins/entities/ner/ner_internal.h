@@ -304,6 +304,8 @@ typedef struct ner_corpus {
 int ner_conll_read(const char *path, ner_corpus *c, char *err, size_t errlen);
 int ner_conll_parse(const char *data, size_t len, const char *name, ner_corpus *c, char *err,
                     size_t errlen);
+/* Tokens in the longest sentence of c (at least 1). */
+size_t ner_corpus_maxlen(const ner_corpus *c);
 void ner_corpus_free(ner_corpus *c);
 /* The news sentences for self-training (see NER_AGREE_UNSET above); with
  * known (normalised word hashes, NULL: none), only sentences where some

@@ -1966,12 +1966,18 @@ int ner_model_tag_cached(const ner_model *m, ner_cache *c, const char *text,
     return tag_tokens(m, c, text, toks, ntok, scratch, tags);
 }
 
-int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred)
+size_t ner_corpus_maxlen(const ner_corpus *c)
 {
     size_t maxlen = 1;
     for (size_t k = 0; k < c->nsent; k++)
         if (c->sent[k + 1] - c->sent[k] > maxlen)
             maxlen = c->sent[k + 1] - c->sent[k];
+    return maxlen;
+}
+
+int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred)
+{
+    size_t maxlen = ner_corpus_maxlen(c);
     void *scratch = malloc(ner_model_scratch_size(m, maxlen));
     if (!scratch)
         return NAHR_ENOMEM;

@@ -186,10 +186,7 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
  * out-of-memory (fc->off or fc->feats may be NULL too: the caller checks). */
 static ner_tokdesc *featcache_alloc(featcache *fc, const ner_corpus *c, size_t *cap)
 {
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     free(fc->off);
     free(fc->feats);
     fc->off = malloc((c->ntok + 1) * sizeof *fc->off);
@@ -507,10 +504,7 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
         trainer_reset(&tr[e]);
         rngs[e] = o->seed + 0x1000193ull * (uint64_t)e;
     }
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     for (size_t k = 0; k < nx; k++)
         if (x->sent[k + 1] - x->sent[k] > maxlen)
             maxlen = x->sent[k + 1] - x->sent[k];
@@ -704,10 +698,7 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
                       uint64_t seed, int epochs, uint8_t *fp, news_src *ns)
 {
     trainer tr = {0};
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
     uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
     size_t *order = malloc((nfit + 1) * sizeof *order);
@@ -782,10 +773,7 @@ static int news_round(const ner_corpus *c, const uint8_t *gold, const featcache 
     trainer tr = {0};
     ner_set next[NER_DICT_FOLDS + 1];
     memset(next, 0, sizeof next);
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
     uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
     size_t *order = malloc((nfit + 1) * sizeof *order);
@@ -920,10 +908,7 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
 /* Word and stem hashes of every token (the history is keyed by them). */
 static int hist_src_init(ner_model *m, const ner_corpus *c, size_t window, hist_src *hs)
 {
-    size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    size_t maxlen = ner_corpus_maxlen(c);
     uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
     uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
     uint8_t *punct = malloc(c->ntok + 1), *tags = calloc(c->ntok + 1, 1);
