@@ -686,6 +686,34 @@ static int train_folds_model(trainer *tr, const ner_corpus *c, const uint8_t *go
     return 0;
 }
 
+/* The buffers of a loop over fold models (first_pass, news_round): emission
+ * scores, back-pointers and tags of the longest sentence of c, and an order
+ * of the nfit training sentences. Freed with fold_bufs_free() also after a
+ * failed fold_bufs_alloc(). */
+typedef struct fold_bufs {
+    float *emit;
+    uint8_t *bp, *pred;
+    size_t *order;
+} fold_bufs;
+
+static int fold_bufs_alloc(fold_bufs *fb, const ner_corpus *c, size_t nfit)
+{
+    size_t maxlen = ner_corpus_maxlen(c);
+    fb->emit = malloc(maxlen * NER_NTAGS * sizeof *fb->emit);
+    fb->bp = malloc(maxlen * NER_NTAGS);
+    fb->pred = malloc(maxlen);
+    fb->order = malloc((nfit + 1) * sizeof *fb->order);
+    return fb->emit && fb->bp && fb->pred && fb->order ? 0 : NAHR_ENOMEM;
+}
+
+static void fold_bufs_free(fold_bufs *fb)
+{
+    free(fb->emit);
+    free(fb->bp);
+    free(fb->pred);
+    free(fb->order);
+}
+
 /* First-pass tags of sentences [0, nfit) for the prediction history (fp,
  * may be NULL): each of NER_DICT_FOLDS contiguous folds is tagged by a model
  * trained `epochs` epochs on the other folds (cached features without
@@ -698,13 +726,13 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
                       uint64_t seed, int epochs, uint8_t *fp, news_src *ns)
 {
     trainer tr = {0};
-    size_t maxlen = ner_corpus_maxlen(c);
-    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
-    uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
-    size_t *order = malloc((nfit + 1) * sizeof *order);
-    int rc = NAHR_ENOMEM;
-    if (!emit || !bp || !pred || !order)
+    fold_bufs fb;
+    int rc = fold_bufs_alloc(&fb, c, nfit);
+    if (rc != 0)
         goto done;
+    float *emit = fb.emit;
+    uint8_t *bp = fb.bp, *pred = fb.pred;
+    size_t *order = fb.order;
     if (fp)
         memset(fp, 0, c->ntok);
     for (unsigned f = 0; f < NER_DICT_FOLDS; f++) {
@@ -754,10 +782,7 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
     rc = 0;
 done:
     trainer_free(&tr);
-    free(emit);
-    free(bp);
-    free(pred);
-    free(order);
+    fold_bufs_free(&fb);
     return rc;
 }
 
@@ -773,13 +798,13 @@ static int news_round(const ner_corpus *c, const uint8_t *gold, const featcache 
     trainer tr = {0};
     ner_set next[NER_DICT_FOLDS + 1];
     memset(next, 0, sizeof next);
-    size_t maxlen = ner_corpus_maxlen(c);
-    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
-    uint8_t *bp = malloc(maxlen * NER_NTAGS), *pred = malloc(maxlen);
-    size_t *order = malloc((nfit + 1) * sizeof *order);
-    int rc = NAHR_ENOMEM;
-    if (!emit || !bp || !pred || !order)
+    fold_bufs fb;
+    int rc = fold_bufs_alloc(&fb, c, nfit);
+    if (rc != 0)
         goto done;
+    float *emit = fb.emit;
+    uint8_t *bp = fb.bp, *pred = fb.pred;
+    size_t *order = fb.order;
     for (unsigned f = 0; f <= NER_DICT_FOLDS; f++) {
         size_t a = nfit * f / NER_DICT_FOLDS, b = nfit * (f + 1) / NER_DICT_FOLDS, no = 0;
         if (f == NER_DICT_FOLDS)
@@ -816,10 +841,7 @@ done:
     for (unsigned f = 0; f <= NER_DICT_FOLDS; f++)
         ner_set_free(&next[f]);
     trainer_free(&tr);
-    free(emit);
-    free(bp);
-    free(pred);
-    free(order);
+    fold_bufs_free(&fb);
     return rc;
 }
 
