@@ -302,6 +302,12 @@ void nahr_doc_reset(nahr_doc *d)
     d->origin_buf[0] = '\0';
     d->ack_token = NULL;
     d->settle = NULL;
+    d->prep_ok = 0;
+    for (size_t k = 0; k < NAHR__MAX_PREPARED; k++)
+        if (d->prep[k].cap > ((size_t)1 << 20))
+            nahr_buf_free(&d->prep[k]); /* a huge article's record: do not keep it in the pool */
+        else
+            nahr_buf_reset(&d->prep[k]);
 }
 
 void nahr_doc_free(nahr_doc *d)
@@ -312,6 +318,8 @@ void nahr_doc_free(nahr_doc *d)
     free(d->fields);
     free(d->spans);
     nahr_buf_free(&d->raw);
+    for (size_t k = 0; k < NAHR__MAX_PREPARED; k++)
+        nahr_buf_free(&d->prep[k]);
     free(d);
 }
 

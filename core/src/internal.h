@@ -65,6 +65,8 @@ typedef struct doc_field {
     nahr_value *value;
 } doc_field;
 
+#define NAHR__MAX_PREPARED 4 /* ORDERED_POST stages with a prepare() hook used */
+
 struct nahr_doc {
     nahr_arena arena;
     char *text;
@@ -96,6 +98,10 @@ struct nahr_doc {
     nahr_settle_fn settle;
     bool settle_dead_letter; /* with settle: the source takes the dead-letter record, not the file */
     char origin_buf[512];
+    /* bytes the prepare() of ORDERED_POST stages made on the worker thread
+     * (pipeline.c); prep_ok bit k: prep[k] holds this article's */
+    nahr_buf prep[NAHR__MAX_PREPARED];
+    unsigned prep_ok;
 };
 
 NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const char *fmt, ...)

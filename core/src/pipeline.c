@@ -22,6 +22,7 @@
 
 struct nahr_ctx {
     int worker;
+    const nahr_buf *prepared; /* ORDERED_POST process(): what the stage's prepare() made */
     bool has_msg;
     char msg[1024];
 };
@@ -38,6 +39,18 @@ int nahr_ctx_error(nahr_ctx *c, const char *fmt, ...)
 
 int nahr_ctx_worker(const nahr_ctx *c) { return c->worker; }
 
+const char *nahr_ctx_prepared(const nahr_ctx *c, size_t *len)
+{
+    if (!c || !c->prepared) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = c->prepared->len;
+    return c->prepared->data ? c->prepared->data : "";
+}
+
 /* Ids of articles that crashed a stage in an earlier run (from the dead-letter file). */
 typedef struct poison_list {
     char **ids;
@@ -51,7 +64,8 @@ typedef struct stage_rt {
     void **inst;  /* per worker (PER_WORKER) or inst[0] shared */
     void **wst;   /* worker_init states, per worker; ordered stages use wst[0] */
     size_t ninst, nwst;
-    _Atomic uint64_t ns;    /* time in process(), summed over workers */
+    int prep; /* ORDERED_POST: index of its prepare() bytes in the doc (nahr_doc.prep), -1: none */
+    _Atomic uint64_t ns;    /* time in process() and prepare(), summed over workers */
     _Atomic uint64_t calls; /* process() calls */
     _Atomic uint64_t skipped, dead; /* articles this stage skipped / failed (writer thread) */
 } stage_rt;
@@ -291,29 +305,44 @@ static void on_signal(int sig)
 static void *inst_for(stage_rt *s, int w) { return s->ninst > 1 ? s->inst[w < 0 ? 0 : w] : s->inst[0]; }
 static void *wst_for(stage_rt *s, int w) { return s->nwst ? s->wst[w < 0 ? 0 : w] : NULL; }
 
+/* true (and d failed) when d crashed stage s in an earlier run */
+static bool poisoned(runner *r, stage_rt *s, nahr_doc *d)
+{
+    const char *id = d->meta[META_ID];
+    for (size_t k = 0; id && k < r->poison.n; k++)
+        if (strcmp(r->poison.ids[k], id) == 0 && strcmp(r->poison.stages[k], s->st->label) == 0) {
+            nahr__doc_set_failed(d, s->st->label,
+                                 "article crashed this stage in an earlier run; not run again (remove its "
+                                 "\"crashed\" record from %s to retry)",
+                                 r->dead_path);
+            return true;
+        }
+    return false;
+}
+
+static void add_ns(stage_rt *s, const struct timespec *a, const struct timespec *b)
+{
+    atomic_fetch_add_explicit(&s->ns, (uint64_t)((b->tv_sec - a->tv_sec) * 1000000000ll + (b->tv_nsec - a->tv_nsec)),
+                              memory_order_relaxed);
+}
+
 /* Runs stages [from, to) on d. Returns false when the doc left the chain. */
 static bool run_stages(runner *r, size_t from, size_t to, int w, nahr_doc *d)
 {
     for (size_t i = from; i < to && d->status == DOC_PENDING; i++) {
         stage_rt *s = &r->rt[i];
-        const char *id = d->meta[META_ID];
-        for (size_t k = 0; id && k < r->poison.n; k++)
-            if (strcmp(r->poison.ids[k], id) == 0 && strcmp(r->poison.stages[k], s->st->label) == 0) {
-                nahr__doc_set_failed(d, s->st->label,
-                                     "article crashed this stage in an earlier run; not run again (remove its "
-                                     "\"crashed\" record from %s to retry)",
-                                     r->dead_path);
-                return false;
-            }
+        if (poisoned(r, s, d))
+            return false;
         nahr_ctx ctx = {.worker = w};
+        if (s->prep >= 0 && (d->prep_ok >> s->prep & 1u))
+            ctx.prepared = &d->prep[s->prep];
         struct timespec a, b;
-        g_running = (running){s->st->label, d->origin, id};
+        g_running = (running){s->st->label, d->origin, d->meta[META_ID]};
         clock_gettime(CLOCK_MONOTONIC, &a);
         int rc = s->p->process(inst_for(s, w), wst_for(s, w), d, &ctx);
         clock_gettime(CLOCK_MONOTONIC, &b);
         g_running.stage = NULL;
-        atomic_fetch_add_explicit(&s->ns, (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec)),
-                                  memory_order_relaxed);
+        add_ns(s, &a, &b);
         atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
         if (rc == NAHR_OK)
             continue;
@@ -327,6 +356,33 @@ static bool run_stages(runner *r, size_t from, size_t to, int w, nahr_doc *d)
         }
     }
     return d->status == DOC_PENDING;
+}
+
+/* On worker w, after the parallel stages: the prepare() hooks of the
+ * ORDERED_POST stages (stages_init chose which), so that their per-article
+ * work runs in parallel; process() gets the bytes in input order. */
+static void run_prepare(runner *r, int w, nahr_doc *d)
+{
+    for (size_t i = r->post_start; i < r->n && d->status == DOC_PENDING; i++) {
+        stage_rt *s = &r->rt[i];
+        if (s->prep < 0 || poisoned(r, s, d))
+            continue;
+        nahr_buf *out = &d->prep[s->prep];
+        nahr_buf_reset(out);
+        nahr_ctx ctx = {.worker = w};
+        struct timespec a, b;
+        g_running = (running){s->st->label, d->origin, d->meta[META_ID]};
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int rc = s->p->prepare(inst_for(s, -1), d, out, &ctx);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        g_running.stage = NULL;
+        add_ns(s, &a, &b);
+        if (rc == NAHR_OK)
+            d->prep_ok |= 1u << s->prep;
+        else
+            nahr__doc_set_failed(d, s->st->label, "%s",
+                                 ctx.has_msg ? ctx.msg : "plugin's prepare() returned an error without a message");
+    }
 }
 
 static void stages_destroy(runner *r)
@@ -388,6 +444,7 @@ static int stages_init(runner *r, int nworkers, nahr_buf *err)
             if (rc < 0)
                 return stage_init_fail(s->st, rc, err);
         }
+        s->prep = -1;
         if (s->p->worker_init) {
             s->nwst = nw;
             for (size_t k = 0; k < nw; k++) {
@@ -397,6 +454,17 @@ static int stages_init(runner *r, int nworkers, nahr_buf *err)
                     return stage_init_fail(s->st, rc, err);
             }
         }
+    }
+    /* prepare() of an ORDERED_POST stage runs on the workers, before the
+     * ordered stages: only while every ordered stage before it is a sink,
+     * which leaves the article as it is (nworkers 0: `check`, no articles) */
+    int nprep = 0;
+    for (size_t i = r->post_start; i < r->n && nworkers; i++) {
+        stage_rt *s = &r->rt[i];
+        if (s->p->prepare && nprep < NAHR__MAX_PREPARED)
+            s->prep = nprep++;
+        if (!(s->p->flags & NAHR_PLUGIN_SINK))
+            break;
     }
     return NAHR_OK;
 }
@@ -518,7 +586,8 @@ static void *worker_main(void *arg)
 
         if (!d->prepared)
             nahr__doc_prepare(d, r->c->utf8_repair);
-        run_stages(r, r->pre_end, r->post_start, a->id, d);
+        if (run_stages(r, r->pre_end, r->post_start, a->id, d))
+            run_prepare(r, a->id, d);
 
         pthread_mutex_lock(&r->mu);
         r->slots[d->seq % r->P] = d;

@@ -217,12 +217,26 @@ fail:
     return rc;
 }
 
+/* On a worker thread: the record, for formats that can make it apart from
+ * writing it (jsonl); the others write the article in export_process. */
+static int export_prepare(void *inst, const nahr_doc *doc, nahr_buf *out, nahr_ctx *ctx)
+{
+    const export_state *s = inst;
+    if (!s->sink->ops->make_record)
+        return NAHR_OK;
+    if (s->sink->ops->make_record(s->sink, doc, out) < 0)
+        return nahr_ctx_error(ctx, "out of memory while formatting the record");
+    return NAHR_OK;
+}
+
 static int export_process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
 {
     (void)worker;
     export_state *s = inst;
     uint64_t t0 = now_ns();
-    int rc = s->sink->ops->write(s->sink, doc);
+    size_t len;
+    const char *rec = s->sink->ops->write_record ? nahr_ctx_prepared(ctx, &len) : NULL;
+    int rc = rec ? s->sink->ops->write_record(s->sink, rec, len) : s->sink->ops->write(s->sink, doc);
     s->busy_ns += now_ns() - t0;
     if (rc < 0)
         return nahr_ctx_error(ctx, "%s", s->sink->err);
@@ -291,6 +305,7 @@ static const nahr_plugin export_plugin = {
     .flush = export_flush,
     .reopen = export_reopen,
     .sync = export_sync,
+    .prepare = export_prepare,
 };
 
 NAHR_PLUGIN_DEFINE(export_plugin)

@@ -177,20 +177,42 @@ static int jsonl_open(const export_config *cfg, export_sink **out, char *err, si
     return NAHR_OK;
 }
 
-static int jsonl_write(export_sink *b, nahr_doc *doc)
+static int jsonl_format(const export_sink *b, const nahr_doc *doc, nahr_buf *out)
 {
-    jsonl_sink *s = (jsonl_sink *)b;
-    size_t before = s->buf.len;
-    if (nahr_doc_write_json(doc, &s->buf) < 0 || nahr_buf_putc(&s->buf, '\n') < 0) {
-        s->buf.len = before; /* drop the partial record */
-        if (s->buf.data)
-            s->buf.data[before] = 0;
-        return sink_fail(b, NAHR_ENOMEM, "out of memory while writing the record");
+    (void)b;
+    size_t before = out->len;
+    if (nahr_doc_write_json(doc, out) < 0 || nahr_buf_putc(out, '\n') < 0) {
+        out->len = before; /* drop the partial record */
+        if (out->data)
+            out->data[before] = 0;
+        return NAHR_ENOMEM;
     }
+    return NAHR_OK;
+}
+
+/* the record is in s->buf: count it, write a full batch out */
+static int jsonl_added(jsonl_sink *s)
+{
     s->nbuf++;
     if (s->buf.len >= s->base.cfg->batch_bytes)
         return drain(s, false);
     return NAHR_OK;
+}
+
+static int jsonl_write(export_sink *b, nahr_doc *doc)
+{
+    jsonl_sink *s = (jsonl_sink *)b;
+    if (jsonl_format(b, doc, &s->buf) < 0)
+        return sink_fail(b, NAHR_ENOMEM, "out of memory while writing the record");
+    return jsonl_added(s);
+}
+
+static int jsonl_write_record(export_sink *b, const char *rec, size_t len)
+{
+    jsonl_sink *s = (jsonl_sink *)b;
+    if (nahr_buf_append(&s->buf, rec, len) < 0)
+        return sink_fail(b, NAHR_ENOMEM, "out of memory while writing the record");
+    return jsonl_added(s);
 }
 
 static int jsonl_flush(export_sink *b)
@@ -242,6 +264,8 @@ const export_sink_ops export_jsonl_ops = {
     .format = "jsonl",
     .open = jsonl_open,
     .write = jsonl_write,
+    .make_record = jsonl_format,
+    .write_record = jsonl_write_record,
     .flush = jsonl_flush,
     .sync = jsonl_sync,
     .reopen = jsonl_reopen,

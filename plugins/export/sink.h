@@ -57,6 +57,12 @@ typedef struct export_sink_ops {
      * NOT written (and, for batched sinks, sink->err says what else was
      * lost). */
     int (*write)(export_sink *s, nahr_doc *doc);
+    /* Optional, both or neither: make_record() makes the article's record (on a
+     * worker thread, concurrently: it must not change the sink), and
+     * write_record() writes such a record as write() would write the
+     * article. */
+    int (*make_record)(const export_sink *s, const nahr_doc *doc, nahr_buf *out);
+    int (*write_record)(export_sink *s, const char *rec, size_t len);
     /* End of stream: write out and finish everything (compressed streams
      * end, the last transaction commits). */
     int (*flush)(export_sink *s);

@@ -84,12 +84,102 @@ static void test_one_worker_depth_one(void **state) { (void)state; run_case(1, 1
 static void test_two_workers_small_ring(void **state) { (void)state; run_case(2, 3, 2000); }
 static void test_many_workers(void **state) { (void)state; run_case(8, 64, 3000); }
 
+/* Reads the lines "ID w=W o=O" / "ID none o=O" of a tp_prep* output file
+ * into ids (in file order) and checks every line was (or was not) prepared
+ * on a worker and written on the ordered thread. Returns the line count. */
+static int read_prep(const char *path, int prepared, int ids[], int max)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        int id, w = -2, o = -2;
+        if (prepared) {
+            assert_int_equal(sscanf(line, "doc-%d w=%d o=%d", &id, &w, &o), 3);
+            assert_true(w >= 0 && w < 2); /* prepare() ran on a worker */
+        } else {
+            assert_int_equal(sscanf(line, "doc-%d none o=%d", &id, &o), 2);
+        }
+        assert_int_equal(o, -1); /* process() on the ordered thread */
+        assert_true(n < max);
+        ids[n++] = id;
+    }
+    fclose(f);
+    return n;
+}
+
+/* prepare() of ORDERED_POST stages: run on the workers for the first
+ * ordered stage and for those after sinks only; its bytes reach process()
+ * in input order; a failed prepare() dead-letters the article with the
+ * stage's name and no ordered stage sees it. */
+static void test_prepare(void **state)
+{
+    (void)state;
+    char pa[] = "/tmp/nahr-prep-a.txt", pb[] = "/tmp/nahr-prep-b.txt", pc[] = "/tmp/nahr-prep-c.txt";
+    char dl[] = "/tmp/nahr-prep-dl.jsonl";
+    unlink(pa), unlink(pb), unlink(pc), unlink(dl);
+    nahr_buf b = {0};
+    const int n = 400;
+    for (int i = 0; i < n; i++)
+        nahr_buf_printf(&b, "{\"id\":\"%s-%d\",\"text\":\"nahr %d\"}\n", i % 50 == 3 ? "prepfail" : "doc", i, i);
+    char in[256];
+    snprintf(in, sizeof in, "%s", tu_write_temp(".jsonl", b.data, b.len));
+    nahr_buf_free(&b);
+    /* a sink, a non-sink (still prepared: only sinks before it), a sink after the non-sink (not prepared) */
+    char cfgtext[4096];
+    snprintf(cfgtext, sizeof cfgtext,
+             "pipeline: { workers = 2; dead_letter = \"%s\";\n"
+             "  plugin_path = [\"%s/testplugins\"];\n"
+             "  stages = ( { plugin = \"tp_jitter\"; }, { plugin = \"tp_prepsink\"; word = \"%s\"; },\n"
+             "    { plugin = \"tp_preppost\"; word = \"%s\"; }, { plugin = \"tp_prepsink\"; word = \"%s\"; } ); };\n",
+             dl, build, pa, pb, pc);
+    const char *cfgpath = tu_write_temp(".cfg", cfgtext, strlen(cfgtext));
+    nahr_config *c = NULL;
+    nahr_buf err = {0};
+    if (nahr__config_load(cfgpath, &c, &err) < 0)
+        fail_msg("%s", err.data);
+    char *inputs[] = {in};
+    run_options o = {.inputs = inputs, .ninputs = 1, .workers = -1, .progress = 0, .quiet = true};
+    assert_int_equal(nahr__run(c, &o), 1); /* dead letters: exit status 1 */
+    nahr__config_free(c);
+    nahr_buf_free(&err);
+
+    int ids[3][400], got[3];
+    got[0] = read_prep(pa, 1, ids[0], n);
+    got[1] = read_prep(pb, 1, ids[1], n);
+    got[2] = read_prep(pc, 0, ids[2], n);
+    int expect = 0;
+    for (int i = 0; i < n; i++) {
+        if (i % 50 == 3)
+            continue;
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(ids[k][expect], i); /* input order, no prepfail article */
+        expect++;
+    }
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(got[k], expect);
+    FILE *f = fopen(dl, "r");
+    assert_non_null(f);
+    char line[4096];
+    int dead = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_non_null(strstr(line, "\"stage\":\"tp_prepsink\""));
+        assert_non_null(strstr(line, "cannot format article prepfail-"));
+        dead++;
+    }
+    fclose(f);
+    assert_int_equal(dead, n / 50);
+    unlink(pa), unlink(pb), unlink(pc), unlink(dl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_worker_depth_one),
         cmocka_unit_test(test_two_workers_small_ring),
         cmocka_unit_test(test_many_workers),
+        cmocka_unit_test(test_prepare),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

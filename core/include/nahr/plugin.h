@@ -12,6 +12,8 @@
  *   init(stage, &instance)            once (or once per worker, see below)
  *   worker_init(instance, &worker)     once per worker thread (optional)
  *   process(instance, worker, doc, ctx)  per article
+ *   prepare(instance, doc, out, ctx)   ORDERED_POST stages, per article, on
+ *                                      the worker thread (optional, see below)
  *   flush(instance, ctx)               once at end of stream (optional)
  *   worker_destroy(worker), destroy(instance)
  *
@@ -27,7 +29,9 @@
  *                         depend on the worker count).
  *   NAHR_THREAD_ORDERED_POST  one thread, input order, AFTER the reorder
  *                         buffer. Sinks (exporters) use this.
- * Ordered stages bound the pipeline's speed: keep them cheap.
+ * Ordered stages bound the pipeline's speed: keep them cheap. An
+ * ORDERED_POST stage can move the part of its work that does not depend on
+ * the order (formatting the output record) to the workers with prepare().
  *
  * process() returns NAHR_OK, NAHR_SKIP (drop the article on purpose; it is
  * counted) or NAHR_ERROR after nahr_ctx_error() (the article goes to the
@@ -120,6 +124,10 @@ typedef struct nahr_ctx nahr_ctx;
 /* Sets the message that goes with a NAHR_ERROR result. Returns NAHR_ERROR. */
 NAHR_EXPORT int nahr_ctx_error(nahr_ctx *c, const char *fmt, ...) NAHR_PRINTF(2, 3);
 NAHR_EXPORT int nahr_ctx_worker(const nahr_ctx *c); /* 0-based; -1 on ordered threads */
+/* In process() of an ORDERED_POST stage: the bytes its prepare() appended for
+ * this article (*len set), or NULL when prepare() did not run for it (no
+ * hook, `nahr check`, or an ordered stage before it that is not a sink). */
+NAHR_EXPORT const char *nahr_ctx_prepared(const nahr_ctx *c, size_t *len);
 
 /* ---- the descriptor ---- */
 typedef struct nahr_plugin {
@@ -150,8 +158,24 @@ typedef struct nahr_plugin {
      * acknowledged only once its article is durable. NAHR_OK or NAHR_ERROR
      * (then nothing is acknowledged and the messages are redelivered). */
     int (*sync)(void *instance, nahr_ctx *ctx);
+    /* NAHR_THREAD_ORDERED_POST stages only, optional. Called on the worker
+     * thread that ran the article, after the parallel stages and before the
+     * reorder buffer, concurrently from several workers with the same
+     * instance (use it read-only, as NAHR_THREAD_SHARED). It appends to out
+     * what process() will need (a sink: the formatted record); process()
+     * then runs in input order on the ordered thread and reads those bytes
+     * with nahr_ctx_prepared(). So per-article work moves off the one
+     * ordered thread, which otherwise bounds the speed of every worker
+     * count. The core calls it only when every ORDERED_POST stage before
+     * this one is a sink (NAHR_PLUGIN_SINK: sinks do not change articles),
+     * so doc is what process() will see; otherwise, and in `nahr check`,
+     * process() runs without prepared bytes (nahr_ctx_prepared() returns
+     * NULL) and must do the whole work itself. Returns NAHR_OK, or
+     * NAHR_ERROR after nahr_ctx_error(): the article goes to the dead-letter
+     * output and no ORDERED_POST stage sees it. */
+    int (*prepare)(void *instance, const nahr_doc *doc, nahr_buf *out, nahr_ctx *ctx);
 
-    void *reserved[7]; /* room to grow without breaking the ABI; set to NULL */
+    void *reserved[6]; /* room to grow without breaking the ABI; set to NULL */
 } nahr_plugin;
 
 #define NAHR_PLUGIN_INIT .abi_version = NAHR_ABI_VERSION, .struct_size = sizeof(nahr_plugin)
