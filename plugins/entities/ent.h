@@ -30,8 +30,8 @@ enum {
     ENT_NTYPES
 };
 extern const char *const ent_type_name[ENT_NTYPES];
-/* "PER" -> ENT_PER ...; also accepts "PERS", "PERSON", "LOCATION",
- * "ORGANIZATION". ENT_NONE when unknown. */
+/* "PER" -> ENT_PER ...; also accepts "PERS", "PERSON", "LOCATION", "GPE",
+ * "ORGANIZATION", "MISCELLANEOUS", any case. ENT_NONE when unknown. */
 int ent_type_from_name(const char *s, size_t n);
 
 /* word classes (bits) */

@@ -25,6 +25,7 @@ int ent_type_from_name(const char *s, size_t n)
     } names[] = {{"PER", ENT_PER},      {"PERS", ENT_PER},         {"PERSON", ENT_PER},
                  {"LOC", ENT_LOC},      {"LOCATION", ENT_LOC},     {"ORG", ENT_ORG},
                  {"ORGANIZATION", ENT_ORG}, {"ORGANISATION", ENT_ORG}, {"MISC", ENT_MISC},
+                 {"MISCELLANEOUS", ENT_MISC}, {"GPE", ENT_LOC},
                  {"DATE", ENT_DATE},    {"PERCENT", ENT_PERCENT},  {"MONEY", ENT_MONEY},
                  {"QUANTITY", ENT_QUANTITY}};
     size_t i;

@@ -100,6 +100,23 @@ static void test_tag_parse(void **state)
     assert_int_equal(ner_tag_parse("B-ORG", 5), NER_B_ORG);
     assert_int_equal(ner_tag_parse("I-MISC", 6), NER_I_MISC);
     assert_int_equal(ner_tag_parse("B-DATE", 6), -1);
+    /* the names and schemes of other corpora: any case, IOBES, BILOU */
+    assert_int_equal(ner_tag_parse("B-PERSON", 8), NER_B_PER);
+    assert_int_equal(ner_tag_parse("b-per", 5), NER_B_PER);
+    assert_int_equal(ner_tag_parse("S-GPE", 5), NER_B_LOC);
+    assert_int_equal(ner_tag_parse("E-ORGANIZATION", 14), NER_I_ORG);
+    assert_int_equal(ner_tag_parse("U-MISC", 6), NER_B_MISC);
+    assert_int_equal(ner_tag_parse("L-LOCATION", 10), NER_I_LOC);
+    assert_int_equal(ner_tag_parse("I_ORG", 5), NER_I_ORG);
+    assert_int_equal(ner_tag_parse("o", 1), NER_O);
+    assert_int_equal(ner_tag_parse("X-PER", 5), -1);
+    assert_int_equal(ner_tag_parse("B-PERSONS", 9), -1);
+    ner_conll_unknown_as_o(1); /* --unknown-tags o: other types are O, not-a-tag stays an error */
+    assert_int_equal(ner_tag_parse("B-DATE", 6), NER_O);
+    assert_int_equal(ner_tag_parse("I-NORP", 6), NER_O);
+    assert_int_equal(ner_tag_parse("B-PER", 5), NER_B_PER);
+    assert_int_equal(ner_tag_parse("X", 1), -1);
+    ner_conll_unknown_as_o(0);
     assert_int_equal(ner_tag_parse("X", 1), -1);
     assert_int_equal(ner_tag_parse("B-", 2), -1);
     assert_string_equal(ner_tag_name(NER_I_ORG), "I-ORG");

@@ -25,6 +25,10 @@ static void usage(FILE *out)
             "                  history, as when every sentence is tagged on its own)\n"
             "  --one-pass      a two-sided model (nahr-train-ner --doc2): the first pass only\n"
             "  --tagged FILE   score a file whose last two columns are gold and predicted tags\n"
+            "  --unknown-tags o|error  tags of other entity types (B-DATE, B-NORP...): read them as\n"
+            "                  O, or refuse the file (default). Known: PER/PERS/PERSON, LOC/LOCATION/\n"
+            "                  GPE, ORG/ORGANIZATION, MISC, any case; B-/I- (IOB2), S-/E- (IOBES),\n"
+            "                  U-/L- (BILOU)\n"
             "  --speed         tag the \"text\" of JSON Lines files (tokenised by nahr_tokenize, one\n"
             "                  call per article, one thread) and print bytes/s and tokens/s\n"
             "Prints precision, recall and F1 per type and micro-averaged, conlleval rules.\n");
@@ -155,7 +159,8 @@ static int score_tagged(const char *path)
         int gt = ner_tag_parse(fields[nf - 2], strlen(fields[nf - 2]));
         int pt = ner_tag_parse(fields[nf - 1], strlen(fields[nf - 1]));
         if (gt < 0 || pt < 0) {
-            fprintf(stderr, "%s:%zu: unknown tag\n", path, lineno);
+            fprintf(stderr, "%s:%zu: unknown tag '%s' (--unknown-tags o reads other entity types as O)\n",
+                    path, lineno, gt < 0 ? fields[nf - 2] : fields[nf - 1]);
             rc = 1;
             break;
         }
@@ -191,6 +196,7 @@ int main(int argc, char **argv)
                                               {"speed", no_argument, NULL, 'S'},
                                               {"history", required_argument, NULL, 'H'},
                                               {"one-pass", no_argument, NULL, '1'},
+                                              {"unknown-tags", required_argument, NULL, 'U'},
                                               {"help", no_argument, NULL, 'h'},
                                               {NULL, 0, NULL, 0}};
     const char *model = NULL, *test = NULL, *output = NULL, *tagged = NULL;
@@ -205,6 +211,13 @@ int main(int argc, char **argv)
         case 'T': tagged = optarg; break;
         case 'S': do_speed = 1; break;
         case '1': one_pass = 1; break;
+        case 'U':
+            if (strcmp(optarg, "o") && strcmp(optarg, "error")) {
+                fprintf(stderr, "nahr-eval-ner: --unknown-tags must be 'o' or 'error'\n");
+                return 2;
+            }
+            ner_conll_unknown_as_o(!strcmp(optarg, "o"));
+            break;
         case 'H':
             hist = strtol(optarg, &end, 10);
             if (*end || hist < 0 || hist > 100000) {

@@ -3,29 +3,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ner_internal.h"
 
+static int unknown_as_o; /* ner_conll_unknown_as_o() */
+
+void ner_conll_unknown_as_o(int on) { unknown_as_o = on; }
+
+/* the entity type of a tag's type name, case-insensitive, with the names
+ * other corpora use (OntoNotes, CoNLL-2003, WikiFANE-style long names) */
+static int type_of_name(const char *t, size_t n)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } names[] = {{"PER", 1},          {"PERS", 1},         {"PERSON", 1},        {"LOC", 2},
+                 {"LOCATION", 2},     {"GPE", 2},          {"ORG", 3},           {"ORGANIZATION", 3},
+                 {"ORGANISATION", 3}, {"MISC", 4},         {"MISCELLANEOUS", 4}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == n && !strncasecmp(t, names[i].name, n))
+            return names[i].type;
+    return 0;
+}
+
 int ner_tag_parse(const char *s, size_t n)
 {
-    if (n == 1 && s[0] == 'O')
+    if (n == 1 && (s[0] == 'O' || s[0] == 'o'))
         return 0;
-    if (n < 3 || (s[0] != 'B' && s[0] != 'I') || s[1] != '-')
+    /* B/I (IOB2), and S/U (one-token entity) = B, E/L (last token) = I (IOBES, BILOU) */
+    const char *begin = "BSUbsu", *inside = "IELiel";
+    if (n < 3 || (s[1] != '-' && s[1] != '_') || (!strchr(begin, s[0]) && !strchr(inside, s[0])) || !s[0])
         return -1;
-    const char *t = s + 2;
-    size_t tn = n - 2;
-    int type = 0;
-    if ((tn == 3 && !memcmp(t, "PER", 3)) || (tn == 4 && !memcmp(t, "PERS", 4)))
-        type = 1;
-    else if (tn == 3 && !memcmp(t, "LOC", 3))
-        type = 2;
-    else if (tn == 3 && !memcmp(t, "ORG", 3))
-        type = 3;
-    else if (tn == 4 && !memcmp(t, "MISC", 4))
-        type = 4;
-    else
-        return -1;
-    return s[0] == 'B' ? 2 * type - 1 : 2 * type;
+    int type = type_of_name(s + 2, n - 2);
+    if (!type)
+        return unknown_as_o ? 0 : -1;
+    return strchr(begin, s[0]) ? 2 * type - 1 : 2 * type;
 }
 
 void ner_corpus_free(ner_corpus *c)
@@ -92,7 +105,9 @@ int ner_conll_parse(const char *data, size_t len, const char *name, ner_corpus *
         }
         int tag = ner_tag_parse(data + t, b - t);
         if (tag < 0) {
-            snprintf(err, errlen, "%s:%zu: unknown tag '%.*s' (expected O, B-/I- PER(S) LOC ORG MISC)",
+            snprintf(err, errlen,
+                     "%s:%zu: unknown tag '%.*s' (expected O or B-/I-/S-/E- with PER(S)/PERSON, LOC/GPE, "
+                     "ORG, MISC; --unknown-tags o reads other entity types as O)",
                      name, lineno, (int)(b - t > 40 ? 40 : b - t), data + t);
             ner_corpus_free(c);
             return NAHR_EFORMAT;

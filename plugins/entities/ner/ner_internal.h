@@ -315,6 +315,10 @@ int ner_news_select(const ner_news *nw, const uint8_t *agree, size_t max, const 
                     ner_corpus *out);
 /* tag id from text ("B-PERS", "I-LOC", "O"...), -1 if unknown */
 int ner_tag_parse(const char *s, size_t n);
+/* From now on ner_tag_parse() (and so ner_conll_parse) reads B-/I- tags of
+ * entity types it does not know (B-DATE, B-NORP...) as O instead of
+ * refusing them (the evaluation tools' --unknown-tags o). */
+void ner_conll_unknown_as_o(int on);
 
 /* ---- entity-level scoring (conlleval chunking) ---- */
 typedef struct ner_score {

@@ -83,19 +83,26 @@ static int build_lexicon(ent_lexicon **out, int builtin, char **gaz, int ngaz)
     return 0;
 }
 
-/* tags: 0 = O, type*2-1 = B, type*2 = I (type 1..4 = PER LOC ORG MISC) */
+static int unknown_as_o; /* --unknown-tags o */
+
+/* tags: 0 = O, type*2-1 = B, type*2 = I (type 1..4 = PER LOC ORG MISC); -1 =
+ * not a tag. B-/I- (IOB2), S-/U- (one-token entity) as B-, E-/L- (last
+ * token) as I-. DATE and the other types this plugin has but the scorer
+ * does not count are O; an unknown type is an error unless --unknown-tags o. */
 static int tag_code(const char *t)
 {
-    int bi, type;
-    if (t[0] == 'O')
+    const char *begin = "BSUbsu", *inside = "IELiel";
+    int type;
+    if ((t[0] == 'O' || t[0] == 'o') && !t[1])
         return 0;
-    if ((t[0] != 'B' && t[0] != 'I') || t[1] != '-')
-        return 0;
-    bi = t[0] == 'B' ? 1 : 0;
+    if (!t[0] || (!strchr(begin, t[0]) && !strchr(inside, t[0])) || (t[1] != '-' && t[1] != '_'))
+        return -1;
     type = ent_type_from_name(t + 2, strlen(t + 2));
+    if (type == ENT_NONE)
+        return unknown_as_o ? 0 : -1;
     if (type < ENT_PER || type > ENT_MISC)
         return 0;
-    return bi ? type * 2 - 1 : type * 2;
+    return strchr(begin, t[0]) ? type * 2 - 1 : type * 2;
 }
 
 typedef struct chunk {
@@ -151,6 +158,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
     double t_tag = 0;
     size_t bytes = 0;
     int eof = 0, shown = 0, in_group = 0, pending_break = 0;
+    size_t lineno = 0;
 
     memset(&c, 0, sizeof c);
     if (!f || !tstart || !tend || !gold || !pred || !gc || !pc || !doc) {
@@ -164,13 +172,29 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
             eof = 1;
         ll = got ? strcspn(line, "\r\n") : 0;
         line[ll] = 0;
+        lineno += got != NULL;
+        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+            line[--ll] = 0;
+        if (got && ll > 0 && !strncmp(line, "-DOCSTART-", 10))
+            continue;
         if (got && ll > 0) {
-            char *tab = strchr(line, '\t');
-            if (!tab)
-                tab = strchr(line, ' ');
-            if (!tab)
-                continue;
+            /* the token is the first field, the tag the last (other columns: POS...) */
+            char *tab = line + strcspn(line, " \t"), *tag = line + ll;
+            while (tag > tab && tag[-1] != ' ' && tag[-1] != '\t')
+                tag--;
+            if (!*tab || tag <= tab) {
+                fprintf(stderr, "%s:%zu: expected 'token<TAB>tag'\n", file, lineno);
+                return -1;
+            }
             *tab = 0;
+            int code = tag_code(tag);
+            if (code < 0) {
+                fprintf(stderr,
+                        "%s:%zu: unknown tag '%s' (expected O or B-/I-/S-/E- with PER(S)/PERSON, LOC/GPE, ORG, MISC; "
+                        "--unknown-tags o reads other entity types as O)\n",
+                        file, lineno, tag);
+                return -1;
+            }
             if (ntok == cap)
                 continue; /* absurdly long sentence: ignore the rest */
             if (text.len)
@@ -179,7 +203,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
             tstart[ntok] = text.len;
             nahr_buf_puts(&text, line);
             tend[ntok] = text.len;
-            gold[ntok] = tag_code(tab + 1);
+            gold[ntok] = code;
             ntok++;
             continue;
         }
@@ -566,12 +590,15 @@ int main(int argc, char **argv)
             no_rules = 1;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
+        else if (!strcmp(argv[i], "--unknown-tags") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "o") || !strcmp(argv[i + 1], "error")))
+            unknown_as_o = !strcmp(argv[++i], "o");
         else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
             while (i + 1 < argc && argv[i + 1][0] != '-' && nbench < 64)
                 benchf[nbench++] = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] [--no-rules] "
-                            "[--errors N] [--group N] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
+                            "[--errors N] [--group N] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
                     argv[0]);
             return 2;
         }
