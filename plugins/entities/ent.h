@@ -100,9 +100,15 @@ typedef struct ent_opts {
     int dates;        /* DATE */
     size_t max_tokens; /* per article; more -> NAHR_ELIMIT */
     int model_first;  /* with a model: its spans win over lists and rules (else the reverse) */
+    double model_veto; /* > 0, with a model giving margins: a person span of the rules or
+                        * coreference is dropped when the model tags every token of it O
+                        * with an O margin of at least this (it is sure it is no name) */
     const char *layer; /* span layer, "entities" */
 } ent_opts;
 void ent_opts_default(ent_opts *o);
+/* The default model_veto, chosen on the ANERcorp dev block (docs/ner.md) */
+#define ENT_MODEL_VETO 32.0
+#define ENT_MODEL_VETO_TEXT "32"
 
 /* Token-level result for callers that need BIO tags (evaluation, model
  * merging): when `tags_out` is not NULL it receives, for each token of
@@ -113,6 +119,10 @@ typedef struct ent_model_hook {
      * 2=I-PER 3=B-LOC 4=I-LOC 5=B-ORG 6=I-ORG 7=B-MISC 8=I-MISC) */
     int (*tag)(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
                uint8_t *tags);
+    /* Optional: the same, and margin[i] = O's emission score minus the best
+     * other tag's for token i (ner_model_tag_margin); used by model_veto */
+    int (*tag_margin)(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+                      uint8_t *tags, float *margin);
     size_t (*scratch_size)(const void *model, size_t ntok);
     const void *model;
 } ent_model_hook;

@@ -39,6 +39,10 @@ static const nahr_option entity_options[] = {
      NULL},
     {"model_precedence", NAHR_OPT_STRING, "model",
      "with a model: whose entities win where both find one (the other fills the gaps)", "model|rules"},
+    {"model_veto", NAHR_OPT_FLOAT, ENT_MODEL_VETO_TEXT,
+     "with a model: drop a person the rules found where the model is this sure there is none "
+     "(its O score minus the best other tag's, on every word; 0 = off)",
+     "0:"},
     {"layer", NAHR_OPT_STRING, "entities", "span layer the entities are written to", NULL},
     {"max_tokens", NAHR_OPT_INT, "4000000", "articles with more tokens go to the dead-letter output", "1:"},
     NAHR_OPTIONS_END};
@@ -88,6 +92,13 @@ static int hook_tag(const void *model, const char *text, const nahr_token *toks,
 {
     const hook_ctx *h = model;
     return ner_model_tag_cached(h->m, h->cache, text, toks, ntok, scratch, tags);
+}
+
+static int hook_tag_margin(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                           void *scratch, uint8_t *tags, float *margin)
+{
+    const hook_ctx *h = model;
+    return ner_model_tag_margin(h->m, h->cache, text, toks, ntok, scratch, tags, margin);
 }
 
 static size_t hook_scratch(const void *model, size_t ntok)
@@ -214,6 +225,7 @@ static int entities_init(const nahr_stage *st, void **instance)
     e->opts.dates = nahr_stage_bool(st, "dates");
     e->opts.numbers = nahr_stage_bool(st, "numbers");
     e->opts.max_tokens = (size_t)nahr_stage_int(st, "max_tokens");
+    e->opts.model_veto = nahr_stage_float(st, "model_veto");
     {
         const char *prec = nahr_stage_str(st, "model_precedence");
         e->opts.model_first = !(prec && strcmp(prec, "rules") == 0);
@@ -245,6 +257,7 @@ static int entities_init(const nahr_stage *st, void **instance)
                 nahr_log(NAHR_LOG_DEBUG, "entities: NER model %s: %s", path, desc);
             }
             e->hook.tag = hook_tag;
+            e->hook.tag_margin = hook_tag_margin;
             e->hook.scratch_size = hook_scratch;
             e->hook.model = NULL; /* a hook_ctx per call, see entities_process */
             e->have_model = 1;

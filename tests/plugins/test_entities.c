@@ -569,9 +569,54 @@ static size_t fake_scratch(const void *model, size_t ntok)
     return ntok * 8;
 }
 
+/* a stand-in model that tags everything O, sure of it by veto_margin */
+static float veto_margin;
+static int fake_tag_margin(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+                           uint8_t *tags, float *margin)
+{
+    (void)model, (void)text, (void)toks, (void)scratch;
+    for (size_t i = 0; i < ntok; i++) {
+        tags[i] = 0;
+        margin[i] = veto_margin;
+    }
+    return 0;
+}
+
+static int fake_tag_none(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+                         uint8_t *tags)
+{
+    float m[64];
+    assert_true(ntok <= 64);
+    return fake_tag_margin(model, text, toks, ntok, scratch, tags, m);
+}
+
+/* model_veto: a person the rules found (title + name) is dropped where the
+ * model is sure of O on every word; organisations from rules and list
+ * entries stay; a margin under the threshold or veto 0 keeps the person */
+static void test_model_veto(void **state)
+{
+    (void)state;
+    ent_model_hook hook = {.tag = fake_tag_none, .tag_margin = fake_tag_margin};
+    const char *s = "وصل الوزير خالد الفلانكسي إلى بيروت وقابل مدير شركة الفجر للطيران.";
+    ent_opts o = opts;
+    assert_true(o.model_veto > 0); /* on by default */
+    veto_margin = (float)o.model_veto + 1;
+    tag_with(&o, &hook, s);
+    assert_int_equal(find("PER", "خالد الفلانكسي"), -1);
+    assert_true(find("LOC", "بيروت") >= 0);
+    assert_true(find("ORG", "شركة الفجر للطيران") >= 0);
+    veto_margin = (float)o.model_veto - 1;
+    tag_with(&o, &hook, s);
+    assert_true(find("PER", "خالد الفلانكسي") >= 0);
+    veto_margin = 1000;
+    o.model_veto = 0;
+    tag_with(&o, &hook, s);
+    assert_true(find("PER", "خالد الفلانكسي") >= 0);
+}
+
 static void test_model_merge(void **state)
 {
-    ent_model_hook hook = {fake_tag, fake_scratch, NULL};
+    ent_model_hook hook = {.tag = fake_tag, .scratch_size = fake_scratch};
     const char *s = "قابل سمعان كوركيس الوفد في دمشق وتلكيف.";
     ent_opts o = opts;
     (void)state;
@@ -633,7 +678,7 @@ static int fake_tag_title_tail(const void *model, const char *text, const nahr_t
  * article (ولي); a title with it may be a family name (السيد). */
 static void test_model_title_tail(void **state)
 {
-    ent_model_hook hook = {fake_tag_title_tail, NULL, NULL};
+    ent_model_hook hook = {.tag = fake_tag_title_tail};
     const char *s = "محمد بن سلمان ولي العهد.";
     ent_opts o = opts;
     (void)state;
@@ -648,7 +693,7 @@ static void test_model_title_tail(void **state)
  * a common word. */
 static void test_model_common_words(void **state)
 {
-    ent_model_hook hook = {fake_tag_words, NULL, NULL};
+    ent_model_hook hook = {.tag = fake_tag_words};
     const char *s = "تحدثت المرأة عن أسعار سيارات فورد مع سمعان.";
     ent_opts o = opts;
     (void)state;
@@ -676,7 +721,7 @@ static void test_model_common_words(void **state)
  * rule vocabulary (event heads, triggers) decides like gazetteer entries. */
 static void test_model_merge_proclitic(void **state)
 {
-    ent_model_hook hook = {fake_tag_clitics, NULL, NULL};
+    ent_model_hook hook = {.tag = fake_tag_clitics};
     const char *s = "تأهل المنتخب لبطولة كأس العالم بعد فوزه، وسافر إلى ولاية كاليفورنيا.";
     (void)state;
     tag_with(&opts, &hook, s);
@@ -737,7 +782,7 @@ int main(void)
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
-        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge),
+        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);

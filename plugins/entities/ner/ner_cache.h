@@ -37,6 +37,12 @@ void ner_cache_reset(ner_cache *c);
  * scratch size (ner_model_scratch_size), same tags. */
 int ner_model_tag_cached(const ner_model *m, ner_cache *c, const char *text,
                          const nahr_token *toks, size_t ntok, void *scratch, uint8_t *tags);
+/* The same, and margin[i] (ntok floats) = how strongly token i's own
+ * features prefer O: its emission score for O minus its best other tag's
+ * (first pass; negative when an entity tag scores higher). The entities
+ * plugin's model veto reads it. */
+int ner_model_tag_margin(const ner_model *m, ner_cache *c, const char *text, const nahr_token *toks,
+                         size_t ntok, void *scratch, uint8_t *tags, float *margin);
 
 #ifdef __cplusplus
 }

@@ -1809,7 +1809,7 @@ typedef struct tag_state {
  * their emission sums at sums). */
 static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
                          const nahr_token *toks, size_t n, uint8_t *tags, uint16_t *slot,
-                         int32_t *sums, unsigned sent)
+                         int32_t *sums, unsigned sent, float *margin)
 {
     describe_cached(m, &st->tc, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n, &st->s);
     if (st->hist)
@@ -1818,6 +1818,13 @@ static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
         emissions_cached(m, st->c, st->s.d, n, st->s.cached, st->s.uncached, st->s.emit, sums);
     else
         emissions(m, st->s.d, n, st->s.cached, st->s.emit, sums);
+    for (size_t j = 0; margin && j < n; j++) {
+        const float *e = st->s.emit + j * NER_NTAGS;
+        float best = e[1];
+        for (unsigned t = 2; t < NER_NTAGS; t++)
+            best = e[t] > best ? e[t] : best;
+        margin[j] = e[NER_O] - best;
+    }
     viterbi_scores(st->s.emit, &st->mt, n, tags);
     if (!st->hist)
         return;
@@ -1882,7 +1889,7 @@ static void second_pass(const ner_model *m, tag_state *st, const nahr_token *tok
 
 /* ner_model_tag with the token cache c (NULL: a per-call one in scratch). */
 static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const nahr_token *toks,
-                      size_t ntok, void *scratch, uint8_t *tags)
+                      size_t ntok, void *scratch, uint8_t *tags, float *margin)
 {
     if (!m || (ntok && (!text || !toks || !scratch || !tags)))
         return NAHR_EINVAL;
@@ -1944,7 +1951,7 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
             tag_sentence(m, &st, text, toks + s, i + 1 - s, tags + s,
                          st.slot ? st.slot + 2 * s : NULL,
-                         st.slot ? st.sums + s * NER_NTAGS : NULL, sent);
+                         st.slot ? st.sums + s * NER_NTAGS : NULL, sent, margin ? margin + s : NULL);
             s = i + 1;
             sent++;
         }
@@ -1957,13 +1964,19 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
 int ner_model_tag(const ner_model *m, const char *text, const nahr_token *toks, size_t ntok,
                   void *scratch, uint8_t *tags)
 {
-    return tag_tokens(m, NULL, text, toks, ntok, scratch, tags);
+    return tag_tokens(m, NULL, text, toks, ntok, scratch, tags, NULL);
 }
 
 int ner_model_tag_cached(const ner_model *m, ner_cache *c, const char *text,
                          const nahr_token *toks, size_t ntok, void *scratch, uint8_t *tags)
 {
-    return tag_tokens(m, c, text, toks, ntok, scratch, tags);
+    return tag_tokens(m, c, text, toks, ntok, scratch, tags, NULL);
+}
+
+int ner_model_tag_margin(const ner_model *m, ner_cache *c, const char *text, const nahr_token *toks,
+                         size_t ntok, void *scratch, uint8_t *tags, float *margin)
+{
+    return tag_tokens(m, c, text, toks, ntok, scratch, tags, margin);
 }
 
 size_t ner_corpus_maxlen(const ner_corpus *c)

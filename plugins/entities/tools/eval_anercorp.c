@@ -25,7 +25,14 @@
 #include <dirent.h>
 
 #ifdef ENT_HAVE_NER
+#include "ner_cache.h"
 #include "ner_model.h"
+
+static int eval_tag_margin(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                           void *scratch, uint8_t *tags, float *margin)
+{
+    return ner_model_tag_margin(model, NULL, text, toks, ntok, scratch, tags, margin);
+}
 #endif
 
 #ifndef ENT_DATA_DIR
@@ -563,8 +570,9 @@ int main(int argc, char **argv)
 #ifdef ENT_HAVE_NER
     ner_model *m = NULL;
 #endif
-    double t0, f1 = 0;
+    double t0, f1 = 0, veto = -1;
 
+    memset(&hook, 0, sizeof hook);
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--file") && i + 1 < argc)
             file = argv[++i];
@@ -590,6 +598,8 @@ int main(int argc, char **argv)
             no_rules = 1;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
+        else if (!strcmp(argv[i], "--veto") && i + 1 < argc)
+            veto = atof(argv[++i]);
         else if (!strcmp(argv[i], "--unknown-tags") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "o") || !strcmp(argv[i + 1], "error")))
             unknown_as_o = !strcmp(argv[++i], "o");
@@ -598,12 +608,14 @@ int main(int argc, char **argv)
                 benchf[nbench++] = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] [--no-rules] "
-                            "[--errors N] [--group N] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
+                            "[--errors N] [--group N] [--veto X] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
                     argv[0]);
             return 2;
         }
     }
     ent_opts_default(&o);
+    if (veto >= 0)
+        o.model_veto = veto;
     if (rules_first)
         o.model_first = 0;
     if (no_rules)
@@ -621,6 +633,7 @@ int main(int argc, char **argv)
             return 2;
         }
         hook.tag = (int (*)(const void *, const char *, const nahr_token *, size_t, void *, uint8_t *))ner_model_tag;
+        hook.tag_margin = eval_tag_margin;
         hook.scratch_size = (size_t(*)(const void *, size_t))ner_model_scratch_size;
         hook.model = m;
         hp = &hook;
