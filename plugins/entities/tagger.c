@@ -882,6 +882,9 @@ static size_t rule_loc(tagger *t, size_t i)
     tj = &t->ti[j];
     if (!unknown_name_word(t, j) || tj->def > 1)
         return i;
+    if (t->ti[i].def && tj->def && j == i + 1)
+        return i; /* after a trigger with the article, a word with it no list knows agrees with it:
+                   * an adjective (المدينة القديمة، القرية الواحدة), not a name */
     {
         /* adjectives (عازلة، الحدودية) are not names */
         size_t n;
