@@ -761,6 +761,16 @@ static int is_relative(const tagger *t, size_t k)
            is_word(t, k, "اللتين") || is_word(t, k, "اللواتي") || is_word(t, k, "اللاتي");
 }
 
+/* token k ends like a nisba adjective with the article: ال…ية / ال…ي (at least 3 letters between) */
+static int nisba_def(const tagger *t, size_t k)
+{
+    const char *w = t->text + t->tok[k].start;
+    size_t wl = t->tok[k].end - t->tok[k].start;
+    if (wl >= 12 && memcmp(w + wl - 4, "\xD9\x8A\xD8\xA9", 4) == 0)
+        return 1;
+    return wl >= 10 && memcmp(w + wl - 2, "\xD9\x8A", 2) == 0;
+}
+
 static size_t rule_org(const tagger *t, size_t i)
 {
     const tokinfo *ti = &t->ti[i];
@@ -812,6 +822,13 @@ static size_t rule_org(const tagger *t, size_t i)
             j++;
             ncomp++;
             last_def = 1;
+            continue;
+        }
+        if (last_def && tj->def && !tj->prep_al && !(tj->flags & (W_STOP | W_MONTH | W_WEEKDAY | W_TITLE)) &&
+            nisba_def(t, j)) {
+            /* a nisba adjective agreeing with the name (وزارة الشؤون الاجتماعية، وزارة التعليم العالي) */
+            j++;
+            ncomp++;
             continue;
         }
         if (!last_def && tj->def && !tj->prep_al && !(tj->flags & (W_STOP | W_MONTH | W_WEEKDAY)) &&

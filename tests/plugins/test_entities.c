@@ -276,6 +276,10 @@ static void test_org_rules(void **state)
     EXPECT("ORG", "جامعة اليرموك");
     tag("أصدر حزب الوسط الجديد بيانا.");
     EXPECT("ORG", "حزب الوسط");
+    /* a nisba adjective after a definite complement belongs to the name */
+    tag("وقالت وزارة الشؤون الاجتماعية إن البرنامج مستمر مع وزارة التعليم العالي.");
+    EXPECT("ORG", "وزارة الشؤون الاجتماعية");
+    EXPECT("ORG", "وزارة التعليم العالي");
 }
 
 static void test_loc_rules_and_nationality(void **state)
