@@ -14,6 +14,22 @@ static int setup(void **state)
     return 0;
 }
 
+/* Loads the config text and runs it on one input file; returns nahr__run's status. */
+static int run_config(const char *cfgtext, char *in)
+{
+    const char *cfgpath = tu_write_temp(".cfg", cfgtext, strlen(cfgtext));
+    nahr_config *c = NULL;
+    nahr_buf err = {0};
+    if (nahr__config_load(cfgpath, &c, &err) < 0)
+        fail_msg("%s", err.data);
+    char *inputs[] = {in};
+    run_options o = {.inputs = inputs, .ninputs = 1, .workers = -1, .progress = 0, .quiet = true};
+    int rc = nahr__run(c, &o);
+    nahr__config_free(c);
+    nahr_buf_free(&err);
+    return rc;
+}
+
 /* Runs `n` articles (every 97th a poison, every 89th a skip) through
  * tp_jitter + export with the given workers and queue depth; checks order
  * and accounting. */
@@ -41,16 +57,7 @@ static void run_case(int workers, int depth, int n)
              "  plugin_path = [\"%s/testplugins\", \"%s/plugins\"];\n"
              "  stages = ( { plugin = \"tp_jitter\"; }, { plugin = \"export\"; path = \"%s\"; } ); };\n",
              workers, depth, dl, build, build, out);
-    const char *cfgpath = tu_write_temp(".cfg", cfgtext, strlen(cfgtext));
-    nahr_config *c = NULL;
-    nahr_buf err = {0};
-    if (nahr__config_load(cfgpath, &c, &err) < 0)
-        fail_msg("%s", err.data);
-    char *inputs[] = {in};
-    run_options o = {.inputs = inputs, .ninputs = 1, .workers = -1, .progress = 0, .quiet = true};
-    assert_int_equal(nahr__run(c, &o), expect_dead ? 1 : 0);
-    nahr__config_free(c);
-    nahr_buf_free(&err);
+    assert_int_equal(run_config(cfgtext, in), expect_dead ? 1 : 0);
 
     /* exported: exactly the "doc-" ids, in input order */
     FILE *f = fopen(out, "r");
@@ -134,16 +141,7 @@ static void test_prepare(void **state)
              "  stages = ( { plugin = \"tp_jitter\"; }, { plugin = \"tp_prepsink\"; word = \"%s\"; },\n"
              "    { plugin = \"tp_preppost\"; word = \"%s\"; }, { plugin = \"tp_prepsink\"; word = \"%s\"; } ); };\n",
              dl, build, pa, pb, pc);
-    const char *cfgpath = tu_write_temp(".cfg", cfgtext, strlen(cfgtext));
-    nahr_config *c = NULL;
-    nahr_buf err = {0};
-    if (nahr__config_load(cfgpath, &c, &err) < 0)
-        fail_msg("%s", err.data);
-    char *inputs[] = {in};
-    run_options o = {.inputs = inputs, .ninputs = 1, .workers = -1, .progress = 0, .quiet = true};
-    assert_int_equal(nahr__run(c, &o), 1); /* dead letters: exit status 1 */
-    nahr__config_free(c);
-    nahr_buf_free(&err);
+    assert_int_equal(run_config(cfgtext, in), 1); /* dead letters: exit status 1 */
 
     int ids[3][400], got[3];
     got[0] = read_prep(pa, 1, ids[0], n);
