@@ -164,13 +164,14 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
     nahr_doc *doc = nahr_doc_new();
     double t_tag = 0;
     size_t bytes = 0;
-    int eof = 0, shown = 0, in_group = 0, pending_break = 0;
+    int eof = 0, shown = 0, in_group = 0, pending_break = 0, rc = 0;
     size_t lineno = 0;
 
     memset(&c, 0, sizeof c);
     if (!f || !tstart || !tend || !gold || !pred || !gc || !pc || !doc) {
         fprintf(stderr, "%s: cannot open or out of memory\n", file);
-        return -1;
+        rc = -1;
+        goto out;
     }
     while (!eof) {
         char *got = fgets(line, sizeof line, f);
@@ -191,7 +192,8 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
                 tag--;
             if (!*tab || tag <= tab) {
                 fprintf(stderr, "%s:%zu: expected 'token<TAB>tag'\n", file, lineno);
-                return -1;
+                rc = -1;
+                goto out;
             }
             *tab = 0;
             int code = tag_code(tag);
@@ -200,7 +202,8 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
                         "%s:%zu: unknown tag '%s' (expected O or B-/I-/S-/E- with PER(S)/PERSON, LOC/GPE, ORG, MISC; "
                         "--unknown-tags o reads other entity types as O)\n",
                         file, lineno, tag);
-                return -1;
+                rc = -1;
+                goto out;
             }
             if (ntok == cap)
                 continue; /* absurdly long sentence: ignore the rest */
@@ -291,6 +294,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
         nahr_buf_reset(&text);
     }
     fclose(f);
+    f = NULL;
     {
         long TP = 0, FP = 0, FN = 0;
         double p, r, fs;
@@ -310,6 +314,9 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
                t_tag > 0 ? bytes / 1e6 / t_tag : 0);
         *micro_f1 = fs;
     }
+out:
+    if (f)
+        fclose(f);
     nahr_doc_free(doc);
     nahr_buf_free(&text);
     free(tstart);
@@ -318,7 +325,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
     free(pred);
     free(gc);
     free(pc);
-    return 0;
+    return rc;
 }
 
 /* --seeds GOLD: bag of distinct (type, canonical) per seed article. The gold
