@@ -1223,6 +1223,81 @@ static void set_surface_canon(tagger *t, espan *s)
     s->canon = out;
 }
 
+/* ---- institutions named after a person ----
+ * مركز الملك سلمان، جامعة الملك عبدالعزيز، مطار الملك خالد، طريق الأمير
+ * سلطان: a person's name after an organisation head or a place word and a
+ * royal or religious title is the name of the institution or the place, not a
+ * mention of the person. The person span (the model's or a rule's) grows
+ * over the head and the title and takes the head's type. */
+static const char *const named_titles[] = {"الملك", "الامير", "الملكه", "الاميره", "السلطان", "الشيخ", "الامام", NULL};
+static const char *const named_places[] = {"طريق", "شارع", "ملعب", "استاد", "جامع", "مسجد", "جسر", "ميدان", "قاعه",
+                                           "مطار", "ميناء", "حي", "مدينه", NULL};
+
+static int word_in(const tagger *t, size_t k, const char *const *words)
+{
+    const tokinfo *ti = &t->ti[k];
+    for (size_t c = 0; c < ti->ncand; c++) {
+        size_t n;
+        const char *w = ti->c[c].id >= 0 ? word_str(t->lx, ti->c[c].id, &n) : NULL;
+        for (size_t q = 0; w && words[q]; q++)
+            if (strlen(words[q]) == n && memcmp(w, words[q], n) == 0)
+                return (int)c + 1;
+    }
+    return 0;
+}
+
+static void named_after(tagger *t)
+{
+    for (size_t k = 2; k < t->n; k++) {
+        int32_t si = t->cover[k];
+        if (si < 0 || t->sp[si].ta != k || t->sp[si].type != ENT_PER)
+            continue;
+        size_t h = k - 2;
+        if (t->cover[h] >= 0 || t->cover[h + 1] >= 0 || !joined(t, h) || !joined(t, h + 1) ||
+            !word_in(t, h + 1, named_titles))
+            continue;
+        const tokinfo *th = &t->ti[h];
+        int c = word_in(t, h, named_places);
+        uint8_t type;
+        if (c)
+            type = ENT_LOC;
+        else if (th->flags & W_ORGHEAD)
+            type = ENT_ORG, c = th->fcand + 1;
+        else
+            continue;
+        espan *sp = &t->sp[si];
+        /* what completes the name: للإغاثة (والتقنية), الدولي */
+        size_t e = sp->tb;
+        if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].wordlike) {
+            const char *w = t->text + t->tok[e].start;
+            size_t wl = t->tok[e].end - t->tok[e].start;
+            if (type == ENT_ORG && t->ti[e].prep_al && starts2(w, wl, U_LAM) && starts2(w + 2, wl - 2, U_LAM) &&
+                !(t->ti[e].flags & W_STOP)) {
+                e++;
+                if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].waw && wl >= 2 &&
+                    t->tok[e].end - t->tok[e].start >= 8 &&
+                    !memcmp(t->text + t->tok[e].start + 2, U_ALEF U_LAM, 4))
+                    e++;
+            } else if (t->ti[e].def && !t->ti[e].prep_al && nisba_def(t, e) && !(t->ti[e].flags & W_STOP)) {
+                e++;
+            }
+        }
+        for (size_t q = sp->tb; q < e; q++)
+            t->cover[q] = si;
+        if (e > sp->tb) {
+            sp->tb = (uint32_t)e;
+            sp->end = t->tok[e - 1].end;
+        }
+        sp->type = type;
+        sp->src = 1;
+        sp->strong = 0;
+        sp->ta = (uint32_t)h;
+        sp->start = tok_start(t, h, (size_t)c - 1);
+        t->cover[h] = t->cover[h + 1] = si;
+        set_surface_canon(t, sp);
+    }
+}
+
 /* ---- coreference ---- */
 
 typedef struct corefent {
@@ -1645,6 +1720,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
         }
         i = best;
     }
+    named_after(&t);
     if (o->coref)
         coref(&t);
     if (model && model->tag && !o->model_first)

@@ -276,6 +276,12 @@ static void test_org_rules(void **state)
     EXPECT("ORG", "جامعة اليرموك");
     tag("أصدر حزب الوسط الجديد بيانا.");
     EXPECT("ORG", "حزب الوسط");
+    /* an institution or place named after a king or prince is not the person */
+    tag("افتتح مركز الملك سلمان للإغاثة فرعا قرب مطار الملك خالد، وقال الملك سلمان إن العمل مستمر.");
+    EXPECT("ORG", "مركز الملك سلمان للإغاثة");
+    EXPECT("LOC", "مطار الملك خالد");
+    EXPECT("PER", "سلمان");
+    EXPECT_NOT("PER", "خالد");
     /* a nisba adjective after a definite complement belongs to the name */
     tag("وقالت وزارة الشؤون الاجتماعية إن البرنامج مستمر مع وزارة التعليم العالي.");
     EXPECT("ORG", "وزارة الشؤون الاجتماعية");
