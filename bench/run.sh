@@ -192,6 +192,21 @@ if [ $quick = 0 ]; then
             echo "| $cfg | $(awk -v i=${ir:-0} -v m=$SMB 'BEGIN{printf "%.0f", i/m/1e6}') |"
         done
         echo
+        # who does the work: instructions per thread of the default pipeline. The
+        # reader and the writer (ordered stages, output) run beside the workers, so
+        # 2 workers on 2 cores can be at most 2 x worker / (worker + reader + writer)
+        # times faster than 1 worker: a ceiling that does not depend on the load.
+        valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$T/cgt.out" "$NAHR" run \
+            -c "$T/default.cfg" -w 1 -q "$T/sample.jsonl" >/dev/null 2>"$T/cg.err" || true
+        incl() { # incl FUNCTION -> its inclusive instructions over the per-thread files
+            for f in "$T"/cgt.out-*; do callgrind_annotate --inclusive=yes "$f" 2>/dev/null; done |
+                awk -v fn="$1" '$0 ~ ":"fn" " {gsub(",", "", $1); s += $1} END {print s + 0}'
+        }
+        # the writer is the main thread's run loop once the stages are set up
+        wk=$(incl worker_main) rd=$(incl reader_main)
+        wr=$(( $(incl nahr__run) - $(incl stages_init) - $(incl stages_destroy) ))
+        awk -v w="$wk" -v r="$rd" -v o="$wr" -v m=$SMB 'BEGIN { t = w + r + o; if (t > 0)
+            printf "Per thread, default pipeline (callgrind --separate-threads, 1 worker): workers %.1f %%, reader (parsing, ordered PRE stages) %.1f %%, writer (ordered POST stages, output) %.1f %% of the per-article instructions (%.0f M per MB); ceiling for 2 workers on 2 cores: %.2fx.\n\n", 100*w/t, 100*r/t, 100*o/t, t/m/1e6, 2*w/t }'
         } >>"$OUT"
     fi
 fi
