@@ -1369,6 +1369,214 @@ static void test_news_model(void **state)
     ner_news_free(nw);
 }
 
+/* ---- spelling-dictionary classes (NER_F_LEX) ---- */
+
+/* a hand-made dictionary: common words, hamza spelled */
+static int toy_spell(const char *w, void *arg)
+{
+    static const char *const words[] = {"زار", "الرئيس", "مدينة", "القاهرة", "أمس", "وصل",
+                                        "إلى", "قادما", "من", "دمشق", "في", "عن", "الاقتصاد"};
+    int *calls = arg;
+    (*calls)++;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(w, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const LEX_TEXT =
+    "زار الرئيس ميركل مدينة القاهرة أمس، وصل ميركل الى دمشق 2015\n"
+    "زار ميركل والقاهرة ثم وصل إلى دمشق قادما من بيروت\n"
+    "وزار ميركل والقاهرة 2015\n";
+
+static unsigned lex_class(const ner_model *m, const char *w)
+{
+    const uint64_t *v = ner_set_get(&m->lex, whash(w));
+    return v ? (unsigned)*v : NER_LEX_UNKNOWN;
+}
+
+static void test_lex_table(void **state)
+{
+    (void)state;
+    char path[300], err[512];
+    tmp_path(path, sizeof path, "lex.txt");
+    write_file(path, LEX_TEXT, strlen(LEX_TEXT));
+    const char *files[1] = {path};
+    ner_model *m = ner_model_new();
+    int calls = 0;
+    long got = ner_lex_build(m, toy_spell, &calls, files, 1, 2, err, sizeof err);
+    assert_int_equal(got, (long)m->lex.n);
+    assert_int_equal(lex_class(m, "ميركل"), NER_LEX_OUT);       /* 4 times, not a word */
+    assert_int_equal(lex_class(m, "والقاهرة"), NER_LEX_STEMIN); /* القاهرة is */
+    assert_int_equal(lex_class(m, "القاهرة"), NER_LEX_UNKNOWN); /* seen once: not kept */
+    assert_int_equal(lex_class(m, "زار"), NER_LEX_IN);
+    /* الى and إلى are one normalised word: in, as its best-spelled form */
+    assert_int_equal(lex_class(m, "الى"), NER_LEX_IN);
+    assert_int_equal(lex_class(m, "إلى"), NER_LEX_IN);
+    assert_int_equal(lex_class(m, "دمشق"), NER_LEX_IN);
+    assert_int_equal(lex_class(m, "2015"), NER_LEX_UNKNOWN); /* not Arabic: no class */
+    assert_int_equal(lex_class(m, "بيروت"), NER_LEX_UNKNOWN);
+    size_t want = 0;
+    for (size_t i = 0; i <= m->lex.mask; i++)
+        want += m->lex.keys[i] != 0;
+    assert_int_equal(want, m->lex.n);
+    assert_true(calls > 0);
+    /* min 1: every Arabic type; the words seen once come in */
+    assert_true(ner_lex_build(m, toy_spell, &calls, files, 1, 1, err, sizeof err) > (long)want);
+    assert_int_equal(lex_class(m, "بيروت"), NER_LEX_OUT);
+    assert_int_equal(lex_class(m, "القاهرة"), NER_LEX_IN);
+    /* letter-trigram scores (NER_F_LEXSP): entries apart from the classes */
+    size_t nwords = m->lex.n;
+    long ntri = ner_lex_trigrams(m, files, 1, err, sizeof err);
+    assert_true(ntri >= 0);
+    assert_int_equal(m->lex.n, nwords + (size_t)ntri);
+    for (size_t i = 0; i <= m->lex.mask; i++)
+        if (m->lex.keys[i])
+            assert_true(m->lex.vals[i] <= NER_LEX_OUT ||
+                        (m->lex.vals[i] >= NER_LEX_TRI_BASE &&
+                         m->lex.vals[i] <= NER_LEX_TRI_BASE + 200));
+    /* "^زار$": three trigrams; the score's bucket follows the trigrams' log-odds */
+    uint32_t th[NER_MAXTOKB + 2];
+    assert_int_equal(ner_lex_trigram_hashes("زار", strlen("زار"), th), 3);
+    assert_int_equal(ner_lex_trigram_hashes("", 0, th), 0);
+    ner_model *t = ner_model_new();
+    assert_int_equal(ner_lex_spell_bucket(t, "زار", strlen("زار")), 4); /* no trigram known */
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(ner_set_put(&t->lex, NER_LEX_TRI_KEY(th[k]), NER_LEX_TRI_BASE + 60, 0), 0);
+    assert_int_equal(ner_lex_spell_bucket(t, "زار", strlen("زار")), 1); /* mean -40: "in" */
+    size_t nm = ner_lex_trigram_hashes("ميركل", strlen("ميركل"), th);
+    assert_int_equal(nm, 5);
+    for (size_t k = 0; k < nm; k++)
+        assert_int_equal(ner_set_put(&t->lex, NER_LEX_TRI_KEY(th[k]), NER_LEX_TRI_BASE + 140, 0), 0);
+    assert_int_equal(ner_lex_spell_bucket(t, "ميركل", strlen("ميركل")), 6); /* mean +40 */
+    ner_model_free(t);
+    /* a missing file is an error naming it */
+    const char *missing[1] = {"/nonexistent/lex.txt"};
+    assert_true(ner_lex_build(m, toy_spell, &calls, missing, 1, 1, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "/nonexistent/lex.txt"));
+    /* no dictionary in the directory: a message saying what to install */
+    assert_true(ner_lex_build_hunspell(m, "/nonexistent", files, 1, 1, err, sizeof err) < 0);
+    assert_true(strstr(err, "hunspell-ar") != NULL || strstr(err, "libhunspell") != NULL);
+    /* the real dictionary (Debian hunspell-ar), when this machine has it */
+    if (access("/usr/share/hunspell/ar.aff", R_OK) != 0) {
+        print_message("skipped the real dictionary: no /usr/share/hunspell/ar.aff\n");
+    } else if (ner_lex_build_hunspell(m, "/usr/share/hunspell", files, 1, 2, err, sizeof err) < 0) {
+        print_message("skipped the real dictionary: %s\n", err);
+        assert_non_null(strstr(err, "libhunspell"));
+    } else {
+        assert_int_equal(lex_class(m, "ميركل"), NER_LEX_OUT);
+        assert_int_equal(lex_class(m, "زار"), NER_LEX_IN);
+        assert_int_equal(lex_class(m, "دمشق"), NER_LEX_IN);
+        assert_int_not_equal(lex_class(m, "والقاهرة"), NER_LEX_OUT);
+    }
+    ner_model_free(m);
+}
+
+/* trained with dictionary classes: features, file round trip, truncated or
+ * inconsistent section, the file of before without the flag */
+static void test_lex_model(void **state)
+{
+    (void)state;
+    char path[300], path2[300], bad[300], lpath[300], err[512];
+    tmp_path(path, sizeof path, "lex.bin");
+    tmp_path(path2, sizeof path2, "lex2.bin");
+    tmp_path(bad, sizeof bad, "lexbad.bin");
+    tmp_path(lpath, sizeof lpath, "lex.txt");
+    write_file(lpath, LEX_TEXT, strlen(LEX_TEXT));
+    const char *files[1] = {lpath};
+    ner_news *nw = load_news();
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    /* with news evidence too: its fold models must see the classes */
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3, .news = nw, .news_min = 2};
+    ner_model *m = ner_model_new();
+    int calls = 0;
+    assert_true(ner_lex_build(m, toy_spell, &calls, files, 1, 1, err, sizeof err) > 5);
+    m->flags |= NER_F_LEX;
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_true(m->flags & NER_F_LEX);
+    /* the features: word and stem at 0, the word at -1 and at +1 */
+    ner_tokdesc d[3];
+    const char *text = "وصل ميركل دمشق";
+    nahr_token toks[8];
+    size_t n = tokenize(text, toks, 8);
+    assert_int_equal(n, 3);
+    ner_describe(m, text, toks, n, d);
+    assert_int_equal(d[0].lex, NER_LEX_IN);
+    assert_int_equal(d[1].lex, NER_LEX_OUT);
+    assert_int_equal(d[1].lex_stem, NER_LEX_OUT);
+    uint32_t f1[NER_MAXF], f2[NER_MAXF];
+    size_t k1 = ner_features(m, d, n, 1, f1);
+    m->flags &= ~NER_F_LEX;
+    size_t k2 = ner_features(m, d, n, 1, f2);
+    m->flags |= NER_F_LEX;
+    assert_int_equal(k1, k2 + 2 + 2);
+    /* the four are the features f2 lacks; training gave some of them weights */
+    int nonzero = 0;
+    for (size_t i = 0; i < k1; i++) {
+        int in2 = 0;
+        for (size_t j = 0; j < k2; j++)
+            in2 |= f1[i] == f2[j];
+        nonzero |= !in2 && ner_model_find(m, f1[i]) != NULL;
+    }
+    assert_true(nonzero);
+    /* round trip: the same table and tags */
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    ner_model *l = NULL;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_int_equal(l->flags, m->flags);
+    assert_int_equal(l->lex.n, m->lex.n);
+    for (size_t i = 0; i <= m->lex.mask; i++) {
+        if (!m->lex.keys[i])
+            continue;
+        const uint64_t *v = ner_set_get(&l->lex, m->lex.keys[i]);
+        assert_non_null(v);
+        assert_int_equal(*v, m->lex.vals[i]);
+    }
+    {
+        char desc[512], want[64];
+        ner_model_describe(l, desc, sizeof desc);
+        snprintf(want, sizeof want, "spelling-dictionary classes (%zu words)", l->lex.n);
+        assert_non_null(strstr(desc, want));
+    }
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
+    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
+    assert_memory_equal(a, b, c.ntok);
+    /* the section cut short, a count larger than the file, entries
+     * without the flag */
+    size_t n1;
+    unsigned char *b1 = read_file(path, &n1);
+    write_file(bad, b1, n1 - 8 - 2);
+    expect_load_error(bad, "truncated");
+    unsigned char *copy = malloc(n1);
+    memcpy(copy, b1, n1);
+    copy[52] = (unsigned char)(copy[52] + 4); /* nlex */
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "truncated");
+    memcpy(copy, b1, n1);
+    copy[17] &= (unsigned char)~(NER_F_LEX >> 8); /* entries without the flag */
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "corrupt header");
+    /* without the flag: no section, header word 52 zero, as files of before */
+    m->flags &= ~NER_F_LEX;
+    assert_int_equal(ner_model_save(m, path2, err, sizeof err), 0);
+    size_t n2;
+    unsigned char *b2 = read_file(path2, &n2);
+    assert_int_equal(n2, n1 - 4 * m->lex.n - ((m->lex.n + 3) & ~(size_t)3));
+    assert_int_equal(b2[52] | b2[53] | b2[54] | b2[55], 0);
+    free(copy);
+    free(a);
+    free(b);
+    free(b1);
+    free(b2);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+    ner_news_free(nw);
+}
+
 /* The shipped model: loads fast and tags a sentence of our own. */
 static void test_shipped_model(void **state)
 {
@@ -1431,6 +1639,8 @@ int main(void)
         cmocka_unit_test(test_news_model),
         cmocka_unit_test(test_news_agree_select),
         cmocka_unit_test(test_news_rounds_self_train),
+        cmocka_unit_test(test_lex_table),
+        cmocka_unit_test(test_lex_model),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

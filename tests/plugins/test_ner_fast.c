@@ -367,8 +367,24 @@ static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_clus
 {
     ner_model *m = ner_model_new();
     assert_non_null(m);
-    m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS |
+    m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS | NER_F_LEX | NER_F_LEXSP |
                (fi_cluster ? NER_F_HIST | NER_F_DOC2 : 0);
+    /* spelling-dictionary classes of a few words (NER_F_LEX: per-word features; a
+     * stem is looked up as a word: "الرياض" gives "رياض" its class) */
+    const char *lxw[] = {"سالم", "بيروت", "رياض", "في", "وزير", "ميركل", "الرياض"};
+    for (size_t i = 0; i < sizeof lxw / sizeof lxw[0]; i++)
+        assert_int_equal(ner_set_put(&m->lex, ner_word_hash(lxw[i], strlen(lxw[i]), NULL, NULL),
+                                     NER_LEX_IN + i % 3, 0),
+                         0);
+    /* and trigram scores (NER_F_LEXSP) of some of their letters */
+    for (size_t i = 0; i < sizeof lxw / sizeof lxw[0]; i++) {
+        uint32_t th[NER_MAXTOKB + 2];
+        size_t nt = ner_lex_trigram_hashes(lxw[i], strlen(lxw[i]), th);
+        for (size_t k = 0; k < nt; k += 2)
+            assert_int_equal(ner_set_put(&m->lex, NER_LEX_TRI_KEY(th[k]),
+                                         NER_LEX_TRI_BASE + (i * 37 + k * 53) % 201, 0),
+                             0);
+    }
     /* news evidence of a few words and stems (NER_F_NEWS: per-word features) */
     const char *nww[] = {"سالم", "بيروت", "الرياض", "في", "وزير"};
     for (size_t i = 0; i < sizeof nww / sizeof nww[0]; i++) {

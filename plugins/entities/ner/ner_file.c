@@ -14,7 +14,8 @@
  *   44     4    pseudo-article length in sentences (NER_F_HIST on a corpus
  *               without article marks; ner_tag_corpus_doc), version 2
  *   48     4    nnews: news-evidence entries (NER_F_NEWS; 0 otherwise)
- *   52    12    reserved, zero
+ *   52     4    nlex: spelling-dictionary entries (NER_F_LEX; 0 otherwise)
+ *   56     8    reserved, zero
  *   64          transitions: (9+1) x 9 float32, row 9 = sentence start
  *               keys: nfeat uint32, then weights: nfeat x 9 int16 (+2 bytes
  *               padding when nfeat is odd)
@@ -22,6 +23,8 @@
  *               clusters: ncl x (uint32 word hash, uint32 lo, uint32 hi)
  *               news evidence: nnews uint32 keys (word hash or stem key),
  *               then nnews uint8 packed buckets (padded to 4 bytes)
+ *               dictionary classes: nlex uint32 normalised word hashes, then
+ *               nlex uint8 NER_LEX_* classes (padded to 4 bytes)
  *   end-8  8    FNV-1a 64 checksum of every byte before it
  */
 #include <errno.h>
@@ -69,12 +72,13 @@ static uint64_t fnv64(const unsigned char *p, size_t n)
     return h;
 }
 
-static size_t file_size_for(size_t nfeat, size_t ngaz, size_t ncl, size_t nnews)
+static size_t file_size_for(size_t nfeat, size_t ngaz, size_t ncl, size_t nnews, size_t nlex)
 {
     size_t wbytes = nfeat * NER_NTAGS * 2;
     wbytes = (wbytes + 3) & ~(size_t)3;
     return HEADER_SIZE + (NER_NTAGS + 1) * NER_NTAGS * 4 + nfeat * 4 + wbytes + ngaz * 8 +
-           ncl * 12 + nnews * 4 + ((nnews + 3) & ~(size_t)3) + 8;
+           ncl * 12 + nnews * 4 + ((nnews + 3) & ~(size_t)3) + nlex * 4 +
+           ((nlex + 3) & ~(size_t)3) + 8;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -103,9 +107,10 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
 {
     size_t nfeat = m->nfeat, ngaz = m->gaz.n, ncl = m->clusters.n;
     size_t nnews = (m->flags & NER_F_NEWS) ? m->news.n : 0;
-    size_t size = file_size_for(nfeat, ngaz, ncl, nnews);
+    size_t nlex = (m->flags & NER_F_LEX) ? m->lex.n : 0;
+    size_t size = file_size_for(nfeat, ngaz, ncl, nnews, nlex);
     unsigned char *buf = calloc(1, size);
-    uint32_t *fk = NULL, *gk = NULL, *ck = NULL, *nk = NULL;
+    uint32_t *fk = NULL, *gk = NULL, *ck = NULL, *nk = NULL, *lk = NULL;
     int rc = NAHR_ENOMEM;
     if (!buf)
         goto fail;
@@ -114,7 +119,8 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
     gk = sorted_keys(m->gaz.keys, m->gaz.mask ? m->gaz.mask + 1 : 0, ngaz, 4);
     ck = sorted_keys(m->clusters.keys, m->clusters.mask ? m->clusters.mask + 1 : 0, ncl, 4);
     nk = sorted_keys(m->news.keys, nnews ? m->news.mask + 1 : 0, nnews, 4);
-    if (!fk || !gk || !ck || !nk)
+    lk = sorted_keys(m->lex.keys, nlex ? m->lex.mask + 1 : 0, nlex, 4);
+    if (!fk || !gk || !ck || !nk || !lk)
         goto fail;
     memcpy(buf, NER_MAGIC, NER_MAGIC_LEN);
     put32(buf + 8, NER_FORMAT_VERSION);
@@ -128,6 +134,7 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
     put32(buf + 40, float_bits(m->o_penalty));
     put32(buf + 44, m->hist_window);
     put32(buf + 48, (uint32_t)nnews);
+    put32(buf + 52, (uint32_t)nlex);
     unsigned char *p = buf + HEADER_SIZE;
     for (unsigned a = 0; a <= NER_NTAGS; a++)
         for (unsigned b = 0; b < NER_NTAGS; b++, p += 4)
@@ -159,6 +166,11 @@ int ner_model_save(const ner_model *m, const char *path, char *err, size_t errle
     for (size_t i = 0; i < nnews; i++)
         *p++ = (unsigned char)*ner_set_get(&m->news, nk[i]);
     p += ((nnews + 3) & ~(size_t)3) - nnews;
+    for (size_t i = 0; i < nlex; i++, p += 4)
+        put32(p, lk[i]);
+    for (size_t i = 0; i < nlex; i++)
+        *p++ = (unsigned char)*ner_set_get(&m->lex, lk[i]);
+    p += ((nlex + 3) & ~(size_t)3) - nlex;
     uint64_t sum = fnv64(buf, size - 8);
     put32(p, (uint32_t)sum);
     put32(p + 4, (uint32_t)(sum >> 32));
@@ -184,6 +196,7 @@ fail:
     free(gk);
     free(ck);
     free(nk);
+    free(lk);
     return rc;
 }
 
@@ -246,12 +259,14 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
     }
     uint32_t flags = get32(buf + 16), nfeat = get32(buf + 20), ngaz = get32(buf + 24);
     uint32_t gmax = get32(buf + 28), ncl = get32(buf + 32), nnews = get32(buf + 48);
+    uint32_t nlex = get32(buf + 52);
     if (nfeat > MAX_COUNT || ngaz > MAX_COUNT || ncl > MAX_COUNT || gmax > NER_GAZ_MAXLEN ||
-        nnews > MAX_COUNT || (nnews && !(flags & NER_F_NEWS)) || (flags & ~(uint32_t)NER_F_ALL)) {
+        nnews > MAX_COUNT || (nnews && !(flags & NER_F_NEWS)) || nlex > MAX_COUNT ||
+        (nlex && !(flags & NER_F_LEX)) || (flags & ~(uint32_t)NER_F_ALL)) {
         snprintf(err, errlen, "NER model %s has a corrupt header", path);
         goto fail;
     }
-    size_t want = file_size_for(nfeat, ngaz, ncl, nnews);
+    size_t want = file_size_for(nfeat, ngaz, ncl, nnews, nlex);
     if ((size_t)size != want) {
         snprintf(err, errlen, "NER model %s is %s (%ld bytes, header says %zu)", path,
                  (size_t)size < want ? "truncated" : "corrupt: trailing bytes", size, want);
@@ -285,7 +300,7 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
     if (ner_model_set_weights(m, keys, w, nfeat, bits_float(get32(buf + 36))) != 0)
         goto fail;
     if (ner_set_reserve(&m->gaz, ngaz) != 0 || ner_set_reserve(&m->clusters, ncl) != 0 ||
-        ner_set_reserve(&m->news, nnews) != 0)
+        ner_set_reserve(&m->news, nnews) != 0 || ner_set_reserve(&m->lex, nlex) != 0)
         goto fail;
     for (size_t i = 0; i < ngaz; i++, p += 8)
         if (ner_set_put(&m->gaz, get32(p), get32(p + 4), 0) != 0)
@@ -297,6 +312,18 @@ int ner_model_load(const char *path, ner_model **out, char *err, size_t errlen)
     for (size_t i = 0; i < nnews; i++)
         if (ner_set_put(&m->news, get32(p + 4 * i), p[4 * (size_t)nnews + i], 0) != 0)
             goto fail;
+    p += 4 * (size_t)nnews + (((size_t)nnews + 3) & ~(size_t)3);
+    for (size_t i = 0; i < nlex; i++) {
+        unsigned cls = p[4 * (size_t)nlex + i];
+        if (cls < NER_LEX_IN || (cls > NER_LEX_OUT && cls < NER_LEX_TRI_BASE) ||
+            cls > NER_LEX_TRI_BASE + 200) {
+            snprintf(err, errlen, "NER model %s is corrupt (dictionary class %u)", path, cls);
+            rc = NAHR_EFORMAT;
+            goto fail;
+        }
+        if (ner_set_put(&m->lex, get32(p + 4 * i), cls, 0) != 0)
+            goto fail;
+    }
     free(buf);
     free(keys);
     free(w);
@@ -336,6 +363,11 @@ size_t ner_model_describe(const ner_model *m, char *buf, size_t len)
         ADD("; quotations");
     if (m->flags & NER_F_NEWS)
         ADD("; news evidence (%zu words and stems)", m->news.n);
+    if (m->flags & NER_F_LEX)
+        ADD((m->flags & NER_F_LEXSP)
+                ? "; spelling-dictionary classes and trigram scores (%zu entries)"
+                : "; spelling-dictionary classes (%zu words)",
+            m->lex.n);
 #undef ADD
     if (len) {
         size_t c = n < len - 1 ? n : len - 1;

@@ -11,7 +11,7 @@
 #define NER_MAGIC_LEN 8
 #define NER_FORMAT_VERSION 2u
 #define NER_MAXSPLIT 4     /* proclitic split candidates used (incl. the word itself) */
-#define NER_MAXF 128       /* features per token, upper bound (96 used at most) */
+#define NER_MAXF 128       /* features per token, upper bound (102 used at most) */
 #define NER_MAXTOKB 64     /* bytes of a token used for features (longer: truncated) */
 #define NER_NTYPES 4       /* PER LOC ORG MISC */
 #define NER_NCL 3          /* cluster granularities per word */
@@ -26,9 +26,11 @@
 #define NER_F_CLX 0x20u   /* more cluster features: at -2/+2, bigram, x suffix */
 #define NER_F_NEWS 0x40u  /* news evidence: how often a word was tagged as each type in news */
 #define NER_F_DOC2 0x80u  /* with NER_F_HIST: two-sided history, a second pass over the article */
+#define NER_F_LEX 0x100u  /* spelling-dictionary class of the word (ner_lex.c) */
+#define NER_F_LEXSP 0x200u /* with NER_F_LEX: letter-trigram "not a dictionary word" score */
 #define NER_F_ALL                                                                                  \
     (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS | \
-     NER_F_DOC2)
+     NER_F_DOC2 | NER_F_LEX | NER_F_LEXSP)
 #define NER_DICT_FOLDS 10
 #define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
 
@@ -63,6 +65,7 @@ struct ner_model {
     unsigned hist_window; /* NER_F_HIST on a corpus without articles: pseudo-article length */
     ner_set news; /* NER_F_NEWS: word hash (or NER_NEWS_STEM_KEY of a stem hash) -> packed
                    * buckets of how often news tagged it as each type (ner_news.c) */
+    ner_set lex; /* NER_F_LEX: normalised word hash -> NER_LEX_* class (ner_lex.c) */
     /* run time only: a blocked Bloom filter of the weight-table keys, built by
      * ner_model_set_weights (64-byte blocks; NULL = none). Valid only while
      * slots == filter_for (the trainer swaps tables behind its back). */
@@ -93,6 +96,8 @@ typedef struct ner_tokdesc {
     uint8_t quote;           /* inside a short quotation: 1 first word, 2 later words */
     uint8_t news, news_stem; /* NER_F_NEWS: packed buckets of the word / its stem in
                               * m->news, NER_NEWS_ABSENT when not there */
+    uint8_t lex : 2, lex_stem : 2; /* NER_F_LEX: NER_LEX_* class of the word / of its stem */
+    uint8_t lex_sp : 3;            /* NER_F_LEXSP: bucket of the stem's trigram score (0: none) */
     uint32_t qtrig;          /* stem of the word before the opening quotation mark */
 } ner_tokdesc;
 
@@ -286,6 +291,44 @@ typedef int (*ner_article_fn)(const char *text, const nahr_token *toks, const ui
                               size_t n, void *arg);
 int ner_for_each_article(const char *const *files, size_t nfiles, ner_article_fn fn, void *arg,
                          char *err, size_t errlen);
+
+/* ---- spelling-dictionary classes (NER_F_LEX, ner_lex.c) ----
+ * m->lex maps a normalised word hash to the class of the word in a
+ * spelling dictionary: NER_LEX_IN (some surface form of it is a word),
+ * NER_LEX_STEMIN (none is, but a proclitic strip of one is), NER_LEX_OUT
+ * (neither: often a transliterated foreign name). A word the table does not
+ * hold is NER_LEX_UNKNOWN. A stem is looked up as a word. */
+#define NER_LEX_UNKNOWN 0u
+#define NER_LEX_IN 1u
+#define NER_LEX_STEMIN 2u
+#define NER_LEX_OUT 3u
+/* NER_F_LEXSP: m->lex also maps NER_LEX_TRI_KEY(hash of a letter trigram of
+ * a normalised stem, '^' and '$' marking its ends) to NER_LEX_TRI_BASE + 100
+ * + q, q = 8 x the log-odds of the trigram in the stems of dictionary-out
+ * against dictionary-in words (clipped to -100..100). */
+#define NER_LEX_TRI_KEY(h) ner_mix((h), 0x7219a3c5u)
+#define NER_LEX_TRI_BASE 16u
+/* The bucket (1..6; 0: no trigram) of the mean trigram score of a
+ * normalised stem s[0..n). */
+unsigned ner_lex_spell_bucket(const ner_model *m, const char *s, size_t n);
+/* The trigram hashes of "^" s "$" (code points); out has room for n + 2. */
+size_t ner_lex_trigram_hashes(const char *s, size_t n, uint32_t *out);
+/* Is the NUL-terminated UTF-8 word w spelled right? */
+typedef int (*ner_lex_spell_fn)(const char *w, void *arg);
+/* Fills m->lex (emptied first) with the class of every Arabic word type of
+ * the files (as for ner_clusters_from_text) whose normalised form occurs at
+ * least min_count times there. Returns the number of entries or a negative
+ * code (err says why). */
+long ner_lex_build(ner_model *m, ner_lex_spell_fn spell, void *arg, const char *const *files,
+                   size_t nfiles, unsigned min_count, char *err, size_t errlen);
+/* Adds the trigram scores (NER_F_LEXSP) of the stems of the words m->lex
+ * classes in or out, from the same files. Returns the number of trigrams. */
+long ner_lex_trigrams(ner_model *m, const char *const *files, size_t nfiles, char *err,
+                      size_t errlen);
+/* The same with libhunspell and DIR/ar.aff, DIR/ar.dic; a clear error when
+ * the dictionary is absent or the build has no libhunspell. */
+long ner_lex_build_hunspell(ner_model *m, const char *dir, const char *const *files,
+                            size_t nfiles, unsigned min_count, char *err, size_t errlen);
 
 /* ---- CoNLL corpora ---- */
 typedef struct ner_corpus {

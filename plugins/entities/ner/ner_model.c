@@ -209,6 +209,45 @@ static void mark_quotes(const char *text, const nahr_token *toks, size_t n, ner_
     }
 }
 
+size_t ner_lex_trigram_hashes(const char *s, size_t n, uint32_t *out)
+{
+    char buf[NER_MAXTOKB + 2];
+    size_t cp[NER_MAXTOKB + 3], ncp = 0;
+    if (n > NER_MAXTOKB)
+        n = NER_MAXTOKB;
+    buf[0] = '^';
+    memcpy(buf + 1, s, n);
+    buf[n + 1] = '$';
+    for (size_t i = 0; i < n + 2; i++)
+        if (((unsigned char)buf[i] & 0xC0u) != 0x80u)
+            cp[ncp++] = i;
+    cp[ncp] = n + 2;
+    size_t k = 0;
+    for (; k + 3 <= ncp; k++)
+        out[k] = ner_hash_bytes(buf + cp[k], cp[k + 3] - cp[k]);
+    return k;
+}
+
+unsigned ner_lex_spell_bucket(const ner_model *m, const char *s, size_t n)
+{
+    uint32_t th[NER_MAXTOKB + 2];
+    size_t nt = ner_lex_trigram_hashes(s, n, th);
+    if (nt == 0)
+        return 0;
+    long sum = 0;
+    for (size_t k = 0; k < nt; k++) {
+        const uint64_t *v = ner_set_get(&m->lex, NER_LEX_TRI_KEY(th[k]));
+        if (v && *v >= NER_LEX_TRI_BASE)
+            sum += (long)*v - (long)(NER_LEX_TRI_BASE + 100);
+    }
+    /* the mean, in eighths of a unit of log-odds */
+    static const long edge[5] = {-12, -6, 0, 6, 12};
+    unsigned b = 1;
+    while (b <= 5 && sum >= edge[b - 1] * (long)nt)
+        b++;
+    return b;
+}
+
 void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t)
 {
     char norm[NER_MAXTOKB + 1];
@@ -257,6 +296,14 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
         v = ner_set_get(&m->news, NER_NEWS_STEM_KEY(t->stem));
         t->news_stem = v ? (uint8_t)*v : NER_NEWS_ABSENT;
     }
+    if (m->flags & NER_F_LEX) { /* spelling-dictionary class of the word and its stem */
+        const uint64_t *v = ner_set_get(&m->lex, t->word);
+        t->lex = v && *v < NER_LEX_TRI_BASE ? *v & 3u : NER_LEX_UNKNOWN;
+        v = ns > 1 ? ner_set_get(&m->lex, t->stem) : v;
+        t->lex_stem = v && *v < NER_LEX_TRI_BASE ? *v & 3u : NER_LEX_UNKNOWN;
+        if (m->flags & NER_F_LEXSP)
+            t->lex_sp = ner_lex_spell_bucket(m, norm + st, nlen - st) & 7u;
+    }
 }
 
 void ner_describe_sentence(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
@@ -285,7 +332,7 @@ enum {
     T_PFXM1, T_SPFX, T_HIST0 = T_SPFX + 2, T_HISTS0, T_HISTM1, T_HISTP1,
     T_QUOTE, T_QTRIG, T_CLM2, T_CLP2, T_CLBIG, T_CLSFX,
     T_NEWS0, T_NEWSS0, T_NEWST, T_NEWSM1 = T_NEWST + NER_NTYPES, T_NEWSP1,
-    T_DOCA0, T_DOCAS0
+    T_DOCA0, T_DOCAS0, T_LEX0, T_LEXS0, T_LEXM1, T_LEXP1, T_LEXSP, T_LEXSPC
 };
 
 
@@ -330,6 +377,14 @@ size_t ner_features_unary(const ner_model *m, const ner_tokdesc *t, uint32_t *f)
             for (unsigned ty = 0; ty < NER_NTYPES; ty++)
                 f[k++] = ner_mix(T_NEWST + ty, (t->news >> (2 * ty)) & 3u);
     }
+    if (m->flags & NER_F_LEX) { /* spelling-dictionary classes of the word and its stem */
+        f[k++] = ner_mix(T_LEX0, t->lex);
+        f[k++] = ner_mix(T_LEXS0, t->lex_stem);
+        if (m->flags & NER_F_LEXSP) { /* the trigram score, alone and with the class */
+            f[k++] = ner_mix(T_LEXSP, t->lex_sp);
+            f[k++] = ner_mix(T_LEXSPC, ner_mix(t->lex_sp, t->lex));
+        }
+    }
     return k;
 }
 
@@ -370,6 +425,8 @@ static NER_HOT size_t features_neighbour(const ner_model *m, const ner_tokdesc *
                                  t ? (t->has_cl ? t->cl[c] + 1 : 0) : edge);
         if (m->flags & NER_F_NEWS)
             f[k++] = ner_mix(left ? T_NEWSM1 : T_NEWSP1, t ? t->news : edge);
+        if (m->flags & NER_F_LEX)
+            f[k++] = ner_mix(left ? T_LEXM1 : T_LEXP1, t ? t->lex : edge);
         break;
     }
     case -2:
@@ -827,6 +884,7 @@ void ner_model_free(ner_model *m)
     ner_set_free(&m->gaz);
     ner_set_free(&m->clusters);
     ner_set_free(&m->news);
+    ner_set_free(&m->lex);
     free(m);
 }
 

@@ -644,6 +644,7 @@ static int news_table_with(news_src *ns, const trainer *tr, const ner_corpus *c,
         t.hist_window = ns->m->hist_window;
     }
     t.clusters = ns->m->clusters; /* shared: not freed here */
+    t.lex = ns->m->lex;           /* shared: not freed here */
     t.gaz_maxlen = ns->base_maxlen;
     int rc = ner_set_copy(&t.gaz, ns->base);
     if (rc == 0 && prev)

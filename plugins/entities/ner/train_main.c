@@ -50,6 +50,15 @@ static void usage(FILE *out)
             "  --self-train N       with --news: add at most N news sentences that every\n"
             "                       first-pass model tagged alike (with an entity) to training\n"
             "  --self-train-new     only sentences with a word inside an entity unseen in train\n"
+            "  --hunspell DIR       spelling-dictionary features: every Arabic word type of the\n"
+            "                       --lex-text files (default: the --news files) looked up in\n"
+            "                       DIR/ar.aff, DIR/ar.dic (hunspell-ar: /usr/share/hunspell) with\n"
+            "                       libhunspell, its surface forms then their clitic-stripped stems;\n"
+            "                       the model keeps one class per word (in / stem in / out)\n"
+            "  --lex-text FILE      text for --hunspell (.jsonl or one article per line; repeatable)\n"
+            "  --lex-min N          only words seen at least N times in that text (default 1)\n"
+            "  --lex-spelling       with --hunspell: a letter-trigram score of each word's stem,\n"
+            "                       learned from the stems of the dictionary-out and -in words\n"
             "  --tune-o             choose on dev a penalty on tag O (more recall)\n"
             "  --prune X            drop features whose averaged weights are all below X (default 0)\n"
             "  --write-tokens FILE  write the --unlabelled text tokenised and normalised as the\n"
@@ -67,7 +76,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -93,11 +102,18 @@ int main(int argc, char **argv)
         {"self-train-new", no_argument, NULL, O_SELFNEW},
         {"news-round-plain", no_argument, NULL, O_NRPLAIN},
         {"news-round-keep", no_argument, NULL, O_NRKEEP},
+        {"hunspell", required_argument, NULL, O_HUNSPELL},
+        {"lex-text", required_argument, NULL, O_LEXTEXT},
+        {"lex-min", required_argument, NULL, O_LEXMIN},
+        {"lex-spelling", no_argument, NULL, O_LEXSP},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL, *wtok = NULL;
     size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
     size_t nnews = 0;
-    const char *unl[256], *newsf[256];
+    const char *unl[256], *newsf[256], *lexf[256], *hunspell = NULL;
+    size_t nlexf = 0;
+    unsigned lex_min = 1;
+    int lex_sp = 0;
     ner_news *news = NULL;
     const char *gaz[32];
     int ngaz = 0, quiet = 0, quotes = 0, clx = 0;
@@ -181,6 +197,24 @@ int main(int argc, char **argv)
         case O_SELFNEW: o.self_new = 1; break;
         case O_NRPLAIN: o.news_round_plain = 1; break;
         case O_NRKEEP: o.news_round_keep = 1; break;
+        case O_HUNSPELL: hunspell = optarg; break;
+        case O_LEXSP: lex_sp = 1; break;
+        case O_LEXTEXT:
+            if (nlexf == 256) {
+                fprintf(stderr, "nahr-train-ner: at most 256 --lex-text files\n");
+                return 2;
+            }
+            lexf[nlexf++] = optarg;
+            break;
+        case O_LEXMIN: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v < 1 || v > 1000000) {
+                fprintf(stderr, "nahr-train-ner: --lex-min must be 1..1000000\n");
+                return 2;
+            }
+            lex_min = (unsigned)v;
+            break;
+        }
         case O_SELF: {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || v > 1000000) {
@@ -282,6 +316,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "nahr-train-ner: --news-rounds and --self-train need --news\n");
         return 2;
     }
+    if (hunspell && !nlexf && !nnews) {
+        fprintf(stderr, "nahr-train-ner: --hunspell needs --lex-text or --news files\n");
+        return 2;
+    }
+    if ((nlexf || lex_sp) && !hunspell) {
+        fprintf(stderr, "nahr-train-ner: --lex-text and --lex-spelling need --hunspell DIR\n");
+        return 2;
+    }
     double t0 = now();
     char err[512];
     ner_corpus c;
@@ -316,6 +358,36 @@ int main(int argc, char **argv)
         if (!quiet)
             fprintf(stderr, "gazetteer %s: %ld entries\n", gaz[i], n);
         m->flags |= NER_F_GAZ;
+    }
+    if (hunspell) {
+        double tv = now();
+        long n = ner_lex_build_hunspell(m, hunspell, nlexf ? lexf : newsf, nlexf ? nlexf : nnews,
+                                        lex_min, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "nahr-train-ner: %s\n", err);
+            goto done;
+        }
+        if (!quiet) {
+            size_t cnt[4] = {0};
+            for (size_t i = 0; m->lex.mask && i <= m->lex.mask; i++)
+                if (m->lex.keys[i] && m->lex.vals[i] < NER_LEX_TRI_BASE)
+                    cnt[m->lex.vals[i] & 3u]++;
+            fprintf(stderr,
+                    "dictionary classes: %ld words (in %zu, stem in %zu, out %zu) in %.1fs\n", n,
+                    cnt[NER_LEX_IN], cnt[NER_LEX_STEMIN], cnt[NER_LEX_OUT], now() - tv);
+        }
+        m->flags |= NER_F_LEX;
+        if (lex_sp) {
+            long nt = ner_lex_trigrams(m, nlexf ? lexf : newsf, nlexf ? nlexf : nnews, err,
+                                       sizeof err);
+            if (nt < 0) {
+                fprintf(stderr, "nahr-train-ner: %s\n", err);
+                goto done;
+            }
+            if (!quiet)
+                fprintf(stderr, "dictionary trigram scores: %ld trigrams\n", nt);
+            m->flags |= NER_F_LEXSP;
+        }
     }
     if (!!clusters + !!vectors + !!nunl > 1) {
         fprintf(stderr, "nahr-train-ner: give one of --clusters, --vectors, --unlabelled\n");

@@ -6,7 +6,9 @@
 # $NAHR_SHARED_DIR (default: ../shared next to the source tree).
 #
 # Needs (training only, not at run time): the `fasttext` command (Debian
-# package fasttext, see ../packages.txt). Steps:
+# package fasttext) and the Arabic spelling dictionary with libhunspell
+# (hunspell-ar, libhunspell-dev: nahr-train-ner built with it), see
+# ../packages.txt. Steps:
 #  1. the unlabelled news (../shared/data/news/*.jsonl) tokenised and
 #     normalised as the tagger sees it (nahr-train-ner --write-tokens);
 #  2. fasttext skipgram word vectors over it (one thread: deterministic;
@@ -16,15 +18,19 @@
 #     dictionary, the prediction history (ANERcorp cut into pseudo-articles
 #     of 20 sentences), news evidence (the first 8 news files, 26.6 MB,
 #     tagged by the jackknifed first-pass models: how often each word came
-#     out as each type), a mean of 3 perceptrons; dev = the last 10% of
+#     out as each type), the spelling-dictionary class of every Arabic word
+#     of the same 8 news files (hunspell-ar: in / stem in / out), a mean of
+#     3 perceptrons; dev = the last 10% of
 #     train, then a refit on all of train for the best epoch count. The test
 #     split is never read here.
 # Set NAHR_NER_LISTS=DIR to take the entities lists (gazetteers) from DIR
 # instead of plugins/entities/data: the shipped model was trained with the
-# lists of commit 438a556 (session 3); the lists have changed since, so the
-# byte-identical rebuild needs those:
-#   mkdir /tmp/l && git archive 438a556 plugins/entities/data | tar -x -C /tmp/l
+# lists of commit 4c90f3d (session 5's model, the session 4 lists); the lists
+# have changed since, so the byte-identical rebuild needs those:
+#   mkdir /tmp/l && git archive 4c90f3d plugins/entities/data | tar -x -C /tmp/l
 #   NAHR_NER_LISTS=/tmp/l/plugins/entities/data train_model.sh build
+# Set NAHR_NER_HUNSPELL=DIR to read ar.aff/ar.dic from DIR instead of
+# /usr/share/hunspell.
 # Set NAHR_NER_VECTORS=FILE.vec to reuse vectors from an earlier run (skips
 # steps 1-2). Deterministic: the same inputs and seed give the same file,
 # byte for byte. About 9 minutes of CPU (fasttext: 7.5), one core.
@@ -35,6 +41,7 @@ build=${1:?usage: train_model.sh BUILD_DIR [OUTPUT]}
 out=${2:-$src/plugins/entities/ner/data/anercorp.nermodel}
 shared=${NAHR_SHARED_DIR:-$src/../shared}
 ent=${NAHR_NER_LISTS:-$src/plugins/entities/data}
+hun=${NAHR_NER_HUNSPELL:-/usr/share/hunspell}
 
 vec=${NAHR_NER_VECTORS:-}
 tmp=
@@ -62,7 +69,7 @@ for i in 000 001 002 003 004 005 006 007; do
 done
 "$build/nahr-train-ner" --train "$shared/data/anercorp/train.txt" --dev-fraction 0.1 \
     --epochs 12 --seed 1 --refit --dict --min-count 2 --history 20 --ensemble 3 \
-    --vectors "$vec" "$@" --news-min 3 \
+    --vectors "$vec" "$@" --news-min 3 --hunspell "$hun" --lex-min 1 \
     --gazetteer LOC:"$ent/loc.txt" --gazetteer PER:"$ent/per.txt" \
     --gazetteer PER:"$ent/first_names.txt" --gazetteer PER:"$ent/last_names.txt" \
     --gazetteer ORG:"$ent/org.txt" --gazetteer MISC:"$ent/misc.txt" \
