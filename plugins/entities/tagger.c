@@ -1223,7 +1223,7 @@ static void set_surface_canon(tagger *t, espan *s)
     s->canon = out;
 }
 
-/* ---- institutions named after a person ----
+/* ---- institutions and places named after a person ----
  * مركز الملك سلمان، جامعة الملك عبدالعزيز، مطار الملك خالد، طريق الأمير
  * سلطان: a person's name after an organisation head or a place word and a
  * royal or religious title is the name of the institution or the place, not a
@@ -1248,9 +1248,20 @@ static int word_in(const tagger *t, size_t k, const char *const *words)
 
 static void named_after(tagger *t)
 {
-    for (size_t k = 2; k < t->n; k++) {
+    for (size_t k = 1; k < t->n; k++) {
         int32_t si = t->cover[k];
         if (si < 0 || t->sp[si].ta != k || t->sp[si].type != ENT_PER)
+            continue;
+        if (joined(t, k - 1) && (t->ti[k - 1].flags & W_LOCTRIG) && !(t->ti[k - 1].flags & W_TITLE) &&
+            !t->ti[k - 1].def && t->ti[k - 1].ending != END_HA) {
+            /* a person right after a place word is the place's name (بلدة ضهر البيدر، بمحافظة أبو عريش);
+             * not after one with the article, a title's complement (محافظ العاصمة خالد أبو زيد),
+             * nor after ولائه "his allegiance", which normalises as ولاية */
+            t->sp[si].type = ENT_LOC;
+            t->sp[si].strong = 0;
+            continue;
+        }
+        if (k < 2)
             continue;
         size_t h = k - 2;
         if (t->cover[h] >= 0 || t->cover[h + 1] >= 0 || !joined(t, h) || !joined(t, h + 1) ||

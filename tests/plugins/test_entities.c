@@ -661,6 +661,29 @@ static int fake_tag_clitics(const void *model, const char *text, const nahr_toke
     return 0;
 }
 
+/* a stand-in model that reads a place name after a place word as a person */
+static int fake_tag_place_person(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                                 void *scratch, uint8_t *tags)
+{
+    static const word_tag words[] = {{"ضهر", 1}, {"البيدر", 2}, {"ماجد", 1}, {"الهاشم", 2}};
+    (void)model;
+    (void)scratch;
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
+    return 0;
+}
+
+/* a model's person right after an indefinite place word is the place; after
+ * one with the article (a title's complement) it stays a person */
+static void test_model_person_after_place(void **state)
+{
+    (void)state;
+    ent_model_hook hook = {.tag = fake_tag_place_person};
+    tag_with(&opts, &hook, "علقت السيارات قرب بلدة ضهر البيدر، وقال محافظ العاصمة ماجد الهاشم إن الطرق مغلقة.");
+    EXPECT("LOC", "ضهر البيدر");
+    EXPECT("PER", "ماجد الهاشم");
+    EXPECT_NOT("PER", "ضهر البيدر");
+}
+
 /* a stand-in model that tags every word of the list as PER, alone */
 static int fake_tag_words(const void *model, const char *text, const nahr_token *toks, size_t ntok,
                           void *scratch, uint8_t *tags)
@@ -795,7 +818,7 @@ int main(void)
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
-        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto),
+        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_person_after_place),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
