@@ -1525,12 +1525,13 @@ static void merge_model(tagger *t, const ent_model_hook *m)
         while (e < t->n && tags[e] == tags[k] + ((tags[k] & 1) ? 1 : 0) && (tags[e] & 1) == 0)
             e++;
         {
-            /* a person's name does not end in a title (محمد بن سلمان [ولي] ولي
-             * العهد): the model's span stops before it */
+            /* a person's name does not go on into a title (محمد بن سلمان [ولي ولي
+             * العهد]): the model's span stops before the first one */
             size_t full = e;
-            while (type == ENT_PER && e > k + 1 && (t->ti[e - 1].flags & W_TITLE) && !t->ti[e - 1].def &&
-                   !(t->ti[e - 1].flags & (W_FIRST | W_LAST)) && !t->ti[e - 1].c[t->ti[e - 1].fcand].off)
-                e--; /* (a title with the article may be a family name: السيد، القاضي) */
+            for (size_t q = k + 1; type == ENT_PER && q < e; q++)
+                if ((t->ti[q].flags & W_TITLE) && !t->ti[q].def && !(t->ti[q].flags & (W_FIRST | W_LAST)) &&
+                    !t->ti[q].c[t->ti[q].fcand].off)
+                    e = q; /* (a title with the article may be a family name: السيد، القاضي) */
             if (e < full) {
                 /* the tokens cut off are left to the rules */
                 for (size_t q = e; q < full; q++)

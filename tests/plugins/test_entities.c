@@ -661,6 +661,26 @@ static int fake_tag_clitics(const void *model, const char *text, const nahr_toke
     return 0;
 }
 
+/* a stand-in model that runs a person on into a title and its complement */
+static int fake_tag_into_title(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                               void *scratch, uint8_t *tags)
+{
+    static const word_tag words[] = {{"محمد", 1}, {"بن", 2}, {"سلمان", 2}, {"ولي", 2}, {"العهد", 2}};
+    (void)model;
+    (void)scratch;
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
+    return 0;
+}
+
+static void test_model_into_title(void **state)
+{
+    (void)state;
+    ent_model_hook hook = {.tag = fake_tag_into_title};
+    tag_with(&opts, &hook, "استقبل الأمير محمد بن سلمان ولي ولي العهد الوفد.");
+    EXPECT("PER", "محمد بن سلمان");
+    EXPECT_NOT("PER", "محمد بن سلمان ولي ولي العهد");
+}
+
 /* a stand-in model that reads a place name after a place word as a person */
 static int fake_tag_place_person(const void *model, const char *text, const nahr_token *toks, size_t ntok,
                                  void *scratch, uint8_t *tags)
@@ -818,7 +838,7 @@ int main(void)
         cmocka_unit_test(test_numbers),         cmocka_unit_test(test_coref),
         cmocka_unit_test(test_offsets_valid),   cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
-        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_person_after_place),
+        cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_person_after_place), cmocka_unit_test(test_model_into_title),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
