@@ -1,6 +1,7 @@
 /* test_ner.c - the NER tagger: scorer, CoNLL reader, model file round trip
  * and errors, training on a tiny fixture, tagging through the shared
  * tokeniser, robustness. The Arabic fixture sentences are the team's own. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1578,6 +1580,226 @@ static void test_lex_model(void **state)
 }
 
 /* The shipped model: loads fast and tags a sentence of our own. */
+/* ---- the linear-chain CRF (--learner crf) ---- */
+
+static double lcg_unit(uint64_t *s) /* deterministic numbers in [-1, 1) */
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*s >> 11) / (double)(1ull << 52) - 1.0;
+}
+
+/* log of the sum over every valid BIO sequence of exp(score), by brute force */
+static double brute_logz(const double *emit, const double trans[NER_NTAGS + 1][NER_NTAGS],
+                         size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total *= NER_NTAGS;
+    double z = 0;
+    for (size_t code = 0; code < total; code++) {
+        size_t c = code;
+        unsigned prev = NER_NTAGS;
+        double sc = 0;
+        int ok = 1;
+        for (size_t i = 0; i < n && ok; i++) {
+            unsigned t = (unsigned)(c % NER_NTAGS);
+            c /= NER_NTAGS;
+            ok = ner_bio_allowed(prev, t);
+            sc += emit[i * NER_NTAGS + t] + trans[prev][t];
+            prev = t;
+        }
+        if (ok)
+            z += exp(sc);
+    }
+    return log(z);
+}
+
+/* The CRF's log-likelihood against brute force, its marginals, and its
+ * gradient against finite differences, on hand-made sentences. */
+static void test_crf_gradient(void **state)
+{
+    (void)state;
+    static const uint8_t g1[] = {NER_B_PER, NER_I_PER, NER_O, NER_B_LOC};
+    static const uint8_t g2[] = {NER_O, NER_B_ORG, NER_I_ORG, NER_I_ORG, NER_O};
+    static const uint8_t g3[] = {NER_B_MISC};
+    const uint8_t *golds[] = {g1, g2, g3};
+    const size_t lens[] = {4, 5, 1};
+    uint64_t seed = 42;
+    for (int k = 0; k < 3; k++) {
+        size_t n = lens[k];
+        const uint8_t *gold = golds[k];
+        double emit[5 * NER_NTAGS], trans[NER_NTAGS + 1][NER_NTAGS];
+        double marg[5 * NER_NTAGS], pair[NER_NTAGS + 1][NER_NTAGS], work[5 * (2 * NER_NTAGS + 1)];
+        for (size_t i = 0; i < n * NER_NTAGS; i++)
+            emit[i] = 3 * lcg_unit(&seed);
+        for (unsigned a = 0; a <= NER_NTAGS; a++)
+            for (unsigned b = 0; b < NER_NTAGS; b++)
+                trans[a][b] = 2 * lcg_unit(&seed);
+        memset(pair, 0, sizeof pair);
+        double ll = ner_crf_loglik(emit, (const double(*)[NER_NTAGS])trans, n, gold, marg, pair,
+                                   work);
+        double sc = 0;
+        for (size_t i = 0; i < n; i++)
+            sc += emit[i * NER_NTAGS + gold[i]] + trans[i ? gold[i - 1] : NER_NTAGS][gold[i]];
+        double want = sc - brute_logz(emit, (const double(*)[NER_NTAGS])trans, n);
+        assert_true(ll < 0);
+        assert_true(fabs(ll - want) < 1e-9);
+        double ptot = 0;
+        for (size_t i = 0; i < n; i++) {
+            double sum = 0;
+            for (unsigned t = 0; t < NER_NTAGS; t++)
+                sum += marg[i * NER_NTAGS + t];
+            assert_true(fabs(sum - 1) < 1e-9);
+        }
+        for (unsigned a = 0; a <= NER_NTAGS; a++)
+            for (unsigned b = 0; b < NER_NTAGS; b++) {
+                if (!ner_bio_allowed(a, b))
+                    assert_true(pair[a][b] == 0); /* never decoded: no mass */
+                ptot += pair[a][b];
+            }
+        assert_true(fabs(ptot - (double)n) < 1e-9); /* one transition per token */
+        /* d ll / d emit[i][t] = [gold == t] - marg, by central differences */
+        const double h = 1e-5;
+        double m2[5 * NER_NTAGS], p2[NER_NTAGS + 1][NER_NTAGS];
+        for (size_t i = 0; i < n * NER_NTAGS; i++) {
+            double keep = emit[i];
+            emit[i] = keep + h;
+            double up = ner_crf_loglik(emit, (const double(*)[NER_NTAGS])trans, n, gold, m2, p2,
+                                       work);
+            emit[i] = keep - h;
+            double down = ner_crf_loglik(emit, (const double(*)[NER_NTAGS])trans, n, gold, m2,
+                                         p2, work);
+            emit[i] = keep;
+            double grad = (gold[i / NER_NTAGS] == i % NER_NTAGS) - marg[i];
+            assert_true(fabs((up - down) / (2 * h) - grad) < 1e-6);
+        }
+        /* d ll / d trans[a][b] = gold count - expected count */
+        for (unsigned a = 0; a <= NER_NTAGS; a++)
+            for (unsigned b = 0; b < NER_NTAGS; b++) {
+                double keep = trans[a][b], cnt = 0;
+                trans[a][b] = keep + h;
+                double up = ner_crf_loglik(emit, (const double(*)[NER_NTAGS])trans, n, gold, m2,
+                                           p2, work);
+                trans[a][b] = keep - h;
+                double down = ner_crf_loglik(emit, (const double(*)[NER_NTAGS])trans, n, gold,
+                                             m2, p2, work);
+                trans[a][b] = keep;
+                for (size_t i = 0; i < n; i++)
+                    cnt += (i ? gold[i - 1] : NER_NTAGS) == a && gold[i] == b;
+                assert_true(fabs((up - down) / (2 * h) - (cnt - pair[a][b])) < 1e-6);
+            }
+    }
+}
+
+static ner_model *train_crf(const ner_corpus *c, uint64_t seed, int epochs, double c2)
+{
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    ner_train_opts o = {.epochs = epochs, .seed = seed, .learner = NER_LEARN_CRF, .crf_c2 = c2};
+    assert_int_equal(ner_train(c, &o, m, NULL), 0);
+    return m;
+}
+
+static int same_weights(const ner_model *a, const ner_model *b)
+{
+    if (a->nfeat != b->nfeat || a->scale != b->scale ||
+        memcmp(a->trans, b->trans, sizeof a->trans) != 0)
+        return 0;
+    for (size_t i = 0; i <= a->mask; i++) {
+        if (!a->slots[i].key)
+            continue;
+        const ner_slot *x = ner_model_find(b, a->slots[i].key);
+        if (!x || memcmp(x->w, a->slots[i].w, sizeof x->w) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A CRF learns the (separable) fixture exactly, the same model for the same
+ * seed, another one for another seed, and not the perceptron's; so does a
+ * mix of perceptrons and a CRF. */
+static void test_crf_train(void **state)
+{
+    (void)state;
+    char err[256];
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_model *a = train_crf(&c, 5, 20, 0.01), *b = train_crf(&c, 5, 20, 0.01);
+    ner_model *other = train_crf(&c, 6, 20, 0.01), *strong = train_crf(&c, 5, 20, 100);
+    ner_model *perc = train_fixture(20, 5);
+    assert_true(same_weights(a, b));
+    assert_false(same_weights(a, other));
+    assert_false(same_weights(a, perc));
+    uint8_t *pred = malloc(c.ntok);
+    assert_int_equal(ner_tag_corpus(a, &c, pred), 0);
+    for (size_t i = 0; i < c.ntok; i++)
+        assert_int_equal(pred[i], c.gold[i]);
+    /* a strong L2 term keeps the weights small: the unscaled largest weight */
+    assert_true(strong->scale * 32767 < a->scale * 32767 / 4);
+    /* mix: two perceptrons and a CRF, deterministic, neither of its parts */
+    ner_train_opts o = {.epochs = 20, .seed = 5, .learner = NER_LEARN_MIX, .ensemble = 2,
+                        .crf_c2 = 0.01};
+    ner_model *mx = ner_model_new(), *my = ner_model_new();
+    assert_int_equal(ner_train(&c, &o, mx, NULL), 0);
+    assert_int_equal(ner_train(&c, &o, my, NULL), 0);
+    assert_true(same_weights(mx, my));
+    assert_false(same_weights(mx, a));
+    assert_false(same_weights(mx, perc));
+    assert_int_equal(ner_tag_corpus(mx, &c, pred), 0);
+    for (size_t i = 0; i < c.ntok; i++)
+        assert_int_equal(pred[i], c.gold[i]);
+    ner_model_free(mx);
+    ner_model_free(my);
+    /* the last SGD weights (--crf-plain) are not their mean, and fit too */
+    ner_train_opts op = {.epochs = 20, .seed = 5, .learner = NER_LEARN_CRF, .crf_c2 = 0.01,
+                         .crf_plain = 1};
+    ner_model *pl = ner_model_new();
+    assert_int_equal(ner_train(&c, &op, pl, NULL), 0);
+    assert_false(same_weights(pl, a));
+    assert_int_equal(ner_tag_corpus(pl, &c, pred), 0);
+    for (size_t i = 0; i < c.ntok; i++)
+        assert_int_equal(pred[i], c.gold[i]);
+    ner_model_free(pl);
+    free(pred);
+    ner_corpus_free(&c);
+    ner_model_free(a);
+    ner_model_free(b);
+    ner_model_free(other);
+    ner_model_free(strong);
+    ner_model_free(perc);
+}
+
+/* nahr-train-ner rejects a bad --learner / --crf-c2 / --crf-eta with a clear error */
+static void test_crf_options(void **state)
+{
+    (void)state;
+    const char *bd = getenv("NAHR_BUILD_DIR");
+    char exe[1024], cmd[1400], out[512];
+    snprintf(exe, sizeof exe, "%s/nahr-train-ner", bd ? bd : ".");
+    if (access(exe, X_OK) != 0) {
+        print_message("skipped: no %s\n", exe);
+        skip();
+    }
+    static const char *const bad[][2] = {
+        {"--learner svm", "--learner must be perceptron, crf or mix, got 'svm'"},
+        {"--crf-c2 -1", "--crf-c2 must be a number in (0, 1e6]"},
+        {"--crf-c2 x", "--crf-c2 must be a number in (0, 1e6]"},
+        {"--crf-eta 0", "--crf-eta must be a number in (0, 100]"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(cmd, sizeof cmd, "'%s' --train /nonexistent -o /nonexistent %s 2>&1", exe,
+                 bad[k][0]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 2);
+        assert_non_null(strstr(out, bad[k][1]));
+    }
+}
+
 static void test_shipped_model(void **state)
 {
     (void)state;
@@ -1641,6 +1863,9 @@ int main(void)
         cmocka_unit_test(test_news_rounds_self_train),
         cmocka_unit_test(test_lex_table),
         cmocka_unit_test(test_lex_model),
+        cmocka_unit_test(test_crf_gradient),
+        cmocka_unit_test(test_crf_train),
+        cmocka_unit_test(test_crf_options),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -409,8 +409,34 @@ typedef struct ner_train_opts {
     int news_round_plain; /* the fold models of the later rounds without the history */
     int news_round_keep;  /* later rounds keep the first round's tables: their models only
                            * choose the --self-train sentences */
+    int learner;          /* NER_LEARN_PERCEPTRON (0, the default) or NER_LEARN_CRF: every
+                           * model of the training (first-pass folds, dev run, refit);
+                           * NER_LEARN_MIX */
+    double crf_c2;        /* CRF: L2 coefficient (objective: sum of the sentences' negative
+                           * log-likelihoods + c2/2 |w|^2); 0 = NER_CRF_C2 */
+    double crf_eta;       /* CRF: initial SGD step; 0 = NER_CRF_ETA */
+    int crf_plain;        /* CRF: the last weights, not the mean over the steps (averaged SGD) */
 } ner_train_opts;
 #define NER_MAX_ENSEMBLE 8
+#define NER_LEARN_PERCEPTRON 0
+#define NER_LEARN_CRF 1
+#define NER_LEARN_MIX 2 /* the perceptron ensemble and one CRF, half and half (the fold
+                         * models of the first pass: perceptrons) */
+#define NER_CRF_C2 1.0
+#define NER_CRF_ETA 0.1
+
+/* ---- linear-chain CRF (--learner crf) ----
+ * The log-likelihood of the tags gold[0..n) of one sentence under the
+ * scores emit (n x NER_NTAGS) and trans ([prev][cur], row NER_NTAGS = the
+ * sentence start), the sum running over the valid BIO sequences only (the
+ * ones Viterbi decodes). marg (n x NER_NTAGS) gets the tag marginals and
+ * pair the expected transition counts (each entry added to, not set), so
+ * d loglik / d emit[i][t] = [gold[i] == t] - marg[i][t] and
+ * d loglik / d trans[a][b] = (gold count of a -> b) - pair[a][b].
+ * work: 2 n x NER_NTAGS + n doubles. gold must be valid BIO. */
+double ner_crf_loglik(const double *emit, const double trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
+                      const uint8_t *gold, double *marg, double pair[NER_NTAGS + 1][NER_NTAGS],
+                      double *work);
 
 /* Trains on c. m holds the auxiliary data (gazetteers, clusters) and
  * receives the weights. Progress goes to log (may be NULL). */

@@ -1,6 +1,9 @@
 /* ner_train.c - averaged structured perceptron training (Collins 2002)
  * with the lazy-averaging trick: w_avg = w - u / c, where every update d at
- * step c adds d to w and c*d to u. */
+ * step c adds d to w and c*d to u; or (--learner crf) a linear-chain CRF
+ * on the same features, trained by stochastic gradient descent on the
+ * L2-regularised negative log-likelihood. Both end as the same weight
+ * table (ner_model_set_weights), decoded by the same Viterbi. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,20 +20,72 @@ typedef struct trainer {
     int32_t tw[NER_NTAGS + 1][NER_NTAGS];
     int64_t tu[NER_NTAGS + 1][NER_NTAGS];
     int64_t c; /* update step, starts at 1 */
+    /* CRF (crf set): the weights are cs * cv (rows x NER_NTAGS) and cs * ct;
+     * the L2 decay of every step multiplies the scale cs alone (Bottou's
+     * trick: a step costs the features of the sentence, not all weights).
+     * Step t has size eta0 / (1 + lam eta0 t), lam = c2 / N for N training
+     * sentences (per-sentence share of the L2 term). With avg, the model
+     * is the mean of the weights after every step (averaged SGD): with
+     * cS = the sum of the scales so far, a change d of cv at a step when
+     * cS was S adds d S to ca, and the mean is (cS cv - ca) / t (the
+     * perceptron's lazy averaging with the scale in place of the step),
+     * t_avg the steps averaged: those from the second epoch on (avg_from),
+     * the first one's weights being far from the optimum. */
+    int crf, avg;
+    double *cv, *ca;
+    double ct[NER_NTAGS + 1][NER_NTAGS], cta[NER_NTAGS + 1][NER_NTAGS];
+    double cs, cS, eta0, lam;
+    uint64_t t, t_avg, avg_from;
+    double nll;   /* sum of the sentences' negative log-likelihoods this epoch */
+    double *cbuf; /* scratch: emissions, marginals, forward-backward */
+    long *crow;   /* scratch: the rows of a sentence's features */
+    size_t cbuf_n, crow_n;
 } trainer;
+
+static double trainer_weight(const trainer *tr, size_t k)
+{
+    if (!tr->crf)
+        return tr->w[k] - (double)tr->u[k] / (double)tr->c;
+    if (!tr->avg)
+        return tr->cs * tr->cv[k];
+    return tr->t_avg ? (tr->cS * tr->cv[k] - tr->ca[k]) / (double)tr->t_avg : tr->cs * tr->cv[k];
+}
+
+static double trainer_trans(const trainer *tr, unsigned a, unsigned b)
+{
+    if (!tr->crf)
+        return tr->tw[a][b] - (double)tr->tu[a][b] / (double)tr->c;
+    if (!tr->avg)
+        return tr->cs * tr->ct[a][b];
+    return tr->t_avg ? (tr->cS * tr->ct[a][b] - tr->cta[a][b]) / (double)tr->t_avg
+                     : tr->cs * tr->ct[a][b];
+}
 
 static void trainer_free(trainer *tr)
 {
     ner_set_free(&tr->index);
     free(tr->w);
     free(tr->u);
+    free(tr->cv);
+    free(tr->ca);
+    free(tr->cbuf);
+    free(tr->crow);
     memset(tr, 0, sizeof *tr);
 }
 
-static void trainer_reset(trainer *tr)
+/* Empties tr for a new model of learner o->learner on nsent sentences. */
+static void trainer_reset(trainer *tr, const ner_train_opts *o, size_t nsent)
 {
     trainer_free(tr);
     tr->c = 1;
+    if (o->learner == NER_LEARN_CRF) {
+        tr->crf = 1;
+        tr->avg = !o->crf_plain;
+        tr->avg_from = nsent;
+        tr->cs = 1;
+        tr->eta0 = o->crf_eta > 0 ? o->crf_eta : NER_CRF_ETA;
+        tr->lam = (o->crf_c2 > 0 ? o->crf_c2 : NER_CRF_C2) / (double)(nsent ? nsent : 1);
+    }
 }
 
 /* Row of feature key, created when create is set; -1 when absent. */
@@ -43,20 +98,37 @@ static long trainer_row(trainer *tr, uint32_t key, int create)
         return -1;
     if (tr->rows == tr->cap) {
         size_t cap = tr->cap ? tr->cap * 2 : 65536;
-        int32_t *w = realloc(tr->w, cap * NER_NTAGS * sizeof *w);
-        if (w)
-            tr->w = w;
-        int64_t *u = realloc(tr->u, cap * NER_NTAGS * sizeof *u);
-        if (u)
-            tr->u = u;
-        if (!w || !u)
-            return -2;
+        if (tr->crf) {
+            double *cv = realloc(tr->cv, cap * NER_NTAGS * sizeof *cv);
+            if (cv)
+                tr->cv = cv;
+            double *ca = tr->avg ? realloc(tr->ca, cap * NER_NTAGS * sizeof *ca) : NULL;
+            if (ca)
+                tr->ca = ca;
+            if (!cv || (tr->avg && !ca))
+                return -2;
+        } else {
+            int32_t *w = realloc(tr->w, cap * NER_NTAGS * sizeof *w);
+            if (w)
+                tr->w = w;
+            int64_t *u = realloc(tr->u, cap * NER_NTAGS * sizeof *u);
+            if (u)
+                tr->u = u;
+            if (!w || !u)
+                return -2;
+        }
         tr->cap = cap;
     }
     if (ner_set_put(&tr->index, key, tr->rows, 0) != 0)
         return -2;
-    memset(tr->w + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->w);
-    memset(tr->u + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->u);
+    if (tr->crf) {
+        memset(tr->cv + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->cv);
+        if (tr->avg)
+            memset(tr->ca + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->ca);
+    } else {
+        memset(tr->w + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->w);
+        memset(tr->u + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->u);
+    }
     return (long)tr->rows++;
 }
 
@@ -318,12 +390,12 @@ static void featcache_free(featcache *fc)
 /* Writes the averaged weights of tr into m (quantised, pruned). */
 static int trainer_export(const trainer *tr, ner_model *m, double prune)
 {
-    double c = (double)tr->c, maxabs = 0;
+    double maxabs = 0;
     for (unsigned a = 0; a <= NER_NTAGS; a++)
         for (unsigned b = 0; b < NER_NTAGS; b++)
-            m->trans[a][b] = (float)(tr->tw[a][b] - (double)tr->tu[a][b] / c);
+            m->trans[a][b] = (float)trainer_trans(tr, a, b);
     for (size_t r = 0; r < tr->rows * NER_NTAGS; r++) {
-        double v = fabs(tr->w[r] - (double)tr->u[r] / c);
+        double v = fabs(trainer_weight(tr, r));
         if (v > maxabs)
             maxabs = v;
     }
@@ -342,7 +414,7 @@ static int trainer_export(const trainer *tr, ner_model *m, double prune)
         size_t r = (size_t)tr->index.vals[i];
         int keep = 0;
         for (unsigned t = 0; t < NER_NTAGS; t++) {
-            double v = tr->w[r * NER_NTAGS + t] - (double)tr->u[r * NER_NTAGS + t] / c;
+            double v = trainer_weight(tr, r * NER_NTAGS + t);
             long q = lrint(v / scale);
             if (q > 32767)
                 q = 32767;
@@ -362,10 +434,12 @@ static int trainer_export(const trainer *tr, ner_model *m, double prune)
 }
 
 /* The mean of the averaged weights of k trainers (shuffled differently)
- * into m: a linear ensemble, as cheap to run as one model. */
-static int trainers_export(const trainer *tr, int k, ner_model *m, double prune)
+ * into m: a linear ensemble, as cheap to run as one model. coef (NULL: the
+ * mean) weighs each trainer (--learner mix). */
+static int trainers_export(const trainer *tr, int k, const double *coef, ner_model *m,
+                           double prune)
 {
-    if (k == 1)
+    if (k == 1 && !coef)
         return trainer_export(tr, m, prune);
     ner_set idx = {0};
     size_t rows = 0, cap = 0;
@@ -381,11 +455,10 @@ static int trainers_export(const trainer *tr, int k, ner_model *m, double prune)
         for (unsigned b = 0; b < NER_NTAGS; b++) {
             double t = 0;
             for (int e = 0; e < k; e++)
-                t += tr[e].tw[a][b] - (double)tr[e].tu[a][b] / (double)tr[e].c;
-            m->trans[a][b] = (float)(t / k);
+                t += coef ? trainer_trans(&tr[e], a, b) * coef[e] : trainer_trans(&tr[e], a, b);
+            m->trans[a][b] = (float)(coef ? t : t / k);
         }
     for (int e = 0; e < k; e++) {
-        double c = (double)tr[e].c;
         for (size_t i = 0; tr[e].index.mask && i <= tr[e].index.mask; i++) {
             uint32_t key = tr[e].index.keys[i];
             if (!key)
@@ -402,8 +475,8 @@ static int trainers_export(const trainer *tr, int k, ner_model *m, double prune)
             }
             size_t r = (size_t)tr[e].index.vals[i];
             for (unsigned t = 0; t < NER_NTAGS; t++)
-                acc[row * NER_NTAGS + t] +=
-                    (tr[e].w[r * NER_NTAGS + t] - (double)tr[e].u[r * NER_NTAGS + t] / c) / k;
+                acc[row * NER_NTAGS + t] += coef ? trainer_weight(&tr[e], r * NER_NTAGS + t) * coef[e]
+                                                 : trainer_weight(&tr[e], r * NER_NTAGS + t) / k;
         }
     }
     double maxabs = 0;
@@ -434,6 +507,30 @@ done:
     return rc;
 }
 
+/* --learner mix: how far apart the scores of the tags are under the mean
+ * of trainers tr[0..k): the root of the mean over (a sample of) the tokens
+ * [0, ntok) of fc of the variance of the tags' emission scores. A model's
+ * decisions do not change with its scale; this puts two models on one. */
+static double score_spread(const trainer *tr, int k, const featcache *fc, size_t ntok)
+{
+    double sum = 0;
+    size_t step = ntok > 20000 ? ntok / 20000 : 1, cnt = 0;
+    for (size_t i = 0; i < ntok; i += step, cnt++) {
+        double e[NER_NTAGS] = {0}, mean = 0;
+        for (int j = 0; j < k; j++)
+            for (size_t f = fc->off[i]; f < fc->off[i + 1]; f++) {
+                const uint64_t *r = ner_set_get(&tr[j].index, fc->feats[f]);
+                for (unsigned t = 0; r && t < NER_NTAGS; t++)
+                    e[t] += trainer_weight(&tr[j], (size_t)*r * NER_NTAGS + t) / k;
+            }
+        for (unsigned t = 0; t < NER_NTAGS; t++)
+            mean += e[t] / NER_NTAGS;
+        for (unsigned t = 0; t < NER_NTAGS; t++)
+            sum += (e[t] - mean) * (e[t] - mean) / NER_NTAGS;
+    }
+    return cnt && sum > 0 ? sqrt(sum / (double)cnt) : 1;
+}
+
 static void score_trans(const trainer *tr, float t[NER_NTAGS + 1][NER_NTAGS])
 {
     for (unsigned a = 0; a <= NER_NTAGS; a++)
@@ -441,11 +538,189 @@ static void score_trans(const trainer *tr, float t[NER_NTAGS + 1][NER_NTAGS])
             t[a][b] = (float)tr->tw[a][b];
 }
 
+double ner_crf_loglik(const double *emit, const double trans[NER_NTAGS + 1][NER_NTAGS], size_t n,
+                      const uint8_t *gold, double *marg, double pair[NER_NTAGS + 1][NER_NTAGS],
+                      double *work)
+{
+    enum { T = NER_NTAGS };
+    double *alpha = work, *beta = work + n * T, *z = work + 2 * n * T;
+    double et[T + 1][T], tmax = -HUGE_VAL;
+    if (n == 0)
+        return 0;
+    /* every sequence has n transitions (the first from the start row):
+     * taking the largest one out of all of them keeps exp() in range */
+    for (unsigned a = 0; a <= T; a++)
+        for (unsigned b = 0; b < T; b++)
+            if (ner_bio_allowed(a, b) && trans[a][b] > tmax)
+                tmax = trans[a][b];
+    for (unsigned a = 0; a <= T; a++)
+        for (unsigned b = 0; b < T; b++)
+            et[a][b] = ner_bio_allowed(a, b) ? exp(trans[a][b] - tmax) : 0;
+    /* forward, each alpha row normalised to sum 1 (z[i] = its sum before);
+     * marg holds the emission potentials psi until the backward pass */
+    double logz = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *e = emit + i * T;
+        double mx = e[0], zi = 0;
+        for (unsigned t = 1; t < T; t++)
+            if (e[t] > mx)
+                mx = e[t];
+        for (unsigned b = 0; b < T; b++) {
+            double psi = exp(e[b] - mx), s = 0;
+            if (i == 0) {
+                s = et[T][b];
+            } else {
+                for (unsigned a = 0; a < T; a++)
+                    s += alpha[(i - 1) * T + a] * et[a][b];
+            }
+            marg[i * T + b] = psi;
+            alpha[i * T + b] = s * psi;
+            zi += s * psi;
+        }
+        z[i] = zi;
+        for (unsigned b = 0; b < T; b++)
+            alpha[i * T + b] /= zi;
+        logz += log(zi) + mx + tmax;
+    }
+    /* backward, with the same normalisers: sum_t alpha[i][t] beta[i][t] = 1 */
+    for (unsigned t = 0; t < T; t++)
+        beta[(n - 1) * T + t] = 1;
+    for (size_t i = n - 1; i > 0; i--) {
+        const double *psi = marg + i * T, *bn = beta + i * T, *ap = alpha + (i - 1) * T;
+        for (unsigned a = 0; a < T; a++) {
+            double s = 0;
+            for (unsigned b = 0; b < T; b++) {
+                double q = et[a][b] * psi[b] * bn[b] / z[i];
+                s += q;
+                pair[a][b] += ap[a] * q;
+            }
+            beta[(i - 1) * T + a] = s;
+        }
+        for (unsigned t = 0; t < T; t++)
+            marg[i * T + t] = alpha[i * T + t] * bn[t];
+    }
+    for (unsigned t = 0; t < T; t++) {
+        marg[t] = alpha[t] * beta[t];
+        pair[T][t] += marg[t];
+    }
+    double score = 0;
+    for (size_t i = 0; i < n; i++)
+        score += emit[i * T + gold[i]] + trans[i ? gold[i - 1] : T][gold[i]];
+    return score - logz;
+}
+
+/* Grows a trainer scratch array to at least n elements. */
+static int grow(void **p, size_t *cap, size_t n, size_t elsize)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*p, c * elsize);
+    if (!q)
+        return NAHR_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* One SGD step of the CRF on sentence [a, a+n) (see trainer). Returns 1
+ * when the tags of highest marginal differ from gold somewhere, 0 when
+ * not, negative on error. */
+static int crf_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, size_t a, size_t n)
+{
+    enum { T = NER_NTAGS };
+    size_t f0 = fc->off[a], nf = fc->off[a + n] - f0;
+    if (grow((void **)&tr->cbuf, &tr->cbuf_n, n * (4 * T + 1), sizeof *tr->cbuf) != 0 ||
+        grow((void **)&tr->crow, &tr->crow_n, nf + 1, sizeof *tr->crow) != 0)
+        return NAHR_ENOMEM;
+    double *emit = tr->cbuf, *marg = emit + n * T, *work = marg + n * T;
+    for (size_t k = 0; k < nf; k++) { /* every feature gets a gradient: rows for all */
+        long r = trainer_row(tr, fc->feats[f0 + k], 1);
+        if (r < 0)
+            return NAHR_ENOMEM;
+        tr->crow[k] = r;
+    }
+    double trans[T + 1][T], pair[T + 1][T];
+    for (unsigned x = 0; x <= T; x++)
+        for (unsigned y = 0; y < T; y++) {
+            trans[x][y] = tr->cs * tr->ct[x][y];
+            pair[x][y] = 0;
+        }
+    for (size_t i = 0; i < n; i++) {
+        double acc[T] = {0};
+        for (size_t k = fc->off[a + i] - f0; k < fc->off[a + i + 1] - f0; k++) {
+            const double *v = tr->cv + (size_t)tr->crow[k] * T;
+            for (unsigned t = 0; t < T; t++)
+                acc[t] += v[t];
+        }
+        for (unsigned t = 0; t < T; t++)
+            emit[i * T + t] = tr->cs * acc[t];
+    }
+    tr->nll -= ner_crf_loglik(emit, (const double(*)[T])trans, n, gold + a, marg, pair, work);
+    /* the step: decay (the scale), then the gradient of the log-likelihood */
+    if (tr->avg && tr->t == tr->avg_from) { /* the mean starts here */
+        memset(tr->ca, 0, tr->rows * T * sizeof *tr->ca);
+        memset(tr->cta, 0, sizeof tr->cta);
+        tr->cS = 0;
+        tr->t_avg = 0;
+    }
+    tr->t_avg++;
+    double eta = tr->eta0 / (1 + tr->lam * tr->eta0 * (double)tr->t++);
+    tr->cs *= 1 - eta * tr->lam;
+    if (tr->cs < 1e-9) { /* fold the scale into the weights */
+        for (size_t k = 0; k < tr->rows * T; k++)
+            tr->cv[k] *= tr->cs;
+        for (unsigned x = 0; x <= T; x++)
+            for (unsigned y = 0; y < T; y++)
+                tr->ct[x][y] *= tr->cs;
+        tr->cS /= tr->cs; /* the sum of the scales so far, in the new unit */
+        tr->cs = 1;
+    }
+    double step = eta / tr->cs, sum = tr->cS; /* the scales before this step */
+    tr->cS += tr->cs;
+    int wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned g = gold[a + i], best = 0;
+        double d[T], big = 0;
+        for (unsigned t = 0; t < T; t++) {
+            d[t] = step * ((t == g) - marg[i * T + t]);
+            big = fabs(d[t]) > big ? fabs(d[t]) : big;
+            if (marg[i * T + t] > marg[i * T + best])
+                best = t;
+        }
+        wrong |= best != g;
+        if (big < 1e-7 * step)
+            continue; /* the token is learnt: its gradient is too small to matter */
+        for (size_t k = fc->off[a + i] - f0; k < fc->off[a + i + 1] - f0; k++) {
+            double *v = tr->cv + (size_t)tr->crow[k] * T;
+            for (unsigned t = 0; t < T; t++)
+                v[t] += d[t];
+            if (tr->avg) {
+                double *u = tr->ca + (size_t)tr->crow[k] * T;
+                for (unsigned t = 0; t < T; t++)
+                    u[t] += d[t] * sum;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        pair[i ? gold[a + i - 1] : T][gold[a + i]] -= 1;
+    for (unsigned x = 0; x <= T; x++)
+        for (unsigned y = 0; y < T; y++) {
+            tr->ct[x][y] -= step * pair[x][y];
+            tr->cta[x][y] -= step * pair[x][y] * sum;
+        }
+    return wrong;
+}
+
 /* One perceptron step on sentence [a, a+n). Returns 1 when it was wrong,
  * 0 when right, negative on error. */
 static int train_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, size_t a,
                           size_t n, float *emit, uint8_t *bp, uint8_t *pred)
 {
+    if (tr->crf)
+        return crf_sentence(tr, fc, gold, a, n);
     float trans[NER_NTAGS + 1][NER_NTAGS];
     score_trans(tr, trans);
     for (size_t i = 0; i < n; i++) {
@@ -496,12 +771,17 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
                       int *best_epoch, double *best_f1, const char *label)
 {
     const size_t nx = x ? x->nsent : 0, nall = ntrain + nx;
-    trainer tr[NER_MAX_ENSEMBLE];
+    trainer tr[NER_MAX_ENSEMBLE + 1];
     memset(tr, 0, sizeof tr);
     int nens = o->ensemble > 1 ? (o->ensemble > NER_MAX_ENSEMBLE ? NER_MAX_ENSEMBLE : o->ensemble) : 1;
-    uint64_t rngs[NER_MAX_ENSEMBLE];
-    for (int e = 0; e < nens; e++) {
-        trainer_reset(&tr[e]);
+    /* mix: the nens perceptrons and one CRF after them, half and half */
+    const int mix = o->learner == NER_LEARN_MIX, nmod = nens + mix;
+    uint64_t rngs[NER_MAX_ENSEMBLE + 1];
+    for (int e = 0; e < nmod; e++) {
+        ner_train_opts oe = *o;
+        if (mix)
+            oe.learner = e < nens ? NER_LEARN_PERCEPTRON : NER_LEARN_CRF;
+        trainer_reset(&tr[e], &oe, nall);
         rngs[e] = o->seed + 0x1000193ull * (uint64_t)e;
     }
     size_t maxlen = ner_corpus_maxlen(c);
@@ -525,7 +805,7 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
     for (int ep = 1; ep <= epochs; ep++) {
         clock_t t0 = clock();
         size_t wrong = 0;
-        for (int e = 0; e < nens; e++) {
+        for (int e = 0; e < nmod; e++) {
             for (size_t k = nall; k > 1; k--) {
                 size_t j = (size_t)(splitmix64(&rngs[e]) % k);
                 size_t tmp = order[k - 1];
@@ -548,7 +828,28 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
                     wrong += (size_t)r;
             }
         }
-        if ((rc = trainers_export(tr, nens, m, o->prune)) != 0)
+        const trainer *cr = &tr[nmod - 1];
+        if (cr->crf && log) { /* the objective, as the epoch went (a CRF of the set) */
+            double n2 = 0;
+            for (size_t k = 0; k < cr->rows * NER_NTAGS; k++)
+                n2 += cr->cs * cr->cv[k] * cr->cs * cr->cv[k];
+            fprintf(log, "%s epoch %2d: CRF negative log-likelihood %.1f, |w|^2 %.1f, %zu rows\n",
+                    label, ep, cr->nll, n2, cr->rows);
+        }
+        for (int e = 0; e < nmod; e++)
+            tr[e].nll = 0;
+        double coef[NER_MAX_ENSEMBLE + 1];
+        if (mix) {
+            double sp = score_spread(tr, nens, fc, c->sent[ntrain]);
+            double sc = score_spread(tr + nens, 1, fc, c->sent[ntrain]);
+            for (int e = 0; e < nens; e++)
+                coef[e] = 0.5 / (sp * nens);
+            coef[nens] = 0.5 / sc;
+            if (log)
+                fprintf(log, "%s epoch %2d: mix, score spread perceptrons %.4g, CRF %.4g\n", label,
+                        ep, sp, sc);
+        }
+        if ((rc = trainers_export(tr, nmod, mix ? coef : NULL, m, o->prune)) != 0)
             goto done;
         double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
         if (ntrain < c->nsent) {
@@ -609,7 +910,7 @@ done:
     free(bp);
     free(pred);
     free(order);
-    for (int e = 0; e < NER_MAX_ENSEMBLE; e++)
+    for (int e = 0; e <= NER_MAX_ENSEMBLE; e++)
         trainer_free(&tr[e]);
     return rc;
 }
@@ -667,10 +968,11 @@ done:
 /* Trains one perceptron `epochs` epochs on the sentences order[0..no). */
 static int train_folds_model(trainer *tr, const ner_corpus *c, const uint8_t *gold,
                              const featcache *fc, size_t *order, size_t no, uint64_t seed,
-                             int epochs, float *emit, uint8_t *bp, uint8_t *pred)
+                             const ner_train_opts *o, int epochs, float *emit, uint8_t *bp,
+                             uint8_t *pred)
 {
     uint64_t rng = seed;
-    trainer_reset(tr);
+    trainer_reset(tr, o, no);
     for (int ep = 0; ep < epochs; ep++) {
         for (size_t k = no; k > 1; k--) {
             size_t j = (size_t)(splitmix64(&rng) % k), tmp = order[k - 1];
@@ -724,7 +1026,7 @@ static void fold_bufs_free(fold_bufs *fb)
  * from a model trained on all of [0, nfit) (for the sentences from nfit on
  * and the final model). */
 static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache *fc, size_t nfit,
-                      uint64_t seed, int epochs, uint8_t *fp, news_src *ns)
+                      const ner_train_opts *o, int epochs, uint8_t *fp, news_src *ns)
 {
     trainer tr = {0};
     fold_bufs fb;
@@ -741,19 +1043,18 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
         for (size_t s = 0; s < nfit; s++)
             if (s < a || s >= b)
                 order[no++] = s;
-        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, seed + f, epochs, emit, bp,
-                                    pred)) != 0)
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, o->seed + f, o, epochs, emit,
+                                    bp, pred)) != 0)
             goto done;
         if (ns && (rc = news_table_with(ns, &tr, c, gold, a, b, nfit, NULL, &ns->tab[f])) != 0)
             goto done;
         rc = NAHR_ENOMEM;
         if (!fp)
             continue;
-        double cnt = (double)tr.c;
         float trans[NER_NTAGS + 1][NER_NTAGS];
         for (unsigned x = 0; x <= NER_NTAGS; x++)
             for (unsigned y = 0; y < NER_NTAGS; y++)
-                trans[x][y] = (float)(tr.tw[x][y] - (double)tr.tu[x][y] / cnt);
+                trans[x][y] = (float)trainer_trans(&tr, x, y);
         for (size_t s = a; s < b; s++) {
             size_t t0 = c->sent[s], n = c->sent[s + 1] - t0;
             for (size_t i = 0; i < n; i++) {
@@ -762,8 +1063,7 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
                     long r = trainer_row(&tr, fc->feats[k], 0);
                     if (r >= 0)
                         for (unsigned t = 0; t < NER_NTAGS; t++)
-                            acc[t] += tr.w[r * NER_NTAGS + t] -
-                                      (double)tr.u[r * NER_NTAGS + t] / cnt;
+                            acc[t] += trainer_weight(&tr, (size_t)r * NER_NTAGS + t);
                 }
                 for (unsigned t = 0; t < NER_NTAGS; t++)
                     emit[i * NER_NTAGS + t] = (float)acc[t];
@@ -774,8 +1074,8 @@ static int first_pass(const ner_corpus *c, const uint8_t *gold, const featcache 
     if (ns) {
         for (size_t s = 0; s < nfit; s++)
             order[s] = s;
-        if ((rc = train_folds_model(&tr, c, gold, fc, order, nfit, seed + NER_DICT_FOLDS, epochs,
-                                    emit, bp, pred)) != 0 ||
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, nfit, o->seed + NER_DICT_FOLDS, o,
+                                    epochs, emit, bp, pred)) != 0 ||
             (rc = news_table_with(ns, &tr, c, gold, nfit, nfit, nfit, NULL,
                                   &ns->tab[NER_DICT_FOLDS])) != 0)
             goto done;
@@ -794,7 +1094,7 @@ done:
  * ns->tab. A name the first models found only in easy contexts now has
  * evidence in the hard ones too, and the second round can find it there. */
 static int news_round(const ner_corpus *c, const uint8_t *gold, const featcache *fc, size_t nfit,
-                      uint64_t seed, int epochs, news_src *ns, FILE *log)
+                      const ner_train_opts *o, int epochs, news_src *ns, FILE *log)
 {
     trainer tr = {0};
     ner_set next[NER_DICT_FOLDS + 1];
@@ -813,8 +1113,8 @@ static int news_round(const ner_corpus *c, const uint8_t *gold, const featcache 
         for (size_t s = 0; s < nfit; s++)
             if (s < a || s >= b)
                 order[no++] = s;
-        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, seed + f, epochs, emit, bp,
-                                    pred)) != 0 ||
+        if ((rc = train_folds_model(&tr, c, gold, fc, order, no, o->seed + f, o, epochs, emit,
+                                    bp, pred)) != 0 ||
             (rc = news_table_with(ns, &tr, c, gold, a, b, nfit, &ns->tab[f], &next[f])) != 0)
             goto done;
     }
@@ -873,7 +1173,7 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
             memset(ns.agree, NER_AGREE_UNSET, nt + 1);
         }
     }
-    rc = first_pass(c, gold, fc, nfit, o->seed, pass1_epochs, hs ? (uint8_t *)hs->tags : NULL,
+    rc = first_pass(c, gold, fc, nfit, o, pass1_epochs, hs ? (uint8_t *)hs->tags : NULL,
                     o->news ? &ns : NULL);
     if (rc == 0) {
         if (hs) {
@@ -900,7 +1200,7 @@ static int build_features(ner_model *m, const ner_set *base, unsigned base_maxle
                 memset(ns.agree, NER_AGREE_UNSET, ner_news_ntok(o->news) + 1);
             if (rc == 0 &&
                 (rc = featcache_min_count(fc, c->ntok, c->sent[nfit], o->min_count)) == 0)
-                rc = news_round(c, gold, fc, nfit, o->seed, pass1_epochs, &ns, log);
+                rc = news_round(c, gold, fc, nfit, o, pass1_epochs, &ns, log);
             m->flags = flags;
             if (rc == 0)
                 rc = featcache_build(m, base, base_maxlen, c, gold, nfit, o->dict, fc, hs, ns.tab);

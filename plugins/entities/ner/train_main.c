@@ -30,6 +30,15 @@ static void usage(FILE *out)
             "  --min-count N        use only features seen at least N times in training (default 1)\n"
             "  --quotes             features of short quotations and the word before them\n"
             "  --ensemble K         average K perceptrons trained on different shuffles (1..8)\n"
+            "  --learner NAME       perceptron (the default: averaged structured perceptron), crf\n"
+            "                       (linear-chain CRF, averaged SGD on the L2-regularised log-\n"
+            "                       likelihood: every model of the training; --ensemble K: K CRFs)\n"
+            "                       or mix (the --ensemble perceptrons and one CRF, their scores\n"
+            "                       brought to one spread, half and half); same model file\n"
+            "  --crf-c2 X           CRF: L2 coefficient (default 1; objective: negative\n"
+            "                       log-likelihood + X/2 |w|^2)\n"
+            "  --crf-eta X          CRF: initial SGD step (default 0.1)\n"
+            "  --crf-plain          CRF: keep the last weights, not their mean over the SGD steps\n"
             "  --cluster-more       more cluster features: words -2/+2, cluster bigram, x stem suffix\n"
             "  --history N          prediction-history features (how each word was tagged earlier in\n"
             "                       the article); the corpus has no article marks, so it is cut\n"
@@ -76,7 +85,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP, O_LEARNER, O_CRFC2, O_CRFETA, O_CRFPLAIN };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -106,6 +115,10 @@ int main(int argc, char **argv)
         {"lex-text", required_argument, NULL, O_LEXTEXT},
         {"lex-min", required_argument, NULL, O_LEXMIN},
         {"lex-spelling", no_argument, NULL, O_LEXSP},
+        {"learner", required_argument, NULL, O_LEARNER},
+        {"crf-c2", required_argument, NULL, O_CRFC2},
+        {"crf-eta", required_argument, NULL, O_CRFETA},
+        {"crf-plain", no_argument, NULL, O_CRFPLAIN},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL, *wtok = NULL;
     size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
@@ -267,6 +280,35 @@ int main(int argc, char **argv)
             vector_words = strtoul(optarg, &end, 10);
             if (*end || vector_words < 1 || vector_words > 5000000) {
                 fprintf(stderr, "nahr-train-ner: --vector-words must be 1..5000000\n");
+                return 2;
+            }
+            break;
+        case O_LEARNER:
+            if (strcmp(optarg, "perceptron") == 0) {
+                o.learner = NER_LEARN_PERCEPTRON;
+            } else if (strcmp(optarg, "crf") == 0) {
+                o.learner = NER_LEARN_CRF;
+            } else if (strcmp(optarg, "mix") == 0) {
+                o.learner = NER_LEARN_MIX;
+            } else {
+                fprintf(stderr,
+                        "nahr-train-ner: --learner must be perceptron, crf or mix, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case O_CRFC2:
+            o.crf_c2 = strtod(optarg, &end);
+            if (*end || !(o.crf_c2 > 0 && o.crf_c2 <= 1e6)) {
+                fprintf(stderr, "nahr-train-ner: --crf-c2 must be a number in (0, 1e6]\n");
+                return 2;
+            }
+            break;
+        case O_CRFPLAIN: o.crf_plain = 1; break;
+        case O_CRFETA:
+            o.crf_eta = strtod(optarg, &end);
+            if (*end || !(o.crf_eta > 0 && o.crf_eta <= 100)) {
+                fprintf(stderr, "nahr-train-ner: --crf-eta must be a number in (0, 100]\n");
                 return 2;
             }
             break;
