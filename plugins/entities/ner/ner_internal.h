@@ -341,6 +341,10 @@ typedef struct ner_corpus {
     size_t nsent;
 } ner_corpus;
 
+/* Grows the array *p (elem bytes each) to hold at least need elements,
+ * doubling from 1024; 0, or NAHR_ENOMEM with *p unchanged. */
+int ner_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* Reads "token<TAB or SPACE>tag" lines, blank lines between sentences. Tags:
  * O, B-/I- with PER or PERS, LOC, ORG, MISC. Extra columns before the tag are
  * ignored (the tag is the last field). Errors name file and line. */

@@ -55,21 +55,6 @@ static int all_arabic(const char *w, size_t n)
     return 1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return NAHR_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static int add_article(const char *text, const nahr_token *toks, const uint32_t *h, size_t n,
                        void *arg)
 {
@@ -87,8 +72,8 @@ static int add_article(const char *text, const nahr_token *toks, const uint32_t 
          * 32-bit hash: that one is left out, its word keeps its other forms) */
         if (ner_set_get(&st->surfs, sh))
             continue;
-        if (grow((void **)&st->surf, &st->surfcap, st->nsurf + 1, sizeof *st->surf) != 0 ||
-            grow((void **)&st->arena, &st->acap, st->alen + wn, 1) != 0 ||
+        if (ner_grow((void **)&st->surf, &st->surfcap, st->nsurf + 1, sizeof *st->surf) != 0 ||
+            ner_grow((void **)&st->arena, &st->acap, st->alen + wn, 1) != 0 ||
             ner_set_put(&st->surfs, sh, st->nsurf + 1, 0) != 0)
             return NAHR_ENOMEM;
         memcpy(st->arena + st->alen, w, wn);

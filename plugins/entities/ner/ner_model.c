@@ -2037,6 +2037,21 @@ int ner_model_tag_margin(const ner_model *m, ner_cache *c, const char *text, con
     return tag_tokens(m, c, text, toks, ntok, scratch, tags, margin);
 }
 
+int ner_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return NAHR_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
 size_t ner_corpus_maxlen(const ner_corpus *c)
 {
     size_t maxlen = 1;

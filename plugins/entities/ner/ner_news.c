@@ -35,28 +35,13 @@ struct ner_news {
     size_t maxart;       /* tokens of the longest article */
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return NAHR_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* Id of a stem hash, added when new. */
 static long stem_id(ner_news *nw, uint32_t h)
 {
     const uint64_t *v = ner_set_get(&nw->smap, h);
     if (v)
         return (long)*v;
-    if (grow((void **)&nw->shash, &nw->scap, nw->nstem + 1, sizeof *nw->shash) != 0 ||
+    if (ner_grow((void **)&nw->shash, &nw->scap, nw->nstem + 1, sizeof *nw->shash) != 0 ||
         ner_set_put(&nw->smap, h, nw->nstem, 0) != 0)
         return NAHR_ENOMEM;
     nw->shash[nw->nstem] = h;
@@ -70,11 +55,11 @@ static int add_article(const char *text, const nahr_token *toks, const uint32_t 
     if (n == 0)
         return 0;
     size_t len = toks[n - 1].end;
-    if (grow((void **)&nw->text, &nw->textcap, nw->textlen + len, 1) != 0 ||
-        grow((void **)&nw->toks, &nw->tokcap, nw->ntok + n, sizeof *nw->toks) != 0 ||
-        grow((void **)&nw->wid, &nw->widcap, nw->ntok + n, sizeof *nw->wid) != 0 ||
-        grow((void **)&nw->art_text, &nw->artcap, nw->nart + 1, sizeof *nw->art_text) != 0 ||
-        grow((void **)&nw->art_tok, &nw->atcap, nw->nart + 2, sizeof *nw->art_tok) != 0)
+    if (ner_grow((void **)&nw->text, &nw->textcap, nw->textlen + len, 1) != 0 ||
+        ner_grow((void **)&nw->toks, &nw->tokcap, nw->ntok + n, sizeof *nw->toks) != 0 ||
+        ner_grow((void **)&nw->wid, &nw->widcap, nw->ntok + n, sizeof *nw->wid) != 0 ||
+        ner_grow((void **)&nw->art_text, &nw->artcap, nw->nart + 1, sizeof *nw->art_text) != 0 ||
+        ner_grow((void **)&nw->art_tok, &nw->atcap, nw->nart + 2, sizeof *nw->art_tok) != 0)
         return NAHR_ENOMEM;
     memcpy(nw->text + nw->textlen, text, len);
     memcpy(nw->toks + nw->ntok, toks, n * sizeof *toks);
@@ -86,8 +71,8 @@ static int add_article(const char *text, const nahr_token *toks, const uint32_t 
             ner_describe_token(&plain, text + toks[i].start, toks[i].end - toks[i].start, &d);
             long s = stem_id(nw, d.stem);
             if (s < 0 ||
-                grow((void **)&nw->whash, &nw->wcap, nw->nword + 1, sizeof *nw->whash) != 0 ||
-                grow((void **)&nw->sid, &nw->sidcap, nw->nword + 1, sizeof *nw->sid) != 0 ||
+                ner_grow((void **)&nw->whash, &nw->wcap, nw->nword + 1, sizeof *nw->whash) != 0 ||
+                ner_grow((void **)&nw->sid, &nw->sidcap, nw->nword + 1, sizeof *nw->sid) != 0 ||
                 ner_set_put(&nw->wmap, h[i], nw->nword, 0) != 0)
                 return NAHR_ENOMEM;
             nw->whash[nw->nword] = h[i];

@@ -609,22 +609,6 @@ double ner_crf_loglik(const double *emit, const double trans[NER_NTAGS + 1][NER_
     return score - logz;
 }
 
-/* Grows a trainer scratch array to at least n elements. */
-static int grow(void **p, size_t *cap, size_t n, size_t elsize)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 1024;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*p, c * elsize);
-    if (!q)
-        return NAHR_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* One SGD step of the CRF on sentence [a, a+n) (see trainer). Returns 1
  * when the tags of highest marginal differ from gold somewhere, 0 when
  * not, negative on error. */
@@ -632,8 +616,8 @@ static int crf_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, s
 {
     enum { T = NER_NTAGS };
     size_t f0 = fc->off[a], nf = fc->off[a + n] - f0;
-    if (grow((void **)&tr->cbuf, &tr->cbuf_n, n * (4 * T + 1), sizeof *tr->cbuf) != 0 ||
-        grow((void **)&tr->crow, &tr->crow_n, nf + 1, sizeof *tr->crow) != 0)
+    if (ner_grow((void **)&tr->cbuf, &tr->cbuf_n, n * (4 * T + 1), sizeof *tr->cbuf) != 0 ||
+        ner_grow((void **)&tr->crow, &tr->crow_n, nf + 1, sizeof *tr->crow) != 0)
         return NAHR_ENOMEM;
     double *emit = tr->cbuf, *marg = emit + n * T, *work = marg + n * T;
     for (size_t k = 0; k < nf; k++) { /* every feature gets a gradient: rows for all */
