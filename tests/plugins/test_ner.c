@@ -331,6 +331,28 @@ static void expect_load_error(const char *path, const char *needle)
         fail_msg("error '%s' does not mention '%s'", err, needle);
 }
 
+/* An optional model-file section (count in header byte count_off, flag bit
+ * flag_bit in header byte flag_off) cut short by cut bytes, with a count
+ * larger than the file, and with entries but not the flag: each a one-line
+ * load error. */
+static void expect_section_errors(const unsigned char *b1, size_t n1, const char *bad, size_t cut, size_t count_off,
+                                  size_t flag_off, unsigned flag_bit)
+{
+    write_file(bad, b1, n1 - 8 - cut);
+    expect_load_error(bad, "truncated");
+    unsigned char *copy = malloc(n1);
+    assert_non_null(copy);
+    memcpy(copy, b1, n1);
+    copy[count_off] = (unsigned char)(copy[count_off] + 4);
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "truncated");
+    memcpy(copy, b1, n1);
+    copy[flag_off] &= (unsigned char)~flag_bit;
+    write_file(bad, copy, n1);
+    expect_load_error(bad, "corrupt header");
+    free(copy);
+}
+
 static void test_load_errors(void **state)
 {
     (void)state;
@@ -1341,17 +1363,7 @@ static void test_news_model(void **state)
     assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
     assert_memory_equal(a, b, c.ntok);
     /* the news section cut short, or a count larger than the file */
-    write_file(bad, b1, n1 - 8 - 3);
-    expect_load_error(bad, "truncated");
-    unsigned char *copy = malloc(n1);
-    memcpy(copy, b1, n1);
-    copy[48] = (unsigned char)(copy[48] + 4); /* nnews */
-    write_file(bad, copy, n1);
-    expect_load_error(bad, "truncated");
-    memcpy(copy, b1, n1);
-    copy[16] &= (unsigned char)~NER_F_NEWS; /* entries without the flag */
-    write_file(bad, copy, n1);
-    expect_load_error(bad, "corrupt header");
+    expect_section_errors(b1, n1, bad, 3, 48, 16, NER_F_NEWS);
     /* a model without the flag has no news section: the file of before */
     m2->flags &= ~NER_F_NEWS;
     assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
@@ -1359,7 +1371,6 @@ static void test_news_model(void **state)
     b2 = read_file(path2, &n2);
     assert_true(n2 < n1);
     assert_int_equal(b2[48] | b2[49] | b2[50] | b2[51], 0);
-    free(copy);
     free(a);
     free(b);
     free(b1);
@@ -1550,17 +1561,7 @@ static void test_lex_model(void **state)
      * without the flag */
     size_t n1;
     unsigned char *b1 = read_file(path, &n1);
-    write_file(bad, b1, n1 - 8 - 2);
-    expect_load_error(bad, "truncated");
-    unsigned char *copy = malloc(n1);
-    memcpy(copy, b1, n1);
-    copy[52] = (unsigned char)(copy[52] + 4); /* nlex */
-    write_file(bad, copy, n1);
-    expect_load_error(bad, "truncated");
-    memcpy(copy, b1, n1);
-    copy[17] &= (unsigned char)~(NER_F_LEX >> 8); /* entries without the flag */
-    write_file(bad, copy, n1);
-    expect_load_error(bad, "corrupt header");
+    expect_section_errors(b1, n1, bad, 2, 52, 17, NER_F_LEX >> 8);
     /* without the flag: no section, header word 52 zero, as files of before */
     m->flags &= ~NER_F_LEX;
     assert_int_equal(ner_model_save(m, path2, err, sizeof err), 0);
@@ -1568,7 +1569,6 @@ static void test_lex_model(void **state)
     unsigned char *b2 = read_file(path2, &n2);
     assert_int_equal(n2, n1 - 4 * m->lex.n - ((m->lex.n + 3) & ~(size_t)3));
     assert_int_equal(b2[52] | b2[53] | b2[54] | b2[55], 0);
-    free(copy);
     free(a);
     free(b);
     free(b1);
