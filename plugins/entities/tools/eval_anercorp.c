@@ -605,8 +605,14 @@ int main(int argc, char **argv)
             no_rules = 1;
         else if (!strcmp(argv[i], "--check"))
             check = 1;
-        else if (!strcmp(argv[i], "--veto") && i + 1 < argc)
-            veto = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--veto") && i + 1 < argc) {
+            char *end;
+            veto = strtod(argv[++i], &end);
+            if (*end || end == argv[i] || !(veto >= 0)) {
+                fprintf(stderr, "%s: --veto needs a number >= 0 (0 = off), not '%s'\n", argv[0], argv[i]);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--unknown-tags") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "o") || !strcmp(argv[i + 1], "error")))
             unknown_as_o = !strcmp(argv[++i], "o");
