@@ -89,12 +89,17 @@ static char_class classify_slow(int32_t c)
 /* Classes of every code point below U+0800 (ASCII, Latin, the Arabic block),
  * filled once from classify_slow(): the tokeniser's hot path is one load. */
 static uint8_t class_lo[0x800];
+/* U+0600..U+067F (two-byte sequences led by 0xD8 or 0xD9), for the word
+ * loop: 0 = not CC_ARABIC, 1 = an Arabic mark or tatweel, 3 = an Arabic letter. */
+static uint8_t ar_word[128];
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static void class_init(void)
 {
     for (int32_t c = 0; c < 0x800; c++)
         class_lo[c] = (uint8_t)classify_slow(c);
+    for (int32_t c = 0x600; c < 0x680; c++)
+        ar_word[c - 0x600] = (uint8_t)(class_lo[c] != CC_ARABIC ? 0 : nahr_ar_is_mark(c) ? 1 : 3);
 }
 
 static inline char_class classify(int32_t c)
@@ -178,13 +183,30 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
                 /* the common case inline: a two-byte Arabic letter or mark */
                 if (word_cc == CC_ARABIC) {
                     const unsigned char *u = (const unsigned char *)text;
-                    while (i + 1 < n && (u[i] == 0xD8 || u[i] == 0xD9) && (u[i + 1] & 0xC0) == 0x80) {
-                        int32_t d = (int32_t)(((u[i] & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu));
-                        if (class_lo[d] != CC_ARABIC)
+                    unsigned letters = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                    /* two characters a step while both are Arabic letters or marks */
+                    while (i + 4 <= n) {
+                        uint32_t v;
+                        memcpy(&v, u + i, 4);
+                        if ((v & 0xC0FEC0FEu) != 0x80D880D8u)
                             break;
-                        has_letter |= !is_mark(d);
+                        unsigned f1 = ar_word[((v & 1u) << 6) | ((v >> 8) & 0x3Fu)];
+                        unsigned f2 = ar_word[(((v >> 16) & 1u) << 6) | ((v >> 24) & 0x3Fu)];
+                        if (!f1 || !f2)
+                            break;
+                        letters |= f1 | f2;
+                        i += 4;
+                    }
+#endif
+                    while (i + 1 < n && (u[i] & 0xFEu) == 0xD8u && (u[i + 1] & 0xC0u) == 0x80u) {
+                        unsigned f = ar_word[((u[i] & 1u) << 6) | (u[i + 1] & 0x3Fu)];
+                        if (!f)
+                            break;
+                        letters |= f;
                         i += 2;
                     }
+                    has_letter |= letters > 1;
                     if (i >= n)
                         break;
                 }
@@ -307,36 +329,48 @@ size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)
 #define AR_KAF "\xD9\x83"
 #define AR_ALEF "\xD8\xA7"
 
-static int letter_at(const char *w, size_t n, size_t i, const char *letter)
+static inline int letter_at(const char *w, size_t n, size_t i, const char *letter)
 {
     return i + 2 <= n && w[i] == letter[0] && w[i + 1] == letter[1];
 }
 
+/* 1 when bytes c, d are an Arabic mark or tatweel (is_mark(): U+064B..U+065F,
+ * U+0670, U+0640, all two bytes led by 0xD9). */
+static inline int mark_bytes(unsigned c, unsigned d)
+{
+    return c == 0xD9 && ((d >= 0x8B && d <= 0x9F) || d == 0xB0 || d == 0x80);
+}
+
 /* Number of letters in w[i..n), counting at most 2 (all callers need is
  * "at least two letters remain"); marks do not count, other code points do
- * so Latin-script words are handled sanely. */
-static size_t letters_from(const char *w, size_t n, size_t i)
+ * so Latin-script words are handled sanely. peek() and is_mark() with the
+ * one- and two-byte cases inline. */
+static inline size_t letters_from(const char *w, size_t n, size_t i)
 {
+    const unsigned char *u = (const unsigned char *)w;
     size_t k = 0;
     while (i < n && k < 2) {
-        int32_t c = peek(w, n, i, &i);
-        if (c >= 0 && is_mark(c))
-            continue;
-        k++;
+        unsigned c = u[i];
+        if (c < 0x80) {
+            i++;
+            k++;
+        } else if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+            k += !mark_bytes(c, u[i + 1]);
+            i += 2;
+        } else {
+            nahr_utf8_next(w, n, &i); /* longer or invalid: never a mark */
+            k++;
+        }
     }
     return k;
 }
 
 /* skips Arabic marks (tashkeel, tatweel) starting at i */
-static size_t skip_marks(const char *w, size_t n, size_t i)
+static inline size_t skip_marks(const char *w, size_t n, size_t i)
 {
-    while (i < n) {
-        size_t j;
-        int32_t c = peek(w, n, i, &j);
-        if (c < 0 || !is_mark(c))
-            break;
-        i = j;
-    }
+    const unsigned char *u = (const unsigned char *)w;
+    while (i + 1 < n && mark_bytes(u[i], u[i + 1]))
+        i += 2;
     return i;
 }
 

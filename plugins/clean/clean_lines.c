@@ -120,6 +120,13 @@ static void features(cline *L)
         if (cp >= 0x0621 && cp <= 0x064A) { /* an Arabic letter: most of the text */
             L->letters++;
             word_has_letter = 1;
+            /* the letters after it (U+0621..U+063F = D8 A1..BF, U+0640..U+064A =
+             * D9 80..8A; the text is valid UTF-8) take the same branch */
+            const unsigned char *u = (const unsigned char *)s;
+            while (i + 1 < n && ((u[i] == 0xD8 && u[i + 1] >= 0xA1) || (u[i] == 0xD9 && u[i + 1] <= 0x8A))) {
+                L->letters++;
+                i += 2;
+            }
             continue;
         }
         if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;

@@ -141,7 +141,7 @@ static int is_break(uint32_t cp)
 /* 1 when s[i..] starts with a two-byte U+0600..U+06FF character of plain_ar. */
 static inline int plain_ar_at(const clean_unicode *u, const unsigned char *s, size_t n, size_t i)
 {
-    return i + 1 < n && s[i] >= 0xD8 && s[i] <= 0xDB && (s[i + 1] & 0xC0) == 0x80 &&
+    return i + 1 < n && (s[i] & 0xFCu) == 0xD8u && (s[i + 1] & 0xC0u) == 0x80u &&
            u->plain_ar[((s[i] & 3u) << 6) | (s[i + 1] & 0x3Fu)];
 }
 
@@ -261,11 +261,13 @@ restart:;
             emit_begin(&e);
             size_t j = i;
             for (;;) {
-                if (j < n && s[j] > 0x20 && s[j] < 0x7F) {
-                    j++;
-                } else if (plain_ar_at(u, s, n, j)) {
+                /* Arabic first (most of the bytes); the three cases exclude
+                 * each other by the first byte, so their order is free */
+                if (plain_ar_at(u, s, n, j)) {
                     j += 2;
-                } else if (j + 1 < n && s[j] == ' ' && ((s[j + 1] > 0x20 && s[j + 1] < 0x7F) || plain_ar_at(u, s, n, j + 1))) {
+                } else if (j < n && s[j] - 0x21u < 0x5Eu) { /* 0x21..0x7E */
+                    j++;
+                } else if (j + 1 < n && s[j] == ' ' && (s[j + 1] - 0x21u < 0x5Eu || plain_ar_at(u, s, n, j + 1))) {
                     j++;
                 } else {
                     break;

@@ -91,47 +91,11 @@ typedef struct scan {
     int chunk_cut; /* 1 when more text follows this chunk */
 } scan;
 
-/* nahr_ar_normalize() with an inline fast path for the common case: ASCII
- * and the two-byte Arabic block U+0600..U+067F, mapped exactly as text.h
- * documents (أ إ آ -> ا, ى ئ -> ي, ة -> ه, ؤ -> و, tashkeel and tatweel
- * dropped, Arabic-Indic digits -> ASCII, A-Z lowered). Anything else
- * (other scripts, Persian letters, invalid bytes) goes through the shared
- * normaliser for the whole word, so the result is always identical. */
+/* The shared normaliser: its own fast path (the Arabic block from a table)
+ * now does what an inline copy here used to. */
 size_t senti_normalize(const char *s, size_t len, char *out)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) {
-            out[o++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-            continue;
-        }
-        if ((b != 0xD8 && b != 0xD9) || i + 1 >= len || ((unsigned char)s[i + 1] & 0xC0) != 0x80)
-            return nahr_ar_normalize(s, len, out, NULL);
-        unsigned char c = (unsigned char)s[i + 1];
-        uint32_t cp = (b == 0xD8 ? 0x600u : 0x640u) + (uint32_t)(c - 0x80);
-        i++;
-        switch (cp) {
-        case 0x622: case 0x623: case 0x625: cp = 0x627; break;
-        case 0x649: case 0x626: cp = 0x64A; break;
-        case 0x629: cp = 0x647; break;
-        case 0x624: cp = 0x648; break;
-        case 0x640: continue;
-        case 0x671: return nahr_ar_normalize(s, len, out, NULL);
-        default:
-            if ((cp >= 0x64B && cp <= 0x65F) || cp == 0x670)
-                continue;
-            if (cp >= 0x660 && cp <= 0x669) {
-                out[o++] = (char)('0' + (cp - 0x660));
-                continue;
-            }
-            break;
-        }
-        out[o++] = (char)(0xC0 | (cp >> 6));
-        out[o++] = (char)(0x80 | (cp & 0x3F));
-    }
-    out[o] = '\0';
-    return o;
+    return nahr_ar_normalize(s, len, out, NULL);
 }
 
 static size_t norm_token(const char *text, const nahr_token *t, char *out)
@@ -300,31 +264,37 @@ _Static_assert(sizeof(wc_entry) == 64, "one cache line per entry");
 struct senti_wcache {
     const senti_lexicon *lex;
     const senti_model *model;
-    wc_entry *slot; /* WC_SLOTS, 64-byte aligned */
+    wc_entry *slot; /* WC_SLOTS, 2 MB aligned */
+    void *map;      /* the mapping holding slot */
+    size_t map_len;
 };
 
 static senti_wcache *cache_new(void)
 {
     senti_wcache *c = calloc(1, sizeof *c);
-    /* 2 MB aligned and marked for a transparent huge page: entries are read
-     * at random, and with 4 KB pages nearly every access also missed the TLB
-     * (madvise is only a hint) */
+    if (!c)
+        return NULL;
+    /* anonymous pages come zeroed (no memset of 8 MB, and only the pages a
+     * text touches are ever backed); 2 MB aligned and marked for a
+     * transparent huge page: entries are read at random, and with 4 KB pages
+     * nearly every access also missed the TLB (madvise is only a hint) */
     size_t align = (size_t)2 << 20, size = (WC_SLOTS * sizeof(wc_entry) + align - 1) & ~(align - 1);
-    void *p = NULL;
-    if (!c || posix_memalign(&p, align, size) != 0) {
+    c->map_len = size + align;
+    c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->map == MAP_FAILED) {
         free(c);
         return NULL;
     }
-    madvise(p, size, MADV_HUGEPAGE);
-    c->slot = p;
-    memset(c->slot, 0, WC_SLOTS * sizeof(wc_entry));
+    uintptr_t a = ((uintptr_t)c->map + align - 1) & ~(uintptr_t)(align - 1);
+    c->slot = (wc_entry *)a;
+    madvise(c->slot, size, MADV_HUGEPAGE);
     return c;
 }
 
 static void cache_free(senti_wcache *c)
 {
     if (c)
-        free(c->slot);
+        munmap(c->map, c->map_len);
     free(c);
 }
 
@@ -359,11 +329,26 @@ static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text
     return &c->slot[raw_hash(text + t->start, n) & (WC_SLOTS - 1)];
 }
 
-/* 1 when slot e holds token t. */
-static inline int slot_holds(const wc_entry *e, const char *text, const nahr_token *t)
+/* 1 when key[0..n) equals s[0..n), n <= WC_KEY: eight bytes at a time, the
+ * last eight overlapping (a call to memcmp cost more than the compare). */
+static inline int key_eq(const char *key, const char *s, size_t n)
 {
-    size_t n = t->end - t->start;
-    return e && e->klen == n && memcmp(e->key, text + t->start, n) == 0;
+    uint64_t a, b;
+    if (n >= 8) {
+        for (size_t o = 0; o + 8 < n; o += 8) {
+            memcpy(&a, key + o, 8);
+            memcpy(&b, s + o, 8);
+            if (a != b)
+                return 0;
+        }
+        memcpy(&a, key + n - 8, 8);
+        memcpy(&b, s + n - 8, 8);
+        return a == b;
+    }
+    for (size_t o = 0; o < n; o++)
+        if (key[o] != s[o])
+            return 0;
+    return 1;
 }
 
 /* Memory latency, not arithmetic, is what a token costs: its cache entry
@@ -386,11 +371,13 @@ static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c
         if (e)
             __builtin_prefetch(e);
     }
+    /* the slots are not checked against the tokens: two key compares per
+     * token cost more than the useless prefetch now and then from an entry
+     * another word holds */
     const senti_model *m = cfg->model;
     if (m && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
         const wc_entry *a = ring[(i + 3) & 15], *b = ring[(i + 4) & 15];
-        if (slot_holds(a, sc->text, &sc->toks[i + 3]) && slot_holds(b, sc->text, &sc->toks[i + 4]) && a->nfeat &&
-            b->nfeat)
+        if (a && b && a->nfeat && b->nfeat)
             __builtin_prefetch(m->w + (size_t)senti_bigram_feature(&m->fc, a->uni, b->uni) * 3);
     }
 }
@@ -405,7 +392,7 @@ static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *ra
         return NULL;
     /* slot: the entry cache_prefetch() found for this token (same hash), or NULL */
     wc_entry *e = slot ? slot : &c->slot[raw_hash(raw, n) & (WC_SLOTS - 1)];
-    if (e->klen == n && memcmp(e->key, raw, n) == 0) {
+    if (e->klen == n && key_eq(e->key, raw, n)) {
         *have_norm = 0;
         return e;
     }

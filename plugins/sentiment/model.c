@@ -82,6 +82,25 @@ size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n,
         cps[nc++] = v;
     }
     cps[nc++] = '>';
+    size_t cmin = (size_t)fc->char_min, cmax = (size_t)fc->char_max;
+    if (k + nc * cmax <= max) {
+        /* room for every n-gram (the common case): the loop below without
+         * its bound checks, the fold's mask hoisted; same indices, same order */
+        const uint64_t mask = (1ull << fc->bits) - 1;
+        for (size_t s = 0; s < nc; s++) {
+            uint64_t g = 1469598103934665603ull ^ 0x2545F4914F6CDD1Dull;
+            size_t lmax = nc - s < cmax ? nc - s : cmax, len = 1;
+            if (s == 0 && lmax == nc)
+                lmax--; /* "<word>" whole is not a feature */
+            for (; len < cmin && len <= lmax; len++)
+                g = (g ^ cps[s + len - 1]) * 1099511628211ull;
+            for (; len <= lmax; len++) {
+                g = (g ^ cps[s + len - 1]) * 1099511628211ull;
+                out[k++] = senti_fold_mask(g + (uint64_t)len, mask);
+            }
+        }
+        return k;
+    }
     for (size_t s = 0; s < nc && k < max; s++) {
         uint64_t g = 1469598103934665603ull ^ 0x2545F4914F6CDD1Dull;
         for (int len = 1; len <= fc->char_max && s + (size_t)len <= nc; len++) {

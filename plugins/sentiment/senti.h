@@ -100,13 +100,18 @@ typedef struct senti_model {
  * (for the next call). Used by training and scoring alike. */
 size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
                             uint64_t *uni, uint32_t *out, size_t max);
-/* A 64-bit feature hash folded into [0, 2^bits). */
-static inline uint32_t senti_fold(uint64_t h, int bits)
+/* A 64-bit feature hash folded into [0, mask] (mask = 2^bits - 1). */
+static inline uint32_t senti_fold_mask(uint64_t h, uint64_t mask)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
-    return (uint32_t)(h & ((1ull << bits) - 1));
+    return (uint32_t)(h & mask);
+}
+/* A 64-bit feature hash folded into [0, 2^bits). */
+static inline uint32_t senti_fold(uint64_t h, int bits)
+{
+    return senti_fold_mask(h, (1ull << bits) - 1);
 }
 /* The word-pair feature of senti_token_features() (its second index when
  * prev != 0 and word_ngrams >= 2), for callers that cached the rest. */
@@ -166,7 +171,7 @@ typedef struct senti_worker {
     size_t tok_cap;
     senti_sentence *sents;
     size_t sent_cap;
-    senti_wcache *cache; /* allocated on first use (a few MB at most) */
+    senti_wcache *cache; /* allocated on first use (8 MB of address space, pages backed as used) */
 } senti_worker;
 
 typedef struct senti_result {
@@ -185,8 +190,7 @@ typedef struct senti_result {
  * at a space): the token array stays bounded whatever the text size. */
 #define SENTI_CHUNK (256u * 1024u)
 
-/* Same result as nahr_ar_normalize(s, len, out, NULL) (out needs len + 1
- * bytes), with an inline fast path for ASCII and U+0600..U+067F. */
+/* nahr_ar_normalize(s, len, out, NULL) (out needs len + 1 bytes). */
 size_t senti_normalize(const char *s, size_t len, char *out);
 
 void senti_worker_free(senti_worker *w);

@@ -81,6 +81,77 @@ static void test_utf8_check_words(void **state)
     }
 }
 
+/* The sixteen-byte path: one bad byte or sequence (NUL included) at every
+ * offset of Arabic, ASCII or mixed text 40 to 72 bytes long, and a lead
+ * byte on each block boundary; the reference decides. */
+static void test_utf8_check_blocks(void **state)
+{
+    (void)state;
+    static const char *const bases[] = {"\xD8\xA7", "a", "\xD9\x84 ", "\xE2\x80\x8F\xD8\xA8"};
+    static const struct {
+        const char *s;
+        size_t n;
+    } bad[] = {{"\0", 1}, {"\x80", 1}, {"\xC0\x80", 2}, {"\xC1\xBF", 2}, {"\xD8", 1}, {"\xD8 ", 2},
+               {"\xE0\x80\x80", 3}, {"\xED\xA0\x80", 3}, {"\xFF", 1}, {"\xF5\x80\x80\x80", 4},
+               {"\xE2\x80\x8F", 3}, {"\xF0\x9F\x98\x80", 4}, {"\xC2\x80", 2}, {"\x7F", 1}};
+    unsigned char buf[96];
+    for (size_t b = 0; b < sizeof bases / sizeof *bases; b++)
+        for (size_t len = 40; len <= 72; len++) {
+            size_t bl = strlen(bases[b]), n = 0;
+            while (n + bl <= len) {
+                memcpy(buf + n, bases[b], bl);
+                n += bl;
+            }
+            for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+                for (size_t at = 0; at + bad[k].n <= n; at++) {
+                    unsigned char t[96];
+                    memcpy(t, buf, n);
+                    memcpy(t + at, bad[k].s, bad[k].n);
+                    size_t got = nahr_utf8_check((const char *)t, n), ref = ref_utf8_check(t, n);
+                    if (got != ref)
+                        fail_msg("base %zu, %zu bytes, piece %zu at %zu: nahr_utf8_check %zu, reference %zu", b, n,
+                                 k, at, got, ref);
+                }
+        }
+}
+
+/* nahr_hash_bytes() reads the tail with overlapping loads: the values are
+ * those of the plain definition (a zero-extended copy of the last bytes) for
+ * every length and alignment. */
+static uint64_t ref_hash_bytes(const char *s, size_t n, uint64_t seed)
+{
+    uint64_t h = seed * 0x9E3779B97F4A7C15ull, v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (n) {
+        v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static void test_hash_bytes(void **state)
+{
+    (void)state;
+    char buf[64];
+    uint64_t seed = 3;
+    for (int it = 0; it < 2000; it++)
+        for (size_t n = 0; n <= 40; n++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t off = (size_t)(seed >> 61);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                buf[off + i] = (char)(seed >> 56);
+            }
+            if (nahr_hash_bytes(buf + off, n, n) != ref_hash_bytes(buf + off, n, n))
+                fail_msg("length %zu, offset %zu: hash differs from the reference", n, off);
+        }
+}
+
 static void test_utf8_repair(void **state)
 {
     (void)state;
@@ -102,21 +173,23 @@ static void test_json_string(void **state)
 }
 
 /* An escape at every position of a longer string (the writer copies plain
- * bytes eight at a time). */
+ * bytes sixteen or eight at a time); the bytes around the limits (space,
+ * DEL, 0x80) stay as they are. */
 static void test_json_string_runs(void **state)
 {
     (void)state;
     static const char *const esc[][2] = {{"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"},
-                                         {"\x1f", "\\u001f"}, {"\x01", "\\u0001"}};
+                                         {"\x1f", "\\u001f"}, {"\x01", "\\u0001"}, {" ", " "},
+                                         {"\x7f", "\x7f"}, {"!", "!"}, {"]", "]"}};
     for (size_t e = 0; e < sizeof esc / sizeof *esc; e++)
-        for (size_t at = 0; at < 20; at++) {
-            char in[32], want[64];
-            memset(in, 'x', 20);
-            memcpy(in + 20, "\xD9\x85", 2); /* م, bytes >= 0x80 stay as they are */
+        for (size_t at = 0; at < 40; at++) {
+            char in[48], want[96];
+            memset(in, 'x', 40);
+            memcpy(in + 40, "\xD9\x85", 2); /* م, bytes >= 0x80 stay as they are */
             in[at] = esc[e][0][0];
             size_t w = 0;
             want[w++] = '"';
-            for (size_t i = 0; i < 22; i++) {
+            for (size_t i = 0; i < 42; i++) {
                 if (i == at) {
                     memcpy(want + w, esc[e][1], strlen(esc[e][1]));
                     w += strlen(esc[e][1]);
@@ -127,7 +200,7 @@ static void test_json_string_runs(void **state)
             want[w++] = '"';
             want[w] = '\0';
             nahr_buf b = {0};
-            assert_int_equal(nahr_buf_json_string(&b, in, 22), NAHR_OK);
+            assert_int_equal(nahr_buf_json_string(&b, in, 42), NAHR_OK);
             assert_string_equal(b.data, want);
             nahr_buf_free(&b);
         }
@@ -229,7 +302,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_check),
         cmocka_unit_test(test_utf8_check_words),
+        cmocka_unit_test(test_utf8_check_blocks),
         cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_hash_bytes),
         cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_json_string_runs),
         cmocka_unit_test(test_normalize),

@@ -177,6 +177,73 @@ static void test_bidi_controls(void **state)
     assert_true(tok_is(s, &t[0], "دمشق"));
 }
 
+/* Texts of Arabic letters, marks, punctuation, digits, Latin and spaces in
+ * every order: the tokens (bytes and kind) are the runs a plain reading of
+ * the rules gives. Covers the word loop's two-characters-a-step path and
+ * its exits at every offset. */
+static void test_arabic_runs(void **state)
+{
+    (void)state;
+    /* class: L letter, M mark, P punctuation, D digit, A Latin, S space */
+    static const struct {
+        const char *s;
+        char cls;
+    } pc[] = {{"\xD8\xA8", 'L'}, {"\xD9\x85", 'L'}, {"\xD8\xA7", 'L'}, {"\xD9\x8A", 'L'}, {"\xD9\x8E", 'M'},
+              {"\xD9\x80", 'M'}, {"\xD8\x8C", 'P'}, {"\xD8\x9F", 'P'}, {"\xD9\xA0", 'D'}, {"a", 'A'},
+              {" ", 'S'}};
+    const size_t np = sizeof pc / sizeof *pc;
+    uint64_t seed = 11;
+    for (int it = 0; it < 100000; it++) {
+        char text[256];
+        char cls[64];
+        size_t off[65], n = 0, k = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = (size_t)(seed >> 59) + 1; /* 1..32 pieces */
+        for (size_t p = 0; p < want; p++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            size_t q = r % 8 ? (r >> 3) % 6 : (r >> 3) % np; /* mostly letters and marks */
+            off[k] = n;
+            cls[k++] = pc[q].cls;
+            memcpy(text + n, pc[q].s, strlen(pc[q].s));
+            n += strlen(pc[q].s);
+        }
+        off[k] = n;
+        /* the reference: runs of L/M (a word when it holds a letter), of D, of A; P alone */
+        nahr_token ref[64];
+        size_t nr = 0;
+        for (size_t a = 0; a < k;) {
+            size_t b = a + 1;
+            char c = cls[a];
+            if (c == 'S') {
+                a = b;
+                continue;
+            }
+            int letter = c == 'L';
+            if (c == 'L' || c == 'M') {
+                while (b < k && (cls[b] == 'L' || cls[b] == 'M'))
+                    letter |= cls[b++] == 'L';
+            } else if (c == 'D' || c == 'A') {
+                while (b < k && cls[b] == c)
+                    b++;
+            }
+            ref[nr].start = off[a];
+            ref[nr].end = off[b];
+            ref[nr++].kind = c == 'D' ? NAHR_TOK_NUMBER : c == 'A' ? NAHR_TOK_LATIN
+                             : (c == 'L' || c == 'M') && letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
+            a = b;
+        }
+        nahr_token t[64];
+        size_t nt = nahr_tokenize(text, n, t, 64);
+        if (nt != nr)
+            fail_msg("case %d: %zu tokens, reference %zu", it, nt, nr);
+        for (size_t j = 0; j < nt; j++)
+            if (t[j].start != ref[j].start || t[j].end != ref[j].end || t[j].kind != ref[j].kind)
+                fail_msg("case %d token %zu: [%zu,%zu) kind %u, reference [%zu,%zu) kind %u", it, j, t[j].start,
+                         t[j].end, t[j].kind, ref[j].start, ref[j].end, ref[j].kind);
+    }
+}
+
 /* ---- proclitics ---- */
 
 static int has_split(const char *w, size_t off)
@@ -242,6 +309,180 @@ static void test_splits_limits(void **state)
     assert_true(stem_is("وَموسكو", "موسكو"));
     /* Latin word: nothing to strip */
     assert_int_equal(nahr_ar_proclitic_splits("Moscow", 6, sp, 16), 1);
+}
+
+/* The splitter as it was before its helpers were inlined (decoding every
+ * code point with nahr_utf8_next), the reference of test_splits_same. */
+#define AR_WAW "\xD9\x88"
+#define AR_FA "\xD9\x81"
+#define AR_BA "\xD8\xA8"
+#define AR_LAM "\xD9\x84"
+#define AR_KAF "\xD9\x83"
+#define AR_ALEF "\xD8\xA7"
+
+static int ref_is_mark(int32_t c)
+{
+    return (c >= 0x064B && c <= 0x065F) || c == 0x0670 || c == 0x0640;
+}
+
+static int32_t ref_peek(const char *s, size_t n, size_t i, size_t *next)
+{
+    size_t j = i;
+    int32_t cp = nahr_utf8_next(s, n, &j);
+    *next = j;
+    return cp;
+}
+
+static int ref_letter_at(const char *w, size_t n, size_t i, const char *letter)
+{
+    return i + 2 <= n && w[i] == letter[0] && w[i + 1] == letter[1];
+}
+
+/* Number of letters in w[i..n), counting at most 2 (all callers need is
+ * "at least two letters remain"); marks do not count, other code points do
+ * so Latin-script words are handled sanely. */
+static size_t ref_letters_from(const char *w, size_t n, size_t i)
+{
+    size_t k = 0;
+    while (i < n && k < 2) {
+        int32_t c = ref_peek(w, n, i, &i);
+        if (c >= 0 && ref_is_mark(c))
+            continue;
+        k++;
+    }
+    return k;
+}
+
+/* skips Arabic marks (tashkeel, tatweel) starting at i */
+static size_t ref_skip_marks(const char *w, size_t n, size_t i)
+{
+    while (i < n) {
+        size_t j;
+        int32_t c = ref_peek(w, n, i, &j);
+        if (c < 0 || !ref_is_mark(c))
+            break;
+        i = j;
+    }
+    return i;
+}
+
+static void ref_add_split(size_t *splits, size_t max, size_t *k, size_t off)
+{
+    size_t j;
+    for (j = 0; j < *k; j++)
+        if (splits[j] == off)
+            return;
+    if (*k < max)
+        splits[(*k)++] = off;
+}
+
+static size_t ref_splits(const char *w, size_t n, size_t *splits, size_t max)
+{
+    size_t all[16];
+    size_t k = 0;
+    size_t conj_ends[2];
+    size_t nconj = 0, c;
+    const size_t cap = sizeof all / sizeof all[0];
+
+    if (!splits || max == 0)
+        return 0;
+    all[k++] = 0;
+    if (!w || n < 4) {
+        splits[0] = 0;
+        return 1;
+    }
+
+    /* conjunction: none, or و / ف */
+    conj_ends[nconj++] = 0;
+    if (ref_letter_at(w, n, 0, AR_WAW) || ref_letter_at(w, n, 0, AR_FA))
+        conj_ends[nconj++] = ref_skip_marks(w, n, 2);
+
+    /* Collect every split, then sort (the combinations are few). */
+    for (c = 0; c < nconj; c++) {
+        size_t p = conj_ends[c];
+        size_t q;
+        if (p > 0 && ref_letters_from(w, n, p) >= 2)
+            ref_add_split(all, cap, &k, p);
+        /* لل = ل + ال (the alef of the article drops) */
+        if (ref_letter_at(w, n, p, AR_LAM)) {
+            size_t p2 = ref_skip_marks(w, n, p + 2);
+            if (ref_letter_at(w, n, p2, AR_LAM)) {
+                size_t p3 = ref_skip_marks(w, n, p2 + 2);
+                if (ref_letters_from(w, n, p3) >= 2)
+                    ref_add_split(all, cap, &k, p3);
+            }
+        }
+        /* preposition ب ك ل, then optionally ال */
+        q = p;
+        if (ref_letter_at(w, n, p, AR_BA) || ref_letter_at(w, n, p, AR_KAF) || ref_letter_at(w, n, p, AR_LAM)) {
+            q = ref_skip_marks(w, n, p + 2);
+            if (ref_letters_from(w, n, q) >= 2)
+                ref_add_split(all, cap, &k, q);
+        }
+        /* article ال after the conjunction and/or preposition (not alone:
+         * the word with its article is the form dictionaries list) */
+        if (q > 0 && ref_letter_at(w, n, q, AR_ALEF)) {
+            size_t a = ref_skip_marks(w, n, q + 2);
+            if (ref_letter_at(w, n, a, AR_LAM)) {
+                size_t r = ref_skip_marks(w, n, a + 2);
+                if (ref_letters_from(w, n, r) >= 2)
+                    ref_add_split(all, cap, &k, r);
+            }
+        }
+        if (q == 0 && p == 0 && ref_letter_at(w, n, 0, AR_ALEF)) {
+            size_t a = ref_skip_marks(w, n, 2);
+            if (ref_letter_at(w, n, a, AR_LAM)) {
+                size_t r = ref_skip_marks(w, n, a + 2);
+                if (ref_letters_from(w, n, r) >= 2)
+                    ref_add_split(all, cap, &k, r);
+            }
+        }
+    }
+    /* shortest strip first: offsets ascending (insertion sort, k <= ~8) */
+    {
+        size_t x, y;
+        for (x = 1; x < k; x++) {
+            size_t v = all[x];
+            for (y = x; y > 0 && all[y - 1] > v; y--)
+                all[y] = all[y - 1];
+            all[y] = v;
+        }
+    }
+    if (k > max)
+        k = max;
+    memcpy(splits, all, k * sizeof *splits);
+    return k;
+}
+
+/* The splitter gives what the reference gives on random words made of
+ * clitic letters, marks, other letters, Latin, longer and invalid
+ * sequences, every max. */
+static void test_splits_same(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {AR_WAW, AR_FA, AR_BA, AR_LAM, AR_KAF, AR_ALEF, "\xD9\x8E", "\xD9\x80",
+                                         "\xD9\xB0", "\xD9\x9F", "\xD9\x8A", "\xD9\x85", "\xD8\xAF", "a", "\xE2\x80\x8C",
+                                         "\xD9", "\x80", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xD9\xA0"};
+    const size_t np = sizeof pieces / sizeof *pieces;
+    uint64_t seed = 7;
+    for (int it = 0; it < 200000; it++) {
+        char w[64];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = (size_t)(seed >> 60); /* 0..15 pieces */
+        for (size_t p = 0; p < want; p++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            /* mostly clitic letters and marks: the interesting part */
+            const char *pc = pieces[r % 4 ? (r >> 4) % 10 : (r >> 4) % np];
+            memcpy(w + n, pc, strlen(pc));
+            n += strlen(pc);
+        }
+        size_t max = (size_t)(seed >> 20) % 10, a[16], b[16];
+        size_t ka = nahr_ar_proclitic_splits(w, n, a, max), kb = ref_splits(w, n, b, max);
+        if (ka != kb || memcmp(a, b, ka * sizeof *a) != 0)
+            fail_msg("case %d (%zu bytes, max %zu): %zu splits, reference %zu", it, n, max, ka, kb);
+    }
 }
 
 static void test_huge_text(void **state)
@@ -315,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_paragraphs),      cmocka_unit_test(test_count_and_max),
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_bidi_controls),
         cmocka_unit_test(test_splits_basic),    cmocka_unit_test(test_splits_limits),
+        cmocka_unit_test(test_splits_same),     cmocka_unit_test(test_arabic_runs),
         cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_same_tokens_any_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,12 @@
 set -u
 CASE=$1
 NAHR=$2
-PUB=$3
+PUB_BIN=$3
+# The test tool runs without LeakSanitizer: under ASan about one run in ten
+# libnats leaves an incoming message unfreed at its exit (see publish below),
+# which made the tool, not nahr, fail a case. nahr itself keeps leak checks.
+PUB=pubtool
+pubtool() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$PUB_BIN" "$@"; }
 BUILD=${NAHR_BUILD_DIR:-$(dirname "$NAHR")}
 TP=$BUILD/testplugins
 

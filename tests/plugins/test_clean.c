@@ -301,6 +301,41 @@ static void test_phrase_modes(void **state)
     clean_phrases_free(p);
 }
 
+/* The one-pass matching form (ASCII and U+0600..U+067F from tables, other
+ * code points one at a time) and the two-step one (nahr_ar_normalize of the
+ * line, then separators folded) agree on every code point below U+0800 and
+ * on a sample of the others, alone, inside a word and between separators. A
+ * trailing invalid byte (a separator, trimmed at the end) sends the same
+ * line down the two-step path. */
+static void test_match_norm_paths(void **state)
+{
+    (void)state;
+    static const char *const ctx[][2] = {{"", ""}, {"\xD8\xA8", "\xD8\xA8"}, {"a ", " b"}, {"\xD8\x8C", "1"}, {"X", "\xD9\x8E"}};
+    for (uint32_t cp = 0; cp < 0x110000; cp = cp < 0x800 ? cp + 1 : cp + 97) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        char ch[4];
+        size_t cl = nahr_utf8_put(cp, ch);
+        for (size_t k = 0; k < sizeof ctx / sizeof *ctx; k++) {
+            char line[64], a[64], b[64];
+            size_t n = 0;
+            memcpy(line + n, ctx[k][0], strlen(ctx[k][0]));
+            n += strlen(ctx[k][0]);
+            memcpy(line + n, ch, cl);
+            n += cl;
+            memcpy(line + n, ctx[k][1], strlen(ctx[k][1]));
+            n += strlen(ctx[k][1]);
+            size_t na = clean_match_norm(line, n, a);
+            line[n] = '\xFF';
+            size_t nb = clean_match_norm(line, n + 1, b);
+            if (na != nb || memcmp(a, b, na) != 0)
+                fail_msg("U+%04X in context %zu: one pass '%.*s', two steps '%.*s'", (unsigned)cp, k, (int)na, a,
+                         (int)nb, b);
+            assert_int_equal(a[na], '\0');
+        }
+    }
+}
+
 /* ------------------------------------------------------------ own fixtures */
 
 static nahr_doc *clean_fixture(fixture *f, const char *name, int *rc)
@@ -1027,6 +1062,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unicode_invalid_utf8_and_nul, setup, teardown),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_phrase_modes),
+        cmocka_unit_test(test_match_norm_paths),
         cmocka_unit_test_setup_teardown(test_fixture_share_copyright_readalso, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_english_chrome_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_story_words_survive, setup, teardown),

@@ -26,8 +26,22 @@ static inline uint64_t nahr_hash_bytes(const char *s, size_t n, uint64_t seed)
         h ^= h >> 32;
     }
     if (n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* the 1..7 last bytes, zero-extended, from two overlapping loads
+         * (a memcpy of a variable length compiled to a byte loop) */
+        if (n >= 4) {
+            uint32_t lo, hi;
+            memcpy(&lo, s, 4);
+            memcpy(&hi, s + n - 4, 4);
+            v = (uint64_t)lo | (((uint64_t)hi >> (8 * (8 - n))) << 32);
+        } else {
+            const unsigned char *u = (const unsigned char *)s;
+            v = (uint64_t)u[0] | ((uint64_t)u[n >> 1] << (8 * (n >> 1))) | ((uint64_t)u[n - 1] << (8 * (n - 1)));
+        }
+#else
         v = 0;
         memcpy(&v, s, n);
+#endif
         h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
     }
     return h ^ (h >> 29);
