@@ -1800,6 +1800,235 @@ static void test_crf_options(void **state)
     }
 }
 
+/* ---- BILOU tags (--bilou, an experiment) ---- */
+
+static void test_bilou_convert(void **state)
+{
+    (void)state;
+    /* O B-PER O | B-LOC I-LOC I-LOC | B-LOC (adjacent, same type) | B-LOC I-LOC | B-ORG at the end */
+    static const uint8_t bio[] = {0, 1, 0, 3, 4, 4, 3, 3, 4, 5};
+    /* PER 1..4, LOC 5..8, ORG 9..12, MISC 13..16 (B I L U) */
+    static const uint8_t want[] = {0, 4, 0, 5, 6, 7, 8, 5, 7, 12};
+    uint8_t out[16], back[16];
+    ner_bilou_from_bio(bio, sizeof bio, out);
+    assert_memory_equal(out, want, sizeof want);
+    ner_bilou_to_bio(out, sizeof bio, back);
+    assert_memory_equal(back, bio, sizeof bio);
+    /* one-word sentences, and an entity that ends the sentence */
+    static const uint8_t one[] = {7}, two[] = {0, 7, 8};
+    ner_bilou_from_bio(one, 1, out);
+    assert_int_equal(out[0], 16); /* U-MISC */
+    ner_bilou_from_bio(two, 3, out);
+    assert_int_equal(out[1], 13); /* B-MISC */
+    assert_int_equal(out[2], 15); /* L-MISC */
+    /* orphan I-: O I-PER I-PER | I-LOC after an ORG | I-ORG alone at the start */
+    static const uint8_t orphan[] = {0, 2, 2, 5, 4, 0};
+    static const uint8_t orphan_bilou[] = {0, 1, 3, 12, 8, 0};
+    static const uint8_t orphan_bio[] = {0, 1, 2, 5, 3, 0}; /* as the scorer reads it */
+    ner_bilou_from_bio(orphan, sizeof orphan, out);
+    assert_memory_equal(out, orphan_bilou, sizeof orphan_bilou);
+    ner_bilou_to_bio(out, sizeof orphan, back);
+    assert_memory_equal(back, orphan_bio, sizeof orphan_bio);
+    static const uint8_t lead[] = {6};
+    ner_bilou_from_bio(lead, 1, out);
+    assert_int_equal(out[0], 12); /* U-ORG */
+}
+
+/* Does the BILOU sequence t[0..n) satisfy the constraint? */
+static int bilou_valid(const uint8_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ner_bilou_allowed(i ? t[i - 1] : NER_BILOU_NTAGS, t[i]))
+            return 0;
+    return n == 0 || ner_bilou_final(t[n - 1]);
+}
+
+static void test_bilou_constraint(void **state)
+{
+    (void)state;
+    const unsigned S = NER_BILOU_NTAGS;
+    /* after the start, O, L-X or U-X: O, B-Y, U-Y only */
+    static const unsigned closed[] = {17, 0, 3, 4, 7, 16};
+    for (size_t k = 0; k < sizeof closed / sizeof closed[0]; k++)
+        for (unsigned c = 0; c < S; c++) {
+            int want = c == 0 || (c - 1) % 4 == 0 || (c - 1) % 4 == 3;
+            assert_int_equal(ner_bilou_allowed(closed[k], c), want);
+        }
+    /* after B-X or I-X: I-X or L-X only */
+    for (unsigned p = 1; p < S; p++) {
+        if ((p - 1) % 4 > 1)
+            continue;
+        for (unsigned c = 0; c < S; c++) {
+            int want = c && (c + 3) / 4 == (p + 3) / 4 && ((c - 1) % 4 == 1 || (c - 1) % 4 == 2);
+            assert_int_equal(ner_bilou_allowed(p, c), want);
+        }
+    }
+    assert_true(ner_bilou_final(0) && ner_bilou_final(3) && ner_bilou_final(4));
+    assert_false(ner_bilou_final(1) || ner_bilou_final(2));
+    /* every BIO sequence of up to 4 tags (orphans included) converts to a
+     * valid BILOU sequence that reads back as the scorer reads the BIO one */
+    uint8_t bio[4], bl[4], back[4];
+    for (size_t n = 1; n <= 4; n++) {
+        unsigned total = 1;
+        for (size_t i = 0; i < n; i++)
+            total *= NER_NTAGS;
+        for (unsigned code = 0; code < total; code++) {
+            unsigned v = code;
+            for (size_t i = 0; i < n; i++, v /= NER_NTAGS)
+                bio[i] = (uint8_t)(v % NER_NTAGS);
+            ner_bilou_from_bio(bio, n, bl);
+            assert_true(bilou_valid(bl, n));
+            ner_bilou_to_bio(bl, n, back);
+            ner_score sa = {0}, sb = {0};
+            ner_score_add(&sa, bio, back, n); /* back read against bio: every chunk exact */
+            ner_score_add(&sb, back, bio, n);
+            assert_int_equal(sa.fp[0] + sa.fn[0] + sb.fp[0] + sb.fn[0], 0);
+            for (size_t i = 0; i < n; i++) /* and back is valid BIO */
+                assert_true(ner_bio_allowed(i ? back[i - 1] : NER_NTAGS, back[i]));
+        }
+    }
+    /* Viterbi: the best valid sequence, by brute force over 17^3 */
+    float emit[3 * 17], trans[18][17];
+    uint8_t bp[3 * 17], out[3];
+    uint64_t rng = 12345;
+    for (int trial = 0; trial < 20; trial++) {
+        for (size_t i = 0; i < 3 * S; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            emit[i] = (float)((rng >> 40) % 2001) / 100.0f - 10.0f;
+        }
+        for (unsigned a = 0; a <= S; a++)
+            for (unsigned b = 0; b < S; b++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                trans[a][b] = (float)((rng >> 40) % 2001) / 100.0f - 10.0f;
+            }
+        if (trial == 0) /* the emissions alone would choose an invalid I-PER B-PER I-PER */
+            for (size_t i = 0; i < 3; i++)
+                emit[i * S + (i == 1 ? 1 : 2)] = 100;
+        ner_bilou_viterbi(emit, (const float(*)[17])trans, 3, bp, out);
+        assert_true(bilou_valid(out, 3));
+        double best = -1e30;
+        uint8_t arg[3] = {0, 0, 0};
+        for (unsigned a = 0; a < S; a++)
+            for (unsigned b = 0; b < S; b++)
+                for (unsigned c = 0; c < S; c++) {
+                    uint8_t t[3] = {(uint8_t)a, (uint8_t)b, (uint8_t)c};
+                    if (!bilou_valid(t, 3))
+                        continue;
+                    double sc = (double)trans[S][a] + emit[a] + trans[a][b] + emit[S + b] +
+                                trans[b][c] + emit[2 * S + c];
+                    if (sc > best + 1e-4) {
+                        best = sc;
+                        memcpy(arg, t, 3);
+                    }
+                }
+        assert_memory_equal(out, arg, 3);
+    }
+}
+
+/* The dev F1 of each epoch in a training log ("... F1 0.xxxx ..."). */
+static size_t log_f1s(const char *log, double *f, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = strstr(log, "dev epoch"); p && n < max; p = strstr(p + 1, "dev epoch")) {
+        const char *q = strstr(p, " F1 ");
+        assert_non_null(q);
+        f[n++] = atof(q + 4);
+    }
+    return n;
+}
+
+static char *train_log(const char *data, const ner_train_opts *o, int *rc)
+{
+    ner_corpus c;
+    char err[256], *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(ner_conll_parse(data, strlen(data), "fixture", &c, err, sizeof err), 0);
+    ner_model *m = ner_model_new();
+    FILE *log = open_memstream(&buf, &len);
+    assert_non_null(log);
+    *rc = ner_train(&c, o, m, log);
+    assert_int_equal(fclose(log), 0);
+    ner_model_free(m);
+    ner_corpus_free(&c);
+    return buf;
+}
+
+static void test_bilou_train(void **state)
+{
+    (void)state;
+    int rc;
+    double fa[32], fb[32];
+    /* --bilou-check (BIO tags through the experiment's code) scores dev as
+     * the model path does, epoch by epoch */
+    ner_train_opts o = {.epochs = 6, .seed = 3, .dev_fraction = 0.2, .ensemble = 2};
+    char *a = train_log(FIXTURE, &o, &rc);
+    assert_int_equal(rc, 0);
+    o.bilou = NER_BILOU_CHECK;
+    char *b = train_log(FIXTURE, &o, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(b, "rows x 9 tags"));
+    size_t na = log_f1s(a, fa, 32), nb = log_f1s(b, fb, 32);
+    assert_int_equal(na, 6);
+    assert_int_equal(nb, 6);
+    for (size_t i = 0; i < na; i++)
+        assert_true(fabs(fa[i] - fb[i]) < 1e-9);
+    free(a);
+    free(b);
+    /* BILOU learns a tiny corpus: dev = a copy of the training half */
+    size_t fl = strlen(FIXTURE);
+    char *twice = malloc(2 * fl + 3);
+    assert_non_null(twice);
+    snprintf(twice, 2 * fl + 3, "%s\n\n%s", FIXTURE, FIXTURE);
+    static const int modes[] = {NER_BILOU_TAGS, NER_BILOU_SHARE};
+    for (size_t k = 0; k < 2; k++) {
+        ner_train_opts ob = {.epochs = 20, .seed = 5, .dev_fraction = 0.5, .bilou = modes[k]};
+        char *l = train_log(twice, &ob, &rc);
+        assert_int_equal(rc, 0);
+        assert_non_null(strstr(l, "rows x 17 tags"));
+        assert_int_equal(log_f1s(l, fa, 32), 20);
+        assert_true(fa[19] == 1.0);
+        free(l);
+    }
+    free(twice);
+    /* dev-only experiment: no refit, no dev-less training */
+    ner_train_opts bad = {.epochs = 2, .seed = 1, .dev_fraction = 0.2, .bilou = 1, .refit = 1};
+    char *l = train_log(FIXTURE, &bad, &rc);
+    assert_int_equal(rc, NAHR_EINVAL);
+    free(l);
+    bad.refit = 0;
+    bad.dev_fraction = 0;
+    l = train_log(FIXTURE, &bad, &rc);
+    assert_int_equal(rc, NAHR_EINVAL);
+    free(l);
+}
+
+/* nahr-train-ner refuses the BILOU experiment where it cannot apply */
+static void test_bilou_options(void **state)
+{
+    (void)state;
+    const char *bd = getenv("NAHR_BUILD_DIR");
+    char exe[1024], cmd[1400], out[512];
+    snprintf(exe, sizeof exe, "%s/nahr-train-ner", bd ? bd : ".");
+    if (access(exe, X_OK) != 0) {
+        print_message("skipped: no %s\n", exe);
+        skip();
+    }
+    static const char *const bad[] = {"--bilou --refit", "--bilou-share --dev-fraction 0",
+                                      "--bilou-check --learner crf"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(cmd, sizeof cmd, "'%s' --train /nonexistent -o /nonexistent %s 2>&1", exe,
+                 bad[k]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 2);
+        assert_non_null(strstr(out, "--bilou-check score dev only: not with --refit"));
+    }
+}
+
 static void test_shipped_model(void **state)
 {
     (void)state;
@@ -1866,6 +2095,10 @@ int main(void)
         cmocka_unit_test(test_crf_gradient),
         cmocka_unit_test(test_crf_train),
         cmocka_unit_test(test_crf_options),
+        cmocka_unit_test(test_bilou_convert),
+        cmocka_unit_test(test_bilou_constraint),
+        cmocka_unit_test(test_bilou_train),
+        cmocka_unit_test(test_bilou_options),
         cmocka_unit_test(test_shipped_model),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

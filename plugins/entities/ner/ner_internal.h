@@ -420,6 +420,10 @@ typedef struct ner_train_opts {
                            * log-likelihoods + c2/2 |w|^2); 0 = NER_CRF_C2 */
     double crf_eta;       /* CRF: initial SGD step; 0 = NER_CRF_ETA */
     int crf_plain;        /* CRF: the last weights, not the mean over the steps (averaged SGD) */
+    int bilou;            /* experiment (ner_train.c): the dev-run perceptrons over BILOU tags
+                           * (NER_BILOU_TAGS; 1) or, as a check of the same code, over the BIO
+                           * tags (NER_BILOU_CHECK); dev tagged with the trainers' weights, the
+                           * model keeps the first pass's weights */
 } ner_train_opts;
 #define NER_MAX_ENSEMBLE 8
 #define NER_LEARN_PERCEPTRON 0
@@ -428,6 +432,26 @@ typedef struct ner_train_opts {
                          * models of the first pass: perceptrons) */
 #define NER_CRF_C2 1.0
 #define NER_CRF_ETA 0.1
+#define NER_BILOU_TAGS 1
+#define NER_BILOU_CHECK 2
+#define NER_BILOU_SHARE 3 /* BILOU, each feature also with BIO weights added */
+/* The BILOU tags of --bilou: 0 = O, then for type X = 1..4 (PER LOC ORG
+ * MISC) 4 (X - 1) + 1 + kind, kind 0 B (first word of a longer entity), 1 I
+ * (inside), 2 L (last word), 3 U (an entity of one word). */
+#define NER_BILOU_NTAGS 17u
+/* BIO tags of one sentence to BILOU (an I-X not continuing an X entity starts
+ * one, as the scorer reads it), and back (B, U to B-X; I, L to I-X). */
+void ner_bilou_from_bio(const uint8_t *bio, size_t n, uint8_t *out);
+void ner_bilou_to_bio(const uint8_t *tags, size_t n, uint8_t *out);
+/* May BILOU tag cur follow prev (NER_BILOU_NTAGS: the sentence start)? May
+ * a sentence end on tag t? */
+int ner_bilou_allowed(unsigned prev, unsigned cur);
+int ner_bilou_final(unsigned t);
+/* Viterbi over the BILOU tags under those constraints: emit n x 17, bp n x
+ * 17 bytes of scratch, trans [prev][cur] with row 17 the start. Ties: the
+ * lowest previous tag. */
+void ner_bilou_viterbi(const float *emit, const float trans[NER_BILOU_NTAGS + 1][NER_BILOU_NTAGS],
+                       size_t n, uint8_t *bp, uint8_t *out);
 
 /* ---- linear-chain CRF (--learner crf) ----
  * The log-likelihood of the tags gold[0..n) of one sentence under the

@@ -1255,10 +1255,424 @@ static void hist_src_free(hist_src *hs)
     free(hs->later);
 }
 
+/* ---- BILOU tags (--bilou; an experiment, see docs/ner.md) ----
+ * The perceptrons of the dev run decode 17 tags: O, then B-X, I-X, L-X (the
+ * last word of an entity of two words or more) and U-X (an entity of one
+ * word) for X = PER LOC ORG MISC, tag 4 (X - 1) + 1 + kind. The first-pass
+ * and fold models (history, news evidence) stay BIO, so only the final
+ * model changes. Dev is tagged with the trainers' own averaged weights by a
+ * copy of ner_tag_corpus_doc (same descriptions, features, history), the
+ * tags mapped back to BIO before the history and the scorer see them, so
+ * the dev F1 compares with a BIO model's. NER_BILOU_SHARE gives each
+ * feature one weight per BIO tag besides its 17, added to the scores of the
+ * BILOU tags it maps to. NER_BILOU_CHECK runs the same code
+ * with the 9 BIO tags: the check that the copy scores as the model does
+ * (it differs only by the model's 16-bit quantisation). The model written
+ * keeps the first pass's weights: no run-time support. */
+#define BL_MAXT NER_BILOU_NTAGS /* tags at most; row BL_MAXT of the transitions: the start */
+
+typedef struct btrainer {
+    ner_set index;
+    int32_t *w; /* rows x stride */
+    int64_t *u;
+    size_t rows, cap;
+    int32_t tw[BL_MAXT + 1][BL_MAXT];
+    int64_t tu[BL_MAXT + 1][BL_MAXT];
+    int64_t c;
+    unsigned nt;     /* 17 (BILOU) or NER_NTAGS (BIO) */
+    unsigned stride; /* nt, or with share nt + NER_NTAGS */
+    int share;       /* BILOU: a feature also has one weight per BIO tag, added to the
+                      * weights of the BILOU tags it maps to (B, U: B-X; I, L: I-X) */
+} btrainer;
+
+static unsigned bl_type(unsigned t) { return (t + 3) / 4; }
+static unsigned bl_kind(unsigned t) { return (t - 1) % 4; } /* 0 B, 1 I, 2 L, 3 U */
+
+/* May tag cur follow prev (BL_MAXT: the sentence start)? */
+static int bl_allowed(unsigned nt, unsigned prev, unsigned cur)
+{
+    if (nt != BL_MAXT)
+        return ner_bio_allowed(prev == BL_MAXT ? NER_NTAGS : prev, cur);
+    int open = prev != BL_MAXT && prev != 0 && bl_kind(prev) <= 1; /* after B-X or I-X */
+    if (open)
+        return cur != 0 && bl_type(cur) == bl_type(prev) &&
+               (bl_kind(cur) == 1 || bl_kind(cur) == 2);
+    return cur == 0 || bl_kind(cur) == 0 || bl_kind(cur) == 3;
+}
+
+/* May a sentence end on tag t? */
+static int bl_final(unsigned nt, unsigned t) { return nt != BL_MAXT || t == 0 || bl_kind(t) >= 2; }
+
+/* BIO tags of one sentence to BILOU (nt = BL_MAXT) or a copy. An I-X that
+ * does not continue an X entity starts one (as the scorer reads it). */
+static void bl_from_bio(unsigned nt, const uint8_t *bio, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned t = bio[i];
+        if (nt != BL_MAXT || t == 0) {
+            out[i] = (uint8_t)t;
+            continue;
+        }
+        unsigned x = (t + 1) / 2;
+        int first = (t & 1u) || i == 0 || (unsigned)(bio[i - 1] + 1) / 2 != x;
+        int more = i + 1 < n && bio[i + 1] == 2 * x; /* the next word continues it */
+        unsigned kind = first ? (more ? 0u : 3u) : (more ? 1u : 2u);
+        out[i] = (uint8_t)(4 * (x - 1) + 1 + kind);
+    }
+}
+
+/* BILOU tags (or BIO: a copy) to BIO: B and U to B-X, I and L to I-X. */
+static void bl_to_bio(unsigned nt, const uint8_t *tags, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned t = tags[i];
+        if (nt != BL_MAXT || t == 0)
+            out[i] = (uint8_t)t;
+        else
+            out[i] = (uint8_t)(2 * bl_type(t) - (bl_kind(t) == 0 || bl_kind(t) == 3 ? 1 : 0));
+    }
+}
+
+/* First-order Viterbi over nt tags with the constraint of bl_allowed and
+ * bl_final; emit n x nt, bp n x nt bytes. Ties: the lowest previous tag. */
+static void bl_viterbi(unsigned nt, const float *emit, const float trans[BL_MAXT + 1][BL_MAXT],
+                       size_t n, uint8_t *bp, uint8_t *out)
+{
+    float prev[BL_MAXT], cur[BL_MAXT];
+    if (n == 0)
+        return;
+    for (unsigned t = 0; t < nt; t++)
+        prev[t] = bl_allowed(nt, BL_MAXT, t) ? trans[BL_MAXT][t] + emit[t] : -INFINITY;
+    for (size_t i = 1; i < n; i++) {
+        for (unsigned t = 0; t < nt; t++) {
+            float best = -INFINITY;
+            unsigned arg = 0;
+            for (unsigned p = 0; p < nt; p++) {
+                if (!bl_allowed(nt, p, t))
+                    continue;
+                float sc = prev[p] + trans[p][t];
+                if (sc > best) {
+                    best = sc;
+                    arg = p;
+                }
+            }
+            cur[t] = best + emit[i * nt + t];
+            bp[i * nt + t] = (uint8_t)arg;
+        }
+        memcpy(prev, cur, nt * sizeof *prev);
+    }
+    unsigned best = 0;
+    for (unsigned t = 1; t < nt; t++)
+        if (bl_final(nt, t) && prev[t] > prev[best])
+            best = t;
+    out[n - 1] = (uint8_t)best;
+    for (size_t i = n - 1; i > 0; i--)
+        out[i - 1] = bp[i * nt + out[i]];
+}
+
+void ner_bilou_from_bio(const uint8_t *bio, size_t n, uint8_t *out)
+{
+    bl_from_bio(BL_MAXT, bio, n, out);
+}
+
+void ner_bilou_to_bio(const uint8_t *tags, size_t n, uint8_t *out)
+{
+    bl_to_bio(BL_MAXT, tags, n, out);
+}
+
+int ner_bilou_allowed(unsigned prev, unsigned cur) { return bl_allowed(BL_MAXT, prev, cur); }
+
+int ner_bilou_final(unsigned t) { return bl_final(BL_MAXT, t); }
+
+void ner_bilou_viterbi(const float *emit, const float trans[NER_BILOU_NTAGS + 1][NER_BILOU_NTAGS],
+                       size_t n, uint8_t *bp, uint8_t *out)
+{
+    bl_viterbi(BL_MAXT, emit, trans, n, bp, out);
+}
+
+/* The BIO tag of BILOU tag t. */
+static unsigned bl_bio1(unsigned t)
+{
+    return t ? 2 * bl_type(t) - (bl_kind(t) == 0 || bl_kind(t) == 3) : 0;
+}
+
+/* Row r's score of tag t: the current (avg 0) or averaged (avg 1) weights. */
+static double btrainer_score(const btrainer *tr, size_t r, unsigned t, int avg)
+{
+    size_t k = r * tr->stride + t, b = r * tr->stride + tr->nt + bl_bio1(t);
+    double v = avg ? tr->w[k] - (double)tr->u[k] / (double)tr->c : tr->w[k];
+    if (tr->share)
+        v += avg ? tr->w[b] - (double)tr->u[b] / (double)tr->c : tr->w[b];
+    return v;
+}
+
+static void btrainer_update(btrainer *tr, size_t r, unsigned t, int d)
+{
+    tr->w[r * tr->stride + t] += d;
+    tr->u[r * tr->stride + t] += d * tr->c;
+    if (tr->share) {
+        tr->w[r * tr->stride + tr->nt + bl_bio1(t)] += d;
+        tr->u[r * tr->stride + tr->nt + bl_bio1(t)] += d * tr->c;
+    }
+}
+
+static void btrainer_free(btrainer *tr)
+{
+    ner_set_free(&tr->index);
+    free(tr->w);
+    free(tr->u);
+    memset(tr, 0, sizeof *tr);
+}
+
+static double btrainer_trans(const btrainer *tr, unsigned a, unsigned b)
+{
+    return tr->tw[a][b] - (double)tr->tu[a][b] / (double)tr->c;
+}
+
+static long btrainer_row(btrainer *tr, uint32_t key, int create)
+{
+    const uint64_t *v = ner_set_get(&tr->index, key);
+    if (v)
+        return (long)*v;
+    if (!create)
+        return -1;
+    if (tr->rows == tr->cap) {
+        size_t cap = tr->cap ? tr->cap * 2 : 65536;
+        int32_t *w = realloc(tr->w, cap * tr->stride * sizeof *w);
+        if (w)
+            tr->w = w;
+        int64_t *u = realloc(tr->u, cap * tr->stride * sizeof *u);
+        if (u)
+            tr->u = u;
+        if (!w || !u)
+            return -2;
+        tr->cap = cap;
+    }
+    if (ner_set_put(&tr->index, key, tr->rows, 0) != 0)
+        return -2;
+    memset(tr->w + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->w);
+    memset(tr->u + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->u);
+    return (long)tr->rows++;
+}
+
+/* train_sentence over tr->nt tags; gold: the tags in tr's encoding. */
+static int btrain_sentence(btrainer *tr, const featcache *fc, const uint8_t *gold, size_t a,
+                           size_t n, float *emit, uint8_t *bp, uint8_t *pred)
+{
+    const unsigned nt = tr->nt;
+    float trans[BL_MAXT + 1][BL_MAXT];
+    for (unsigned x = 0; x <= BL_MAXT; x++)
+        for (unsigned y = 0; y < BL_MAXT; y++)
+            trans[x][y] = (float)tr->tw[x][y];
+    for (size_t i = 0; i < n; i++) {
+        int32_t acc[BL_MAXT] = {0};
+        for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
+            long r = btrainer_row(tr, fc->feats[k], 0);
+            if (r >= 0)
+                for (unsigned t = 0; t < nt; t++)
+                    acc[t] += (int32_t)btrainer_score(tr, (size_t)r, t, 0);
+        }
+        for (unsigned t = 0; t < nt; t++)
+            emit[i * nt + t] = (float)acc[t];
+    }
+    bl_viterbi(nt, emit, (const float(*)[BL_MAXT])trans, n, bp, pred);
+    int wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned g = gold[a + i], p = pred[i];
+        unsigned gp = i ? gold[a + i - 1] : BL_MAXT, pp = i ? pred[i - 1] : BL_MAXT;
+        if (g != p) {
+            wrong = 1;
+            for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
+                long r = btrainer_row(tr, fc->feats[k], 1);
+                if (r < 0)
+                    return NAHR_ENOMEM;
+                btrainer_update(tr, (size_t)r, g, 1);
+                btrainer_update(tr, (size_t)r, p, -1);
+            }
+        }
+        if (g != p || gp != pp) {
+            tr->tw[gp][g] += 1;
+            tr->tu[gp][g] += tr->c;
+            tr->tw[pp][p] -= 1;
+            tr->tu[pp][p] -= tr->c;
+        }
+    }
+    tr->c++;
+    return wrong;
+}
+
+/* ner_tag_corpus_doc (a model without two-sided history) with the mean of
+ * the averaged weights of tr[0..k) in place of m's table; pred gets BIO. */
+static int bl_tag_corpus(const btrainer *tr, int k, const ner_model *m, const ner_corpus *c,
+                         uint8_t *pred)
+{
+    const unsigned nt = tr[0].nt;
+    const int hist = (m->flags & NER_F_HIST) != 0;
+    size_t maxlen = ner_corpus_maxlen(c);
+    ner_hist *h = malloc(sizeof *h);
+    ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    float *emit = malloc(maxlen * BL_MAXT * sizeof *emit);
+    uint8_t *bp = malloc(maxlen * BL_MAXT), *tags = malloc(maxlen);
+    uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
+    uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
+    uint8_t *punct = malloc(c->ntok + 1);
+    float trans[BL_MAXT + 1][BL_MAXT];
+    uint32_t f[NER_MAXF];
+    int rc = NAHR_ENOMEM;
+    if (!h || !d || !emit || !bp || !tags || !word || !stem || !punct)
+        goto done;
+    for (unsigned x = 0; x <= BL_MAXT; x++)
+        for (unsigned y = 0; y < BL_MAXT; y++) {
+            double t = 0;
+            for (int e = 0; e < k; e++)
+                t += btrainer_trans(&tr[e], x, y);
+            trans[x][y] = (float)(t / k);
+        }
+    for (size_t s = 0; s < c->nsent; s++) {
+        size_t a = c->sent[s], n = c->sent[s + 1] - a;
+        ner_describe(m, c->text, c->toks + a, n, d);
+        if (hist) {
+            size_t w0 = m->hist_window ? s - s % m->hist_window : s;
+            ner_hist_reset(h);
+            for (size_t j = c->sent[w0]; j < a; j++)
+                if (!punct[j])
+                    ner_hist_put(h, word[j], stem[j], pred[j]);
+            ner_hist_mark(h, n, d);
+        }
+        for (size_t i = 0; i < n; i++) {
+            double acc[BL_MAXT] = {0};
+            size_t nf = ner_features(m, d, n, i, f);
+            for (size_t j = 0; j < nf; j++)
+                for (int e = 0; e < k; e++) {
+                    const uint64_t *r = ner_set_get(&tr[e].index, f[j]);
+                    for (unsigned t = 0; r && t < nt; t++)
+                        acc[t] += btrainer_score(&tr[e], (size_t)*r, t, 1) / k;
+                }
+            for (unsigned t = 0; t < nt; t++)
+                emit[i * nt + t] = (float)acc[t];
+            emit[i * nt + NER_O] -= m->o_penalty;
+        }
+        bl_viterbi(nt, emit, (const float(*)[BL_MAXT])trans, n, bp, tags);
+        bl_to_bio(nt, tags, n, pred + a);
+        for (size_t i = 0; i < n; i++) {
+            word[a + i] = d[i].word;
+            stem[a + i] = d[i].stem;
+            punct[a + i] = d[i].punct;
+        }
+    }
+    rc = 0;
+done:
+    free(h);
+    free(d);
+    free(emit);
+    free(bp);
+    free(tags);
+    free(word);
+    free(stem);
+    free(punct);
+    return rc;
+}
+
+/* run_epochs for the dev run of --bilou (perceptrons, no self-training):
+ * the same shuffles, the trainers over BILOU (or BIO) tags, dev scored
+ * through bl_tag_corpus. m is not changed. */
+static int run_epochs_bl(const ner_corpus *c, const uint8_t *gold, const featcache *fc,
+                         size_t ntrain, const ner_train_opts *o, int epochs, const ner_model *m,
+                         FILE *log, int *best_epoch, double *best_f1, const char *label)
+{
+    const unsigned nt = o->bilou == NER_BILOU_CHECK ? NER_NTAGS : BL_MAXT;
+    btrainer tr[NER_MAX_ENSEMBLE];
+    memset(tr, 0, sizeof tr);
+    int nens = o->ensemble > NER_MAX_ENSEMBLE ? NER_MAX_ENSEMBLE : o->ensemble > 1 ? o->ensemble : 1;
+    uint64_t rngs[NER_MAX_ENSEMBLE];
+    for (int e = 0; e < nens; e++) {
+        tr[e].c = 1;
+        tr[e].nt = nt;
+        tr[e].share = o->bilou == NER_BILOU_SHARE;
+        tr[e].stride = nt + (tr[e].share ? NER_NTAGS : 0);
+        rngs[e] = o->seed + 0x1000193ull * (uint64_t)e;
+    }
+    size_t maxlen = ner_corpus_maxlen(c);
+    float *emit = malloc(maxlen * BL_MAXT * sizeof *emit);
+    uint8_t *bp = malloc(maxlen * BL_MAXT);
+    uint8_t *pred = malloc(c->ntok + 1), *gb = malloc(c->ntok + 1);
+    size_t *order = malloc((ntrain + 1) * sizeof *order);
+    int rc = NAHR_ENOMEM;
+    if (!emit || !bp || !pred || !gb || !order)
+        goto done;
+    for (size_t s = 0; s < c->nsent; s++)
+        bl_from_bio(nt, gold + c->sent[s], c->sent[s + 1] - c->sent[s], gb + c->sent[s]);
+    for (size_t k = 0; k < ntrain; k++)
+        order[k] = k;
+    *best_epoch = 0;
+    *best_f1 = -1;
+    for (int ep = 1; ep <= epochs; ep++) {
+        clock_t t0 = clock();
+        size_t wrong = 0;
+        for (int e = 0; e < nens; e++) {
+            for (size_t k = ntrain; k > 1; k--) {
+                size_t j = (size_t)(splitmix64(&rngs[e]) % k), tmp = order[k - 1];
+                order[k - 1] = order[j];
+                order[j] = tmp;
+            }
+            for (size_t k = 0; k < ntrain; k++) {
+                size_t s = order[k], a = c->sent[s];
+                int r = btrain_sentence(&tr[e], fc, gb, a, c->sent[s + 1] - a, emit, bp, pred);
+                if (r < 0)
+                    goto done;
+                if (e == 0)
+                    wrong += (size_t)r;
+            }
+        }
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        if (ntrain < c->nsent) {
+            ner_score sc = {0};
+            ner_corpus dev = *c;
+            dev.sent = c->sent + ntrain;
+            dev.nsent = c->nsent - ntrain;
+            if ((rc = bl_tag_corpus(tr, nens, m, &dev, pred)) != 0)
+                goto done;
+            rc = NAHR_ENOMEM;
+            for (size_t s = ntrain; s < c->nsent; s++)
+                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
+                              c->sent[s + 1] - c->sent[s]);
+            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
+            if (log)
+                fprintf(log,
+                        "%s epoch %2d: %zu/%zu sentences wrong, %zu rows x %u tags, dev P %.4f R "
+                        "%.4f F1 %.4f (PER %.4f LOC %.4f ORG %.4f MISC %.4f) %.1fs\n",
+                        label, ep, wrong, ntrain, tr[0].rows, nt, p, r, f,
+                        ner_score_prf(&sc, 1, NULL, NULL), ner_score_prf(&sc, 2, NULL, NULL),
+                        ner_score_prf(&sc, 3, NULL, NULL), ner_score_prf(&sc, 4, NULL, NULL), secs);
+            if (f > *best_f1) {
+                *best_f1 = f;
+                *best_epoch = ep;
+            }
+        } else {
+            *best_epoch = ep;
+        }
+        if (log)
+            fflush(log);
+    }
+    rc = 0;
+done:
+    free(emit);
+    free(bp);
+    free(pred);
+    free(gb);
+    free(order);
+    for (int e = 0; e < NER_MAX_ENSEMBLE; e++)
+        btrainer_free(&tr[e]);
+    return rc;
+}
+
 int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log)
 {
     if (c->nsent == 0 || o->epochs < 1)
         return NAHR_EINVAL;
+    if (o->bilou && (o->refit || o->tune_o || o->self_train || o->learner || o->doc2 ||
+                     o->dev_fraction <= 0))
+        return NAHR_EINVAL; /* the experiment scores dev only (train_main says so) */
     /* training targets: an orphan I-X (not continuing X) becomes B-X, which
      * is what the scorer reads it as, so every gold sequence is valid BIO */
     uint8_t *gold = malloc(c->ntok + 1);
@@ -1314,8 +1728,12 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
             fprintf(log, "self-training: %zu news sentences (%zu tokens) all first-pass models "
                     "tagged alike\n", x.nsent, x.ntok);
     }
-    rc = run_epochs(c, gold, &fc, ntrain, &x, &xfc, o, o->epochs, m, log, &best_epoch, &best_f1,
-                    "dev");
+    if (o->bilou)
+        rc = run_epochs_bl(c, gold, &fc, ntrain, o, o->epochs, m, log, &best_epoch, &best_f1,
+                           "dev");
+    else
+        rc = run_epochs(c, gold, &fc, ntrain, &x, &xfc, o, o->epochs, m, log, &best_epoch,
+                        &best_f1, "dev");
     if (rc != 0)
         goto done;
     if (ndev > 0 && log)

@@ -69,6 +69,11 @@ static void usage(FILE *out)
             "  --lex-spelling       with --hunspell: a letter-trigram score of each word's stem,\n"
             "                       learned from the stems of the dictionary-out and -in words\n"
             "  --tune-o             choose on dev a penalty on tag O (more recall)\n"
+            "  --bilou              experiment: the dev-run perceptrons over BILOU tags, dev F1\n"
+            "                       only (the model written keeps the first pass's weights)\n"
+            "  --bilou-check        the same code over BIO tags (a check of --bilou)\n"
+            "  --bilou-share        --bilou, each feature also with weights per BIO tag added\n"
+            "                       to those of the BILOU tags they map to\n"
             "  --prune X            drop features whose averaged weights are all below X (default 0)\n"
             "  --write-tokens FILE  write the --unlabelled text tokenised and normalised as the\n"
             "                       tagger sees it (one article per line; input for fasttext),\n"
@@ -85,7 +90,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP, O_LEARNER, O_CRFC2, O_CRFETA, O_CRFPLAIN };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP, O_LEARNER, O_CRFC2, O_CRFETA, O_CRFPLAIN, O_BILOU, O_BILOUCHK, O_BILOUSH };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -119,6 +124,9 @@ int main(int argc, char **argv)
         {"crf-c2", required_argument, NULL, O_CRFC2},
         {"crf-eta", required_argument, NULL, O_CRFETA},
         {"crf-plain", no_argument, NULL, O_CRFPLAIN},
+        {"bilou", no_argument, NULL, O_BILOU},
+        {"bilou-check", no_argument, NULL, O_BILOUCHK},
+        {"bilou-share", no_argument, NULL, O_BILOUSH},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     const char *train = NULL, *output = NULL, *clusters = NULL, *vectors = NULL, *wtok = NULL;
     size_t vector_words = 100000, cluster_words = 50000, cluster_contexts = 300, nunl = 0;
@@ -305,6 +313,9 @@ int main(int argc, char **argv)
             }
             break;
         case O_CRFPLAIN: o.crf_plain = 1; break;
+        case O_BILOU: o.bilou = NER_BILOU_TAGS; break;
+        case O_BILOUCHK: o.bilou = NER_BILOU_CHECK; break;
+        case O_BILOUSH: o.bilou = NER_BILOU_SHARE; break;
         case O_CRFETA:
             o.crf_eta = strtod(optarg, &end);
             if (*end || !(o.crf_eta > 0 && o.crf_eta <= 100)) {
@@ -348,6 +359,13 @@ int main(int argc, char **argv)
     }
     if (o.doc2 && !o.hist_window) {
         fprintf(stderr, "nahr-train-ner: --doc2 needs --history N\n");
+        return 2;
+    }
+    if (o.bilou && (o.refit || o.tune_o || o.self_train || o.learner || o.doc2 ||
+                    o.dev_fraction <= 0)) {
+        fprintf(stderr, "nahr-train-ner: --bilou, --bilou-share, --bilou-check score dev only: "
+                        "not with --refit, --tune-o, --self-train, --learner crf|mix, --doc2 or "
+                        "--dev-fraction 0\n");
         return 2;
     }
     if (!train || !output || optind != argc) {
