@@ -927,6 +927,275 @@ static void test_doc2_model(void **state)
     ner_model_free(m2);
 }
 
+/* ---- article context (NER_F_ACTX) ---- */
+
+/* The facts of every mention of a word in a hand-made article. */
+static const char *const ACTX_ARTICLE =
+    "قال المدرب خالد منصور إن اللاعبين جاهزون . "
+    "وأكد منصور أن نادي الهلال سيفوز في الرياض . "
+    "ووصل فيصل بن سلمان إلى الرياض . "
+    "وقال منصور إن والهلال قوي . "
+    "والتقى فيصل بن سلمان الفريق .";
+
+/* The description of token k of the article after the context pass over it
+ * (the sentences cut at the full stops, as ner_model_tag cuts them). */
+static void actx_describe(const ner_model *m, ner_actx *ax, ner_tokdesc *d, nahr_token *toks,
+                          size_t *n)
+{
+    *n = nahr_tokenize(ACTX_ARTICLE, strlen(ACTX_ARTICLE), toks, 64);
+    assert_true(*n < 64);
+    ner_describe(m, ACTX_ARTICLE, toks, *n, d);
+    ner_actx_reset(ax);
+    size_t s = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (d[i].punct) { /* a sentence ends at each full stop */
+            ner_actx_add_sentence(ax, m, d + s, i + 1 - s);
+            s = i + 1;
+        }
+    ner_actx_mark(ax, *n, d);
+}
+
+/* index of the k-th (0-based) occurrence of word w */
+static size_t actx_find(const nahr_token *toks, size_t n, const char *w, unsigned k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (toks[i].end - toks[i].start == strlen(w) &&
+            memcmp(ACTX_ARTICLE + toks[i].start, w, strlen(w)) == 0 && k-- == 0)
+            return i;
+    fail_msg("word %s not found", w);
+    return 0;
+}
+
+static void test_actx_pass(void **state)
+{
+    (void)state;
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    m->flags = NER_F_ACTX;
+    ner_actx *ax = malloc(sizeof *ax);
+    ner_tokdesc d[64];
+    nahr_token toks[64];
+    size_t n;
+    assert_non_null(ax);
+    actx_describe(m, ax, d, toks, &n);
+    /* خالد follows a person title; منصور, three mentions, never does */
+    size_t i = actx_find(toks, n, "خالد", 0);
+    assert_true(d[i].actx & NER_ACTX_PER);
+    assert_int_equal(d[i].actx_cnt, 1);
+    for (unsigned k = 0; k < 3; k++) {
+        i = actx_find(toks, n, "منصور", k);
+        assert_int_equal(d[i].actx & (NER_ACTX_PER | NER_ACTX_LOC | NER_ACTX_ORG), 0);
+        assert_int_equal(d[i].actx_cnt, 2); /* 2-3 mentions */
+    }
+    /* الهلال follows an organisation head once; the bare stem's other form
+     * (والهلال) shares the stem facts, and the stem has two forms */
+    i = actx_find(toks, n, "الهلال", 0);
+    assert_true(d[i].actx & NER_ACTX_ORG);
+    assert_true(d[i].actx_stem & NER_ACTX_FORMS);
+    assert_false(d[i].actx & NER_ACTX_FORMS); /* a word fact only of stems */
+    i = actx_find(toks, n, "والهلال", 0);
+    assert_false(d[i].actx & NER_ACTX_ORG); /* the word: its one mention has no head */
+    assert_true(d[i].actx_stem & NER_ACTX_ORG);
+    assert_int_equal(d[i].actx_scnt, 2);
+    /* الرياض follows في and إلى: a place preposition, one form */
+    i = actx_find(toks, n, "الرياض", 1);
+    assert_true(d[i].actx & NER_ACTX_PREP);
+    assert_false(d[i].actx_stem & NER_ACTX_FORMS);
+    /* فيصل is followed by بن; "فيصل بن" and "بن سلمان" come twice */
+    i = actx_find(toks, n, "فيصل", 0);
+    assert_true(d[i].actx & NER_ACTX_BIN);
+    assert_true(d[i].actx & NER_ACTX_BIG1);
+    assert_false(d[i].actx & NER_ACTX_BIG2);
+    i = actx_find(toks, n, "سلمان", 0);
+    assert_false(d[i].actx & NER_ACTX_BIN);
+    assert_true(d[i].actx & NER_ACTX_BIG2);
+    assert_true(d[actx_find(toks, n, "بن", 0)].actx & (NER_ACTX_BIG1 | NER_ACTX_BIG2));
+    /* a word seen once with none of the contexts; punctuation has nothing */
+    i = actx_find(toks, n, "جاهزون", 0);
+    assert_int_equal(d[i].actx, 0);
+    assert_int_equal(d[i].actx_cnt, 1);
+    i = actx_find(toks, n, ".", 0);
+    assert_int_equal(d[i].actx | d[i].actx_stem | d[i].actx_cnt | d[i].actx_scnt, 0);
+    /* the features: one per fact and per count, only with the flag */
+    i = actx_find(toks, n, "منصور", 2);
+    uint32_t f1[NER_MAXF], f0[NER_MAXF];
+    size_t n1 = ner_features(m, d, n, i, f1);
+    m->flags &= ~NER_F_ACTX;
+    size_t n0 = ner_features(m, d, n, i, f0);
+    m->flags |= NER_F_ACTX;
+    size_t want = (size_t)__builtin_popcount(d[i].actx) + (size_t)__builtin_popcount(d[i].actx_stem) +
+                  (d[i].actx_cnt > 0) + (d[i].actx_scnt > 0) +
+                  (size_t)__builtin_popcount(d[i - 1].actx) + (size_t)__builtin_popcount(d[i + 1].actx);
+    assert_true(want >= 3);
+    assert_int_equal(n1, n0 + want);
+    assert_memory_equal(f1, f0, n0 * sizeof *f0); /* the other features unchanged, first */
+    /* a full table: new words get no facts, the pass goes on */
+    ner_actx_reset(ax);
+    for (uint32_t w = 1; w < 5 * NER_ACTX_CAP; w++)
+        ner_actx_add(ax, m, w * 2654435761u, w * 40503u, 0);
+    assert_true(ax->n * 4 <= NER_ACTX_CAP * 3);
+    ner_actx_mark(ax, n, d);
+    assert_int_equal(d[actx_find(toks, n, "جاهزون", 0)].actx_cnt, 0);
+    free(ax);
+    ner_model_free(m);
+}
+
+/* ---- article topic (NER_F_TOPIC) ---- */
+
+/* Two hand-made articles: a match report (many words of the sports
+ * vocabulary) and a political report with one of them (فوز). */
+static const char *const TOPIC_SPORT =
+    "فاز فريق ليون على ضيفه بورتو بهدفين في مباراة الدوري . "
+    "وقال مدرب ليون إن اللاعبين قدموا شوطا جيدا .";
+static const char *const TOPIC_POLITICS =
+    "وصل الرئيس إلى ليون بعد فوز حزبه في الانتخابات . "
+    "وقال الوزير إن الحكومة ستعقد اجتماعا في بورتو .";
+
+/* The context pass over text (its sentences cut at the full stops) and the
+ * marks of its n tokens. */
+static void topic_describe(const ner_model *m, ner_actx *ax, const char *text, ner_tokdesc *d,
+                           nahr_token *toks, size_t *n)
+{
+    *n = nahr_tokenize(text, strlen(text), toks, 64);
+    assert_true(*n < 64);
+    ner_describe(m, text, toks, *n, d);
+    ner_actx_reset(ax);
+    size_t s = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (d[i].punct) {
+            ner_actx_add_sentence(ax, m, d + s, i + 1 - s);
+            s = i + 1;
+        }
+    ner_actx_mark(ax, *n, d);
+}
+
+static void test_topic_pass(void **state)
+{
+    (void)state;
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    m->flags = NER_F_TOPIC;
+    ner_actx *ax = malloc(sizeof *ax);
+    ner_tokdesc d[64];
+    nahr_token toks[64];
+    size_t n;
+    assert_non_null(ax);
+    /* the match report: the bit on every token */
+    topic_describe(m, ax, TOPIC_SPORT, d, toks, &n);
+    assert_true(ax->sport >= NER_TOPIC_MIN);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(d[i].topic, 1);
+    /* the topic features of ليون (token 2) fire with the flag alone, after
+     * the others, and not the article-context facts (NER_F_ACTX clear) */
+    uint32_t f1[NER_MAXF], f0[NER_MAXF];
+    size_t n1 = ner_features(m, d, n, 2, f1);
+    m->flags &= ~NER_F_TOPIC;
+    size_t n0 = ner_features(m, d, n, 2, f0);
+    assert_true(n1 > n0);
+    assert_memory_equal(f1, f0, n0 * sizeof *f0);
+    /* a gazetteer type of the word adds one topic feature more: the
+     * conjunction with the place-like marks */
+    m->flags = NER_F_TOPIC | NER_F_GAZ;
+    size_t g0 = ner_features(m, d, n, 2, f0);
+    d[2].gaz_b = 1u << 1;
+    size_t g1 = ner_features(m, d, n, 2, f1);
+    m->flags = NER_F_GAZ;
+    size_t p1 = ner_features(m, d, n, 2, f0);
+    d[2].gaz_b = 0;
+    size_t p0 = ner_features(m, d, n, 2, f0);
+    assert_int_equal(p1, p0 + 1);           /* the plain gazetteer feature */
+    assert_int_equal(g1 - g0, p1 - p0 + 1); /* and its topic twin */
+    /* the political report: one sports word, no bit, no topic features */
+    m->flags = NER_F_TOPIC;
+    topic_describe(m, ax, TOPIC_POLITICS, d, toks, &n);
+    assert_true(ax->sport > 0 && ax->sport < NER_TOPIC_MIN);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(d[i].topic, 0);
+        m->flags = NER_F_TOPIC;
+        n1 = ner_features(m, d, n, i, f1);
+        m->flags = 0;
+        n0 = ner_features(m, d, n, i, f0);
+        assert_int_equal(n1, n0);
+        assert_memory_equal(f1, f0, n0 * sizeof *f0);
+    }
+    free(ax);
+    ner_model_free(m);
+}
+
+/* A model trained with the article context: deterministic, its file keeps
+ * the flag, the corpus tagging is the run-time tagging of pseudo-articles. */
+static void test_actx_model(void **state)
+{
+    (void)state;
+    char path[300], path2[300], err[256];
+    tmp_path(path, sizeof path, "actx.bin");
+    tmp_path(path2, sizeof path2, "actxb.bin");
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3};
+    ner_model *m = ner_model_new(), *m2 = ner_model_new(), *plain = ner_model_new();
+    assert_true(m && m2 && plain);
+    m->flags = m2->flags = NER_F_ACTX;
+    m->hist_window = m2->hist_window = 3;
+    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
+    assert_int_equal(m->flags & (NER_F_HIST | NER_F_ACTX), NER_F_HIST | NER_F_ACTX);
+    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
+    assert_int_equal(ner_train(&c, &o, plain, NULL), 0);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n1, n2;
+    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    ner_model *l = NULL;
+    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
+    assert_int_equal(l->flags, m->flags);
+    assert_int_equal(l->hist_window, 3);
+    char desc[512];
+    ner_model_describe(l, desc, sizeof desc);
+    assert_non_null(strstr(desc, "article context"));
+    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_true(a && b);
+    assert_int_equal(ner_tag_corpus_doc(l, &c, a), 0);
+    void *scratch = malloc(ner_model_scratch_size(l, c.ntok));
+    assert_non_null(scratch);
+    for (size_t k = 0; k < c.nsent; k += 3) {
+        size_t e = k + 3 < c.nsent ? k + 3 : c.nsent;
+        assert_int_equal(ner_model_tag(l, c.text, c.toks + c.sent[k], c.sent[e] - c.sent[k],
+                                       scratch, b + c.sent[k]),
+                         0);
+    }
+    assert_memory_equal(a, b, c.ntok);
+    ner_score s = {0};
+    for (size_t k = 0; k < c.nsent; k++)
+        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
+    print_message("article-context model: fixture F1 %.3f\n", ner_score_prf(&s, 0, NULL, NULL));
+    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.8);
+    /* the facts have weights: without the flag the scores change */
+    float *g1 = malloc(c.ntok * sizeof *g1), *g0 = malloc(c.ntok * sizeof *g0);
+    assert_true(g1 && g0);
+    assert_int_equal(ner_model_tag_margin(l, NULL, c.text, c.toks, c.ntok, scratch, a, g1), 0);
+    l->flags &= ~NER_F_ACTX;
+    assert_int_equal(ner_model_tag_margin(l, NULL, c.text, c.toks, c.ntok, scratch, b, g0), 0);
+    size_t changed = 0;
+    for (size_t i = 0; i < c.ntok; i++)
+        changed += g1[i] != g0[i];
+    assert_true(changed > c.ntok / 4);
+    free(g1);
+    free(g0);
+    free(scratch);
+    free(a);
+    free(b);
+    free(b1);
+    free(b2);
+    ner_corpus_free(&c);
+    ner_model_free(l);
+    ner_model_free(m);
+    ner_model_free(m2);
+    ner_model_free(plain);
+}
+
 /* a mean of several perceptrons: fits, is deterministic, differs from one */
 static void test_ensemble(void **state)
 {
@@ -1035,8 +1304,9 @@ static void test_write_tokens(void **state)
 static void test_news_pack(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(ner_tokdesc), 112); /* the token caches hold one per slot (108 before
-                                                 * the NER_F_DOC2 after bits) */
+    assert_int_equal(sizeof(ner_tokdesc), 116); /* one per token of a sentence in the scratch
+                                                 * (108 before the NER_F_DOC2 after bits, 112
+                                                 * before the NER_F_ACTX facts) */
     const uint32_t c1[NER_NTYPES + 1] = {10, 7, 0, 1, 3}; /* PER .7, LOC 0, ORG .1, MISC .3 */
     assert_int_equal(ner_news_pack(c1), 3u | 0u << 2 | 1u << 4 | 2u << 6);
     const uint32_t c2[NER_NTYPES + 1] = {100, 9, 29, 59, 0}; /* just under every threshold */
@@ -2082,6 +2352,9 @@ int main(void)
         cmocka_unit_test(test_history_model),
         cmocka_unit_test(test_doc2_second_pass),
         cmocka_unit_test(test_doc2_model),
+        cmocka_unit_test(test_actx_pass),
+        cmocka_unit_test(test_topic_pass),
+        cmocka_unit_test(test_actx_model),
         cmocka_unit_test(test_ensemble),
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_write_tokens),

@@ -143,8 +143,8 @@ static void ref_viterbi(const float *emit, const float trans[NER_NTAGS + 1][NER_
 }
 
 static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h,
-                         const ner_hist *later, const char *text, const nahr_token *toks, size_t n,
-                         uint8_t *tags)
+                         const ner_hist *later, const ner_actx *ax, const char *text,
+                         const nahr_token *toks, size_t n, uint8_t *tags)
 {
     ner_tokdesc *d = malloc(n * sizeof *d);
     float *emit = calloc(n * NER_NTAGS, sizeof *emit);
@@ -154,6 +154,8 @@ static void ref_sentence(const ner_model *m, const ref_table *rt, ner_hist *h,
         ner_hist_mark(h, n, d);
     if (later)
         ner_hist_mark_after(later, n, d);
+    if (ax)
+        ner_actx_mark(ax, n, d);
     for (size_t i = 0; i < n; i++) {
         uint32_t f[NER_MAXF];
         int32_t acc[NER_NTAGS] = {0};
@@ -187,10 +189,25 @@ static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
         assert_non_null(h);
         ner_hist_reset(h);
     }
+    ner_actx *ax = NULL;
     size_t s = 0;
+    if (m->flags & NER_F_ARTICLE) { /* the article context: every sentence of the call first */
+        ax = malloc(sizeof *ax);
+        ner_tokdesc *d = malloc(n * sizeof *d);
+        assert_true(ax && d);
+        ner_actx_reset(ax);
+        for (size_t i = 0; i < n; i++)
+            if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
+                ner_describe(m, text, toks + s, i + 1 - s, d);
+                ner_actx_add_sentence(ax, m, d, i + 1 - s);
+                s = i + 1;
+            }
+        free(d);
+        s = 0;
+    }
     for (size_t i = 0; i < n; i++)
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == n || i + 1 - s == 1024) {
-            ref_sentence(m, rt, h, NULL, text, toks + s, i + 1 - s, tags + s);
+            ref_sentence(m, rt, h, NULL, ax, text, toks + s, i + 1 - s, tags + s);
             s = i + 1;
         }
     if (h && (m->flags & NER_F_DOC2) && n <= 16384) { /* longer calls: first pass only */
@@ -218,7 +235,7 @@ static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
                         ner_hist_put(h, d[j].word, d[j].stem, p1[j]);
                     else if (!d[j].punct && j > i && p1[j])
                         ner_hist_put(later, d[j].word, d[j].stem, p1[j]);
-                ref_sentence(m, rt, h, later, text, toks + s, i + 1 - s, tags + s);
+                ref_sentence(m, rt, h, later, ax, text, toks + s, i + 1 - s, tags + s);
                 s = i + 1;
             }
         free(later);
@@ -226,6 +243,7 @@ static void ref_tag(const ner_model *m, const ref_table *rt, const char *text,
         free(d);
     }
     free(h);
+    free(ax);
 }
 
 /* The per-thread caches the checks share: they carry entries from text to
@@ -307,6 +325,14 @@ static void collect_keys(const ner_model *m, const char *text, uint32_t **keys, 
             d[i].after_stem = (uint8_t)(rng() % 16);
         }
     }
+    if (m->flags & NER_F_ARTICLE) { /* the text as one article, so that the facts get weights */
+        ner_actx *ax = malloc(sizeof *ax);
+        assert_non_null(ax);
+        ner_actx_reset(ax);
+        ner_actx_add_sentence(ax, m, d, nt);
+        ner_actx_mark(ax, nt, d);
+        free(ax);
+    }
     for (size_t i = 0; i < nt; i++) {
         uint32_t f[NER_MAXF];
         size_t nf = ner_features(m, d, nt, i, f);
@@ -363,12 +389,14 @@ static const char *shared_dir(void)
  * miss), a few multi-word gazetteer phrases and word clusters, quotation
  * features and (for the second model) the prediction history, so that every
  * code path of describing, scoring and decoding is taken. */
+static uint32_t random_extra_flags; /* more NER_F_* flags for random_model (NER_F_ACTX, TOPIC) */
+
 static ner_model *random_model(const char *text, ref_table *rt, uint64_t fi_cluster)
 {
     ner_model *m = ner_model_new();
     assert_non_null(m);
     m->flags = NER_F_GAZ | NER_F_CLUSTERS | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS | NER_F_LEX | NER_F_LEXSP |
-               (fi_cluster ? NER_F_HIST | NER_F_DOC2 : 0);
+               (fi_cluster ? NER_F_HIST | NER_F_DOC2 : 0) | random_extra_flags;
     /* spelling-dictionary classes of a few words (NER_F_LEX: per-word features; a
      * stem is looked up as a word: "الرياض" gives "رياض" its class) */
     const char *lxw[] = {"سالم", "بيروت", "رياض", "في", "وزير", "ميركل", "الرياض"};
@@ -575,6 +603,91 @@ static void test_random_model_matches_reference(void **state)
     ner_cache_reset(tiny_cache);
 }
 
+/* A match report in our own words: more than NER_TOPIC_MIN words of the
+ * sports vocabulary, so NER_F_TOPIC's features fire. */
+static const char *const SPORT_TEXT =
+    "فاز فريق بورتو على ضيفه ليون بهدفين في مباراة الدوري أمس. وسجل لاعب الوسط الهدف الأول "
+    "في الشوط الثاني، وقال مدرب ليون إن المنتخب سيلعب في الملعب نفسه. وتعادل هامبورغ مع بريمن "
+    "في الكأس.";
+
+/* A random model with the article context (NER_F_ACTX), the article topic
+ * (NER_F_TOPIC) or both, alone and with the prediction history, two sets of
+ * random weights each: the fast paths (the context pass through the token
+ * tables, the facts' rows of the thread cache, the topic features hashed
+ * per token) give the reference's tags, on our text, a match report, the
+ * edge sentences and news articles. */
+static void test_actx_model_matches_reference(void **state)
+{
+    (void)state;
+    rng_state = 4242;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/news/news-001.jsonl", shared_dir());
+    size_t na = 0;
+    char *news = read_articles(path, 25, &na);
+    /* the text the random keys come from: the news (or our text) and the match report */
+    const char *base = news ? news : OWN_TEXT;
+    char *text = malloc(strlen(base) + strlen(SPORT_TEXT) + 2);
+    assert_non_null(text);
+    snprintf(text, strlen(base) + strlen(SPORT_TEXT) + 2, "%s\n%s", SPORT_TEXT, base);
+    static const uint32_t variants[3] = {NER_F_ACTX, NER_F_TOPIC, NER_F_ACTX | NER_F_TOPIC};
+    for (unsigned vh = 0; vh < 6; vh++) {
+        const unsigned hist = vh % 2;
+        for (unsigned seed = 0; seed < 2; seed++) {
+            const uint32_t fl = variants[vh / 2];
+            rng_state = 4242 + seed;
+            random_extra_flags = fl;
+            ref_table rt;
+            ner_model *m = random_model(text, &rt, hist ? 91 | (uint64_t)92 << 16 : 0);
+            random_extra_flags = 0;
+            if (!hist)
+                assert_int_equal(m->flags & NER_F_HIST, 0);
+            size_t ntok = check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), NULL);
+            ntok += check_text(m, &rt, SPORT_TEXT, strlen(SPORT_TEXT), NULL);
+            ntok += check_text(m, &rt, edge_text(), strlen(edge_text()), NULL);
+            for (char *a = news, *e; a && (e = strchr(a, '\n')); a = e + 1)
+                ntok += check_text(m, &rt, a, (size_t)(e - a), NULL);
+            /* the facts change tags: the same weights without the flag differ
+             * (the match report and the text as one call each) */
+            size_t differ = 0, ntt = 0;
+            for (unsigned which = 0; which < 2; which++) {
+                const char *x = which ? text : SPORT_TEXT;
+                size_t cap = nahr_tokenize(x, strlen(x), NULL, 0) + 1;
+                nahr_token *tk = malloc(cap * sizeof *tk);
+                uint8_t *with = malloc(cap), *without = malloc(cap);
+                assert_true(tk && with && without);
+                size_t nt = nahr_tokenize(x, strlen(x), tk, cap);
+                void *sc = malloc(ner_model_scratch_size(m, nt));
+                assert_non_null(sc);
+                assert_int_equal(ner_model_tag(m, x, tk, nt, sc, with), 0);
+                m->flags &= ~fl;
+                assert_int_equal(ner_model_tag(m, x, tk, nt, sc, without), 0);
+                m->flags |= fl;
+                for (size_t i = 0; i < nt; i++)
+                    differ += with[i] != without[i];
+                ntt += nt;
+                free(sc);
+                free(tk);
+                free(with);
+                free(without);
+            }
+            assert_true(differ > 0);
+            print_message("%s%s, weights %u: %zu keys, %zu tokens identical, %zu of %zu tokens "
+                          "tagged otherwise without it\n",
+                          fl == NER_F_ACTX ? "article context"
+                          : fl == NER_F_TOPIC ? "article topic"
+                                              : "context + topic",
+                          hist ? " + history" : "", seed, rt.n, ntok, differ, ntt);
+            free(rt.keys);
+            free(rt.w);
+            ner_model_free(m);
+            ner_cache_reset(thread_cache);
+            ner_cache_reset(tiny_cache);
+        }
+    }
+    free(text);
+    free(news);
+}
+
 /* The shipped model on our sentences, the ANERcorp test split (sentence by
  * sentence, as nahr-eval-ner) and news articles (whole articles). */
 static void test_shipped_model_matches_reference(void **state)
@@ -650,6 +763,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_viterbi_matches_reference),
         cmocka_unit_test(test_random_model_matches_reference),
+        cmocka_unit_test(test_actx_model_matches_reference),
         cmocka_unit_test(test_shipped_model_matches_reference),
     };
     return cmocka_run_group_tests(tests, setup_cache, teardown_cache);

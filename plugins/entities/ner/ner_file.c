@@ -368,6 +368,10 @@ size_t ner_model_describe(const ner_model *m, char *buf, size_t len)
                 ? "; spelling-dictionary classes and trigram scores (%zu entries)"
                 : "; spelling-dictionary classes (%zu words)",
             m->lex.n);
+    if (m->flags & NER_F_ACTX)
+        ADD("; article context of every mention");
+    if (m->flags & NER_F_TOPIC)
+        ADD("; article topic (sport)");
 #undef ADD
     if (len) {
         size_t c = n < len - 1 ? n : len - 1;

@@ -176,8 +176,9 @@ static void tag_sentence_hist(const ner_model *m, const char *text, const nahr_t
         ner_hist_add(h, d, tags, n);
 }
 
-/* A two-sided model (NER_F_DOC2): each pseudo-article is one ner_model_tag
- * call, the path of the run time (both passes). */
+/* A two-sided model (NER_F_DOC2) or one with the article context or topic
+ * (NER_F_ACTX, NER_F_TOPIC): each pseudo-article is one ner_model_tag call, the path of
+ * the run time (both passes; the article-context pass first). */
 static int tag_corpus_windows(const ner_model *m, const ner_corpus *c, uint8_t *pred)
 {
     size_t w = m->hist_window, maxtok = 1;
@@ -201,9 +202,10 @@ static int tag_corpus_windows(const ner_model *m, const ner_corpus *c, uint8_t *
 
 int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)
 {
-    if (!(m->flags & NER_F_HIST) || ((m->flags & NER_F_DOC2) && !m->hist_window))
+    if (!(m->flags & (NER_F_HIST | NER_F_ARTICLE)) ||
+        ((m->flags & (NER_F_DOC2 | NER_F_ARTICLE)) && !m->hist_window))
         return ner_tag_corpus(m, c, pred);
-    if (m->flags & NER_F_DOC2)
+    if (m->flags & (NER_F_DOC2 | NER_F_ARTICLE))
         return tag_corpus_windows(m, c, pred);
     size_t maxlen = ner_corpus_maxlen(c);
     ner_hist *h = malloc(sizeof *h);

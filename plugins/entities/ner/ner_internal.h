@@ -11,7 +11,8 @@
 #define NER_MAGIC_LEN 8
 #define NER_FORMAT_VERSION 2u
 #define NER_MAXSPLIT 4     /* proclitic split candidates used (incl. the word itself) */
-#define NER_MAXF 128       /* features per token, upper bound (102 used at most) */
+#define NER_MAXF 160 /* features per token, upper bound (102 used at most, 136 with NER_F_ACTX, \
+                      * 158 with NER_F_TOPIC too) */
 #define NER_MAXTOKB 64     /* bytes of a token used for features (longer: truncated) */
 #define NER_NTYPES 4       /* PER LOC ORG MISC */
 #define NER_NCL 3          /* cluster granularities per word */
@@ -28,11 +29,16 @@
 #define NER_F_DOC2 0x80u  /* with NER_F_HIST: two-sided history, a second pass over the article */
 #define NER_F_LEX 0x100u  /* spelling-dictionary class of the word (ner_lex.c) */
 #define NER_F_LEXSP 0x200u /* with NER_F_LEX: letter-trigram "not a dictionary word" score */
+#define NER_F_ACTX 0x400u /* article context: facts about every mention of a word (ner_actx.c) */
+#define NER_F_TOPIC 0x800u /* article topic: a sports article, conjoined with place-like features */
 #define NER_F_ALL                                                                                  \
     (NER_F_GAZ | NER_F_CLUSTERS | NER_F_DICT | NER_F_HIST | NER_F_QUOTE | NER_F_CLX | NER_F_NEWS | \
-     NER_F_DOC2 | NER_F_LEX | NER_F_LEXSP)
+     NER_F_DOC2 | NER_F_LEX | NER_F_LEXSP | NER_F_ACTX | NER_F_TOPIC)
+/* the flags that need the label-free pass over the article (ner_actx.c) */
+#define NER_F_ARTICLE (NER_F_ACTX | NER_F_TOPIC)
 #define NER_DICT_FOLDS 10
 #define NER_GAZ_PREFIX 0x100u /* gaz value bit: a longer phrase starts with this one */
+#define NER_TRIG_CAP 1024u    /* slots of the trigger-word table (ner_actx.c) */
 
 /* One slot of the weight table: a hashed feature and its weight per tag,
  * quantised (weight = w[t] * scale). key 0 = empty slot. */
@@ -66,6 +72,10 @@ struct ner_model {
     ner_set news; /* NER_F_NEWS: word hash (or NER_NEWS_STEM_KEY of a stem hash) -> packed
                    * buckets of how often news tagged it as each type (ner_news.c) */
     ner_set lex; /* NER_F_LEX: normalised word hash -> NER_LEX_* class (ner_lex.c) */
+    /* NER_F_ACTX: the trigger words of the article-context pass (ner_actx.c),
+     * normalised word hash -> NER_TRIG_* bits; filled by ner_model_new */
+    uint32_t trig_key[NER_TRIG_CAP];
+    uint8_t trig_val[NER_TRIG_CAP];
     /* run time only: a blocked Bloom filter of the weight-table keys, built by
      * ner_model_set_weights (64-byte blocks; NULL = none). Valid only while
      * slots == filter_for (the trainer swaps tables behind its back). */
@@ -99,6 +109,9 @@ typedef struct ner_tokdesc {
     uint8_t lex : 2, lex_stem : 2; /* NER_F_LEX: NER_LEX_* class of the word / of its stem */
     uint8_t lex_sp : 3;            /* NER_F_LEXSP: bucket of the stem's trigram score (0: none) */
     uint32_t qtrig;          /* stem of the word before the opening quotation mark */
+    uint8_t actx, actx_stem; /* NER_F_ACTX: NER_ACTX_* facts of all mentions of the word / stem */
+    uint8_t actx_cnt : 2, actx_scnt : 2; /* their mention counts: 0 none, 1 once, 2 2-3, 3 >= 4 */
+    uint8_t topic : 1;       /* NER_F_TOPIC: the article is about sport (ner_actx_mark) */
 } ner_tokdesc;
 
 /* ---- prediction history (document consistency) ----
@@ -150,6 +163,60 @@ void ner_hist_mark_after(const ner_hist *later, size_t n, ner_tokdesc *d);
  * bits of the second pass; 0: the token's features are those of the first
  * pass). Non-zero exactly when s < h->doc->lim[j]. */
 uint8_t ner_doc_after(const ner_hist *h, unsigned j, unsigned s);
+
+/* ---- article context (NER_F_ACTX, ner_actx.c) ----
+ * Before an article is tagged, a label-free pass over all its tokens
+ * collects, per normalised word and per clitic-stripped stem, facts about
+ * every mention of it: some mention follows a person title, a place or an
+ * organisation trigger word, a preposition of place; some mention is
+ * followed by "bin"; the stem occurs in two word forms; a two-word sequence
+ * it starts or ends occurs twice; how many mentions there are. The facts
+ * are features of every mention, also of the ones with no such context. */
+#define NER_ACTX_PER 0x01u   /* some mention follows a person title (الرئيس، المدرب) */
+#define NER_ACTX_LOC 0x02u   /* ... a place trigger (مدينة، محافظة) */
+#define NER_ACTX_ORG 0x04u   /* ... an organisation head (نادي، شركة) */
+#define NER_ACTX_BIN 0x08u   /* some mention is followed by بن / ابن / بنت */
+#define NER_ACTX_PREP 0x10u  /* some mention follows في / من / إلى */
+#define NER_ACTX_FORMS 0x20u /* stem: mentions in at least two word forms (الأهلي، للأهلي) */
+#define NER_ACTX_BIG1 0x40u  /* first word of a two-word sequence seen twice */
+#define NER_ACTX_BIG2 0x80u  /* second word of a two-word sequence seen twice */
+/* trigger classes of a word (m->trig_val) */
+#define NER_TRIG_PER 0x01u
+#define NER_TRIG_LOC 0x02u
+#define NER_TRIG_ORG 0x04u
+#define NER_TRIG_PREP 0x08u
+#define NER_TRIG_BIN 0x10u
+#define NER_TRIG_SPORT 0x20u /* a word of the sports vocabulary (NER_F_TOPIC) */
+/* NER_F_TOPIC: an article with at least this many tokens of the sports
+ * vocabulary (word or stem) is about sport */
+#define NER_TOPIC_MIN 3u
+#define NER_ACTX_CAP 4096u
+#define NER_ACTX_NONE 0xFFFFu
+typedef struct ner_actx {
+    uint32_t key[NER_ACTX_CAP];
+    uint32_t form[NER_ACTX_CAP]; /* stem entries: the first word form seen */
+    uint8_t bits[NER_ACTX_CAP];
+    uint8_t count[NER_ACTX_CAP]; /* mentions, saturating at 255 */
+    size_t n;
+    /* the token before, in the same sentence (ner_actx_add) */
+    unsigned prev_w, prev_s; /* its slots (NER_ACTX_NONE: none) */
+    uint32_t prev_word;
+    uint8_t prev_trig;
+    uint8_t has_prev;
+    unsigned sport; /* NER_F_TOPIC: tokens of the sports vocabulary so far */
+} ner_actx;
+/* Fills the trigger table of m (called by ner_model_new). */
+void ner_actx_triggers(ner_model *m);
+void ner_actx_reset(ner_actx *a);
+/* Starts a new sentence: the next token has no token before it. */
+void ner_actx_sentence(ner_actx *a);
+/* Records the next token of the article (in order). */
+void ner_actx_add(ner_actx *a, const ner_model *m, uint32_t word, uint32_t stem, int punct);
+/* Records the tokens of a described sentence (ner_actx_sentence first). */
+void ner_actx_add_sentence(ner_actx *a, const ner_model *m, const ner_tokdesc *d, size_t n);
+/* Sets d[i].actx, actx_stem, actx_cnt, actx_scnt from the table, and
+ * d[i].topic (sport >= NER_TOPIC_MIN). */
+void ner_actx_mark(const ner_actx *a, size_t n, ner_tokdesc *d);
 
 /* hashing */
 uint32_t ner_hash_bytes(const void *p, size_t n);

@@ -332,7 +332,9 @@ enum {
     T_PFXM1, T_SPFX, T_HIST0 = T_SPFX + 2, T_HISTS0, T_HISTM1, T_HISTP1,
     T_QUOTE, T_QTRIG, T_CLM2, T_CLP2, T_CLBIG, T_CLSFX,
     T_NEWS0, T_NEWSS0, T_NEWST, T_NEWSM1 = T_NEWST + NER_NTYPES, T_NEWSP1,
-    T_DOCA0, T_DOCAS0, T_LEX0, T_LEXS0, T_LEXM1, T_LEXP1, T_LEXSP, T_LEXSPC
+    T_DOCA0, T_DOCAS0, T_LEX0, T_LEXS0, T_LEXM1, T_LEXP1, T_LEXSP, T_LEXSPC,
+    T_ACTXW, T_ACTXWC, T_ACTXS, T_ACTXSC, T_ACTXM1, T_ACTXP1,
+    T_TOPB, T_TOPGB, T_TOPGI, T_TOPCL, T_TOPW, T_TOPS, T_TOPM1, T_TOPP1
 };
 
 
@@ -462,6 +464,57 @@ size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, 
     return k + ner_features_rest(m, d, n, i, f + k);
 }
 
+/* NER_F_ACTX (ner_actx.c): one feature per fact of the word and of its stem,
+ * their mention counts (0: no feature), and one per fact of the words -1 and
+ * +1. The cached path adds rows that cache_bind sums from the same features:
+ * KEEP IN STEP with emissions_cached(). */
+static size_t actx_features(const ner_tokdesc *t, const ner_tokdesc *l1, const ner_tokdesc *r1,
+                            uint32_t *f)
+{
+    size_t k = 0;
+    for (unsigned b = t->actx; b; b &= b - 1)
+        f[k++] = ner_mix(T_ACTXW, (uint32_t)__builtin_ctz(b));
+    for (unsigned b = t->actx_stem; b; b &= b - 1)
+        f[k++] = ner_mix(T_ACTXS, (uint32_t)__builtin_ctz(b));
+    if (t->actx_cnt)
+        f[k++] = ner_mix(T_ACTXWC, t->actx_cnt);
+    if (t->actx_scnt)
+        f[k++] = ner_mix(T_ACTXSC, t->actx_scnt);
+    for (unsigned b = l1 ? l1->actx : 0; b; b &= b - 1)
+        f[k++] = ner_mix(T_ACTXM1, (uint32_t)__builtin_ctz(b));
+    for (unsigned b = r1 ? r1->actx : 0; b; b &= b - 1)
+        f[k++] = ner_mix(T_ACTXP1, (uint32_t)__builtin_ctz(b));
+    return k;
+}
+
+/* NER_F_TOPIC, a token of a sports article (t->topic): the topic alone, and
+ * conjoined with what makes a word look like a place or a name (its
+ * gazetteer begin / inside types, its middle cluster), with the word and
+ * the stem themselves (a club's name learns its own weight) and with the
+ * stems -1 and +1 (فاز على X, مدرب X). Nothing when the bit is clear. The
+ * cached path hashes them as ner_features_rest does (emissions_cached), from
+ * what the token table keeps of a token. KEEP IN STEP with it. */
+static size_t topic_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
+                             uint32_t *f)
+{
+    const ner_tokdesc *t = &d[i];
+    size_t k = 0;
+    if (!t->topic)
+        return 0;
+    f[k++] = ner_mix(T_TOPB, 0);
+    for (unsigned b = t->gaz_b; b; b &= b - 1)
+        f[k++] = ner_mix(T_TOPGB, (uint32_t)__builtin_ctz(b));
+    for (unsigned b = t->gaz_i; b; b &= b - 1)
+        f[k++] = ner_mix(T_TOPGI, (uint32_t)__builtin_ctz(b));
+    if (m->flags & NER_F_CLUSTERS) /* cl[1]: the one the token table keeps */
+        f[k++] = ner_mix(T_TOPCL, t->has_cl ? t->cl[1] + 1 : 0);
+    f[k++] = ner_mix(T_TOPW, t->word);
+    f[k++] = ner_mix(T_TOPS, t->stem);
+    f[k++] = ner_mix(T_TOPM1, i >= 1 ? d[i - 1].stem : BOS(1));
+    f[k++] = ner_mix(T_TOPP1, i + 1 < n ? d[i + 1].stem : EOS(1));
+    return k;
+}
+
 /* What the context features of token i owe to more than one token, to the
  * sentence or to the article: shape trigram, word bigrams, gazetteer marks,
  * cluster bigram, quotations, history bits (also the neighbours'). */
@@ -512,6 +565,10 @@ size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, siz
         if (t->after_stem)
             f[k++] = ner_mix(T_DOCAS0, t->after_stem);
     }
+    if (m->flags & NER_F_ACTX) /* facts of all mentions of the word in the article */
+        k += actx_features(t, l1, r1, f + k);
+    if (m->flags & NER_F_TOPIC) /* a sports article */
+        k += topic_features(m, d, n, i, f + k);
     return k;
 }
 
@@ -884,8 +941,10 @@ void ner_set_free(ner_set *s)
 ner_model *ner_model_new(void)
 {
     ner_model *m = calloc(1, sizeof *m);
-    if (m)
+    if (m) {
         m->gaz_maxlen = 1;
+        ner_actx_triggers(m);
+    }
     return m;
 }
 
@@ -1106,6 +1165,10 @@ struct ner_cache {
     int32_t gaz[4][8][NER_NTAGS];                 /* T_GAZB, T_GAZI, T_GAZP1, T_GAZM1 */
     int32_t quote[3][NER_NTAGS];                  /* T_QUOTE 1, 2 */
     int32_t after[2][16][NER_NTAGS];              /* T_DOCA0, T_DOCAS0 */
+    /* NER_F_ACTX, summed over the set bits of the value: T_ACTXW, T_ACTXS,
+     * T_ACTXM1, T_ACTXP1; then T_ACTXWC, T_ACTXSC (values 0..3) */
+    int32_t actx[4][256][NER_NTAGS];
+    int32_t actxc[2][4][NER_NTAGS];
 };
 
 ner_cache *ner_cache_new_slots(size_t slots)
@@ -1367,8 +1430,8 @@ static inline void row_add(float *row, const int32_t *v)
 }
 
 /* Fills the slot e of a token described in full as t. */
-static void tc_fill(const ner_model *m, tc_slot *e, const uint64_t *key, size_t wn,
-                    const ner_tokdesc *t)
+static NER_HOT void tc_fill(const ner_model *m, tc_slot *e, const uint64_t *key, size_t wn,
+                            const ner_tokdesc *t)
 {
     e->len = (uint8_t)wn;
     memcpy(e->key, key, sizeof e->key);
@@ -1417,6 +1480,9 @@ static inline void tc_unpack(const tc_slot *e, ner_tokdesc *t)
     t->after = t->after_stem = 0;
     t->quote = 0;
     t->qtrig = 0;
+    t->actx = t->actx_stem = 0;
+    t->actx_cnt = t->actx_scnt = 0;
+    t->topic = 0;
 }
 
 /* mark_gazetteers() for a sentence whose tokens' gz masks are known (0xFF:
@@ -1534,6 +1600,8 @@ size_t ner_model_scratch_size(const ner_model *m, size_t ntok)
         ntok = 1;
     size_t sent = ntok > NER_MAX_SENT ? NER_MAX_SENT : ntok, ntc = tc_slots(ntok);
     size_t hist = m && (m->flags & NER_F_HIST) ? ALIGN16(sizeof(ner_hist)) : 0;
+    if (m && (m->flags & NER_F_ARTICLE))
+        hist += ALIGN16(sizeof(ner_actx));
     if (doc_pass(m, ntok))
         hist += ALIGN16(sizeof(ner_doc)) + ALIGN16(ntok * 2 * sizeof(uint16_t)) +
                 ALIGN16(ntok * NER_NTAGS * sizeof(int32_t));
@@ -1635,8 +1703,24 @@ static void cache_bind(ner_cache *c, const ner_model *m)
     memset(c->gaz, 0, sizeof c->gaz);
     memset(c->quote, 0, sizeof c->quote);
     memset(c->after, 0, sizeof c->after);
+    memset(c->actx, 0, sizeof c->actx);
+    memset(c->actxc, 0, sizeof c->actxc);
     if (!m->slots)
         return;
+    if (m->flags & NER_F_ACTX) {
+        static const uint32_t at[4] = {T_ACTXW, T_ACTXS, T_ACTXM1, T_ACTXP1};
+        for (unsigned r = 0; r < 4; r++)
+            for (uint32_t v = 1; v < 256; v++)
+                for (uint32_t b = v; b; b &= b - 1) {
+                    uint32_t f = ner_mix(at[r], (uint32_t)__builtin_ctz(b));
+                    sum_weights(m, &f, 1, c->actx[r][v]);
+                }
+        for (uint32_t v = 1; v < 4; v++) {
+            uint32_t f[2] = {ner_mix(T_ACTXWC, v), ner_mix(T_ACTXSC, v)};
+            sum_weights(m, &f[0], 1, c->actxc[0][v]);
+            sum_weights(m, &f[1], 1, c->actxc[1][v]);
+        }
+    }
     static const uint32_t ht[4] = {T_HIST0, T_HISTS0, T_HISTM1, T_HISTP1};
     static const uint32_t gt[4] = {T_GAZB, T_GAZI, T_GAZP1, T_GAZM1};
     for (unsigned r = 0; r < 4; r++) {
@@ -1750,6 +1834,8 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
     const int clbig = (m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS);
     const int hist = (m->flags & NER_F_HIST) != 0;
     const int doc2 = (m->flags & NER_F_DOC2) != 0;
+    const int actx = (m->flags & NER_F_ACTX) != 0;
+    const int topic = (m->flags & NER_F_TOPIC) != 0;
     /* g = mix_inner(ner_mix(word i-1, word i)), the inner half of T_BIG_L of
      * token i and of T_BIG_R of token i-1 */
     uint32_t g = n ? mix_inner(mix_outer(BOS(1), mix_inner(d[0].word))) : 0;
@@ -1776,6 +1862,8 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
                     f[b][k++] = ner_mix(T_QUOTE, t->quote);
                 f[b][k++] = ner_mix(T_QTRIG, ner_mix(t->qtrig, t->quote));
             }
+            if (topic) /* a sports article: hashed as ner_features_rest */
+                k += topic_features(m, d, n, i, f[b] + k);
             if (filter) { /* drop the features surely not in the table */
                 size_t kept = 0;
                 for (size_t q = 0; q < k; q++) {
@@ -1851,6 +1939,16 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
             row9_add(&a8, &a9, c->after[0][t->after & 15u]);
             row9_add(&a8, &a9, c->after[1][t->after_stem & 15u]);
         }
+        if (__builtin_expect(actx, 0)) { /* = actx_features(); rows of value 0 are zero */
+            row9_add(&a8, &a9, c->actx[0][t->actx]);
+            row9_add(&a8, &a9, c->actx[1][t->actx_stem]);
+            row9_add(&a8, &a9, c->actxc[0][t->actx_cnt]);
+            row9_add(&a8, &a9, c->actxc[1][t->actx_scnt]);
+            if (j >= 1)
+                row9_add(&a8, &a9, c->actx[2][d[j - 1].actx]);
+            if (j + 1 < n)
+                row9_add(&a8, &a9, c->actx[3][d[j + 1].actx]);
+        }
         if (sums) {
             memcpy(sums + j * NER_NTAGS, &a8, sizeof a8);
             sums[j * NER_NTAGS + 8] = a9;
@@ -1867,6 +1965,7 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
 typedef struct tag_state {
     ner_trans_masked mt;
     ner_hist *hist;  /* NULL unless the model has NER_F_HIST */
+    ner_actx *actx;  /* NULL unless the model has NER_F_ACTX or NER_F_TOPIC */
     ner_cache *c;    /* the per-thread cache, or NULL */
     uint16_t *slot;  /* NER_F_DOC2: history slots of word and stem per token (ner_hist_add_doc) */
     int32_t *sums;   /* NER_F_DOC2: the first pass's int32 emission sums, NER_NTAGS per token */
@@ -1886,6 +1985,8 @@ static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
     describe_cached(m, &st->tc, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n, &st->s);
     if (st->hist)
         ner_hist_mark(st->hist, n, st->s.d);
+    if (st->actx)
+        ner_actx_mark(st->actx, n, st->s.d);
     if (st->c && m->slots)
         emissions_cached(m, st->c, st->s.d, n, st->s.cached, st->s.uncached, st->s.emit, sums);
     else
@@ -1959,6 +2060,42 @@ static void second_pass(const ner_model *m, tag_state *st, const nahr_token *tok
     }
 }
 
+/* NER_F_ACTX, NER_F_TOPIC: the article-context pass over every token of the call, before
+ * the tagging (the sentences as tag_tokens cuts them). A token's word and
+ * stem come from its entry in the token table (added on a miss), else from
+ * ner_describe_token. Not inlined: a model without the flag keeps the
+ * code of tag_tokens it had. */
+static __attribute__((noinline)) void actx_pass(const ner_model *m, tag_state *st, const char *text,
+                                   const nahr_token *toks, size_t ntok)
+{
+    const int use = m->slots != NULL;
+    ner_tokdesc t;
+    uint64_t key[NER_TC_KEY / 8];
+    size_t s = 0;
+    ner_actx_reset(st->actx);
+    for (size_t i = 0; i < ntok; i++) {
+        const char *w = text + toks[i].start;
+        size_t wn = toks[i].end - toks[i].start;
+        if (use && wn <= NER_TC_KEY) { /* the entry, filled on a miss as describe_cached would */
+            int hit;
+            const uint64_t h = tc_key(w, wn, key);
+            tc_slot *e = tc_lookup(&st->tc, h, key, wn, &hit);
+            if (!hit) {
+                ner_describe_token(m, w, wn, &t);
+                tc_fill(m, e, key, wn, &t);
+            }
+            ner_actx_add(st->actx, m, e->word, e->stem, e->punct);
+        } else {
+            ner_describe_token(m, w, wn, &t);
+            ner_actx_add(st->actx, m, t.word, t.stem, t.punct);
+        }
+        if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
+            ner_actx_sentence(st->actx);
+            s = i + 1;
+        }
+    }
+}
+
 /* ner_model_tag with the token cache c (NULL: a per-call one in scratch). */
 static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const nahr_token *toks,
                       size_t ntok, void *scratch, uint8_t *tags, float *margin)
@@ -1994,6 +2131,11 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
             p += ALIGN16(ntok * NER_NTAGS * sizeof(int32_t));
         }
     }
+    st.actx = NULL;
+    if (m->flags & NER_F_ARTICLE) {
+        st.actx = (ner_actx *)p;
+        p += ALIGN16(sizeof(ner_actx));
+    }
     st.c = c;
     if (c) {
         if (c->model != m || c->model_slots != m->slots || c->model_flags != m->flags)
@@ -2017,6 +2159,8 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
         memcpy(st.edge, m->edge, sizeof st.edge);
     else if (m->slots) /* the trainer's tables, or flags changed after loading */
         neighbour_sums(m, NULL, st.edge);
+    if (st.actx)
+        actx_pass(m, &st, text, toks, ntok);
     size_t s = 0;
     unsigned sent = 0;
     for (size_t i = 0; i < ntok; i++) {

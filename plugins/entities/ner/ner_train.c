@@ -229,9 +229,27 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
                            featcache *fc, size_t *k, size_t *cap, ner_tokdesc *d,
                            const hist_src *hs)
 {
+    /* NER_F_ACTX, NER_F_TOPIC: the article context of the sentence's pseudo-article
+     * (m->hist_window sentences, as ner_tag_corpus_doc cuts a corpus; 0: the
+     * sentence alone), label-free: the run-time pass over those sentences */
+    ner_actx *ax = NULL;
+    size_t ablock = SIZE_MAX, aw = m->hist_window ? m->hist_window : 1;
+    if ((m->flags & NER_F_ARTICLE) && !(ax = malloc(sizeof *ax)))
+        return NAHR_ENOMEM;
     for (size_t s = s0; s < s1; s++) {
         size_t a = c->sent[s], n = c->sent[s + 1] - a;
+        if (ax && s / aw != ablock) {
+            ablock = s / aw;
+            ner_actx_reset(ax);
+            for (size_t q = ablock * aw; q < (ablock + 1) * aw && q < c->nsent; q++) {
+                size_t qa = c->sent[q], qn = c->sent[q + 1] - qa;
+                ner_describe(m, c->text, c->toks + qa, qn, d);
+                ner_actx_add_sentence(ax, m, d, qn);
+            }
+        }
         ner_describe(m, c->text, c->toks + a, n, d);
+        if (ax)
+            ner_actx_mark(ax, n, d);
         if (hs) {
             hist_window(c, hs, s);
             ner_hist_mark(hs->h, n, d);
@@ -242,14 +260,17 @@ static int featcache_range(const ner_model *m, const ner_corpus *c, size_t s0, s
             if (*k + NER_MAXF > *cap) {
                 *cap *= 2;
                 uint32_t *nf = realloc(fc->feats, *cap * sizeof *nf);
-                if (!nf)
+                if (!nf) {
+                    free(ax);
                     return NAHR_ENOMEM;
+                }
                 fc->feats = nf;
             }
             fc->off[a + i] = *k;
             *k += ner_features(m, d, n, i, fc->feats + *k);
         }
     }
+    free(ax);
     return 0;
 }
 
@@ -924,6 +945,7 @@ static int news_table_with(news_src *ns, const trainer *tr, const ner_corpus *c,
 {
     ner_model t = {0};
     t.flags = ns->m->flags & ~(NER_F_HIST | NER_F_NEWS | NER_F_DOC2);
+    ner_actx_triggers(&t);
     if (prev) {
         t.flags |= NER_F_NEWS | (ns->m->flags & NER_F_HIST);
         t.hist_window = ns->m->hist_window;

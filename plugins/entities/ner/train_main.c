@@ -46,6 +46,13 @@ static void usage(FILE *out)
             "  --doc2               with --history: two-sided history, a second pass over the\n"
             "                       article gives each word the entity types it got in later\n"
             "                       sentences too (trained on jackknifed first-pass tags)\n"
+            "  --actx               with --history: article-context features, per word and stem\n"
+            "                       facts about all its mentions in the article (after a title, a\n"
+            "                       place or organisation word, a preposition; before bin; word\n"
+            "                       forms; repeated pairs; count), label-free (ner_actx.c)\n"
+            "  --topic              with --history: article-topic features, a sports article (a few\n"
+            "                       words of a sports vocabulary) conjoined with the gazetteer\n"
+            "                       types, cluster, word, stem and stems -1/+1 of a token\n"
             "  --news FILE          news-evidence features: unlabelled news (.jsonl or one article\n"
             "                       per line; repeatable) tagged by first models (jackknifed over\n"
             "                       10 folds of train), how often each word came out as each type\n"
@@ -90,7 +97,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP, O_LEARNER, O_CRFC2, O_CRFETA, O_CRFPLAIN, O_BILOU, O_BILOUCHK, O_BILOUSH };
+    enum { O_TRAIN = 256, O_DEV, O_EPOCHS, O_SEED, O_REFIT, O_GAZ, O_CL, O_PRUNE, O_VEC, O_VECN, O_DICT, O_MINC, O_UNL, O_CLW, O_TUNEO, O_CLC, O_WTOK, O_HIST, O_QUOTES, O_CLX, O_ENS, O_NEWS, O_NEWSMIN, O_NEWSLOW, O_DOC2, O_NEWSR, O_SELF, O_SELFNEW, O_NRPLAIN, O_NRKEEP, O_HUNSPELL, O_LEXTEXT, O_LEXMIN, O_LEXSP, O_LEARNER, O_CRFC2, O_CRFETA, O_CRFPLAIN, O_BILOU, O_BILOUCHK, O_BILOUSH, O_ACTX, O_TOPIC };
     static const struct option longopts[] = {
         {"train", required_argument, NULL, O_TRAIN},   {"output", required_argument, NULL, 'o'},
         {"dev-fraction", required_argument, NULL, O_DEV}, {"epochs", required_argument, NULL, O_EPOCHS},
@@ -105,6 +112,8 @@ int main(int argc, char **argv)
         {"write-tokens", required_argument, NULL, O_WTOK},
         {"history", required_argument, NULL, O_HIST},
         {"doc2", no_argument, NULL, O_DOC2},
+        {"actx", no_argument, NULL, O_ACTX},
+        {"topic", no_argument, NULL, O_TOPIC},
         {"quotes", no_argument, NULL, O_QUOTES},
         {"cluster-more", no_argument, NULL, O_CLX},
         {"ensemble", required_argument, NULL, O_ENS},   {"quiet", no_argument, NULL, 'q'},
@@ -137,7 +146,7 @@ int main(int argc, char **argv)
     int lex_sp = 0;
     ner_news *news = NULL;
     const char *gaz[32];
-    int ngaz = 0, quiet = 0, quotes = 0, clx = 0;
+    int ngaz = 0, quiet = 0, quotes = 0, clx = 0, actx = 0, topic = 0;
     ner_train_opts o = {.epochs = 12, .seed = 1, .dev_fraction = 0.1, .news_min = 3};
     char *end;
     int ch;
@@ -215,6 +224,8 @@ int main(int argc, char **argv)
             break;
         case O_NEWSLOW: o.news_low = 1; break;
         case O_DOC2: o.doc2 = 1; break;
+        case O_ACTX: actx = 1; break;
+        case O_TOPIC: topic = 1; break;
         case O_SELFNEW: o.self_new = 1; break;
         case O_NRPLAIN: o.news_round_plain = 1; break;
         case O_NRKEEP: o.news_round_keep = 1; break;
@@ -368,6 +379,11 @@ int main(int argc, char **argv)
                         "--dev-fraction 0\n");
         return 2;
     }
+    if ((actx || topic) && !o.hist_window) {
+        fprintf(stderr, "nahr-train-ner: --actx and --topic need --history N (the pseudo-article "
+                        "length)\n");
+        return 2;
+    }
     if (!train || !output || optind != argc) {
         usage(stderr);
         return 2;
@@ -491,6 +507,10 @@ int main(int argc, char **argv)
         m->flags |= NER_F_QUOTE;
     if (clx)
         m->flags |= NER_F_CLX;
+    if (actx || topic) { /* the run-time pass over pseudo-articles of --history sentences */
+        m->flags |= (actx ? NER_F_ACTX : 0u) | (topic ? NER_F_TOPIC : 0u);
+        m->hist_window = o.hist_window;
+    }
     if (nnews) {
         double tv = now();
         if (ner_news_load(newsf, nnews, &news, err, sizeof err) != 0) {
