@@ -872,22 +872,27 @@ static void test_doc2_second_pass(void **state)
     ner_model_free(m);
 }
 
-/* trained with --doc2: the flag in the file, determinism, the corpus
- * evaluation = one ner_model_tag call per pseudo-article */
-static void test_doc2_model(void **state)
+/* Trains the fixture twice with o (flags, when not 0, set on the models
+ * beforehand with the history window of o), checks that both files are
+ * (name, name2 in the test directory) byte-identical, loads one and checks that its flags are kept, that its
+ * description holds needle and that the corpus tagging (ner_tag_corpus_doc)
+ * is the run-time tagging of pseudo-articles of 3 sentences. Returns the
+ * loaded model; *f1 = the fixture F1 of its tags. */
+static ner_model *train_twice_and_load(ner_corpus *c, const ner_train_opts *o, uint32_t flags,
+                                       const char *name, const char *name2, const char *needle,
+                                       double *f1)
 {
-    (void)state;
     char path[300], path2[300], err[256];
-    tmp_path(path, sizeof path, "doc2.bin");
-    tmp_path(path2, sizeof path2, "doc2b.bin");
-    ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
-    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
-                        .hist_window = 3, .doc2 = 1};
+    tmp_path(path, sizeof path, name);
+    tmp_path(path2, sizeof path2, name2);
     ner_model *m = ner_model_new(), *m2 = ner_model_new();
-    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
-    assert_int_equal(m->flags & (NER_F_HIST | NER_F_DOC2), NER_F_HIST | NER_F_DOC2);
-    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
+    assert_true(m && m2);
+    if (flags) {
+        m->flags = m2->flags = flags;
+        m->hist_window = m2->hist_window = (unsigned)o->hist_window;
+    }
+    assert_int_equal(ner_train(c, o, m, NULL), 0);
+    assert_int_equal(ner_train(c, o, m2, NULL), 0);
     assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
     assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
     size_t n1, n2;
@@ -899,32 +904,49 @@ static void test_doc2_model(void **state)
     assert_int_equal(l->flags, m->flags);
     char desc[512];
     ner_model_describe(l, desc, sizeof desc);
-    assert_non_null(strstr(desc, "two-sided"));
-    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
+    assert_non_null(strstr(desc, needle));
+    uint8_t *a = malloc(c->ntok), *b = malloc(c->ntok);
     assert_true(a && b);
-    assert_int_equal(ner_tag_corpus_doc(l, &c, a), 0);
-    void *scratch = malloc(ner_model_scratch_size(l, c.ntok));
+    assert_int_equal(ner_tag_corpus_doc(l, c, a), 0);
+    void *scratch = malloc(ner_model_scratch_size(l, c->ntok));
     assert_non_null(scratch);
-    for (size_t k = 0; k < c.nsent; k += 3) {
-        size_t e = k + 3 < c.nsent ? k + 3 : c.nsent;
-        assert_int_equal(ner_model_tag(l, c.text, c.toks + c.sent[k], c.sent[e] - c.sent[k],
-                                       scratch, b + c.sent[k]),
+    for (size_t k = 0; k < c->nsent; k += 3) {
+        size_t e = k + 3 < c->nsent ? k + 3 : c->nsent;
+        assert_int_equal(ner_model_tag(l, c->text, c->toks + c->sent[k], c->sent[e] - c->sent[k],
+                                       scratch, b + c->sent[k]),
                          0);
     }
-    assert_memory_equal(a, b, c.ntok);
+    assert_memory_equal(a, b, c->ntok);
     ner_score s = {0};
-    for (size_t k = 0; k < c.nsent; k++)
-        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
-    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.9);
+    for (size_t k = 0; k < c->nsent; k++)
+        ner_score_add(&s, c->gold + c->sent[k], a + c->sent[k], c->sent[k + 1] - c->sent[k]);
+    *f1 = ner_score_prf(&s, 0, NULL, NULL);
     free(scratch);
     free(a);
     free(b);
     free(b1);
     free(b2);
-    ner_corpus_free(&c);
-    ner_model_free(l);
     ner_model_free(m);
     ner_model_free(m2);
+    return l;
+}
+
+/* trained with --doc2: the flag in the file, determinism, the corpus
+ * evaluation = one ner_model_tag call per pseudo-article */
+static void test_doc2_model(void **state)
+{
+    (void)state;
+    char err[256];
+    ner_corpus c;
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
+                        .hist_window = 3, .doc2 = 1};
+    double f1;
+    ner_model *l = train_twice_and_load(&c, &o, 0, "doc2.bin", "doc2b.bin", "two-sided", &f1);
+    assert_int_equal(l->flags & (NER_F_HIST | NER_F_DOC2), NER_F_HIST | NER_F_DOC2);
+    assert_true(f1 > 0.9);
+    ner_corpus_free(&c);
+    ner_model_free(l);
 }
 
 /* ---- article context (NER_F_ACTX) ---- */
@@ -1127,51 +1149,20 @@ static void test_topic_pass(void **state)
 static void test_actx_model(void **state)
 {
     (void)state;
-    char path[300], path2[300], err[256];
-    tmp_path(path, sizeof path, "actx.bin");
-    tmp_path(path2, sizeof path2, "actxb.bin");
+    char err[256];
     ner_corpus c;
     assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3};
-    ner_model *m = ner_model_new(), *m2 = ner_model_new(), *plain = ner_model_new();
-    assert_true(m && m2 && plain);
-    m->flags = m2->flags = NER_F_ACTX;
-    m->hist_window = m2->hist_window = 3;
-    assert_int_equal(ner_train(&c, &o, m, NULL), 0);
-    assert_int_equal(m->flags & (NER_F_HIST | NER_F_ACTX), NER_F_HIST | NER_F_ACTX);
-    assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
-    assert_int_equal(ner_train(&c, &o, plain, NULL), 0);
-    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
-    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
-    size_t n1, n2;
-    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(b1, b2, n1);
-    ner_model *l = NULL;
-    assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
-    assert_int_equal(l->flags, m->flags);
-    assert_int_equal(l->hist_window, 3);
-    char desc[512];
-    ner_model_describe(l, desc, sizeof desc);
-    assert_non_null(strstr(desc, "article context"));
+    double f1;
+    ner_model *l = train_twice_and_load(&c, &o, NER_F_ACTX, "actx.bin", "actxb.bin", "article context",
+                                        &f1);
+    assert_int_equal(l->flags & (NER_F_HIST | NER_F_ACTX), NER_F_HIST | NER_F_ACTX);
+    print_message("article-context model: fixture F1 %.3f\n", f1);
+    assert_true(f1 > 0.8);
     uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
-    assert_true(a && b);
-    assert_int_equal(ner_tag_corpus_doc(l, &c, a), 0);
     void *scratch = malloc(ner_model_scratch_size(l, c.ntok));
-    assert_non_null(scratch);
-    for (size_t k = 0; k < c.nsent; k += 3) {
-        size_t e = k + 3 < c.nsent ? k + 3 : c.nsent;
-        assert_int_equal(ner_model_tag(l, c.text, c.toks + c.sent[k], c.sent[e] - c.sent[k],
-                                       scratch, b + c.sent[k]),
-                         0);
-    }
-    assert_memory_equal(a, b, c.ntok);
-    ner_score s = {0};
-    for (size_t k = 0; k < c.nsent; k++)
-        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
-    print_message("article-context model: fixture F1 %.3f\n", ner_score_prf(&s, 0, NULL, NULL));
-    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.8);
+    assert_true(a && b && scratch);
     /* the facts have weights: without the flag the scores change */
     float *g1 = malloc(c.ntok * sizeof *g1), *g0 = malloc(c.ntok * sizeof *g0);
     assert_true(g1 && g0);
@@ -1187,13 +1178,8 @@ static void test_actx_model(void **state)
     free(scratch);
     free(a);
     free(b);
-    free(b1);
-    free(b2);
     ner_corpus_free(&c);
     ner_model_free(l);
-    ner_model_free(m);
-    ner_model_free(m2);
-    ner_model_free(plain);
 }
 
 /* a mean of several perceptrons: fits, is deterministic, differs from one */
