@@ -2025,10 +2025,10 @@ static void test_crf_train(void **state)
     ner_model_free(perc);
 }
 
-/* nahr-train-ner rejects a bad --learner / --crf-c2 / --crf-eta with a clear error */
-static void test_crf_options(void **state)
+/* Runs nahr-train-ner with args (skips the test when the tool is not built)
+ * and checks that it exits with status 2 and prints msg. */
+static void expect_train_cli_error(const char *args, const char *msg)
 {
-    (void)state;
     const char *bd = getenv("NAHR_BUILD_DIR");
     char exe[1024], cmd[1400], out[512];
     snprintf(exe, sizeof exe, "%s/nahr-train-ner", bd ? bd : ".");
@@ -2036,24 +2036,29 @@ static void test_crf_options(void **state)
         print_message("skipped: no %s\n", exe);
         skip();
     }
+    snprintf(cmd, sizeof cmd, "'%s' --train /nonexistent -o /nonexistent %s 2>&1", exe, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    assert_non_null(strstr(out, msg));
+}
+
+/* nahr-train-ner rejects a bad --learner / --crf-c2 / --crf-eta with a clear error */
+static void test_crf_options(void **state)
+{
+    (void)state;
     static const char *const bad[][2] = {
         {"--learner svm", "--learner must be perceptron, crf or mix, got 'svm'"},
         {"--crf-c2 -1", "--crf-c2 must be a number in (0, 1e6]"},
         {"--crf-c2 x", "--crf-c2 must be a number in (0, 1e6]"},
         {"--crf-eta 0", "--crf-eta must be a number in (0, 100]"},
     };
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        snprintf(cmd, sizeof cmd, "'%s' --train /nonexistent -o /nonexistent %s 2>&1", exe,
-                 bad[k][0]);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        size_t n = fread(out, 1, sizeof out - 1, p);
-        out[n] = 0;
-        int st = pclose(p);
-        assert_true(WIFEXITED(st));
-        assert_int_equal(WEXITSTATUS(st), 2);
-        assert_non_null(strstr(out, bad[k][1]));
-    }
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        expect_train_cli_error(bad[k][0], bad[k][1]);
 }
 
 /* ---- BILOU tags (--bilou, an experiment) ---- */
@@ -2262,27 +2267,10 @@ static void test_bilou_train(void **state)
 static void test_bilou_options(void **state)
 {
     (void)state;
-    const char *bd = getenv("NAHR_BUILD_DIR");
-    char exe[1024], cmd[1400], out[512];
-    snprintf(exe, sizeof exe, "%s/nahr-train-ner", bd ? bd : ".");
-    if (access(exe, X_OK) != 0) {
-        print_message("skipped: no %s\n", exe);
-        skip();
-    }
     static const char *const bad[] = {"--bilou --refit", "--bilou-share --dev-fraction 0",
                                       "--bilou-check --learner crf"};
-    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        snprintf(cmd, sizeof cmd, "'%s' --train /nonexistent -o /nonexistent %s 2>&1", exe,
-                 bad[k]);
-        FILE *p = popen(cmd, "r");
-        assert_non_null(p);
-        size_t n = fread(out, 1, sizeof out - 1, p);
-        out[n] = 0;
-        int st = pclose(p);
-        assert_true(WIFEXITED(st));
-        assert_int_equal(WEXITSTATUS(st), 2);
-        assert_non_null(strstr(out, "--bilou-check score dev only: not with --refit"));
-    }
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        expect_train_cli_error(bad[k], "--bilou-check score dev only: not with --refit");
 }
 
 static void test_shipped_model(void **state)
