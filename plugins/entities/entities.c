@@ -35,7 +35,8 @@ static const nahr_option entity_options[] = {
     {"numbers", NAHR_OPT_BOOL, "true", "tag PERCENT, MONEY and QUANTITY expressions with a numeric value", NULL},
     {"model", NAHR_OPT_STRING, "ner/anercorp.nermodel",
      "statistical NER model file (from nahr-train-ner), merged with lists and rules; default: the shipped "
-     "ANERcorp model; \"\" = off (4x faster, lower recall)",
+     "ANERcorp model; \"\" = off (4x faster, lower recall); a more accurate, slower model: "
+     "NAHR_NER_ACCURATE=1 plugins/entities/ner/tools/train_model.sh (docs/ner.md)",
      NULL},
     {"model_precedence", NAHR_OPT_STRING, "model",
      "with a model: whose entities win where both find one (the other fills the gaps)", "model|rules"},
