@@ -959,14 +959,14 @@ static const char *const ACTX_ARTICLE =
     "وقال منصور إن والهلال قوي . "
     "والتقى فيصل بن سلمان الفريق .";
 
-/* The description of token k of the article after the context pass over it
- * (the sentences cut at the full stops, as ner_model_tag cuts them). */
-static void actx_describe(const ner_model *m, ner_actx *ax, ner_tokdesc *d, nahr_token *toks,
-                          size_t *n)
+/* The context pass over text (its sentences cut at the full stops, as
+ * ner_model_tag cuts them) and the marks of its n tokens (at most 63). */
+static void context_describe(const ner_model *m, ner_actx *ax, const char *text, ner_tokdesc *d,
+                             nahr_token *toks, size_t *n)
 {
-    *n = nahr_tokenize(ACTX_ARTICLE, strlen(ACTX_ARTICLE), toks, 64);
+    *n = nahr_tokenize(text, strlen(text), toks, 64);
     assert_true(*n < 64);
-    ner_describe(m, ACTX_ARTICLE, toks, *n, d);
+    ner_describe(m, text, toks, *n, d);
     ner_actx_reset(ax);
     size_t s = 0;
     for (size_t i = 0; i < *n; i++)
@@ -999,7 +999,7 @@ static void test_actx_pass(void **state)
     nahr_token toks[64];
     size_t n;
     assert_non_null(ax);
-    actx_describe(m, ax, d, toks, &n);
+    context_describe(m, ax, ACTX_ARTICLE, d, toks, &n);
     /* خالد follows a person title; منصور, three mentions, never does */
     size_t i = actx_find(toks, n, "خالد", 0);
     assert_true(d[i].actx & NER_ACTX_PER);
@@ -1073,24 +1073,6 @@ static const char *const TOPIC_POLITICS =
     "وصل الرئيس إلى ليون بعد فوز حزبه في الانتخابات . "
     "وقال الوزير إن الحكومة ستعقد اجتماعا في بورتو .";
 
-/* The context pass over text (its sentences cut at the full stops) and the
- * marks of its n tokens. */
-static void topic_describe(const ner_model *m, ner_actx *ax, const char *text, ner_tokdesc *d,
-                           nahr_token *toks, size_t *n)
-{
-    *n = nahr_tokenize(text, strlen(text), toks, 64);
-    assert_true(*n < 64);
-    ner_describe(m, text, toks, *n, d);
-    ner_actx_reset(ax);
-    size_t s = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (d[i].punct) {
-            ner_actx_add_sentence(ax, m, d + s, i + 1 - s);
-            s = i + 1;
-        }
-    ner_actx_mark(ax, *n, d);
-}
-
 static void test_topic_pass(void **state)
 {
     (void)state;
@@ -1103,7 +1085,7 @@ static void test_topic_pass(void **state)
     size_t n;
     assert_non_null(ax);
     /* the match report: the bit on every token */
-    topic_describe(m, ax, TOPIC_SPORT, d, toks, &n);
+    context_describe(m, ax, TOPIC_SPORT, d, toks, &n);
     assert_true(ax->sport >= NER_TOPIC_MIN);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(d[i].topic, 1);
@@ -1129,7 +1111,7 @@ static void test_topic_pass(void **state)
     assert_int_equal(g1 - g0, p1 - p0 + 1); /* and its topic twin */
     /* the political report: one sports word, no bit, no topic features */
     m->flags = NER_F_TOPIC;
-    topic_describe(m, ax, TOPIC_POLITICS, d, toks, &n);
+    context_describe(m, ax, TOPIC_POLITICS, d, toks, &n);
     assert_true(ax->sport > 0 && ax->sport < NER_TOPIC_MIN);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(d[i].topic, 0);

@@ -93,6 +93,15 @@ static uint8_t tag_bits(unsigned tag)
     return tag ? (uint8_t)(1u << ((tag + 1) / 2 - 1)) : NER_HIST_O;
 }
 
+void ner_hist_refill(ner_hist *h, const uint32_t *word, const uint32_t *stem, const uint8_t *punct,
+                     const uint8_t *tags, size_t from, size_t to)
+{
+    ner_hist_reset(h);
+    for (size_t j = from; j < to; j++)
+        if (!punct[j])
+            ner_hist_put(h, word[j], stem[j], tags[j]);
+}
+
 void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag)
 {
     uint8_t bits = tag_bits(tag);
@@ -222,10 +231,7 @@ int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)
     for (size_t k = 0; k < c->nsent; k++) {
         size_t a = c->sent[k], n = c->sent[k + 1] - a;
         size_t w0 = m->hist_window ? k - k % m->hist_window : k;
-        ner_hist_reset(h);
-        for (size_t j = c->sent[w0]; j < a; j++)
-            if (!punct[j])
-                ner_hist_put(h, word[j], stem[j], pred[j]);
+        ner_hist_refill(h, word, stem, punct, pred, c->sent[w0], a);
         tag_sentence_hist(m, c->text, c->toks + a, n, d, emit, bp, pred + a, h, 0);
         for (size_t i = 0; i < n; i++) {
             word[a + i] = d[i].word;

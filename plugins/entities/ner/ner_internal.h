@@ -147,6 +147,11 @@ typedef struct ner_hist {
 void ner_hist_reset(ner_hist *h);
 /* Records how the word with these hashes was tagged. */
 void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag);
+/* Empties the table and records tokens [from, to) of a corpus with their
+ * word/stem hashes and tags, punctuation (punct[j] != 0) left out: the
+ * history of a sentence from the earlier sentences of its pseudo-article. */
+void ner_hist_refill(ner_hist *h, const uint32_t *word, const uint32_t *stem, const uint8_t *punct,
+                     const uint8_t *tags, size_t from, size_t to);
 /* Records a tagged sentence (punctuation is skipped). */
 void ner_hist_add(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n);
 /* The same with h->doc, as sentence h->sent: slot[2 i] and slot[2 i + 1] get

@@ -206,10 +206,7 @@ typedef struct hist_src {
 static void hist_window(const ner_corpus *c, const hist_src *hs, size_t s)
 {
     size_t w0 = s - s % hs->window;
-    ner_hist_reset(hs->h);
-    for (size_t j = c->sent[w0]; j < c->sent[s]; j++)
-        if (!hs->punct[j])
-            ner_hist_put(hs->h, hs->word[j], hs->stem[j], hs->tags[j]);
+    ner_hist_refill(hs->h, hs->word, hs->stem, hs->punct, hs->tags, c->sent[w0], c->sent[s]);
     if (!hs->doc2)
         return;
     /* what the second pass at run time reads (ner_doc_after): the entity
@@ -1555,10 +1552,7 @@ static int bl_tag_corpus(const btrainer *tr, int k, const ner_model *m, const ne
         ner_describe(m, c->text, c->toks + a, n, d);
         if (hist) {
             size_t w0 = m->hist_window ? s - s % m->hist_window : s;
-            ner_hist_reset(h);
-            for (size_t j = c->sent[w0]; j < a; j++)
-                if (!punct[j])
-                    ner_hist_put(h, word[j], stem[j], pred[j]);
+            ner_hist_refill(h, word, stem, punct, pred, c->sent[w0], a);
             ner_hist_mark(h, n, d);
         }
         for (size_t i = 0; i < n; i++) {
