@@ -216,6 +216,18 @@ static bool lit(jp *j, const char *w)
     return false;
 }
 
+/* After a member or element of a list closed by `close`: 1 when a ',' says
+ * another one follows, 0 when the list ends (both consumed), -1 (error set)
+ * otherwise. */
+static int list_next(jp *j, char close)
+{
+    skip_ws(j);
+    if (j->p < j->end && (*j->p == ',' || *j->p == close))
+        return *j->p++ == ',';
+    jp_fail(j, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+    return -1;
+}
+
 static nahr_value *parse_array(jp *j)
 {
     nahr_value *a = nahr_value_array(j->d);
@@ -229,17 +241,9 @@ static nahr_value *parse_array(jp *j)
         nahr_value *v = parse_value(j);
         if (!v || nahr_value_push(j->d, a, v) < 0)
             return NULL;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']') {
-            j->p++;
-            return a;
-        }
-        jp_fail(j, "expected ',' or ']'");
-        return NULL;
+        int more = list_next(j, ']');
+        if (more <= 0)
+            return more == 0 ? a : NULL;
     }
 }
 
@@ -273,17 +277,9 @@ static bool parse_members(jp *j, member_fn member, void *ctx)
         skip_ws(j);
         if (!member(j, key, ctx))
             return false;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == '}') {
-            j->p++;
-            return true;
-        }
-        jp_fail(j, "expected ',' or '}'");
-        return false;
+        int more = list_next(j, '}');
+        if (more <= 0)
+            return more == 0;
     }
 }
 

@@ -74,6 +74,28 @@ static void test_jsonl_lines_and_origins(void **state)
     free_all(&c);
 }
 
+static void test_jsonl_list_separators(void **state)
+{
+    (void)state;
+    const char *in = "{\"id\":\"x\",\"text\":\"t\",\"tags\":[\"a\" \"b\"]}\n"
+                     "{\"id\":\"y\" \"text\":\"t\"}\n"
+                     "{\"id\":\"z\",\"text\":\"t\",\"meta\":{\"a\":[1, 2 ,{\"b\":[]}],\"c\":{}}}\n"
+                     "{\"id\":\"w\",\"text\":\"t\",\"tags\":[1,]}\n";
+    const char *p = tu_write_temp(".jsonl", in, strlen(in));
+    collect c;
+    run_reader(p, 1 << 20, &c);
+    assert_int_equal(c.n, 4);
+    assert_int_equal(c.docs[0]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[0]->fail_reason, "column 34: expected ',' or ']'"));
+    assert_int_equal(c.docs[1]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[1]->fail_reason, "column 11: expected ',' or '}'"));
+    assert_int_equal(c.docs[2]->status, DOC_PENDING);
+    assert_string_equal(nahr_doc_get(c.docs[2], "id"), "z");
+    assert_int_equal(c.docs[3]->status, DOC_FAILED);
+    assert_non_null(strstr(c.docs[3]->fail_reason, "expected a value"));
+    free_all(&c);
+}
+
 static void test_jsonl_oversized_line(void **state)
 {
     (void)state;
@@ -165,7 +187,7 @@ static void test_missing_and_empty_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jsonl_lines_and_origins),   cmocka_unit_test(test_jsonl_oversized_line),
+        cmocka_unit_test(test_jsonl_lines_and_origins),   cmocka_unit_test(test_jsonl_list_separators),   cmocka_unit_test(test_jsonl_oversized_line),
         cmocka_unit_test(test_text_file_id_and_oversize), cmocka_unit_test(test_directory_recursive_sorted),
         cmocka_unit_test(test_missing_and_empty_files),
     };

@@ -159,6 +159,21 @@ static int cmd_file(int argc, char **argv)
     return finish(p, n);
 }
 
+/* Connects to url and opens its JetStream context; js_close() frees both (either may be NULL). */
+static natsStatus js_open(const char *url, natsConnection **nc, jsCtx **js)
+{
+    natsStatus st = natsConnection_ConnectTo(nc, url);
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(js, *nc, NULL);
+    return st;
+}
+
+static void js_close(natsConnection *nc, jsCtx *js)
+{
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
 static int cmd_consumer(int argc, char **argv)
 {
     if (argc != 5)
@@ -167,9 +182,7 @@ static int cmd_consumer(int argc, char **argv)
     jsCtx *js = NULL;
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    natsStatus st = natsConnection_ConnectTo(&nc, argv[2]);
-    if (st == NATS_OK)
-        st = natsConnection_JetStream(&js, nc, NULL);
+    natsStatus st = js_open(argv[2], &nc, &js);
     if (st == NATS_OK)
         st = js_GetConsumerInfo(&ci, js, argv[3], argv[4], NULL, &jerr);
     int rc = 1;
@@ -183,8 +196,7 @@ static int cmd_consumer(int argc, char **argv)
                 natsStatus_GetText(st), (int)jerr);
     }
     jsConsumerInfo_Destroy(ci);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
+    js_close(nc, js);
     return rc;
 }
 
@@ -196,9 +208,7 @@ static int cmd_stream(int argc, char **argv)
     jsCtx *js = NULL;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus st = natsConnection_ConnectTo(&nc, argv[2]);
-    if (st == NATS_OK)
-        st = natsConnection_JetStream(&js, nc, NULL);
+    natsStatus st = js_open(argv[2], &nc, &js);
     if (st == NATS_OK && js_GetStreamInfo(&si, js, argv[3], NULL, &jerr) != NATS_OK) {
         jsStreamConfig cfg;
         jsStreamConfig_Init(&cfg);
@@ -217,8 +227,7 @@ static int cmd_stream(int argc, char **argv)
     if (st != NATS_OK)
         fprintf(stderr, "nats_pubtool: stream %s: %s (JetStream error %d)\n", argv[3], natsStatus_GetText(st), (int)jerr);
     jsStreamInfo_Destroy(si);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
+    js_close(nc, js);
     return st == NATS_OK ? 0 : 1;
 }
 
@@ -230,9 +239,7 @@ static int cmd_dump(int argc, char **argv)
     jsCtx *js = NULL;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus st = natsConnection_ConnectTo(&nc, argv[2]);
-    if (st == NATS_OK)
-        st = natsConnection_JetStream(&js, nc, NULL);
+    natsStatus st = js_open(argv[2], &nc, &js);
     if (st == NATS_OK)
         st = js_GetStreamInfo(&si, js, argv[3], NULL, &jerr);
     for (uint64_t seq = si ? si->State.FirstSeq : 1; st == NATS_OK && si && seq <= si->State.LastSeq; seq++) {
@@ -248,8 +255,7 @@ static int cmd_dump(int argc, char **argv)
     if (st != NATS_OK)
         fprintf(stderr, "nats_pubtool: dump %s: %s (JetStream error %d)\n", argv[3], natsStatus_GetText(st), (int)jerr);
     jsStreamInfo_Destroy(si);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
+    js_close(nc, js);
     return st == NATS_OK ? 0 : 1;
 }
 
