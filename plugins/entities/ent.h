@@ -103,12 +103,21 @@ typedef struct ent_opts {
     double model_veto; /* > 0, with a model giving margins: a person span of the rules or
                         * coreference is dropped when the model tags every token of it O
                         * with an O margin of at least this (it is sure it is no name) */
+    double model_veto_loc; /* > 0, the same for a place a location trigger with the
+                            * article found (المنطقة [خاصة]) */
+    double model_veto_org; /* > 0, the same for an organisation of the rules whose words after
+                            * the head all lack the article and are in no list (مركز خدمة) */
     const char *layer; /* span layer, "entities" */
 } ent_opts;
 void ent_opts_default(ent_opts *o);
 /* The default model_veto, chosen on the ANERcorp dev block (docs/ner.md) */
 #define ENT_MODEL_VETO 32.0
 #define ENT_MODEL_VETO_TEXT "32"
+/* The defaults of model_veto_loc and model_veto_org, chosen on the four ANERcorp dev blocks */
+#define ENT_MODEL_VETO_LOC 8.0
+#define ENT_MODEL_VETO_LOC_TEXT "8"
+#define ENT_MODEL_VETO_ORG 8.0
+#define ENT_MODEL_VETO_ORG_TEXT "8"
 
 /* Token-level result for callers that need BIO tags (evaluation, model
  * merging): when `tags_out` is not NULL it receives, for each token of

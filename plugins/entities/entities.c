@@ -44,6 +44,14 @@ static const nahr_option entity_options[] = {
      "with a model: drop a person the rules found where the model is this sure there is none "
      "(its O score minus the best other tag's, on every word; 0 = off)",
      "0:"},
+    {"model_veto_loc", NAHR_OPT_FLOAT, ENT_MODEL_VETO_LOC_TEXT,
+     "with a model: drop a place found after a location trigger with the article (المنطقة X) where the "
+     "model is this sure there is none (0 = off)",
+     "0:"},
+    {"model_veto_org", NAHR_OPT_FLOAT, ENT_MODEL_VETO_ORG_TEXT,
+     "with a model: drop an organisation of the rules whose words after the head all lack the article and "
+     "are in no list (مركز خدمة) where the model is this sure there is none (0 = off)",
+     "0:"},
     {"layer", NAHR_OPT_STRING, "entities", "span layer the entities are written to", NULL},
     {"max_tokens", NAHR_OPT_INT, "4000000", "articles with more tokens go to the dead-letter output", "1:"},
     NAHR_OPTIONS_END};
@@ -227,6 +235,8 @@ static int entities_init(const nahr_stage *st, void **instance)
     e->opts.numbers = nahr_stage_bool(st, "numbers");
     e->opts.max_tokens = (size_t)nahr_stage_int(st, "max_tokens");
     e->opts.model_veto = nahr_stage_float(st, "model_veto");
+    e->opts.model_veto_loc = nahr_stage_float(st, "model_veto_loc");
+    e->opts.model_veto_org = nahr_stage_float(st, "model_veto_org");
     {
         const char *prec = nahr_stage_str(st, "model_precedence");
         e->opts.model_first = !(prec && strcmp(prec, "rules") == 0);

@@ -46,6 +46,10 @@ sed 's/word = "nahr";/word = "nahr"; wrod = 1;/' tp.cfg >typo.cfg
 "$NAHR" check -c typo.cfg >out 2>err; rc=$?
 check "unknown option: exit 2, line, suggestion" '[ $rc = 2 ] && grep -q "typo.cfg:6: stage 1 (tp_good): unknown option .wrod. (did you mean .word.?)" err' "$(cat err)"
 "$NAHR" run -c typo.cfg - </dev/null >out 2>err; check "run with a bad config exits 2 and reads nothing" '[ $? = 2 ] && [ ! -s out ]'
+sed 's/{ plugin = "entities"; }/{ plugin = "entities"; model_veto_org = -1.0; }/' "$SRC/configs/default.cfg" >veto.cfg
+"$NAHR" check -c veto.cfg >out 2>err; rc=$?
+check "entities model_veto_org below 0: exit 2, file:line and the key" \
+  '[ $rc = 2 ] && grep -q "veto.cfg:[0-9]*: .*option .model_veto_org.: must be in \[0, inf\]" err' "$(cat err)"
 
 # --- JSONL from stdin with a broken line
 printf '%s\n' '{"id":"a","text":"زار nahr موسكو."}' '{"id":"b","text":' '{"id":"c","text":"عاد الوزير."}' >broken.jsonl

@@ -1,7 +1,8 @@
 /* eval_anercorp.c - quality and speed of the entities tagger.
  *
  *   nahr-eval-entities [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]...
- *                      [--model PATH] [--errors N] [--check]
+ *                      [--model PATH [--model-alone] [--veto X] [--veto-org X]
+ *                      [--veto-loc X]] [--output FILE] [--errors N] [--check]
  *   nahr-eval-entities --bench FILE.jsonl... [--repeat N]
  *
  * Quality: reads a CoNLL-like file (token<TAB>tag, blank line between
@@ -11,7 +12,10 @@
  * entity chunks the conlleval way (an I- tag that does not continue a chunk
  * of its type starts one). Default file: $NAHR_SHARED_DIR/data/anercorp/test.txt.
  * --check exits 1 when micro-F1 falls below a floor (a regression guard), and
- * 77 (skipped) when the data is absent.
+ * 77 (skipped) when the data is absent. --model-alone scores the model's own
+ * spans on the same documents (no lists, rules or filters), so the model
+ * alone and the combination compare exactly; --output writes one
+ * 'token gold predicted score' line per token (blank line between documents).
  *
  * Speed: --bench reads JSON Lines articles ("text") and reports MB/s of
  * ent_tag() alone on one core, and the lexicon build time.
@@ -91,6 +95,41 @@ static int build_lexicon(ent_lexicon **out, int builtin, char **gaz, int ngaz)
 }
 
 static int unknown_as_o; /* --unknown-tags o */
+static int model_alone;  /* --model-alone: the model's spans only, no lists, rules or filters */
+static FILE *out_tokens; /* --output FILE: 'token gold predicted score' lines */
+
+/* --model-alone: the model's BIO tags over the same tokens, as spans, so the
+ * model alone and the combination are scored by the same scorer on the same
+ * documents (the model's own nahr-eval-ner cuts its pseudo-articles its own way) */
+static void tag_model_alone(const ent_model_hook *h, nahr_doc *doc)
+{
+    size_t n, len, k = 0;
+    const char *text = nahr_doc_text(doc, &len);
+    const nahr_token *tok = nahr_doc_tokens(doc, 4000000, &n);
+    uint8_t *tags;
+    void *scratch = NULL;
+    if (!tok || !n || !(tags = calloc(n + 1, 1)))
+        return;
+    if (h->scratch_size && !(scratch = malloc(h->scratch_size(h->model, n) + 1))) {
+        free(tags);
+        return;
+    }
+    if (h->tag(h->model, text, tok, n, scratch, tags) == 0) {
+        while (k < n) {
+            size_t e = k + 1;
+            if (tags[k] == 0 || tags[k] > 8) {
+                k++;
+                continue;
+            }
+            while (e < n && tags[e] == tags[k] + ((tags[k] & 1) ? 1 : 0) && (tags[e] & 1) == 0)
+                e++;
+            nahr_doc_add_span_in(doc, "entities", ent_type_name[(tags[k] + 1) / 2], tok[k].start, tok[e - 1].end);
+            k = e;
+        }
+    }
+    free(scratch);
+    free(tags);
+}
 
 /* tags: 0 = O, type*2-1 = B, type*2 = I (type 1..4 = PER LOC ORG MISC); -1 =
  * not a tag. B-/I- (IOB2), S-/U- (one-token entity) as B-, E-/L- (last
@@ -159,6 +198,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
     size_t cap = 4096, ntok = 0, nsent = 0, i;
     size_t *tstart = malloc(cap * sizeof *tstart), *tend = malloc(cap * sizeof *tend);
     int *gold = malloc(cap * sizeof *gold), *pred = malloc(cap * sizeof *pred);
+    double *score = malloc(cap * sizeof *score);
     chunk *gc = malloc(cap * sizeof *gc), *pc = malloc(cap * sizeof *pc);
     counts c;
     nahr_doc *doc = nahr_doc_new();
@@ -168,7 +208,7 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
     size_t lineno = 0;
 
     memset(&c, 0, sizeof c);
-    if (!f || !tstart || !tend || !gold || !pred || !gc || !pc || !doc) {
+    if (!f || !tstart || !tend || !gold || !pred || !score || !gc || !pc || !doc) {
         fprintf(stderr, "%s: cannot open or out of memory\n", file);
         rc = -1;
         goto out;
@@ -236,7 +276,10 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
                 fprintf(stderr, "%s: sentence %zu: bad text\n", file, nsent + 1);
                 goto next;
             }
-            ent_tag(lx, o, hook, doc);
+            if (model_alone && hook)
+                tag_model_alone(hook, doc);
+            else
+                ent_tag(lx, o, hook, doc);
             t_tag += now() - t0;
             bytes += text.len;
             memset(pred, 0, ntok * sizeof *pred);
@@ -251,9 +294,17 @@ static int eval_file(const char *file, const ent_lexicon *lx, const ent_opts *o,
                     if (tend[i] <= s->start || tstart[i] >= s->end)
                         continue;
                     pred[i] = first ? type * 2 - 1 : type * 2;
+                    score[i] = s->score;
                     first = 0;
                 }
             }
+            for (i = 0; out_tokens && i < ntok; i++) {
+                static const char *const bio[] = {"O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"};
+                fprintf(out_tokens, "%.*s %s %s %.1f\n", (int)(tend[i] - tstart[i]), text.data + tstart[i], bio[gold[i]],
+                        bio[pred[i]], pred[i] ? score[i] : 0.0);
+            }
+            if (out_tokens)
+                fputc('\n', out_tokens);
             ng = chunks(gold, (int)ntok, gc);
             np = chunks(pred, (int)ntok, pc);
             for (a = 0; a < ng; a++) {
@@ -323,6 +374,7 @@ out:
     free(tend);
     free(gold);
     free(pred);
+    free(score);
     free(gc);
     free(pc);
     return rc;
@@ -577,7 +629,7 @@ int main(int argc, char **argv)
 #ifdef ENT_HAVE_NER
     ner_model *m = NULL;
 #endif
-    double t0, f1 = 0, veto = -1;
+    double t0, f1 = 0, veto = -1, vetox[2] = {-1, -1};
 
     memset(&hook, 0, sizeof hook);
     for (i = 1; i < argc; i++) {
@@ -603,6 +655,23 @@ int main(int argc, char **argv)
             rules_first = 1;
         else if (!strcmp(argv[i], "--no-rules"))
             no_rules = 1;
+        else if ((!strcmp(argv[i], "--veto-loc") || !strcmp(argv[i], "--veto-org")) && i + 1 < argc) {
+            char *end;
+            int org = argv[i][7] == 'o';
+            vetox[org] = strtod(argv[++i], &end);
+            if (*end || end == argv[i] || !(vetox[org] >= 0)) {
+                fprintf(stderr, "%s: %s needs a number >= 0 (0 = off), not '%s'\n", argv[0], argv[i - 1], argv[i]);
+                return 2;
+            }
+        }
+        else if (!strcmp(argv[i], "--model-alone"))
+            model_alone = 1;
+        else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+            if (!(out_tokens = fopen(argv[++i], "w"))) {
+                fprintf(stderr, "%s: --output %s: cannot write\n", argv[0], argv[i]);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--check"))
             check = 1;
         else if (!strcmp(argv[i], "--veto") && i + 1 < argc) {
@@ -621,7 +690,7 @@ int main(int argc, char **argv)
                 benchf[nbench++] = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] [--no-rules] "
-                            "[--errors N] [--group N] [--veto X] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
+                            "[--errors N] [--group N] [--veto X] [--veto-loc X] [--veto-org X] [--model-alone] [--output FILE] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
                     argv[0]);
             return 2;
         }
@@ -629,6 +698,10 @@ int main(int argc, char **argv)
     ent_opts_default(&o);
     if (veto >= 0)
         o.model_veto = veto;
+    if (vetox[0] >= 0)
+        o.model_veto_loc = vetox[0];
+    if (vetox[1] >= 0)
+        o.model_veto_org = vetox[1];
     if (rules_first)
         o.model_first = 0;
     if (no_rules)
@@ -705,6 +778,11 @@ int main(int argc, char **argv)
         printf("FAIL: micro-F1 %.2f below the floor %.2f\n", 100 * f1, 100 * CHECK_FLOOR);
         rc = 1;
     }
+    if (out_tokens && fclose(out_tokens) != 0) {
+        fprintf(stderr, "%s: --output: write error\n", argv[0]);
+        rc = 2;
+    }
+    out_tokens = NULL;
     ent_lexicon_free(lx);
     return rc;
 }
