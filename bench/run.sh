@@ -91,12 +91,24 @@ for w in 1 2; do best_of pass-through "$T/pass.cfg" $w "$corpus"; done
 pairs=$T/pairs.tsv
 : >"$pairs"
 saved_rows=$rows
+# the machine's own scaling, in the same rounds: two independent 1-worker processes, each on one half of
+# the corpus, at the same time (no shared runner, queue or cache: what 2 cores give this work here)
+split -n l/2 -d "$corpus" "$T/half."
+twohalves() { # -> wall seconds of both halves run at once
+    local a b
+    a=$(date +%s.%N)
+    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.00" >/dev/null 2>&1 &
+    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.01" >/dev/null 2>&1 &
+    wait
+    b=$(date +%s.%N)
+    awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b - a}'
+}
 for i in 1 2 3; do
     for w in 1 2; do
         rows=$T/pair-$w-$i.tsv; : >"$rows"
         measure default "$T/default.cfg" $w "$corpus"
     done
-    printf '%s\t%s\n' "$(cut -f3 "$T/pair-1-$i.tsv")" "$(cut -f3 "$T/pair-2-$i.tsv")" >>"$pairs"
+    printf '%s\t%s\t%s\n' "$(cut -f3 "$T/pair-1-$i.tsv")" "$(cut -f3 "$T/pair-2-$i.tsv")" "$(twohalves)" >>"$pairs"
 done
 rows=$saved_rows
 for w in 1 2; do cat "$T"/pair-$w-*.tsv | sort -t"$(printf '\t')" -k3,3g | head -1 >>"$rows"; done
@@ -139,6 +151,9 @@ awk -F'\t' '$1=="default" && $2==1 {w1=$3} $1=="default" && $2==2 {w2=$3} END {i
 awk -F'\t' '$1 > 0 && $2 > 0 {r[n++] = $1 / $2} END {if (n == 3) {
     for (i = 0; i < 3; i++) for (j = i + 1; j < 3; j++) if (r[j] < r[i]) {t = r[i]; r[i] = r[j]; r[j] = t}
     printf "in three interleaved pairs %.2fx, %.2fx, %.2fx: median **%.2fx**.\n\n", r[0], r[1], r[2], r[1] } else print "\n"}' "$pairs"
+awk -F'\t' '$1 > 0 && $3 > 0 {r[n++] = $1 / $3} END {if (n == 3) {
+    for (i = 0; i < 3; i++) for (j = i + 1; j < 3; j++) if (r[j] < r[i]) {t = r[i]; r[i] = r[j]; r[j] = t}
+    printf "The machine'"'"'s own scaling for this work, in the same rounds: two independent 1-worker processes, each on half of the corpus, at once (no shared runner) against the 1-worker run of the round: %.2fx, %.2fx, %.2fx: median **%.2fx** (the ceiling the runner'"'"'s 2 workers are measured against).\n\n", r[0], r[1], r[2], r[1] }}' "$pairs"
 } >"$OUT"
 
 # baseline LABEL WHAT OUTFILE CMD... -> one table row; wall and CPU seconds (user + sys) in $T/bl_wall, $T/bl_cpu
