@@ -613,9 +613,12 @@ static const char *const SPORT_TEXT =
 /* A random model with the article context (NER_F_ACTX), the article topic
  * (NER_F_TOPIC) or both, alone and with the prediction history, two sets of
  * random weights each: the fast paths (the context pass through the token
- * tables, the facts' rows of the thread cache, the topic features hashed
- * per token) give the reference's tags, on our text, a match report, the
- * edge sentences and news articles. */
+ * tables, the facts' rows of the thread cache, the topic rows of its memo)
+ * give the reference's tags, on our text, a match report, the edge
+ * sentences and news articles, then the match report and our text again
+ * (memo entries made in other articles, with and without the sports bit),
+ * and with both flags one call longer than the tagger describes whole
+ * (16,384 tokens: the separate context pass). */
 static void test_actx_model_matches_reference(void **state)
 {
     (void)state;
@@ -646,6 +649,26 @@ static void test_actx_model_matches_reference(void **state)
             ntok += check_text(m, &rt, edge_text(), strlen(edge_text()), NULL);
             for (char *a = news, *e; a && (e = strchr(a, '\n')); a = e + 1)
                 ntok += check_text(m, &rt, a, (size_t)(e - a), NULL);
+            ntok += check_text(m, &rt, SPORT_TEXT, strlen(SPORT_TEXT), NULL);
+            ntok += check_text(m, &rt, OWN_TEXT, strlen(OWN_TEXT), NULL);
+            if (fl == (NER_F_ACTX | NER_F_TOPIC) && seed == 0) {
+                /* the match report and the text, repeated past 16,384 tokens */
+                size_t tl = strlen(text), reps = 1;
+                while (reps * nahr_tokenize(text, tl, NULL, 0) <= 16384 + 1000)
+                    reps++;
+                char *big = malloc(reps * (tl + 1) + 1), *q = big;
+                assert_non_null(big);
+                for (size_t r = 0; r < reps; r++) {
+                    memcpy(q, text, tl);
+                    q += tl;
+                    *q++ = '\n';
+                }
+                *q = 0;
+                const size_t nb = check_text(m, &rt, big, (size_t)(q - big), NULL);
+                assert_true(nb > 16384);
+                ntok += nb;
+                free(big);
+            }
             /* the facts change tags: the same weights without the flag differ
              * (the match report and the text as one call each) */
             size_t differ = 0, ntt = 0;
@@ -688,20 +711,14 @@ static void test_actx_model_matches_reference(void **state)
     free(news);
 }
 
-/* The shipped model on our sentences, the ANERcorp test split (sentence by
- * sentence, as nahr-eval-ner) and news articles (whole articles). */
-static void test_shipped_model_matches_reference(void **state)
+/* The model file at path on our sentences, the ANERcorp test split
+ * (sentence by sentence, as nahr-eval-ner) and news articles (whole
+ * articles). */
+static void check_model_file(const char *file, const char *what)
 {
-    (void)state;
-    const char *src = getenv("NAHR_SOURCE_DIR");
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/plugins/entities/ner/data/anercorp.nermodel", src ? src : ".");
-    if (access(path, R_OK) != 0) {
-        print_message("skipped: no shipped model at %s\n", path);
-        skip();
-    }
     ner_model *m;
-    if (ner_model_load(path, &m, err, sizeof err) != 0)
+    if (ner_model_load(file, &m, err, sizeof err) != 0)
         fail_msg("%s", err);
     size_t ntok = check_text(m, NULL, OWN_TEXT, strlen(OWN_TEXT), NULL);
     ntok += check_text(m, NULL, edge_text(), strlen(edge_text()), NULL);
@@ -736,10 +753,36 @@ static void test_shipped_model_matches_reference(void **state)
     } else {
         print_message("note: %s not found\n", path);
     }
-    print_message("shipped model: %zu tokens identical (%zu news articles)\n", ntok, na);
+    print_message("%s: %zu tokens identical (%zu news articles)\n", what, ntok, na);
     ner_model_free(m);
     ner_cache_reset(thread_cache);
     ner_cache_reset(tiny_cache);
+}
+
+static void test_shipped_model_matches_reference(void **state)
+{
+    (void)state;
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/plugins/entities/ner/data/anercorp.nermodel", src ? src : ".");
+    if (access(path, R_OK) != 0) {
+        print_message("skipped: no shipped model at %s\n", path);
+        skip();
+    }
+    check_model_file(path, "shipped model");
+}
+
+/* Another trained model, e.g. the optional accurate one (--actx --topic,
+ * not shipped): NAHR_NER_TEST_MODEL=FILE; skipped without it. */
+static void test_other_model_matches_reference(void **state)
+{
+    (void)state;
+    const char *path = getenv("NAHR_NER_TEST_MODEL");
+    if (!path || !*path) {
+        print_message("skipped: NAHR_NER_TEST_MODEL not set\n");
+        skip();
+    }
+    check_model_file(path, path);
 }
 
 static int setup_cache(void **state)
@@ -765,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_random_model_matches_reference),
         cmocka_unit_test(test_actx_model_matches_reference),
         cmocka_unit_test(test_shipped_model_matches_reference),
+        cmocka_unit_test(test_other_model_matches_reference),
     };
     return cmocka_run_group_tests(tests, setup_cache, teardown_cache);
 }

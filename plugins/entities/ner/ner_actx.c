@@ -158,16 +158,26 @@ static void actx_or(ner_actx *a, unsigned j, uint8_t bits)
         a->bits[j] |= bits;
 }
 
-void ner_actx_add(ner_actx *a, const ner_model *m, uint32_t word, uint32_t stem, int punct)
+uint8_t ner_actx_trig(const ner_model *m, uint32_t word, uint32_t stem)
+{
+    const uint8_t tw = trig_get(m, word);
+    return (uint8_t)(tw | trig_get(m, stem) | ((tw & NER_TRIG_BIN) ? NER_TRIG_WBIN : 0));
+}
+
+uint32_t ner_actx_stem_key(uint32_t stem) { return ner_mix(stem, STEM_SALT); }
+
+void ner_actx_add_key(ner_actx *a, uint32_t word, uint32_t skey, uint8_t trig, int punct,
+                      uint16_t *slot)
 {
     if (punct) { /* punctuation cuts the context */
         ner_actx_sentence(a);
+        if (slot)
+            slot[0] = slot[1] = NER_ACTX_NONE;
         return;
     }
-    const uint8_t trig = (uint8_t)(trig_get(m, word) | trig_get(m, stem));
     a->sport += (trig & NER_TRIG_SPORT) != 0;
     unsigned jw = actx_get_add(a, word, 0);
-    unsigned js = actx_get_add(a, ner_mix(stem, STEM_SALT), word);
+    unsigned js = actx_get_add(a, skey, word);
     uint8_t bits = 0;
     if (a->has_prev) {
         if (a->prev_trig & NER_TRIG_PER)
@@ -178,7 +188,7 @@ void ner_actx_add(ner_actx *a, const ner_model *m, uint32_t word, uint32_t stem,
             bits |= NER_ACTX_ORG;
         if (a->prev_trig & NER_TRIG_PREP)
             bits |= NER_ACTX_PREP;
-        if (trig_get(m, word) & NER_TRIG_BIN) {
+        if (trig & NER_TRIG_WBIN) {
             actx_or(a, a->prev_w, NER_ACTX_BIN);
             actx_or(a, a->prev_s, NER_ACTX_BIN);
         }
@@ -203,6 +213,18 @@ void ner_actx_add(ner_actx *a, const ner_model *m, uint32_t word, uint32_t stem,
     a->prev_word = word;
     a->prev_trig = trig;
     a->has_prev = 1;
+    if (slot) {
+        slot[0] = (uint16_t)jw;
+        slot[1] = (uint16_t)js;
+    }
+}
+
+void ner_actx_add(ner_actx *a, const ner_model *m, uint32_t word, uint32_t stem, int punct)
+{
+    if (punct)
+        ner_actx_add_key(a, word, 0, 0, 1, NULL);
+    else
+        ner_actx_add_key(a, word, ner_actx_stem_key(stem), ner_actx_trig(m, word, stem), 0, NULL);
 }
 
 void ner_actx_add_sentence(ner_actx *a, const ner_model *m, const ner_tokdesc *d, size_t n)
@@ -212,9 +234,9 @@ void ner_actx_add_sentence(ner_actx *a, const ner_model *m, const ner_tokdesc *d
         ner_actx_add(a, m, d[i].word, d[i].stem, d[i].punct);
 }
 
-static unsigned count_bucket(unsigned c)
+static inline unsigned count_bucket(unsigned c)
 {
-    return c == 0 ? 0 : c == 1 ? 1 : c <= 3 ? 2 : 3;
+    return c >= 4 ? 3 : (0x2210u >> (4 * c)) & 3u; /* 0 none, 1 once, 2 2-3, 3 >= 4 */
 }
 
 void ner_actx_mark(const ner_actx *a, size_t n, ner_tokdesc *d)
@@ -238,5 +260,30 @@ void ner_actx_mark(const ner_actx *a, size_t n, ner_tokdesc *d)
             d[i].actx_stem = a->bits[j];
             d[i].actx_scnt = count_bucket(a->count[j]) & 3u;
         }
+    }
+}
+
+void ner_actx_mark_slots(const ner_actx *a, size_t n, const uint16_t *slot, ner_tokdesc *d)
+{
+    const uint8_t sport = a->sport >= NER_TOPIC_MIN;
+    for (size_t i = 0; i < n; i++) {
+        /* a slot never moves: the one the key was found or added at */
+        const unsigned jw = slot[2 * i], js = slot[2 * i + 1];
+        uint8_t bw = 0, bs = 0;
+        unsigned cw = 0, cs = 0;
+        if (jw != NER_ACTX_NONE) {
+            bw = a->bits[jw] & (uint8_t)~NER_ACTX_FORMS;
+            cw = count_bucket(a->count[jw]);
+        }
+        if (js != NER_ACTX_NONE) {
+            bs = a->bits[js];
+            cs = count_bucket(a->count[js]);
+        }
+        ner_tokdesc *t = &d[i];
+        t->actx = bw;
+        t->actx_stem = bs;
+        t->actx_cnt = cw & 3u;
+        t->actx_scnt = cs & 3u;
+        t->topic = sport;
     }
 }

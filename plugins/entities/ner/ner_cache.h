@@ -8,8 +8,10 @@
  * 16 MB, its pages touched as it fills; least recently used entries are
  * replaced), so a word seen before by the same thread is not analysed again.
  * The cache also keeps per-model tables that replace the hashing of some
- * context features. One cache per worker thread, never shared between
- * threads; tagging with a cache gives exactly the tags of ner_model_tag().
+ * context features (with a model of the article topic, NER_F_TOPIC, a memo
+ * of up to 2 MB of the topic features per word). One cache per worker
+ * thread, never shared between threads; tagging with a cache gives exactly
+ * the tags of ner_model_tag().
  */
 #ifndef NAHR_NER_CACHE_H
 #define NAHR_NER_CACHE_H

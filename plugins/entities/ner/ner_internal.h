@@ -223,9 +223,25 @@ void ner_actx_add_sentence(ner_actx *a, const ner_model *m, const ner_tokdesc *d
  * d[i].topic (sport >= NER_TOPIC_MIN). */
 void ner_actx_mark(const ner_actx *a, size_t n, ner_tokdesc *d);
 
-/* hashing */
+/* hashing (values stored in model files: they must never change) */
 uint32_t ner_hash_bytes(const void *p, size_t n);
-uint32_t ner_mix(uint32_t a, uint32_t b);
+/* murmur3's finaliser */
+static inline uint32_t ner_fmix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+/* Combines two hashes; never 0 (0 marks an empty slot). Inline: the tagger
+ * and the article-context pass call it for every token. */
+static inline uint32_t ner_mix(uint32_t a, uint32_t b)
+{
+    uint32_t h = ner_fmix32(a * 0x9e3779b1u + ner_fmix32(b + 0x7f4a7c15u));
+    return h ? h : 1u;
+}
 /* Normalised word hash of a token (what gazetteers and clusters are keyed by);
  * also writes the normalised bytes to norm (NER_MAXTOKB + 1 bytes) and their
  * length to *nlen when norm is not NULL. */
@@ -541,5 +557,25 @@ double ner_crf_loglik(const double *emit, const double trans[NER_NTAGS + 1][NER_
 /* Trains on c. m holds the auxiliary data (gazetteers, clusters) and
  * receives the weights. Progress goes to log (may be NULL). */
 int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *log);
+
+/* ---- article context, the run-time path (ner_actx.c, ner_model.c) ----
+ * The tagger keeps per token what ner_actx_add computes of the word alone
+ * (its trigger bits and its stem's table key) and the table slots a token
+ * was recorded at, so the pass and the marks look nothing up twice. */
+#define NER_TRIG_WBIN 0x80u /* ner_actx_trig: the word itself (not its stem) is NER_TRIG_BIN */
+/* The trigger bits of a token: those of its word and of its stem, and
+ * NER_TRIG_WBIN. */
+uint8_t ner_actx_trig(const ner_model *m, uint32_t word, uint32_t stem);
+/* The table key of a stem (never 0). */
+uint32_t ner_actx_stem_key(uint32_t stem);
+/* ner_actx_add(a, m, word, stem, punct) with trig = ner_actx_trig(m, word,
+ * stem) and skey = ner_actx_stem_key(stem) given (both unused for
+ * punctuation); slot (NULL: not wanted) gets the slots of the word and of
+ * the stem (NER_ACTX_NONE: none). */
+void ner_actx_add_key(ner_actx *a, uint32_t word, uint32_t skey, uint8_t trig, int punct,
+                      uint16_t *slot);
+/* ner_actx_mark from the slots ner_actx_add_key gave the n tokens (2 per
+ * token), once the article is recorded: the same marks, no lookup. */
+void ner_actx_mark_slots(const ner_actx *a, size_t n, const uint16_t *slot, ner_tokdesc *d);
 
 #endif

@@ -31,21 +31,11 @@ const char *ner_tag_type(unsigned t)
 /* ---- hashing ---- */
 
 /* The hashes are part of the model file (feature keys, gazetteer and cluster
- * keys): their values must never change. ner_mix, ner_hash_bytes and
+ * keys): their values must never change. ner_hash_bytes and
  * ner_set_get are defined inline here so that the per-token loops of this
  * file (ner_describe, ner_features, tagging) do not pay a call for each of
  * the ~40 features of a token; the header's declarations keep them external. */
 #define NER_HOT __attribute__((always_inline)) inline
-
-static inline uint32_t fmix32(uint32_t h)
-{
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
-}
 
 NER_HOT uint32_t ner_hash_bytes(const void *p, size_t n)
 {
@@ -55,13 +45,7 @@ NER_HOT uint32_t ner_hash_bytes(const void *p, size_t n)
         h ^= s[i];
         h *= 16777619u;
     }
-    return fmix32(h ^ (uint32_t)n);
-}
-
-NER_HOT uint32_t ner_mix(uint32_t a, uint32_t b)
-{
-    uint32_t h = fmix32(a * 0x9e3779b1u + fmix32(b + 0x7f4a7c15u));
-    return h ? h : 1u; /* 0 marks an empty slot */
+    return ner_fmix32(h ^ (uint32_t)n);
 }
 
 uint32_t ner_phrase_step(uint32_t h, uint32_t word) { return ner_mix(h ^ 0x5bd1e995u, word); }
@@ -492,8 +476,8 @@ static size_t actx_features(const ner_tokdesc *t, const ner_tokdesc *l1, const n
  * gazetteer begin / inside types, its middle cluster), with the word and
  * the stem themselves (a club's name learns its own weight) and with the
  * stems -1 and +1 (فاز على X, مدرب X). Nothing when the bit is clear. The
- * cached path hashes them as ner_features_rest does (emissions_cached), from
- * what the token table keeps of a token. KEEP IN STEP with it. */
+ * cached path adds rows instead, from a memo per word, stem and cluster and
+ * from per-type rows (topic_rows). KEEP IN STEP with it. */
 static size_t topic_features(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i,
                              uint32_t *f)
 {
@@ -1108,6 +1092,8 @@ const ner_slot *ner_model_find(const ner_model *m, uint32_t key)
 typedef struct tc_slot {
     uint8_t len, punct, nsplit;
     uint8_t gz; /* bit k: proclitic strip k (0: the word) starts a gazetteer phrase or prefix */
+    uint8_t trig;  /* NER_F_ARTICLE: ner_actx_trig() of word and stem */
+    uint32_t skey; /* NER_F_ARTICLE: ner_actx_stem_key() of stem */
     uint32_t word, stem, shape;
     uint32_t clv;                     /* has_cl ? cl[1] + 1 : 0 */
     uint32_t stm[NER_MAXSPLIT - 1];   /* ner_tokdesc.stm[1..nsplit) */
@@ -1146,6 +1132,19 @@ typedef struct memo_ent {
 } memo_ent;
 #define NER_MEMO 4096u /* entries at most (fewer in a small cache, so that tests see conflicts) */
 
+/* NER_F_TOPIC: a memo of the topic features a token of a sports article
+ * owes to its word, stem and middle cluster alone (topic_features): the sum
+ * for itself, and the sums of the features its stem gives the tokens after
+ * and before it. Direct-mapped, NER_TOPIC_MEMO entries at most (fewer in a
+ * small cache, so that tests see conflicts: 2 MB); full = 0: empty. */
+#define NER_TOPIC_MEMO 16384u
+typedef struct topic_ent {
+    uint32_t word, stem, clv, full;
+    int32_t self[NER_NTAGS];  /* T_TOPB, T_TOPCL, T_TOPW, T_TOPS */
+    int32_t left[NER_NTAGS];  /* T_TOPM1 of its stem (in the row of the token after it) */
+    int32_t right[NER_NTAGS]; /* T_TOPP1 of its stem (in the row of the token before it) */
+} topic_ent;
+
 /* Index of the weight rows of the features whose values come from a small
  * set (ner_features_rest): the history bits (a uint8, or the sentence edge
  * at NER_ROW_EDGE), the gazetteer type bits, the quotation position. */
@@ -1169,6 +1168,16 @@ struct ner_cache {
      * T_ACTXM1, T_ACTXP1; then T_ACTXWC, T_ACTXSC (values 0..3) */
     int32_t actx[4][256][NER_NTAGS];
     int32_t actxc[2][4][NER_NTAGS];
+    /* the same for the word and the stem with their counts: actx[r][v] +
+     * actxc[r][count], one row per token instead of two */
+    int32_t actxwc[2][4][256][NER_NTAGS];
+    /* NER_F_TOPIC: the memo (topicmask + 1 entries, NULL until a model with
+     * the flag is bound), T_TOPGB and T_TOPGI per type, and T_TOPM1 of the
+     * sentence start and T_TOPP1 of its end */
+    topic_ent *topic;
+    size_t topicmask;
+    int32_t topgaz[2][8][NER_NTAGS];
+    int32_t topedge[2][NER_NTAGS];
 };
 
 ner_cache *ner_cache_new_slots(size_t slots)
@@ -1181,6 +1190,8 @@ ner_cache *ner_cache_new_slots(size_t slots)
         return NULL;
     c->sets = sets;
     c->memomask = (sets * NER_CACHE_WAYS < NER_MEMO ? sets * NER_CACHE_WAYS : NER_MEMO) - 1;
+    c->topicmask =
+        (sets * NER_CACHE_WAYS < NER_TOPIC_MEMO ? sets * NER_CACHE_WAYS : NER_TOPIC_MEMO) - 1;
     /* not cleared: a slot is read only after its tag was set */
     c->slot = table_alloc(sets * NER_CACHE_WAYS * sizeof(tc_slot));
     c->tag = calloc(sets * NER_CACHE_WAYS, sizeof *c->tag);
@@ -1207,6 +1218,7 @@ void ner_cache_free(ner_cache *c)
     free(c->tag);
     free(c->age);
     free(c->memo);
+    free(c->topic);
     free(c);
 }
 
@@ -1219,6 +1231,8 @@ void ner_cache_reset(ner_cache *c)
     memset(c->tag, 0, c->sets * NER_CACHE_WAYS * sizeof *c->tag);
     memset(c->age, NER_AGE_INIT, c->sets);
     memset(c->memo, 0, 2 * (c->memomask + 1) * sizeof *c->memo);
+    if (c->topic)
+        memset(c->topic, 0, (c->topicmask + 1) * sizeof *c->topic);
 }
 
 static size_t tc_slots(size_t ntok)
@@ -1242,8 +1256,12 @@ static inline uint64_t tc_hash(const uint64_t key[NER_TC_KEY / 8], size_t wn)
 }
 
 /* The bytes of a token of at most NER_TC_KEY bytes as zero-padded words
- * (the key a slot is compared with), and their tc_hash(). */
-static inline uint64_t tc_key(const char *w, size_t wn, uint64_t key[NER_TC_KEY / 8])
+ * (the key a slot is compared with), and their tc_hash(). `before`: how
+ * many bytes before w may be read (the token's offset in its text): when
+ * the last partial word has 8 readable bytes ending with it, a
+ * little-endian target takes it with one load and a shift. */
+static inline uint64_t tc_key(const char *w, size_t wn, size_t before,
+                              uint64_t key[NER_TC_KEY / 8])
 {
     size_t i = 0;
     key[0] = key[1] = key[2] = 0;
@@ -1251,6 +1269,13 @@ static inline uint64_t tc_key(const char *w, size_t wn, uint64_t key[NER_TC_KEY 
         memcpy(&key[i / 8], w + i, 8);
     if (i < wn) {
         uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (before + wn >= 8) { /* bytes wn-8 .. wn-1 (from before w when wn < 8) */
+            memcpy(&v, w + wn - 8, 8);
+            key[i / 8] = v >> (8 * (8 - (wn - i)));
+            return tc_hash(key, wn);
+        }
+#endif
         for (size_t j = wn; j > i; j--)
             v = v << 8 | (unsigned char)w[j - 1];
         key[i / 8] = v;
@@ -1441,6 +1466,10 @@ static NER_HOT void tc_fill(const ner_model *m, tc_slot *e, const uint64_t *key,
     e->stem = t->stem;
     e->shape = t->shape;
     e->clv = t->has_cl ? t->cl[1] + 1 : 0;
+    if (m->flags & NER_F_ARTICLE) {
+        e->trig = ner_actx_trig(m, t->word, t->stem);
+        e->skey = ner_actx_stem_key(t->stem);
+    }
     for (unsigned k = 1; k < NER_MAXSPLIT; k++)
         e->stm[k - 1] = k < t->nsplit ? t->stm[k] : 0;
     /* all the weight slots first, so that their cache misses overlap */
@@ -1508,7 +1537,23 @@ typedef struct sent_bufs {
     uint8_t *cached; /* per token: its sums came from the cache */
     uint8_t *gz;     /* per token: tc_slot.gz */
     size_t uncached; /* tokens of the sentence with cached[i] == 0 */
+    uint16_t *aslot; /* NER_F_ARTICLE, the call described whole: the tokens' slots in the
+                      * article-context table (ner_actx_add_key) */
 } sent_bufs;
+
+/* The arrays of b from token s on. */
+static inline sent_bufs sent_view(const sent_bufs *b, size_t s)
+{
+    sent_bufs v = *b;
+    v.d += s;
+    v.emit += s * NER_NTAGS;
+    v.key += s * (NER_TC_KEY / 8);
+    v.cached += s;
+    v.gz += s;
+    if (v.aslot)
+        v.aslot += 2 * s;
+    return v;
+}
 
 /* ner_describe() of a sentence through the table tc (NULL: none), and the
  * pre-summed part of every emission row (s->emit, n x NER_NTAGS floats
@@ -1517,10 +1562,14 @@ typedef struct sent_bufs {
  * for a token in the table (found or added; cached[i] = 1) its unary sums in
  * its own row and its neighbour sums in the rows of the tokens at -2..+2.
  * cached[i] = 0 for a token described without the table: the emissions hash
- * all its features, and those it gives its neighbours. */
-static void describe_cached(const ner_model *m, const tc_table *tc,
-                            const int32_t edge[4][NER_NTAGS], const char *text,
-                            const nahr_token *toks, size_t n, sent_bufs *s)
+ * all its features, and those it gives its neighbours. With ax (NULL:
+ * none), the tokens are also recorded in the article-context table (the
+ * pass of actx_pass, with the entry at hand), their slots at s->aslot.
+ * Inlined in its two callers, so that the one without ax keeps its code. */
+static NER_HOT void describe_cached(const ner_model *m, const tc_table *tc,
+                                    const int32_t edge[4][NER_NTAGS], const char *text,
+                                    const nahr_token *toks, size_t n, sent_bufs *s,
+                                    ner_actx *ax)
 {
     const int use = tc && m->slots;
     ner_tokdesc *d = s->d;
@@ -1531,7 +1580,8 @@ static void describe_cached(const ner_model *m, const tc_table *tc,
         for (size_t i = 0; i < n; i++) {
             size_t wn = toks[i].end - toks[i].start;
             if (wn <= NER_TC_KEY) {
-                tc_prefetch(tc, tc_key(text + toks[i].start, wn, s->key + i * (NER_TC_KEY / 8)));
+                tc_prefetch(tc, tc_key(text + toks[i].start, wn, toks[i].start,
+                                       s->key + i * (NER_TC_KEY / 8)));
             }
         }
     memset(usum, 0, n * NER_NTAGS * sizeof *usum);
@@ -1554,6 +1604,10 @@ static void describe_cached(const ner_model *m, const tc_table *tc,
             ner_describe_token(m, w, wn, d + i);
             s->gz[i] = 0xFF;
             s->uncached++;
+            if (ax)
+                ner_actx_add_key(ax, d[i].word, ner_actx_stem_key(d[i].stem),
+                                 ner_actx_trig(m, d[i].word, d[i].stem), d[i].punct,
+                                 s->aslot + 2 * i);
             continue;
         }
         const uint64_t *key = s->key + i * (NER_TC_KEY / 8);
@@ -1567,6 +1621,8 @@ static void describe_cached(const ner_model *m, const tc_table *tc,
         }
         s->cached[i] = 1;
         s->gz[i] = e->gz;
+        if (ax)
+            ner_actx_add_key(ax, e->word, e->skey, e->trig, e->punct, s->aslot + 2 * i);
         row_add(usum + i * NER_NTAGS, e->unary);
         if (i + 2 < n)
             row_add(usum + (i + 2) * NER_NTAGS, e->nb[0]);
@@ -1577,6 +1633,8 @@ static void describe_cached(const ner_model *m, const tc_table *tc,
         if (i >= 2)
             row_add(usum + (i - 2) * NER_NTAGS, e->nb[3]);
     }
+    if (ax)
+        ner_actx_sentence(ax);
     /* = ner_describe_sentence() */
     if (m->gaz.n)
         mark_gazetteers_gz(m, n, d, s->gz);
@@ -1594,14 +1652,25 @@ static int doc_pass(const ner_model *m, size_t ntok)
     return m && (m->flags & NER_F_DOC2) && (m->flags & NER_F_HIST) && ntok <= NER_DOC_MAXTOK;
 }
 
+/* NER_F_ARTICLE: a call of at most NER_DOC_MAXTOK tokens is described
+ * whole before it is tagged (the per-sentence arrays hold the whole call:
+ * about 180 bytes a token), and the article-context pass records every
+ * token as it is described, with its table entry at hand. A longer call
+ * takes a separate pass (actx_pass) that looks every token up once more. */
+static int art_desc(const ner_model *m, size_t ntok)
+{
+    return m && (m->flags & NER_F_ARTICLE) && ntok <= NER_DOC_MAXTOK;
+}
+
 size_t ner_model_scratch_size(const ner_model *m, size_t ntok)
 {
     if (ntok == 0)
         ntok = 1;
-    size_t sent = ntok > NER_MAX_SENT ? NER_MAX_SENT : ntok, ntc = tc_slots(ntok);
+    size_t sent = ntok > NER_MAX_SENT && !art_desc(m, ntok) ? NER_MAX_SENT : ntok;
+    size_t ntc = tc_slots(ntok);
     size_t hist = m && (m->flags & NER_F_HIST) ? ALIGN16(sizeof(ner_hist)) : 0;
     if (m && (m->flags & NER_F_ARTICLE))
-        hist += ALIGN16(sizeof(ner_actx));
+        hist += ALIGN16(sizeof(ner_actx)) + ALIGN16(ntok * 2 * sizeof(uint16_t));
     if (doc_pass(m, ntok))
         hist += ALIGN16(sizeof(ner_doc)) + ALIGN16(ntok * 2 * sizeof(uint16_t)) +
                 ALIGN16(ntok * NER_NTAGS * sizeof(int32_t));
@@ -1658,11 +1727,11 @@ static inline void sum_weights(const ner_model *m, const uint32_t *f, size_t nf,
 
 /* ner_mix(a, b) == mix_outer(a, mix_inner(b)) (the same arithmetic, split):
  * the inner half of a value several features use is computed once. */
-static inline uint32_t mix_inner(uint32_t b) { return fmix32(b + 0x7f4a7c15u); }
+static inline uint32_t mix_inner(uint32_t b) { return ner_fmix32(b + 0x7f4a7c15u); }
 
 static inline uint32_t mix_outer(uint32_t a, uint32_t inner)
 {
-    uint32_t h = fmix32(a * 0x9e3779b1u + inner);
+    uint32_t h = ner_fmix32(a * 0x9e3779b1u + inner);
     return h ? h : 1u;
 }
 
@@ -1705,8 +1774,23 @@ static void cache_bind(ner_cache *c, const ner_model *m)
     memset(c->after, 0, sizeof c->after);
     memset(c->actx, 0, sizeof c->actx);
     memset(c->actxc, 0, sizeof c->actxc);
+    memset(c->actxwc, 0, sizeof c->actxwc);
+    memset(c->topgaz, 0, sizeof c->topgaz);
+    memset(c->topedge, 0, sizeof c->topedge);
     if (!m->slots)
         return;
+    if ((m->flags & NER_F_TOPIC) && !c->topic) /* zeroed: every entry empty */
+        c->topic = calloc(c->topicmask + 1, sizeof *c->topic);
+    if (m->flags & NER_F_TOPIC) {
+        for (uint32_t ty = 0; ty < 8; ty++) {
+            uint32_t f[2] = {ner_mix(T_TOPGB, ty), ner_mix(T_TOPGI, ty)};
+            sum_weights(m, &f[0], 1, c->topgaz[0][ty]);
+            sum_weights(m, &f[1], 1, c->topgaz[1][ty]);
+        }
+        uint32_t f[2] = {ner_mix(T_TOPM1, BOS(1)), ner_mix(T_TOPP1, EOS(1))};
+        sum_weights(m, &f[0], 1, c->topedge[0]);
+        sum_weights(m, &f[1], 1, c->topedge[1]);
+    }
     if (m->flags & NER_F_ACTX) {
         static const uint32_t at[4] = {T_ACTXW, T_ACTXS, T_ACTXM1, T_ACTXP1};
         for (unsigned r = 0; r < 4; r++)
@@ -1720,6 +1804,11 @@ static void cache_bind(ner_cache *c, const ner_model *m)
             sum_weights(m, &f[0], 1, c->actxc[0][v]);
             sum_weights(m, &f[1], 1, c->actxc[1][v]);
         }
+        for (unsigned r = 0; r < 2; r++)
+            for (unsigned cnt = 0; cnt < 4; cnt++)
+                for (unsigned v = 0; v < 256; v++)
+                    for (unsigned t = 0; t < NER_NTAGS; t++)
+                        c->actxwc[r][cnt][v][t] = c->actx[r][v][t] + c->actxc[r][cnt][t];
     }
     static const uint32_t ht[4] = {T_HIST0, T_HISTS0, T_HISTM1, T_HISTP1};
     static const uint32_t gt[4] = {T_GAZB, T_GAZI, T_GAZP1, T_GAZM1};
@@ -1835,7 +1924,8 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
     const int hist = (m->flags & NER_F_HIST) != 0;
     const int doc2 = (m->flags & NER_F_DOC2) != 0;
     const int actx = (m->flags & NER_F_ACTX) != 0;
-    const int topic = (m->flags & NER_F_TOPIC) != 0;
+    /* NER_F_TOPIC: rows from c's memo (topic_rows), else hashed here */
+    const int topic = (m->flags & NER_F_TOPIC) && !c->topic;
     /* g = mix_inner(ner_mix(word i-1, word i)), the inner half of T_BIG_L of
      * token i and of T_BIG_R of token i-1 */
     uint32_t g = n ? mix_inner(mix_outer(BOS(1), mix_inner(d[0].word))) : 0;
@@ -1940,10 +2030,8 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
             row9_add(&a8, &a9, c->after[1][t->after_stem & 15u]);
         }
         if (__builtin_expect(actx, 0)) { /* = actx_features(); rows of value 0 are zero */
-            row9_add(&a8, &a9, c->actx[0][t->actx]);
-            row9_add(&a8, &a9, c->actx[1][t->actx_stem]);
-            row9_add(&a8, &a9, c->actxc[0][t->actx_cnt]);
-            row9_add(&a8, &a9, c->actxc[1][t->actx_scnt]);
+            row9_add(&a8, &a9, c->actxwc[0][t->actx_cnt][t->actx]);
+            row9_add(&a8, &a9, c->actxwc[1][t->actx_scnt][t->actx_stem]);
             if (j >= 1)
                 row9_add(&a8, &a9, c->actx[2][d[j - 1].actx]);
             if (j + 1 < n)
@@ -1961,11 +2049,69 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
     }
 }
 
+/* The memo entry of token t's topic features (filled on a miss). */
+static inline const topic_ent *topic_entry(const ner_model *m, ner_cache *c, const ner_tokdesc *t)
+{
+    const uint32_t clv =
+        (m->flags & NER_F_CLUSTERS) ? (t->has_cl ? t->cl[1] + 1 : 0) : 0;
+    uint32_t h = (t->word * 0x9E3779B1u) ^ (t->stem * 0x85EBCA6Bu) ^ (clv * 0xC2B2AE35u);
+    topic_ent *te = &c->topic[(h ^ (h >> 17)) & c->topicmask];
+    if (te->full && te->word == t->word && te->stem == t->stem && te->clv == clv)
+        return te;
+    /* ner_mix(T, v) = mix_outer(T, mix_inner(v)): the stem's inner half once */
+    const uint32_t is = mix_inner(t->stem);
+    uint32_t f[4];
+    size_t k = 0;
+    f[k++] = ner_mix(T_TOPB, 0);
+    if (m->flags & NER_F_CLUSTERS)
+        f[k++] = ner_mix(T_TOPCL, clv);
+    f[k++] = ner_mix(T_TOPW, t->word);
+    f[k++] = mix_outer(T_TOPS, is);
+    memset(te->self, 0, sizeof te->self);
+    sum_weights(m, f, k, te->self);
+    f[0] = mix_outer(T_TOPM1, is);
+    f[1] = mix_outer(T_TOPP1, is);
+    memset(te->left, 0, sizeof te->left);
+    memset(te->right, 0, sizeof te->right);
+    sum_weights(m, &f[0], 1, te->left);
+    sum_weights(m, &f[1], 1, te->right);
+    te->word = t->word;
+    te->stem = t->stem;
+    te->clv = clv;
+    te->full = 1;
+    return te;
+}
+
+/* NER_F_TOPIC, a sentence of a sports article, through the cache c: the
+ * weights of topic_features() of every token added to its emission row
+ * (int32 sums, before emissions_cached), from c's memo and rows instead of
+ * hashed. KEEP IN STEP with topic_features(). */
+static void topic_rows(const ner_model *m, ner_cache *c, const ner_tokdesc *d, size_t n,
+                       float *emit)
+{
+    row_add(emit, c->topedge[0]);
+    row_add(emit + (n - 1) * NER_NTAGS, c->topedge[1]);
+    for (size_t i = 0; i < n; i++) {
+        const topic_ent *te = topic_entry(m, c, &d[i]);
+        float *e = emit + i * NER_NTAGS;
+        row_add(e, te->self);
+        if (i + 1 < n)
+            row_add(e + NER_NTAGS, te->left);
+        if (i >= 1)
+            row_add(e - NER_NTAGS, te->right);
+        for (unsigned b = d[i].gaz_b; b; b &= b - 1)
+            row_add(e, c->topgaz[0][__builtin_ctz(b)]);
+        for (unsigned b = d[i].gaz_i; b; b &= b - 1)
+            row_add(e, c->topgaz[1][__builtin_ctz(b)]);
+    }
+}
+
 /* Per-call state of ner_model_tag, all in the caller's scratch. */
 typedef struct tag_state {
     ner_trans_masked mt;
     ner_hist *hist;  /* NULL unless the model has NER_F_HIST */
     ner_actx *actx;  /* NULL unless the model has NER_F_ACTX or NER_F_TOPIC */
+    uint16_t *aslot; /* with actx: per token of the call, its two slots in it */
     ner_cache *c;    /* the per-thread cache, or NULL */
     uint16_t *slot;  /* NER_F_DOC2: history slots of word and stem per token (ner_hist_add_doc) */
     int32_t *sums;   /* NER_F_DOC2: the first pass's int32 emission sums, NER_NTAGS per token */
@@ -1974,38 +2120,49 @@ typedef struct tag_state {
     int32_t edge[4][NER_NTAGS]; /* neighbour sums of the sentence edges (neighbour_sums) */
 } tag_state;
 
-/* Tags one sentence: describe the tokens (through the cache), read the
- * history, score, decode, record the result in the history (with slot, for
- * the second pass: as sentence `sent`, the tokens' table slots at slot and
- * their emission sums at sums). */
-static void tag_sentence(const ner_model *m, tag_state *st, const char *text,
-                         const nahr_token *toks, size_t n, uint8_t *tags, uint16_t *slot,
-                         int32_t *sums, unsigned sent, float *margin)
+/* Tags one sentence: describe the tokens (through the cache; sb
+ * already described when `described`), read the history, score, decode,
+ * record the result in the history (with slot, for the second pass: as
+ * sentence `sent`, the tokens' table slots at slot and their emission sums
+ * at sums). aslot: the tokens' article-context slots (with st->actx). */
+static void tag_sentence(const ner_model *m, tag_state *st, sent_bufs *sb, int described,
+                         const char *text, const nahr_token *toks, size_t n, uint8_t *tags,
+                         uint16_t *slot, int32_t *sums, unsigned sent, float *margin,
+                         const uint16_t *aslot)
 {
-    describe_cached(m, &st->tc, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n, &st->s);
+    if (!described) {
+        describe_cached(m, &st->tc, (const int32_t(*)[NER_NTAGS])st->edge, text, toks, n, sb,
+                        NULL);
+    } else {
+        sb->uncached = 0;
+        for (size_t j = 0; j < n; j++)
+            sb->uncached += !sb->cached[j];
+    }
     if (st->hist)
-        ner_hist_mark(st->hist, n, st->s.d);
+        ner_hist_mark(st->hist, n, sb->d);
     if (st->actx)
-        ner_actx_mark(st->actx, n, st->s.d);
+        ner_actx_mark_slots(st->actx, n, aslot, sb->d);
+    if (st->c && m->slots && st->c->topic && (m->flags & NER_F_TOPIC) && sb->d[0].topic)
+        topic_rows(m, st->c, sb->d, n, sb->emit);
     if (st->c && m->slots)
-        emissions_cached(m, st->c, st->s.d, n, st->s.cached, st->s.uncached, st->s.emit, sums);
+        emissions_cached(m, st->c, sb->d, n, sb->cached, sb->uncached, sb->emit, sums);
     else
-        emissions(m, st->s.d, n, st->s.cached, st->s.emit, sums);
+        emissions(m, sb->d, n, sb->cached, sb->emit, sums);
     for (size_t j = 0; margin && j < n; j++) {
-        const float *e = st->s.emit + j * NER_NTAGS;
+        const float *e = sb->emit + j * NER_NTAGS;
         float best = e[1];
         for (unsigned t = 2; t < NER_NTAGS; t++)
             best = e[t] > best ? e[t] : best;
         margin[j] = e[NER_O] - best;
     }
-    viterbi_scores(st->s.emit, &st->mt, n, tags);
+    viterbi_scores(sb->emit, &st->mt, n, tags);
     if (!st->hist)
         return;
     if (slot) {
         st->hist->sent = sent;
-        ner_hist_add_doc(st->hist, st->s.d, tags, n, slot);
+        ner_hist_add_doc(st->hist, sb->d, tags, n, slot);
     } else {
-        ner_hist_add(st->hist, st->s.d, tags, n);
+        ner_hist_add(st->hist, sb->d, tags, n);
     }
 }
 
@@ -2060,7 +2217,8 @@ static void second_pass(const ner_model *m, tag_state *st, const nahr_token *tok
     }
 }
 
-/* NER_F_ACTX, NER_F_TOPIC: the article-context pass over every token of the call, before
+/* NER_F_ACTX, NER_F_TOPIC, a call too long to be described whole
+ * (art_desc): the article-context pass over every token of the call, before
  * the tagging (the sentences as tag_tokens cuts them). A token's word and
  * stem come from its entry in the token table (added on a miss), else from
  * ner_describe_token. Not inlined: a model without the flag keeps the
@@ -2078,16 +2236,17 @@ static __attribute__((noinline)) void actx_pass(const ner_model *m, tag_state *s
         size_t wn = toks[i].end - toks[i].start;
         if (use && wn <= NER_TC_KEY) { /* the entry, filled on a miss as describe_cached would */
             int hit;
-            const uint64_t h = tc_key(w, wn, key);
+            const uint64_t h = tc_key(w, wn, toks[i].start, key);
             tc_slot *e = tc_lookup(&st->tc, h, key, wn, &hit);
             if (!hit) {
                 ner_describe_token(m, w, wn, &t);
                 tc_fill(m, e, key, wn, &t);
             }
-            ner_actx_add(st->actx, m, e->word, e->stem, e->punct);
+            ner_actx_add_key(st->actx, e->word, e->skey, e->trig, e->punct, st->aslot + 2 * i);
         } else {
             ner_describe_token(m, w, wn, &t);
-            ner_actx_add(st->actx, m, t.word, t.stem, t.punct);
+            ner_actx_add_key(st->actx, t.word, ner_actx_stem_key(t.stem),
+                             ner_actx_trig(m, t.word, t.stem), t.punct, st->aslot + 2 * i);
         }
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
             ner_actx_sentence(st->actx);
@@ -2109,7 +2268,8 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
             return NAHR_EINVAL;
     /* the layout ner_model_scratch_size() counts */
     tag_state st;
-    size_t cap = ntok > NER_MAX_SENT ? NER_MAX_SENT : ntok, ntc = tc_slots(ntok);
+    const int whole = art_desc(m, ntok); /* the call described whole first */
+    size_t cap = ntok > NER_MAX_SENT && !whole ? NER_MAX_SENT : ntok, ntc = tc_slots(ntok);
     char *p = (char *)ALIGN64((uintptr_t)scratch);
     tc_slot *slots = (tc_slot *)p;
     p += ALIGN64(ntc * sizeof(tc_slot));
@@ -2132,9 +2292,12 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
         }
     }
     st.actx = NULL;
+    st.aslot = NULL;
     if (m->flags & NER_F_ARTICLE) {
         st.actx = (ner_actx *)p;
         p += ALIGN16(sizeof(ner_actx));
+        st.aslot = (uint16_t *)p;
+        p += ALIGN16(ntok * 2 * sizeof(uint16_t));
     }
     st.c = c;
     if (c) {
@@ -2154,20 +2317,34 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
     st.s.cached = (uint8_t *)p;
     p += ALIGN16(cap);
     st.s.gz = (uint8_t *)p;
+    st.s.aslot = NULL;
     trans_masked((const float(*)[NER_NTAGS])m->trans, &st.mt);
     if (m->slots && m->edge_for == m->slots && m->edge_flags == m->flags)
         memcpy(st.edge, m->edge, sizeof st.edge);
     else if (m->slots) /* the trainer's tables, or flags changed after loading */
         neighbour_sums(m, NULL, st.edge);
-    if (st.actx)
+    if (st.actx && whole) { /* describe every sentence, recording the article's context */
+        ner_actx_reset(st.actx);
+        st.s.aslot = st.aslot;
+        for (size_t i = 0, s = 0; i < ntok; i++)
+            if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
+                sent_bufs v = sent_view(&st.s, s);
+                describe_cached(m, &st.tc, (const int32_t(*)[NER_NTAGS])st.edge, text, toks + s,
+                                i + 1 - s, &v, st.actx);
+                s = i + 1;
+            }
+    } else if (st.actx) {
         actx_pass(m, &st, text, toks, ntok);
+    }
     size_t s = 0;
     unsigned sent = 0;
     for (size_t i = 0; i < ntok; i++) {
         if ((toks[i].flags & NAHR_TOK_SENT_END) || i + 1 == ntok || i + 1 - s == NER_MAX_SENT) {
-            tag_sentence(m, &st, text, toks + s, i + 1 - s, tags + s,
+            sent_bufs v = whole ? sent_view(&st.s, s) : st.s;
+            tag_sentence(m, &st, &v, whole, text, toks + s, i + 1 - s, tags + s,
                          st.slot ? st.slot + 2 * s : NULL,
-                         st.slot ? st.sums + s * NER_NTAGS : NULL, sent, margin ? margin + s : NULL);
+                         st.slot ? st.sums + s * NER_NTAGS : NULL, sent, margin ? margin + s : NULL,
+                         st.aslot ? st.aslot + 2 * s : NULL);
             s = i + 1;
             sent++;
         }
