@@ -57,11 +57,16 @@ static void tmp_path(char *buf, size_t n, const char *name)
     snprintf(buf, n, "%s/%s", tmpdir, name);
 }
 
+static void parse_fixture(ner_corpus *c)
+{
+    char err[256];
+    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", c, err, sizeof err), 0);
+}
+
 static ner_model *train_fixture(int epochs, uint64_t seed)
 {
     ner_corpus c;
-    char err[256];
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_model *m = ner_model_new();
     assert_non_null(m);
     ner_train_opts o = {.epochs = epochs, .seed = seed, .dev_fraction = 0};
@@ -87,6 +92,67 @@ static unsigned char *read_file(const char *path, size_t *n)
     *n = fread(buf, 1, 1 << 22, f);
     fclose(f);
     return buf;
+}
+
+/* F1 (all types) of the tags pred of c's tokens against c's gold. */
+static double corpus_f1(const ner_corpus *c, const uint8_t *pred)
+{
+    ner_score s = {0};
+    for (size_t k = 0; k < c->nsent; k++)
+        ner_score_add(&s, c->gold + c->sent[k], pred + c->sent[k], c->sent[k + 1] - c->sent[k]);
+    return ner_score_prf(&s, 0, NULL, NULL);
+}
+
+/* tags[0..n) is a valid BIO sequence from a sentence start. */
+static void assert_valid_bio(const uint8_t *tags, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_true(tags[i] < NER_NTAGS);
+        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
+    }
+}
+
+/* m and m2 (trained alike) saved to the temporary files name and name2 are
+ * the same bytes; returns those of name (*n of them), path its path. */
+static unsigned char *save_same_bytes(const ner_model *m, const ner_model *m2, const char *name,
+                                      const char *name2, char path[300], size_t *n)
+{
+    char path2[300], err[256];
+    tmp_path(path, 300, name);
+    tmp_path(path2, sizeof path2, name2);
+    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
+    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
+    size_t n2;
+    unsigned char *b1 = read_file(path, n), *b2 = read_file(path2, &n2);
+    assert_int_equal(*n, n2);
+    assert_memory_equal(b1, b2, n2);
+    free(b2);
+    return b1;
+}
+
+/* m and l tag c alike (ner_tag_corpus_doc); returns m's tags. */
+static uint8_t *same_corpus_tags(const ner_model *m, const ner_model *l, const ner_corpus *c)
+{
+    uint8_t *a = malloc(c->ntok), *b = malloc(c->ntok);
+    assert_true(a && b);
+    assert_int_equal(ner_tag_corpus_doc(m, c, a), 0);
+    assert_int_equal(ner_tag_corpus_doc(l, c, b), 0);
+    assert_memory_equal(a, b, c->ntok);
+    free(b);
+    return a;
+}
+
+/* The same keys with the same values in a and b. */
+static void assert_same_set(const ner_set *a, const ner_set *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i <= a->mask; i++) {
+        if (!a->keys[i])
+            continue;
+        const uint64_t *v = ner_set_get(b, a->keys[i]);
+        assert_non_null(v);
+        assert_int_equal(*v, a->vals[i]);
+    }
 }
 
 /* ---- tags and scorer ---- */
@@ -213,7 +279,7 @@ static void test_conll_parse(void **state)
     (void)state;
     ner_corpus c;
     char err[256];
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     assert_int_equal(c.nsent, 11);
     assert_int_equal(c.sent[1], 8);
     assert_int_equal(c.gold[2], NER_B_PER);
@@ -252,14 +318,10 @@ static void test_train_fits_fixture(void **state)
     (void)state;
     ner_model *m = train_fixture(8, 7);
     ner_corpus c;
-    char err[256];
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     uint8_t *pred = malloc(c.ntok);
     assert_int_equal(ner_tag_corpus(m, &c, pred), 0);
-    ner_score s = {0};
-    for (size_t k = 0; k < c.nsent; k++)
-        ner_score_add(&s, c.gold + c.sent[k], pred + c.sent[k], c.sent[k + 1] - c.sent[k]);
-    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.95);
+    assert_true(corpus_f1(&c, pred) > 0.95);
     free(pred);
     ner_corpus_free(&c);
     ner_model_free(m);
@@ -290,7 +352,7 @@ static void test_save_load_roundtrip(void **state)
     }
     /* same tags from both */
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
     assert_int_equal(ner_tag_corpus(m, &c, a), 0);
     assert_int_equal(ner_tag_corpus(l, &c, b), 0);
@@ -305,17 +367,10 @@ static void test_save_load_roundtrip(void **state)
     ner_corpus_free(&c);
 
     /* same seed -> the same bytes; another seed -> another shuffle */
-    char path2[300];
-    tmp_path(path2, sizeof path2, "m2.bin");
     ner_model *m2 = train_fixture(5, 3);
     m2->o_penalty = 2.5f;
-    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
-    size_t n1, n2;
-    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(b1, b2, n1);
-    free(b1);
-    free(b2);
+    size_t n1;
+    free(save_same_bytes(m, m2, "m.bin", "m2.bin", path, &n1));
     ner_model_free(m2);
     ner_model_free(l);
     ner_model_free(m);
@@ -423,6 +478,18 @@ static int find_tok(const char *text, const nahr_token *toks, size_t n, const ch
     return -1;
 }
 
+/* s written `times` times into b, tokenised: *n tokens. */
+static nahr_token *repeat_tokens(nahr_buf *b, const char *s, int times, size_t *n)
+{
+    for (int i = 0; i < times; i++)
+        assert_int_equal(nahr_buf_puts(b, s), 0);
+    *n = nahr_tokenize(b->data, b->len, NULL, 0);
+    nahr_token *toks = malloc(*n * sizeof *toks);
+    assert_non_null(toks);
+    assert_int_equal(nahr_tokenize(b->data, b->len, toks, *n), *n);
+    return toks;
+}
+
 static void test_tag_new_text(void **state)
 {
     (void)state;
@@ -440,9 +507,7 @@ static void test_tag_new_text(void **state)
     assert_int_equal(tags[find_tok(text, toks, n, "القاهرة")], NER_B_LOC);
     assert_int_equal(tags[find_tok(text, toks, n, "التقى")], NER_O);
     assert_int_equal(tags[find_tok(text, toks, n, "ثم")], NER_O);
-    /* always valid BIO */
-    for (size_t i = 0; i < n; i++)
-        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
+    assert_valid_bio(tags, n); /* always */
     free(scratch);
     ner_model_free(m);
 }
@@ -470,10 +535,7 @@ static void test_tag_odd_input(void **state)
     size_t need = ner_model_scratch_size(m, 5);
     char *scratch = malloc(need + 1);
     assert_int_equal(ner_model_tag(m, text, toks, 5, scratch + 1, tags), 0);
-    for (size_t i = 0; i < 5; i++) {
-        assert_true(tags[i] < NER_NTAGS);
-        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]));
-    }
+    assert_valid_bio(tags, 5);
     free(scratch);
     free(text);
     ner_model_free(m);
@@ -485,11 +547,8 @@ static void test_long_article(void **state)
     ner_model *m = train_fixture(3, 1);
     /* 20,000 sentences in one call; sentence ends split decoding */
     nahr_buf b = {0};
-    for (int i = 0; i < 20000; i++)
-        assert_int_equal(nahr_buf_puts(&b, "زار أحمد سالم مدينة بيروت أمس. "), 0);
-    size_t n = nahr_tokenize(b.data, b.len, NULL, 0);
-    nahr_token *toks = malloc(n * sizeof *toks);
-    assert_int_equal(nahr_tokenize(b.data, b.len, toks, n), n);
+    size_t n;
+    nahr_token *toks = repeat_tokens(&b, "زار أحمد سالم مدينة بيروت أمس. ", 20000, &n);
     uint8_t *tags = malloc(n);
     size_t need = ner_model_scratch_size(m, n);
     assert_true(need < 200000); /* bounded, not proportional to the article */
@@ -514,11 +573,8 @@ static void test_no_sentence_end(void **state)
     (void)state;
     ner_model *m = train_fixture(3, 1);
     nahr_buf b = {0};
-    for (int i = 0; i < 3000; i++)
-        assert_int_equal(nahr_buf_puts(&b, "زار أحمد سالم مدينة بيروت "), 0);
-    size_t n = nahr_tokenize(b.data, b.len, NULL, 0);
-    nahr_token *toks = malloc(n * sizeof *toks);
-    assert_int_equal(nahr_tokenize(b.data, b.len, toks, n), n);
+    size_t n;
+    nahr_token *toks = repeat_tokens(&b, "زار أحمد سالم مدينة بيروت ", 3000, &n);
     for (size_t i = 0; i < n; i++)
         toks[i].flags &= (uint16_t)~NAHR_TOK_SENT_END;
     uint8_t *tags = malloc(n);
@@ -572,7 +628,7 @@ static void test_aux_features(void **state)
     assert_false(d[0].has_cl);
     /* the data survive a save/load round trip */
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 2, .seed = 1};
     assert_int_equal(ner_train(&c, &o, m, NULL), 0);
     assert_int_equal(ner_model_save(m, mpath, err, sizeof err), 0);
@@ -722,34 +778,23 @@ static void test_history_model(void **state)
 {
     (void)state;
     char path[300], path2[300], err[256];
-    tmp_path(path, sizeof path, "hist.bin");
     tmp_path(path2, sizeof path2, "hist2.bin");
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .hist_window = 3};
     ner_model *m = ner_model_new(), *m2 = ner_model_new();
     assert_int_equal(ner_train(&c, &o, m, NULL), 0);
     assert_true(m->flags & NER_F_HIST);
     assert_int_equal(m->hist_window, 3);
     assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
-    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
-    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
-    size_t n1, n2;
-    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(b1, b2, n1); /* same seed, same bytes */
+    size_t n1;
+    unsigned char *b1 = save_same_bytes(m, m2, "hist.bin", "hist2.bin", path, &n1); /* same seed */
     ner_model *l;
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_int_equal(l->hist_window, 3);
     assert_int_equal(l->flags, m->flags);
-    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
-    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
-    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
-    assert_memory_equal(a, b, c.ntok);
-    ner_score s = {0};
-    for (size_t k = 0; k < c.nsent; k++)
-        ner_score_add(&s, c.gold + c.sent[k], a + c.sent[k], c.sent[k + 1] - c.sent[k]);
-    assert_true(ner_score_prf(&s, 0, NULL, NULL) > 0.9);
+    uint8_t *a = same_corpus_tags(m, l, &c);
+    assert_true(corpus_f1(&c, a) > 0.9);
     /* an article: the doc scratch holds the table, output is valid BIO */
     const char *text = "وصل سالم إلى بيروت. وقال سالم إن تونس شريك.";
     nahr_token toks[32];
@@ -757,8 +802,7 @@ static void test_history_model(void **state)
     void *scratch = malloc(ner_model_scratch_size(l, n)); /* holds the history table too */
     uint8_t tags[32];
     assert_int_equal(ner_model_tag(l, text, toks, n, scratch, tags), 0);
-    for (size_t i = 0; i < n; i++)
-        assert_true(ner_bio_allowed(i ? tags[i - 1] : NER_NTAGS, tags[i]) || i == 0);
+    assert_valid_bio(tags, n);
     assert_int_equal(tags[find_tok(text, toks, n, "بيروت")], NER_B_LOC);
     assert_int_equal(ner_model_tag(l, text, toks, 0, NULL, NULL), 0);
     nahr_token bad = {.start = 3, .end = 1};
@@ -770,9 +814,7 @@ static void test_history_model(void **state)
     assert_true(ner_model_load(path2, &x, err, sizeof err) < 0);
     free(scratch);
     free(a);
-    free(b);
     free(b1);
-    free(b2);
     ner_corpus_free(&c);
     ner_model_free(l);
     ner_model_free(m);
@@ -882,9 +924,7 @@ static ner_model *train_twice_and_load(ner_corpus *c, const ner_train_opts *o, u
                                        const char *name, const char *name2, const char *needle,
                                        double *f1)
 {
-    char path[300], path2[300], err[256];
-    tmp_path(path, sizeof path, name);
-    tmp_path(path2, sizeof path2, name2);
+    char path[300], err[256];
     ner_model *m = ner_model_new(), *m2 = ner_model_new();
     assert_true(m && m2);
     if (flags) {
@@ -893,12 +933,8 @@ static ner_model *train_twice_and_load(ner_corpus *c, const ner_train_opts *o, u
     }
     assert_int_equal(ner_train(c, o, m, NULL), 0);
     assert_int_equal(ner_train(c, o, m2, NULL), 0);
-    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
-    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
-    size_t n1, n2;
-    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(b1, b2, n1);
+    size_t n1;
+    free(save_same_bytes(m, m2, name, name2, path, &n1));
     ner_model *l = NULL;
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_int_equal(l->flags, m->flags);
@@ -917,15 +953,10 @@ static ner_model *train_twice_and_load(ner_corpus *c, const ner_train_opts *o, u
                          0);
     }
     assert_memory_equal(a, b, c->ntok);
-    ner_score s = {0};
-    for (size_t k = 0; k < c->nsent; k++)
-        ner_score_add(&s, c->gold + c->sent[k], a + c->sent[k], c->sent[k + 1] - c->sent[k]);
-    *f1 = ner_score_prf(&s, 0, NULL, NULL);
+    *f1 = corpus_f1(c, a);
     free(scratch);
     free(a);
     free(b);
-    free(b1);
-    free(b2);
     ner_model_free(m);
     ner_model_free(m2);
     return l;
@@ -936,9 +967,8 @@ static ner_model *train_twice_and_load(ner_corpus *c, const ner_train_opts *o, u
 static void test_doc2_model(void **state)
 {
     (void)state;
-    char err[256];
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3, .doc2 = 1};
     double f1;
@@ -1131,9 +1161,8 @@ static void test_topic_pass(void **state)
 static void test_actx_model(void **state)
 {
     (void)state;
-    char err[256];
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3};
     double f1;
@@ -1168,9 +1197,8 @@ static void test_actx_model(void **state)
 static void test_ensemble(void **state)
 {
     (void)state;
-    char err[256];
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 9, .ensemble = 3};
     ner_model *a = ner_model_new(), *b = ner_model_new(), *one = ner_model_new();
     assert_int_equal(ner_train(&c, &o, a, NULL), 0);
@@ -1191,10 +1219,7 @@ static void test_ensemble(void **state)
     assert_true(differs);
     uint8_t *pred = malloc(c.ntok);
     assert_int_equal(ner_tag_corpus(a, &c, pred), 0);
-    ner_score sc = {0};
-    for (size_t k = 0; k < c.nsent; k++)
-        ner_score_add(&sc, c.gold + c.sent[k], pred + c.sent[k], c.sent[k + 1] - c.sent[k]);
-    assert_true(ner_score_prf(&sc, 0, NULL, NULL) > 0.95);
+    assert_true(corpus_f1(&c, pred) > 0.95);
     free(pred);
     ner_corpus_free(&c);
     ner_model_free(a);
@@ -1424,11 +1449,11 @@ static void test_news_agree_select(void **state)
 static void test_news_rounds_self_train(void **state)
 {
     (void)state;
-    char err[256], path[300];
+    char path[300];
     tmp_path(path, sizeof path, "selftrain.log");
     ner_news *nw = load_news();
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3, .news = nw, .news_min = 2};
     ner_model *m1 = ner_model_new();
@@ -1536,12 +1561,11 @@ static void test_news_model(void **state)
 {
     (void)state;
     char path[300], path2[300], bad[300], err[256];
-    tmp_path(path, sizeof path, "news.bin");
     tmp_path(path2, sizeof path2, "news2.bin");
     tmp_path(bad, sizeof bad, "newsbad.bin");
     ner_news *nw = load_news();
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3, .news = nw, .news_min = 2};
     ner_model *m = ner_model_new(), *m2 = ner_model_new();
@@ -1565,16 +1589,12 @@ static void test_news_model(void **state)
     assert_int_equal(k1, k2 + 6 + 2);
     /* same seed, same bytes; the loaded model has the same table and tags */
     assert_int_equal(ner_train(&c, &o, m2, NULL), 0);
-    assert_int_equal(ner_model_save(m, path, err, sizeof err), 0);
-    assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
     size_t n1, n2;
-    unsigned char *b1 = read_file(path, &n1), *b2 = read_file(path2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(b1, b2, n1);
+    unsigned char *b1 = save_same_bytes(m, m2, "news.bin", "news2.bin", path, &n1);
     ner_model *l = NULL;
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_int_equal(l->flags, m->flags);
-    assert_int_equal(l->news.n, m->news.n);
+    assert_same_set(&m->news, &l->news);
     {
         /* the log line names the parts that are on, with their sizes */
         char desc[512], want[64];
@@ -1589,28 +1609,16 @@ static void test_news_model(void **state)
         assert_int_equal(ner_model_describe(l, small, sizeof small), need);
         assert_int_equal(strlen(small), sizeof small - 1);
     }
-    for (size_t i = 0; i <= m->news.mask; i++) {
-        if (!m->news.keys[i])
-            continue;
-        const uint64_t *v = ner_set_get(&l->news, m->news.keys[i]);
-        assert_non_null(v);
-        assert_int_equal(*v, m->news.vals[i]);
-    }
-    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
-    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
-    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
-    assert_memory_equal(a, b, c.ntok);
+    uint8_t *a = same_corpus_tags(m, l, &c);
     /* the news section cut short, or a count larger than the file */
     expect_section_errors(b1, n1, bad, 3, 48, 16, NER_F_NEWS);
     /* a model without the flag has no news section: the file of before */
     m2->flags &= ~NER_F_NEWS;
     assert_int_equal(ner_model_save(m2, path2, err, sizeof err), 0);
-    free(b2);
-    b2 = read_file(path2, &n2);
+    unsigned char *b2 = read_file(path2, &n2);
     assert_true(n2 < n1);
     assert_int_equal(b2[48] | b2[49] | b2[50] | b2[51], 0);
     free(a);
-    free(b);
     free(b1);
     free(b2);
     ner_corpus_free(&c);
@@ -1737,7 +1745,7 @@ static void test_lex_model(void **state)
     const char *files[1] = {lpath};
     ner_news *nw = load_news();
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     /* with news evidence too: its fold models must see the classes */
     ner_train_opts o = {.epochs = 4, .seed = 5, .dev_fraction = 0.2, .refit = 1, .dict = 1,
                         .hist_window = 3, .news = nw, .news_min = 2};
@@ -1777,24 +1785,14 @@ static void test_lex_model(void **state)
     ner_model *l = NULL;
     assert_int_equal(ner_model_load(path, &l, err, sizeof err), 0);
     assert_int_equal(l->flags, m->flags);
-    assert_int_equal(l->lex.n, m->lex.n);
-    for (size_t i = 0; i <= m->lex.mask; i++) {
-        if (!m->lex.keys[i])
-            continue;
-        const uint64_t *v = ner_set_get(&l->lex, m->lex.keys[i]);
-        assert_non_null(v);
-        assert_int_equal(*v, m->lex.vals[i]);
-    }
+    assert_same_set(&m->lex, &l->lex);
     {
         char desc[512], want[64];
         ner_model_describe(l, desc, sizeof desc);
         snprintf(want, sizeof want, "spelling-dictionary classes (%zu words)", l->lex.n);
         assert_non_null(strstr(desc, want));
     }
-    uint8_t *a = malloc(c.ntok), *b = malloc(c.ntok);
-    assert_int_equal(ner_tag_corpus_doc(m, &c, a), 0);
-    assert_int_equal(ner_tag_corpus_doc(l, &c, b), 0);
-    assert_memory_equal(a, b, c.ntok);
+    uint8_t *a = same_corpus_tags(m, l, &c);
     /* the section cut short, a count larger than the file, entries
      * without the flag */
     size_t n1;
@@ -1808,7 +1806,6 @@ static void test_lex_model(void **state)
     assert_int_equal(n2, n1 - 4 * m->lex.n - ((m->lex.n + 3) & ~(size_t)3));
     assert_int_equal(b2[52] | b2[53] | b2[54] | b2[55], 0);
     free(a);
-    free(b);
     free(b1);
     free(b2);
     ner_corpus_free(&c);
@@ -1959,9 +1956,8 @@ static int same_weights(const ner_model *a, const ner_model *b)
 static void test_crf_train(void **state)
 {
     (void)state;
-    char err[256];
     ner_corpus c;
-    assert_int_equal(ner_conll_parse(FIXTURE, strlen(FIXTURE), "fixture", &c, err, sizeof err), 0);
+    parse_fixture(&c);
     ner_model *a = train_crf(&c, 5, 20, 0.01), *b = train_crf(&c, 5, 20, 0.01);
     ner_model *other = train_crf(&c, 6, 20, 0.01), *strong = train_crf(&c, 5, 20, 100);
     ner_model *perc = train_fixture(20, 5);
@@ -2271,8 +2267,9 @@ static void test_shipped_model(void **state)
     assert_int_equal(ner_model_load(path, &m, err, sizeof err), 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    /* printed, not asserted: tests never assert times (the load time is
+     * measured by bench/run.sh's start-up line) */
     print_message("shipped model: %zu features, loaded in %.1f ms\n", m->nfeat, ms);
-    assert_true(ms < 2000); /* generous under sanitizers; ~30 ms in a release build */
     const char *text = "وصل وزير الخارجية المصري إلى العاصمة الفرنسية باريس أمس في زيارة رسمية.";
     nahr_token toks[64];
     size_t n = tokenize(text, toks, 64);

@@ -171,18 +171,59 @@ void ner_hist_mark_after(const ner_hist *later, size_t n, ner_tokdesc *d)
  * (its scratch holds the table). The corpus evaluation below rebuilds the
  * history per sentence from a window of pseudo-article sentences. */
 
-/* One sentence: describe, read the history, score, decode, and (update)
- * record the result. */
-static void tag_sentence_hist(const ner_model *m, const char *text, const nahr_token *toks,
-                              size_t n, ner_tokdesc *d, float *emit, uint8_t *bp, uint8_t *tags,
-                              ner_hist *h, int update)
+/* One sentence of ner_tag_corpus_doc: score with the model, decode. */
+typedef struct hist_tagging {
+    const ner_model *m;
+    float *emit;
+    uint8_t *bp;
+} hist_tagging;
+
+static int hist_tag_sentence(void *arg, const ner_tokdesc *d, size_t n, uint8_t *tags)
 {
-    ner_describe(m, text, toks, n, d);
-    ner_hist_mark(h, n, d);
-    ner_emissions(m, d, n, emit);
-    ner_viterbi(emit, (const float(*)[NER_NTAGS])m->trans, n, bp, tags);
-    if (update)
-        ner_hist_add(h, d, tags, n);
+    hist_tagging *t = arg;
+    ner_emissions(t->m, d, n, t->emit);
+    ner_viterbi(t->emit, (const float(*)[NER_NTAGS])t->m->trans, n, t->bp, tags);
+    return 0;
+}
+
+int ner_hist_walk(const ner_model *m, const ner_corpus *c, int hist, uint8_t *pred,
+                  int (*tag)(void *arg, const ner_tokdesc *d, size_t n, uint8_t *tags),
+                  void *arg)
+{
+    size_t maxlen = ner_corpus_maxlen(c);
+    ner_hist *h = malloc(sizeof *h);
+    ner_tokdesc *d = malloc(maxlen * sizeof *d);
+    /* word and stem hashes of every token, for rebuilding the window */
+    uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
+    uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
+    uint8_t *punct = malloc(c->ntok + 1);
+    int rc = NAHR_ENOMEM;
+    if (!h || !d || !word || !stem || !punct)
+        goto done;
+    for (size_t k = 0; k < c->nsent; k++) {
+        size_t a = c->sent[k], n = c->sent[k + 1] - a;
+        ner_describe(m, c->text, c->toks + a, n, d);
+        if (hist) {
+            size_t w0 = m->hist_window ? k - k % m->hist_window : k;
+            ner_hist_refill(h, word, stem, punct, pred, c->sent[w0], a);
+            ner_hist_mark(h, n, d);
+        }
+        if ((rc = tag(arg, d, n, pred + a)) != 0)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            word[a + i] = d[i].word;
+            stem[a + i] = d[i].stem;
+            punct[a + i] = d[i].punct;
+        }
+    }
+    rc = 0;
+done:
+    free(h);
+    free(d);
+    free(word);
+    free(stem);
+    free(punct);
+    return rc;
 }
 
 /* A two-sided model (NER_F_DOC2) or one with the article context or topic
@@ -217,36 +258,9 @@ int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred)
     if (m->flags & (NER_F_DOC2 | NER_F_ARTICLE))
         return tag_corpus_windows(m, c, pred);
     size_t maxlen = ner_corpus_maxlen(c);
-    ner_hist *h = malloc(sizeof *h);
-    ner_tokdesc *d = malloc(maxlen * sizeof *d);
-    float *emit = malloc(maxlen * NER_NTAGS * sizeof *emit);
-    uint8_t *bp = malloc(maxlen * NER_NTAGS);
-    /* word and stem hashes of every token, for rebuilding the window */
-    uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
-    uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
-    uint8_t *punct = malloc(c->ntok + 1);
-    int rc = NAHR_ENOMEM;
-    if (!h || !d || !emit || !bp || !word || !stem || !punct)
-        goto done;
-    for (size_t k = 0; k < c->nsent; k++) {
-        size_t a = c->sent[k], n = c->sent[k + 1] - a;
-        size_t w0 = m->hist_window ? k - k % m->hist_window : k;
-        ner_hist_refill(h, word, stem, punct, pred, c->sent[w0], a);
-        tag_sentence_hist(m, c->text, c->toks + a, n, d, emit, bp, pred + a, h, 0);
-        for (size_t i = 0; i < n; i++) {
-            word[a + i] = d[i].word;
-            stem[a + i] = d[i].stem;
-            punct[a + i] = d[i].punct;
-        }
-    }
-    rc = 0;
-done:
-    free(h);
-    free(d);
-    free(emit);
-    free(bp);
-    free(word);
-    free(stem);
-    free(punct);
+    hist_tagging t = {m, malloc(maxlen * NER_NTAGS * sizeof *t.emit), malloc(maxlen * NER_NTAGS)};
+    int rc = t.emit && t.bp ? ner_hist_walk(m, c, 1, pred, hist_tag_sentence, &t) : NAHR_ENOMEM;
+    free(t.emit);
+    free(t.bp);
     return rc;
 }

@@ -474,6 +474,14 @@ int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred);
  * sentences, and each sentence sees how the sentences before it in its
  * block were tagged (0: no history; ner_tag_corpus for other models). */
 int ner_tag_corpus_doc(const ner_model *m, const ner_corpus *c, uint8_t *pred);
+/* ner_tag_corpus_doc's walk with another scorer: every sentence of c in
+ * order is described (m), given (hist set) the history of the sentences
+ * before it in its block as pred has their tags, then tag(arg, d, n, tags)
+ * writes its n tags to pred (BIO: the next sentences' history reads them).
+ * 0, NAHR_ENOMEM, or what tag returned when not 0. */
+int ner_hist_walk(const ner_model *m, const ner_corpus *c, int hist, uint8_t *pred,
+                  int (*tag)(void *arg, const ner_tokdesc *d, size_t n, uint8_t *tags),
+                  void *arg);
 
 /* ---- training ---- */
 typedef struct ner_train_opts {

@@ -12,14 +12,28 @@
 
 #include "ner_internal.h"
 
+/* the --bilou experiment (below): BILOU tags at most; row BL_MAXT of its
+ * transitions is the start */
+#define BL_MAXT NER_BILOU_NTAGS
+static unsigned bl_bio1(unsigned t);
+static void bl_viterbi(unsigned nt, const float *emit, const float trans[BL_MAXT + 1][BL_MAXT],
+                       size_t n, uint8_t *bp, uint8_t *out);
+
 typedef struct trainer {
     ner_set index; /* feature -> row */
-    int32_t *w;    /* rows x NER_NTAGS */
+    int32_t *w;    /* rows x stride */
     int64_t *u;
     size_t rows, cap;
-    int32_t tw[NER_NTAGS + 1][NER_NTAGS];
-    int64_t tu[NER_NTAGS + 1][NER_NTAGS];
+    /* transitions; row NER_NTAGS (BL_MAXT with bl) is the start */
+    int32_t tw[BL_MAXT + 1][BL_MAXT];
+    int64_t tu[BL_MAXT + 1][BL_MAXT];
     int64_t c; /* update step, starts at 1 */
+    /* a perceptron of the --bilou experiment (bl set by run_epochs_bl): nt
+     * tags (BL_MAXT, or NER_NTAGS for the check), decoded by bl_viterbi;
+     * with share a feature also has one weight per BIO tag, added to the
+     * weights of the BILOU tags it maps to (B, U: B-X; I, L: I-X) */
+    int bl, share;
+    unsigned nt, stride; /* tags; weights of a row: nt, or with share nt + NER_NTAGS */
     /* CRF (crf set): the weights are cs * cv (rows x NER_NTAGS) and cs * ct;
      * the L2 decay of every step multiplies the scale cs alone (Bottou's
      * trick: a step costs the features of the sentence, not all weights).
@@ -61,6 +75,17 @@ static double trainer_trans(const trainer *tr, unsigned a, unsigned b)
                      : tr->cs * tr->ct[a][b];
 }
 
+/* Adds d to row r's weight of tag t (with share, to its BIO tag's too). */
+static inline void perceptron_update(trainer *tr, size_t r, unsigned t, int d)
+{
+    tr->w[r * tr->stride + t] += d;
+    tr->u[r * tr->stride + t] += d * tr->c;
+    if (tr->share) {
+        tr->w[r * tr->stride + tr->nt + bl_bio1(t)] += d;
+        tr->u[r * tr->stride + tr->nt + bl_bio1(t)] += d * tr->c;
+    }
+}
+
 static void trainer_free(trainer *tr)
 {
     ner_set_free(&tr->index);
@@ -78,6 +103,7 @@ static void trainer_reset(trainer *tr, const ner_train_opts *o, size_t nsent)
 {
     trainer_free(tr);
     tr->c = 1;
+    tr->nt = tr->stride = NER_NTAGS;
     if (o->learner == NER_LEARN_CRF) {
         tr->crf = 1;
         tr->avg = !o->crf_plain;
@@ -108,10 +134,10 @@ static long trainer_row(trainer *tr, uint32_t key, int create)
             if (!cv || (tr->avg && !ca))
                 return -2;
         } else {
-            int32_t *w = realloc(tr->w, cap * NER_NTAGS * sizeof *w);
+            int32_t *w = realloc(tr->w, cap * tr->stride * sizeof *w);
             if (w)
                 tr->w = w;
-            int64_t *u = realloc(tr->u, cap * NER_NTAGS * sizeof *u);
+            int64_t *u = realloc(tr->u, cap * tr->stride * sizeof *u);
             if (u)
                 tr->u = u;
             if (!w || !u)
@@ -126,8 +152,8 @@ static long trainer_row(trainer *tr, uint32_t key, int create)
         if (tr->avg)
             memset(tr->ca + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->ca);
     } else {
-        memset(tr->w + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->w);
-        memset(tr->u + tr->rows * NER_NTAGS, 0, NER_NTAGS * sizeof *tr->u);
+        memset(tr->w + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->w);
+        memset(tr->u + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->u);
     }
     return (long)tr->rows++;
 }
@@ -716,41 +742,104 @@ static int crf_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, s
     return wrong;
 }
 
-/* One perceptron step on sentence [a, a+n). Returns 1 when it was wrong,
- * 0 when right, negative on error. */
+/* One epoch's order of the sentences: order[0..n) shuffled (Fisher-Yates) by rng. */
+static void shuffle(size_t *order, size_t n, uint64_t *rng)
+{
+    for (size_t k = n; k > 1; k--) {
+        size_t j = (size_t)(splitmix64(rng) % k), tmp = order[k - 1];
+        order[k - 1] = order[j];
+        order[j] = tmp;
+    }
+}
+
+/* The dev sentences [ntrain, c->nsent) of c as a corpus (its sent holds
+ * absolute token indices, pred and gold index c's tokens). */
+static ner_corpus dev_part(const ner_corpus *c, size_t ntrain)
+{
+    ner_corpus dev = *c;
+    dev.sent = c->sent + ntrain;
+    dev.nsent = c->nsent - ntrain;
+    return dev;
+}
+
+/* Scores the tags pred of the dev sentences [ntrain, c->nsent) against c's
+ * gold into *sc; returns F1, P and R in *p, *r. */
+static double dev_score(const ner_corpus *c, size_t ntrain, const uint8_t *pred, ner_score *sc,
+                        double *p, double *r)
+{
+    memset(sc, 0, sizeof *sc);
+    for (size_t s = ntrain; s < c->nsent; s++)
+        ner_score_add(sc, c->gold + c->sent[s], pred + c->sent[s], c->sent[s + 1] - c->sent[s]);
+    return ner_score_prf(sc, 0, p, r);
+}
+
+/* dev_score, and the epoch's line in log (size: the model's size). */
+static double dev_report(const ner_corpus *c, size_t ntrain, const uint8_t *pred, FILE *log,
+                         const char *label, int ep, size_t wrong, const char *size, double secs)
+{
+    ner_score sc;
+    double p, r, f = dev_score(c, ntrain, pred, &sc, &p, &r);
+    if (log)
+        fprintf(log,
+                "%s epoch %2d: %zu/%zu sentences wrong, %s, dev P %.4f R %.4f F1 %.4f (PER %.4f "
+                "LOC %.4f ORG %.4f MISC %.4f) %.1fs\n",
+                label, ep, wrong, ntrain, size, p, r, f, ner_score_prf(&sc, 1, NULL, NULL),
+                ner_score_prf(&sc, 2, NULL, NULL), ner_score_prf(&sc, 3, NULL, NULL),
+                ner_score_prf(&sc, 4, NULL, NULL), secs);
+    return f;
+}
+
+/* One perceptron step on sentence [a, a+n) (gold: tags of tr's set).
+ * Returns 1 when it was wrong, 0 when right, negative on error. */
 static int train_sentence(trainer *tr, const featcache *fc, const uint8_t *gold, size_t a,
                           size_t n, float *emit, uint8_t *bp, uint8_t *pred)
 {
     if (tr->crf)
         return crf_sentence(tr, fc, gold, a, n);
-    float trans[NER_NTAGS + 1][NER_NTAGS];
-    score_trans(tr, trans);
+    const unsigned nt = tr->nt, start = tr->bl ? BL_MAXT : NER_NTAGS;
     for (size_t i = 0; i < n; i++) {
-        int32_t acc[NER_NTAGS] = {0};
+        int32_t acc[BL_MAXT] = {0};
         for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
             long r = trainer_row(tr, fc->feats[k], 0);
-            if (r >= 0)
+            if (r < 0)
+                continue;
+            const int32_t *w = tr->w + (size_t)r * tr->stride;
+            if (nt == NER_NTAGS) { /* a constant count (the model's training); no share */
                 for (unsigned t = 0; t < NER_NTAGS; t++)
-                    acc[t] += tr->w[r * NER_NTAGS + t];
+                    acc[t] += w[t];
+                continue;
+            }
+            for (unsigned t = 0; t < nt; t++)
+                acc[t] += w[t];
+            for (unsigned t = 0; tr->share && t < nt; t++)
+                acc[t] += w[nt + bl_bio1(t)];
         }
-        for (unsigned t = 0; t < NER_NTAGS; t++)
-            emit[i * NER_NTAGS + t] = (float)acc[t];
+        for (unsigned t = 0; t < nt; t++)
+            emit[i * nt + t] = (float)acc[t];
     }
-    ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, pred);
+    if (tr->bl) {
+        float trans[BL_MAXT + 1][BL_MAXT];
+        for (unsigned x = 0; x <= BL_MAXT; x++)
+            for (unsigned y = 0; y < BL_MAXT; y++)
+                trans[x][y] = (float)tr->tw[x][y];
+        bl_viterbi(nt, emit, (const float(*)[BL_MAXT])trans, n, bp, pred);
+    } else {
+        float trans[NER_NTAGS + 1][NER_NTAGS];
+        score_trans(tr, trans);
+        ner_viterbi(emit, (const float(*)[NER_NTAGS])trans, n, bp, pred);
+    }
     int wrong = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned g = gold[a + i], p = pred[i];
-        unsigned gp = i ? gold[a + i - 1] : NER_NTAGS, pp = i ? pred[i - 1] : NER_NTAGS;
+        unsigned gp = i ? gold[a + i - 1] : start, pp = i ? pred[i - 1] : start;
         if (g != p) {
             wrong = 1;
             for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
                 long r = trainer_row(tr, fc->feats[k], 1);
                 if (r < 0)
                     return NAHR_ENOMEM;
-                tr->w[r * NER_NTAGS + g] += 1;
-                tr->u[r * NER_NTAGS + g] += tr->c;
-                tr->w[r * NER_NTAGS + p] -= 1;
-                tr->u[r * NER_NTAGS + p] -= tr->c;
+                perceptron_update(tr, (size_t)r, g, 1);
+                perceptron_update(tr, (size_t)r, p, -1);
             }
         }
         if (g != p || gp != pp) {
@@ -808,12 +897,7 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
         clock_t t0 = clock();
         size_t wrong = 0;
         for (int e = 0; e < nmod; e++) {
-            for (size_t k = nall; k > 1; k--) {
-                size_t j = (size_t)(splitmix64(&rngs[e]) % k);
-                size_t tmp = order[k - 1];
-                order[k - 1] = order[j];
-                order[j] = tmp;
-            }
+            shuffle(order, nall, &rngs[e]);
             for (size_t k = 0; k < nall; k++) {
                 size_t s = order[k];
                 int r;
@@ -855,23 +939,12 @@ static int run_epochs(const ner_corpus *c, const uint8_t *gold, const featcache 
             goto done;
         double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
         if (ntrain < c->nsent) {
-            ner_score sc = {0};
-            ner_corpus dev = *c; /* dev.sent holds absolute token indices */
-            dev.sent = c->sent + ntrain;
-            dev.nsent = c->nsent - ntrain;
+            ner_corpus dev = dev_part(c, ntrain);
             if ((rc = ner_tag_corpus_doc(m, &dev, pred)) != 0)
                 goto done;
-            for (size_t s = ntrain; s < c->nsent; s++)
-                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
-                              c->sent[s + 1] - c->sent[s]);
-            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
-            if (log)
-                fprintf(log,
-                        "%s epoch %2d: %zu/%zu sentences wrong, %zu features, dev P %.4f R "
-                        "%.4f F1 %.4f (PER %.4f LOC %.4f ORG %.4f MISC %.4f) %.1fs\n",
-                        label, ep, wrong, ntrain, m->nfeat, p, r, f,
-                        ner_score_prf(&sc, 1, NULL, NULL), ner_score_prf(&sc, 2, NULL, NULL),
-                        ner_score_prf(&sc, 3, NULL, NULL), ner_score_prf(&sc, 4, NULL, NULL), secs);
+            char size[64];
+            snprintf(size, sizeof size, "%zu features", m->nfeat);
+            double f = dev_report(c, ntrain, pred, log, label, ep, wrong, size, secs);
             if (f > *best_f1) {
                 *best_f1 = f;
                 *best_epoch = ep;
@@ -1279,31 +1352,17 @@ static void hist_src_free(hist_src *hs)
  * last word of an entity of two words or more) and U-X (an entity of one
  * word) for X = PER LOC ORG MISC, tag 4 (X - 1) + 1 + kind. The first-pass
  * and fold models (history, news evidence) stay BIO, so only the final
- * model changes. Dev is tagged with the trainers' own averaged weights by a
- * copy of ner_tag_corpus_doc (same descriptions, features, history), the
- * tags mapped back to BIO before the history and the scorer see them, so
- * the dev F1 compares with a BIO model's. NER_BILOU_SHARE gives each
- * feature one weight per BIO tag besides its 17, added to the scores of the
- * BILOU tags it maps to. NER_BILOU_CHECK runs the same code
- * with the 9 BIO tags: the check that the copy scores as the model does
- * (it differs only by the model's 16-bit quantisation). The model written
- * keeps the first pass's weights: no run-time support. */
-#define BL_MAXT NER_BILOU_NTAGS /* tags at most; row BL_MAXT of the transitions: the start */
-
-typedef struct btrainer {
-    ner_set index;
-    int32_t *w; /* rows x stride */
-    int64_t *u;
-    size_t rows, cap;
-    int32_t tw[BL_MAXT + 1][BL_MAXT];
-    int64_t tu[BL_MAXT + 1][BL_MAXT];
-    int64_t c;
-    unsigned nt;     /* 17 (BILOU) or NER_NTAGS (BIO) */
-    unsigned stride; /* nt, or with share nt + NER_NTAGS */
-    int share;       /* BILOU: a feature also has one weight per BIO tag, added to the
-                      * weights of the BILOU tags it maps to (B, U: B-X; I, L: I-X) */
-} btrainer;
-
+ * model changes. The perceptrons are the trainers of the model (trainer,
+ * train_sentence) with bl set: nt tags, bl_viterbi. Dev is tagged with
+ * their own averaged weights through the walk of ner_tag_corpus_doc
+ * (ner_hist_walk: same descriptions, features, history), the tags mapped
+ * back to BIO before the history and the scorer see them, so the dev F1
+ * compares with a BIO model's. NER_BILOU_SHARE gives each feature one
+ * weight per BIO tag besides its 17, added to the scores of the BILOU tags
+ * it maps to. NER_BILOU_CHECK runs the same code with the 9 BIO tags: the
+ * check that this scorer scores as the model does (it differs only by the
+ * model's 16-bit quantisation). The model written keeps the first pass's
+ * weights: no run-time support. */
 static unsigned bl_type(unsigned t) { return (t + 3) / 4; }
 static unsigned bl_kind(unsigned t) { return (t - 1) % 4; } /* 0 B, 1 I, 2 L, 3 U */
 
@@ -1415,177 +1474,71 @@ static unsigned bl_bio1(unsigned t)
     return t ? 2 * bl_type(t) - (bl_kind(t) == 0 || bl_kind(t) == 3) : 0;
 }
 
-/* Row r's score of tag t: the current (avg 0) or averaged (avg 1) weights. */
-static double btrainer_score(const btrainer *tr, size_t r, unsigned t, int avg)
+/* Row r's averaged score of tag t (with share, the BIO tag's added). */
+static double perceptron_score(const trainer *tr, size_t r, unsigned t)
 {
-    size_t k = r * tr->stride + t, b = r * tr->stride + tr->nt + bl_bio1(t);
-    double v = avg ? tr->w[k] - (double)tr->u[k] / (double)tr->c : tr->w[k];
-    if (tr->share)
-        v += avg ? tr->w[b] - (double)tr->u[b] / (double)tr->c : tr->w[b];
-    return v;
+    double v = trainer_weight(tr, r * tr->stride + t);
+    return tr->share ? v + trainer_weight(tr, r * tr->stride + tr->nt + bl_bio1(t)) : v;
 }
 
-static void btrainer_update(btrainer *tr, size_t r, unsigned t, int d)
-{
-    tr->w[r * tr->stride + t] += d;
-    tr->u[r * tr->stride + t] += d * tr->c;
-    if (tr->share) {
-        tr->w[r * tr->stride + tr->nt + bl_bio1(t)] += d;
-        tr->u[r * tr->stride + tr->nt + bl_bio1(t)] += d * tr->c;
-    }
-}
-
-static void btrainer_free(btrainer *tr)
-{
-    ner_set_free(&tr->index);
-    free(tr->w);
-    free(tr->u);
-    memset(tr, 0, sizeof *tr);
-}
-
-static double btrainer_trans(const btrainer *tr, unsigned a, unsigned b)
-{
-    return tr->tw[a][b] - (double)tr->tu[a][b] / (double)tr->c;
-}
-
-static long btrainer_row(btrainer *tr, uint32_t key, int create)
-{
-    const uint64_t *v = ner_set_get(&tr->index, key);
-    if (v)
-        return (long)*v;
-    if (!create)
-        return -1;
-    if (tr->rows == tr->cap) {
-        size_t cap = tr->cap ? tr->cap * 2 : 65536;
-        int32_t *w = realloc(tr->w, cap * tr->stride * sizeof *w);
-        if (w)
-            tr->w = w;
-        int64_t *u = realloc(tr->u, cap * tr->stride * sizeof *u);
-        if (u)
-            tr->u = u;
-        if (!w || !u)
-            return -2;
-        tr->cap = cap;
-    }
-    if (ner_set_put(&tr->index, key, tr->rows, 0) != 0)
-        return -2;
-    memset(tr->w + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->w);
-    memset(tr->u + tr->rows * tr->stride, 0, tr->stride * sizeof *tr->u);
-    return (long)tr->rows++;
-}
-
-/* train_sentence over tr->nt tags; gold: the tags in tr's encoding. */
-static int btrain_sentence(btrainer *tr, const featcache *fc, const uint8_t *gold, size_t a,
-                           size_t n, float *emit, uint8_t *bp, uint8_t *pred)
-{
-    const unsigned nt = tr->nt;
+/* The dev scorer of --bilou: the mean of the averaged weights of
+ * tr[0..k) in place of a model's table (ner_hist_walk's tag). */
+typedef struct bl_tagging {
+    const trainer *tr;
+    int k;
+    const ner_model *m;
+    float *emit;
+    uint8_t *bp, *tags;
     float trans[BL_MAXT + 1][BL_MAXT];
-    for (unsigned x = 0; x <= BL_MAXT; x++)
-        for (unsigned y = 0; y < BL_MAXT; y++)
-            trans[x][y] = (float)tr->tw[x][y];
+} bl_tagging;
+
+static int bl_tag_sentence(void *arg, const ner_tokdesc *d, size_t n, uint8_t *out)
+{
+    const bl_tagging *b = arg;
+    const unsigned nt = b->tr[0].nt;
+    uint32_t f[NER_MAXF];
     for (size_t i = 0; i < n; i++) {
-        int32_t acc[BL_MAXT] = {0};
-        for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
-            long r = btrainer_row(tr, fc->feats[k], 0);
-            if (r >= 0)
-                for (unsigned t = 0; t < nt; t++)
-                    acc[t] += (int32_t)btrainer_score(tr, (size_t)r, t, 0);
-        }
-        for (unsigned t = 0; t < nt; t++)
-            emit[i * nt + t] = (float)acc[t];
-    }
-    bl_viterbi(nt, emit, (const float(*)[BL_MAXT])trans, n, bp, pred);
-    int wrong = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned g = gold[a + i], p = pred[i];
-        unsigned gp = i ? gold[a + i - 1] : BL_MAXT, pp = i ? pred[i - 1] : BL_MAXT;
-        if (g != p) {
-            wrong = 1;
-            for (size_t k = fc->off[a + i]; k < fc->off[a + i + 1]; k++) {
-                long r = btrainer_row(tr, fc->feats[k], 1);
-                if (r < 0)
-                    return NAHR_ENOMEM;
-                btrainer_update(tr, (size_t)r, g, 1);
-                btrainer_update(tr, (size_t)r, p, -1);
+        double acc[BL_MAXT] = {0};
+        size_t nf = ner_features(b->m, d, n, i, f);
+        for (size_t j = 0; j < nf; j++)
+            for (int e = 0; e < b->k; e++) {
+                const uint64_t *r = ner_set_get(&b->tr[e].index, f[j]);
+                for (unsigned t = 0; r && t < nt; t++)
+                    acc[t] += perceptron_score(&b->tr[e], (size_t)*r, t) / b->k;
             }
-        }
-        if (g != p || gp != pp) {
-            tr->tw[gp][g] += 1;
-            tr->tu[gp][g] += tr->c;
-            tr->tw[pp][p] -= 1;
-            tr->tu[pp][p] -= tr->c;
-        }
+        for (unsigned t = 0; t < nt; t++)
+            b->emit[i * nt + t] = (float)acc[t];
+        b->emit[i * nt + NER_O] -= b->m->o_penalty;
     }
-    tr->c++;
-    return wrong;
+    bl_viterbi(nt, b->emit, (const float(*)[BL_MAXT])b->trans, n, b->bp, b->tags);
+    bl_to_bio(nt, b->tags, n, out);
+    return 0;
 }
 
 /* ner_tag_corpus_doc (a model without two-sided history) with the mean of
  * the averaged weights of tr[0..k) in place of m's table; pred gets BIO. */
-static int bl_tag_corpus(const btrainer *tr, int k, const ner_model *m, const ner_corpus *c,
+static int bl_tag_corpus(const trainer *tr, int k, const ner_model *m, const ner_corpus *c,
                          uint8_t *pred)
 {
-    const unsigned nt = tr[0].nt;
-    const int hist = (m->flags & NER_F_HIST) != 0;
     size_t maxlen = ner_corpus_maxlen(c);
-    ner_hist *h = malloc(sizeof *h);
-    ner_tokdesc *d = malloc(maxlen * sizeof *d);
-    float *emit = malloc(maxlen * BL_MAXT * sizeof *emit);
-    uint8_t *bp = malloc(maxlen * BL_MAXT), *tags = malloc(maxlen);
-    uint32_t *word = malloc((c->ntok + 1) * sizeof *word);
-    uint32_t *stem = malloc((c->ntok + 1) * sizeof *stem);
-    uint8_t *punct = malloc(c->ntok + 1);
-    float trans[BL_MAXT + 1][BL_MAXT];
-    uint32_t f[NER_MAXF];
+    bl_tagging b = {.tr = tr, .k = k, .m = m};
+    b.emit = malloc(maxlen * BL_MAXT * sizeof *b.emit);
+    b.bp = malloc(maxlen * BL_MAXT);
+    b.tags = malloc(maxlen);
     int rc = NAHR_ENOMEM;
-    if (!h || !d || !emit || !bp || !tags || !word || !stem || !punct)
-        goto done;
-    for (unsigned x = 0; x <= BL_MAXT; x++)
-        for (unsigned y = 0; y < BL_MAXT; y++) {
-            double t = 0;
-            for (int e = 0; e < k; e++)
-                t += btrainer_trans(&tr[e], x, y);
-            trans[x][y] = (float)(t / k);
-        }
-    for (size_t s = 0; s < c->nsent; s++) {
-        size_t a = c->sent[s], n = c->sent[s + 1] - a;
-        ner_describe(m, c->text, c->toks + a, n, d);
-        if (hist) {
-            size_t w0 = m->hist_window ? s - s % m->hist_window : s;
-            ner_hist_refill(h, word, stem, punct, pred, c->sent[w0], a);
-            ner_hist_mark(h, n, d);
-        }
-        for (size_t i = 0; i < n; i++) {
-            double acc[BL_MAXT] = {0};
-            size_t nf = ner_features(m, d, n, i, f);
-            for (size_t j = 0; j < nf; j++)
-                for (int e = 0; e < k; e++) {
-                    const uint64_t *r = ner_set_get(&tr[e].index, f[j]);
-                    for (unsigned t = 0; r && t < nt; t++)
-                        acc[t] += btrainer_score(&tr[e], (size_t)*r, t, 1) / k;
-                }
-            for (unsigned t = 0; t < nt; t++)
-                emit[i * nt + t] = (float)acc[t];
-            emit[i * nt + NER_O] -= m->o_penalty;
-        }
-        bl_viterbi(nt, emit, (const float(*)[BL_MAXT])trans, n, bp, tags);
-        bl_to_bio(nt, tags, n, pred + a);
-        for (size_t i = 0; i < n; i++) {
-            word[a + i] = d[i].word;
-            stem[a + i] = d[i].stem;
-            punct[a + i] = d[i].punct;
-        }
+    if (b.emit && b.bp && b.tags) {
+        for (unsigned x = 0; x <= BL_MAXT; x++)
+            for (unsigned y = 0; y < BL_MAXT; y++) {
+                double t = 0;
+                for (int e = 0; e < k; e++)
+                    t += trainer_trans(&tr[e], x, y);
+                b.trans[x][y] = (float)(t / k);
+            }
+        rc = ner_hist_walk(m, c, (m->flags & NER_F_HIST) != 0, pred, bl_tag_sentence, &b);
     }
-    rc = 0;
-done:
-    free(h);
-    free(d);
-    free(emit);
-    free(bp);
-    free(tags);
-    free(word);
-    free(stem);
-    free(punct);
+    free(b.emit);
+    free(b.bp);
+    free(b.tags);
     return rc;
 }
 
@@ -1597,12 +1550,13 @@ static int run_epochs_bl(const ner_corpus *c, const uint8_t *gold, const featcac
                          FILE *log, int *best_epoch, double *best_f1, const char *label)
 {
     const unsigned nt = o->bilou == NER_BILOU_CHECK ? NER_NTAGS : BL_MAXT;
-    btrainer tr[NER_MAX_ENSEMBLE];
+    trainer tr[NER_MAX_ENSEMBLE];
     memset(tr, 0, sizeof tr);
     int nens = o->ensemble > NER_MAX_ENSEMBLE ? NER_MAX_ENSEMBLE : o->ensemble > 1 ? o->ensemble : 1;
     uint64_t rngs[NER_MAX_ENSEMBLE];
     for (int e = 0; e < nens; e++) {
-        tr[e].c = 1;
+        trainer_reset(&tr[e], o, ntrain);
+        tr[e].bl = 1;
         tr[e].nt = nt;
         tr[e].share = o->bilou == NER_BILOU_SHARE;
         tr[e].stride = nt + (tr[e].share ? NER_NTAGS : 0);
@@ -1626,14 +1580,10 @@ static int run_epochs_bl(const ner_corpus *c, const uint8_t *gold, const featcac
         clock_t t0 = clock();
         size_t wrong = 0;
         for (int e = 0; e < nens; e++) {
-            for (size_t k = ntrain; k > 1; k--) {
-                size_t j = (size_t)(splitmix64(&rngs[e]) % k), tmp = order[k - 1];
-                order[k - 1] = order[j];
-                order[j] = tmp;
-            }
+            shuffle(order, ntrain, &rngs[e]);
             for (size_t k = 0; k < ntrain; k++) {
                 size_t s = order[k], a = c->sent[s];
-                int r = btrain_sentence(&tr[e], fc, gb, a, c->sent[s + 1] - a, emit, bp, pred);
+                int r = train_sentence(&tr[e], fc, gb, a, c->sent[s + 1] - a, emit, bp, pred);
                 if (r < 0)
                     goto done;
                 if (e == 0)
@@ -1642,24 +1592,13 @@ static int run_epochs_bl(const ner_corpus *c, const uint8_t *gold, const featcac
         }
         double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
         if (ntrain < c->nsent) {
-            ner_score sc = {0};
-            ner_corpus dev = *c;
-            dev.sent = c->sent + ntrain;
-            dev.nsent = c->nsent - ntrain;
+            ner_corpus dev = dev_part(c, ntrain);
             if ((rc = bl_tag_corpus(tr, nens, m, &dev, pred)) != 0)
                 goto done;
             rc = NAHR_ENOMEM;
-            for (size_t s = ntrain; s < c->nsent; s++)
-                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
-                              c->sent[s + 1] - c->sent[s]);
-            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
-            if (log)
-                fprintf(log,
-                        "%s epoch %2d: %zu/%zu sentences wrong, %zu rows x %u tags, dev P %.4f R "
-                        "%.4f F1 %.4f (PER %.4f LOC %.4f ORG %.4f MISC %.4f) %.1fs\n",
-                        label, ep, wrong, ntrain, tr[0].rows, nt, p, r, f,
-                        ner_score_prf(&sc, 1, NULL, NULL), ner_score_prf(&sc, 2, NULL, NULL),
-                        ner_score_prf(&sc, 3, NULL, NULL), ner_score_prf(&sc, 4, NULL, NULL), secs);
+            char size[64];
+            snprintf(size, sizeof size, "%zu rows x %u tags", tr[0].rows, nt);
+            double f = dev_report(c, ntrain, pred, log, label, ep, wrong, size, secs);
             if (f > *best_f1) {
                 *best_f1 = f;
                 *best_epoch = ep;
@@ -1678,7 +1617,7 @@ done:
     free(gb);
     free(order);
     for (int e = 0; e < NER_MAX_ENSEMBLE; e++)
-        btrainer_free(&tr[e]);
+        trainer_free(&tr[e]);
     return rc;
 }
 
@@ -1764,18 +1703,13 @@ int ner_train(const ner_corpus *c, const ner_train_opts *o, ner_model *m, FILE *
             rc = NAHR_ENOMEM;
             goto done;
         }
-        ner_corpus dev = *c;
-        dev.sent = c->sent + ntrain;
-        dev.nsent = ndev;
+        ner_corpus dev = dev_part(c, ntrain);
         double bf = best_f1;
         for (size_t g = 0; g < sizeof grid / sizeof grid[0]; g++) {
             m->o_penalty = grid[g];
-            ner_score sc = {0};
+            ner_score sc;
             ner_tag_corpus_doc(m, &dev, pred);
-            for (size_t s = ntrain; s < c->nsent; s++)
-                ner_score_add(&sc, c->gold + c->sent[s], pred + c->sent[s],
-                              c->sent[s + 1] - c->sent[s]);
-            double p, r, f = ner_score_prf(&sc, 0, &p, &r);
+            double p, r, f = dev_score(c, ntrain, pred, &sc, &p, &r);
             if (log)
                 fprintf(log, "O penalty %.2f: dev P %.4f R %.4f F1 %.4f\n", grid[g], p, r, f);
             if (f > bf) {
