@@ -1780,7 +1780,7 @@ static void cache_bind(ner_cache *c, const ner_model *m)
     if (!m->slots)
         return;
     if ((m->flags & NER_F_TOPIC) && !c->topic) /* zeroed: every entry empty */
-        c->topic = calloc(c->topicmask + 1, sizeof *c->topic);
+        c->topic = set_calloc(c->topicmask + 1, sizeof *c->topic);
     if (m->flags & NER_F_TOPIC) {
         for (uint32_t ty = 0; ty < 8; ty++) {
             uint32_t f[2] = {ner_mix(T_TOPGB, ty), ner_mix(T_TOPGI, ty)};
