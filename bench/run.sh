@@ -93,14 +93,19 @@ pairs=$T/pairs.tsv
 saved_rows=$rows
 # the machine's own scaling, in the same rounds: two independent 1-worker processes, each on one half of
 # the corpus, at the same time (no shared runner, queue or cache: what 2 cores give this work here)
-split -n l/2 -d "$corpus" "$T/half."
+split -n l/2 -d --additional-suffix=.jsonl "$corpus" "$T/half." # .jsonl: the reader goes by the suffix
 twohalves() { # -> wall seconds of both halves run at once
-    local a b
+    local a b p0 p1 ok=1
     a=$(date +%s.%N)
-    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.00" >/dev/null 2>&1 &
-    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.01" >/dev/null 2>&1 &
-    wait
+    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.00.jsonl" >/dev/null 2>&1 &
+    p0=$!
+    "$NAHR" run -c "$T/default.cfg" -w 1 -q "$T/half.01.jsonl" >/dev/null 2>&1 &
+    p1=$!
+    # exit 1 = some articles dead-lettered (counted, as in the other runs); 2 and up: the run failed
+    wait $p0 || [ $? = 1 ] || ok=0
+    wait $p1 || [ $? = 1 ] || ok=0
     b=$(date +%s.%N)
+    [ $ok = 1 ] || { echo "bench: a half run failed" >&2; echo 0; return; }
     awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b - a}'
 }
 for i in 1 2 3; do
