@@ -70,13 +70,7 @@ static const char *const sport_words[] = {
 static const char *const place_preps[] = {"في", "من", "إلى", "الى", NULL};
 static const char *const bin_words[] = {"بن", "ابن", "بنت", NULL};
 
-static size_t trig_slot(const ner_model *m, uint32_t key)
-{
-    size_t j = key & (NER_TRIG_CAP - 1);
-    while (m->trig_key[j] && m->trig_key[j] != key)
-        j = (j + 1) & (NER_TRIG_CAP - 1);
-    return j;
-}
+static size_t trig_slot(const ner_model *m, uint32_t key) { return ner_probe(m->trig_key, NER_TRIG_CAP, key); }
 
 static void trig_list(ner_model *m, const char *const *w, uint8_t bit)
 {
@@ -126,13 +120,7 @@ void ner_actx_sentence(ner_actx *a)
     a->has_prev = 0;
 }
 
-static size_t actx_slot(const ner_actx *a, uint32_t key)
-{
-    size_t j = key & (NER_ACTX_CAP - 1);
-    while (a->key[j] && a->key[j] != key)
-        j = (j + 1) & (NER_ACTX_CAP - 1);
-    return j;
-}
+static size_t actx_slot(const ner_actx *a, uint32_t key) { return ner_probe(a->key, NER_ACTX_CAP, key); }
 
 /* The slot of key, added when new (NER_ACTX_NONE: the table is full). */
 static unsigned actx_get_add(ner_actx *a, uint32_t key, uint32_t form)

@@ -37,13 +37,7 @@ void ner_hist_reset(ner_hist *h)
     h->sent = 0;
 }
 
-static size_t hist_slot(const ner_hist *h, uint32_t key)
-{
-    size_t j = key & (NER_HIST_CAP - 1);
-    while (h->key[j] && h->key[j] != key)
-        j = (j + 1) & (NER_HIST_CAP - 1);
-    return j;
-}
+static size_t hist_slot(const ner_hist *h, uint32_t key) { return ner_probe(h->key, NER_HIST_CAP, key); }
 
 /* ORs bits into the entry of key; returns its slot, NER_HIST_NONE when the
  * table is full. With h->doc, records the sentence h->sent as the first (if

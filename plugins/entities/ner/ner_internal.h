@@ -223,6 +223,17 @@ void ner_actx_add_sentence(ner_actx *a, const ner_model *m, const ner_tokdesc *d
  * d[i].topic (sport >= NER_TOPIC_MIN). */
 void ner_actx_mark(const ner_actx *a, size_t n, ner_tokdesc *d);
 
+/* The slot of key in an open-addressing table of nonzero uint32 keys
+ * (cap a power of two, linear probing): where it is, or the empty slot
+ * (key 0) where it would go. The tables must never be full. */
+static inline size_t ner_probe(const uint32_t *keys, size_t cap, uint32_t key)
+{
+    size_t j = key & (cap - 1);
+    while (keys[j] && keys[j] != key)
+        j = (j + 1) & (cap - 1);
+    return j;
+}
+
 /* hashing (values stored in model files: they must never change) */
 uint32_t ner_hash_bytes(const void *p, size_t n);
 /* murmur3's finaliser */
