@@ -346,6 +346,17 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
     int rc = NAHR_OK;
     if (d->kind == RAW_JSONL) {
         rc = nahr__parse_record(d, src, len);
+        /* a record without an id (or with an empty one) is named after where
+         * it came from ("in.jsonl:7", "<stdin>:3", "nats:STREAM:SEQ"), never
+         * "": exporters keyed by id (SQLite, PostgreSQL) would let such
+         * articles overwrite one another */
+        if (rc == NAHR_OK && (!d->meta[META_ID] || !d->meta[META_ID][0]) && d->origin) {
+            d->meta[META_ID] = nahr_doc_strndup(d, d->origin, strlen(d->origin));
+            if (!d->meta[META_ID]) {
+                nahr__doc_set_failed(d, "reader", "out of memory");
+                rc = NAHR_ENOMEM;
+            }
+        }
     } else {
         /* .txt / .html: the whole file is the text; skip a UTF-8 BOM */
         if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {

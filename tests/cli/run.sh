@@ -61,6 +61,14 @@ check "broken line: dead-letter has origin, stage, reason, input" \
   'python3 -c "import json;r=json.loads(open(\"dl.jsonl\").readline());assert r[\"origin\"]==\"<stdin>:2\" and r[\"stage\"]==\"reader\" and \"JSON\" in r[\"reason\"] and r[\"input\"]==\"{\\\"id\\\":\\\"b\\\",\\\"text\\\":\""'
 check "summary adds up" 'grep -q "3 read, 2 exported, 0 skipped, 1 dead-lettered" err' "$(cat err)"
 
+# --- records without an id are named after their origin, never "" (keyed exporters would merge them)
+printf '%s\n' '{"text":"نص أول."}' '{"id":"","text":"نص ثان."}' '{"id":7,"text":"نص ثالث."}' >noid.jsonl
+"$NAHR" run -c tp.cfg noid.jsonl >out 2>/dev/null
+check "missing or empty id: file:line; a number kept as text" \
+  '[ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "noid.jsonl:1,noid.jsonl:2,7" ]' "$(cat out)"
+"$NAHR" run -c tp.cfg - <noid.jsonl >out 2>/dev/null
+check "missing id on stdin: <stdin>:line" 'python3 -c "import json;assert json.loads(open(\"out\").readline())[\"id\"]==\"<stdin>:1\""' "$(cat out)"
+
 # --- spans: code-point offsets index the exported text
 "$NAHR" run -c tp.cfg - <broken.jsonl >out 2>/dev/null
 check "entity start/end are code points: text[start:end] == entity text" \
