@@ -381,6 +381,29 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
     return rc;
 }
 
+/* Appends the standard base64 (RFC 4648, padded) of p[0..n) to out. */
+static int put_base64(nahr_buf *out, const unsigned char *p, size_t n)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (nahr_buf_reserve(out, (n + 2) / 3 * 4) < 0)
+        return NAHR_ENOMEM;
+    char q[4];
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        q[0] = abc[v >> 18];
+        q[1] = abc[(v >> 12) & 63];
+        q[2] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+        q[3] = i + 2 < n ? abc[v & 63] : '=';
+        if (nahr_buf_append(out, q, 4) < 0)
+            return NAHR_ENOMEM;
+    }
+    return NAHR_OK;
+}
+
 int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out)
 {
     int rc = put_str(out, "{\"origin\":");
@@ -398,11 +421,19 @@ int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out)
     rc |= put_str(out, ",\"reason\":");
     rc |= nahr_buf_json_string(out, reason, strlen(reason));
     rc |= put_str(out, ",\"input\":");
-    /* the input as read, made valid UTF-8 so the record is valid JSON */
+    /* the input as read, made valid UTF-8 so the record is valid JSON; when
+     * that replaced anything (binary data, another encoding such as
+     * Windows-1256), the exact bytes too, in base64, so nothing is lost */
     nahr_buf fixed = {0};
-    rc |= nahr_utf8_repair(d->raw.data ? d->raw.data : "", d->raw.len, &fixed, NULL);
+    size_t nbad = 0;
+    rc |= nahr_utf8_repair(d->raw.data ? d->raw.data : "", d->raw.len, &fixed, &nbad);
     rc |= nahr_buf_json_string(out, fixed.data ? fixed.data : "", fixed.len);
     nahr_buf_free(&fixed);
+    if (nbad) {
+        rc |= put_str(out, ",\"input_base64\":\"");
+        rc |= put_base64(out, (const unsigned char *)d->raw.data, d->raw.len);
+        rc |= put_char(out, '"');
+    }
     if (d->raw_truncated)
         rc |= nahr_buf_printf(out, ",\"input_truncated\":true,\"input_bytes\":%zu", d->raw_total);
     rc |= put_str(out, "}\n");

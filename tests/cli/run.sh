@@ -116,11 +116,18 @@ print(json.dumps({'id':'ok2','text':'z'}))" >big.jsonl
 rm -f dl.jsonl
 "$NAHR" run -c small.cfg big.jsonl >out 2>err; rc=$?
 check "oversized article: dead-lettered with reason, others exported" \
-  '[ $rc = 1 ] && [ $(wc -l <out) = 2 ] && grep -q "exceeds max_article_bytes (2048)" dl.jsonl && grep -q "\"input_truncated\":true" dl.jsonl'
+  '[ $rc = 1 ] && [ $(wc -l <out) = 2 ] && grep -q "exceeds max_article_bytes (2048)" dl.jsonl && grep -q "\"input_truncated\":true" dl.jsonl && ! grep -q input_base64 dl.jsonl'
 head -c 300000 /dev/urandom >junk.txt
 rm -f dl.jsonl
 "$NAHR" run -c tp.cfg junk.txt >out 2>err; rc=$?
 check "binary junk: no crash, dead-lettered as not text" '[ $rc = 1 ] && grep -q "not text" dl.jsonl && python3 -c "import json;json.loads(open(\"dl.jsonl\").readline())"'
+check "binary junk: input_base64 holds the exact bytes" \
+  'python3 -c "import json,base64,sys;r=json.loads(open(\"dl.jsonl\").readline());sys.exit(base64.b64decode(r[\"input_base64\"])!=open(\"junk.txt\",\"rb\").read())"'
+printf '{"id":"w","text":"\xc7\xe1\xd1\xc8\xc7\xd8 \xd3\xc7\xe1\xe3"}\n' >cp1256.jsonl
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg cp1256.jsonl >out 2>err
+check "a Windows-1256 record: dead-lettered, its bytes recoverable from input_base64" \
+  '[ "$(python3 -c "import json,base64;print(base64.b64decode(json.loads(open(\"dl.jsonl\").readline())[\"input_base64\"]).decode(\"cp1256\"))")" = "{\"id\":\"w\",\"text\":\"الرباط سالم\"}" ]' "$(cat dl.jsonl err)"
 "$NAHR" run -c tp.cfg - </dev/null >out 2>err; rc=$?
 check "empty stdin: exit 0, nothing out" '[ $rc = 0 ] && [ ! -s out ] && grep -q "0 read" err'
 printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text around it\n' >bad-utf8.txt
