@@ -197,7 +197,8 @@ static int read_option(opt_value *v, config_setting_t *s, char *why, size_t whyn
 
 static const char *const pipeline_keys[] = {"workers",     "on_error",    "dead_letter", "max_article_bytes",
                                             "queue_depth", "plugin_path", "utf8",        "input",
-                                            "stages",      "progress",    "log_level",   "log_format"};
+                                            "stages",      "progress",    "log_level",   "log_format",
+                                            "encoding"};
 #define NPIPELINE_KEYS (sizeof pipeline_keys / sizeof *pipeline_keys)
 
 static char *dir_of(const char *file)
@@ -405,7 +406,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
         if (ki == NPIPELINE_KEYS) {
             const char *near = nahr__nearest(key, pipeline_keys, NPIPELINE_KEYS);
             ERR(err, line, "pipeline: unknown key '%s'%s%s%s; valid keys: workers, on_error, dead_letter, "
-                           "max_article_bytes, queue_depth, plugin_path, utf8, progress, log_level, log_format, input, stages",
+                           "max_article_bytes, queue_depth, plugin_path, utf8, encoding, progress, log_level, log_format, input, stages",
                 key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             continue;
         }
@@ -431,6 +432,16 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                 else
                     c->max_article_bytes = (size_t)v;
             }
+        } else if (strcmp(key, "encoding") == 0) {
+            const char *v = config_setting_get_string(s);
+            int kind = v ? nahr__encoding_kind(v) : -1;
+            if (!v)
+                ERR(err, line, "pipeline: 'encoding' must be a string, not a %s", type_name(t));
+            else if (kind < 0)
+                ERR(err, line, "pipeline: 'encoding' \"%s\" is not an encoding iconv knows "
+                               "(e.g. \"UTF-8\", \"WINDOWS-1256\", \"ISO-8859-6\"; `iconv -l` lists them)", v);
+            else if (kind == 0 && !(c->encoding = strdup(v)))
+                ERR(err, line, "pipeline: out of memory");
         } else if (strcmp(key, "on_error") == 0 || strcmp(key, "utf8") == 0 || strcmp(key, "dead_letter") == 0 ||
                    strcmp(key, "log_level") == 0 || strcmp(key, "log_format") == 0) {
             const char *v = config_setting_get_string(s);
@@ -584,6 +595,7 @@ void nahr__config_free(nahr_config *c)
     nahr__strv_free(c->inputs, c->ninputs);
     free(c->input_type);
     free(c->dead_letter);
+    free(c->encoding);
     config_destroy(&c->cfg);
     free(c->file);
     free(c->dir);

@@ -121,8 +121,17 @@ struct nahr_doc {
 
 NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const char *fmt, ...)
     NAHR_PRINTF(3, 4);
-/* Turns doc->raw into text/metadata/fields. On failure marks the doc failed. */
-NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair);
+/* Turns doc->raw into text/metadata/fields. encoding: the input's encoding
+ * when it is not UTF-8 (converted first), else NULL. On failure marks the
+ * doc failed. */
+NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding);
+/* encoding.c: 1 for UTF-8 (or NULL/""), 0 for another encoding iconv can
+ * convert from, -1 for a name it does not know. */
+NAHR_INTERNAL int nahr__encoding_kind(const char *name);
+/* Appends s[0..n) in encoding enc converted to UTF-8 to out. NAHR_EFORMAT
+ * with *bad_at = the byte offset of the first byte that is not valid in
+ * enc (or of an incomplete sequence at the end). */
+NAHR_INTERNAL int nahr__to_utf8(const char *enc, const char *s, size_t n, nahr_buf *out, size_t *bad_at);
 /* Parses one JSONL record (valid UTF-8) into d; marks d failed on error. */
 NAHR_INTERNAL int nahr__parse_record(nahr_doc *d, const char *line, size_t len);
 /* Parses any JSON value (valid UTF-8) into d's arena; NULL + message on error. */

@@ -313,7 +313,7 @@ static bool has_nonspace(const char *s, size_t n)
     return false;
 }
 
-int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
+int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
 {
     d->prepared = true;
     if (d->status == DOC_FAILED)
@@ -321,23 +321,40 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
     const char *src = d->raw.data ? d->raw.data : "";
     size_t len = d->raw.len;
     nahr_buf fixed = {0};
+    nahr_buf converted = {0};
+    if (encoding) {
+        size_t at = 0;
+        int crc = nahr__to_utf8(encoding, src, len, &converted, &at);
+        if (crc != NAHR_OK) {
+            nahr_buf_free(&converted);
+            if (crc == NAHR_EFORMAT)
+                nahr__doc_set_failed(d, "reader", "not valid %s at byte %zu (encoding = \"%s\")", encoding, at,
+                                     encoding);
+            else
+                nahr__doc_set_failed(d, "reader", "cannot convert from %s", encoding);
+            return crc;
+        }
+        src = converted.data ? converted.data : "";
+        len = converted.len;
+    }
     size_t bad = nahr_utf8_check(src, len);
     if (bad != len) {
         size_t nbad = 0;
+        int frc = NAHR_OK;
         if (!utf8_repair) {
             nahr__doc_set_failed(d, "reader", "invalid UTF-8 at byte %zu (utf8 = \"reject\")", bad);
-            return NAHR_EFORMAT;
-        }
-        if (nahr_utf8_repair(src, len, &fixed, &nbad) < 0) {
+            frc = NAHR_EFORMAT;
+        } else if (nahr_utf8_repair(src, len, &fixed, &nbad) < 0) {
             nahr__doc_set_failed(d, "reader", "out of memory");
-            return NAHR_ENOMEM;
+            frc = NAHR_ENOMEM;
+        } else if (nbad * 20 > len) { /* more than 1 bad sequence in 20 bytes: binary data, not text */
+            nahr__doc_set_failed(d, "reader", "not text: %zu invalid UTF-8 sequences in %zu bytes", nbad, len);
+            frc = NAHR_EFORMAT;
         }
-        /* more than 1 bad sequence in 20 bytes: binary data, not text */
-        if (nbad * 20 > len) {
-            nahr__doc_set_failed(d, "reader", "not text: %zu invalid UTF-8 sequences in %zu bytes", 
-                                 nbad, len);
+        if (frc != NAHR_OK) {
             nahr_buf_free(&fixed);
-            return NAHR_EFORMAT;
+            nahr_buf_free(&converted);
+            return frc;
         }
         nahr_log(NAHR_LOG_WARN, "replaced %zu invalid UTF-8 sequence(s) with U+FFFD (first at byte %zu)", nbad, bad);
         src = fixed.data;
@@ -374,6 +391,7 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair)
         }
     }
     nahr_buf_free(&fixed);
+    nahr_buf_free(&converted);
     if (rc == NAHR_OK && !has_nonspace(d->text, d->text_len)) {
         nahr__doc_set_failed(d, "reader", "empty article (no text)");
         rc = NAHR_EFORMAT;

@@ -37,6 +37,8 @@ static const char usage_run[] =
     "  -c, --config FILE      pipeline configuration (required)\n"
     "  -w, --workers N        worker threads (overrides pipeline.workers; 0 = cores)\n"
     "  -d, --dead-letter FILE where failed articles go (overrides pipeline.dead_letter)\n"
+    "      --encoding NAME    the input's encoding when it is not UTF-8, e.g. WINDOWS-1256\n"
+    "                         or ISO-8859-6 (overrides pipeline.encoding; files and stdin)\n"
     "      --until-idle SECS  message input: exit 0 once nothing arrived for SECS seconds\n"
     "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
     "                         (ADDR default 127.0.0.1; PORT 0 = any free port, logged)\n"
@@ -349,6 +351,15 @@ static int cmd_run(int argc, char **argv)
             if (i + 1 >= argc)
                 goto missing;
             o.dead_letter = argv[++i];
+        } else if (strcmp(a, "--encoding") == 0) {
+            if (i + 1 >= argc)
+                goto missing;
+            if (nahr__encoding_kind(argv[++i]) < 0) {
+                rc = usage_error("run: --encoding: '%s' is not an encoding iconv knows (e.g. UTF-8, WINDOWS-1256, "
+                                 "ISO-8859-6; 'iconv -l' lists them)", argv[i]);
+                goto out;
+            }
+            o.encoding = argv[i];
         } else if (strcmp(a, "--until-idle") == 0) {
             if (i + 1 >= argc)
                 goto missing;

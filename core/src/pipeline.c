@@ -114,6 +114,7 @@ typedef struct runner {
     bool sink_failed, flush_failed, source_failed;
     FILE *dead;
     const char *dead_path;
+    const char *encoding; /* the input's encoding when not UTF-8, else NULL */
     nahr_buf dlbuf;
     double t0;
     bool progress;
@@ -510,7 +511,7 @@ static void submit(void *ctx, nahr_doc *d)
     if (r->pre_end > 0) {
         /* ordered stages before the workers need a parsed document */
         if (!d->prepared)
-            nahr__doc_prepare(d, r->c->utf8_repair);
+            nahr__doc_prepare(d, r->c->utf8_repair, r->encoding);
         run_stages(r, 0, r->pre_end, -1, d);
     }
     pthread_mutex_lock(&r->mu);
@@ -585,7 +586,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&r->mu);
 
         if (!d->prepared)
-            nahr__doc_prepare(d, r->c->utf8_repair);
+            nahr__doc_prepare(d, r->c->utf8_repair, r->encoding);
         if (run_stages(r, r->pre_end, r->post_start, a->id, d))
             run_prepare(r, a->id, d);
 
@@ -1026,6 +1027,7 @@ int nahr__run(nahr_config *c, const run_options *o)
     if (r->P < (size_t)r->nworkers + 1)
         r->P = (size_t)r->nworkers + 1;
     r->dead_path = o->dead_letter ? o->dead_letter : c->dead_letter;
+    r->encoding = o->encoding ? (nahr__encoding_kind(o->encoding) == 1 ? NULL : o->encoding) : c->encoding;
     r->progress = o->progress >= 0 ? o->progress : (c->progress || isatty(2));
     if (o->quiet || (nahr__log_is_kv() && o->progress != 1))
         r->progress = false; /* a \r progress line has no place in a one-event-per-line log */

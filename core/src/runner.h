@@ -46,6 +46,7 @@ typedef struct nahr_config {
     size_t max_article_bytes;
     int queue_depth;
     bool utf8_repair;
+    char *encoding; /* pipeline.encoding when not UTF-8 (NULL: UTF-8) */
     bool progress;
     char **search_dirs; /* plugin search path, in order */
     size_t nsearch;
@@ -82,6 +83,7 @@ typedef struct run_options {
     config_setting_t *nats_input; /* read pipeline.input (type "nats") instead of inputs */
     bool quiet;
     const char *dead_letter; /* NULL = from config */
+    const char *encoding;    /* --encoding, NULL = from config */
     const char *metrics;     /* --metrics [ADDR:]PORT, NULL = none */
 } run_options;
 

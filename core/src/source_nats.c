@@ -729,7 +729,7 @@ static uint64_t doc_from_msg(nats_source *src, reader_sink *s, nahr_doc *d, nats
         nahr__doc_set_failed(d, "reader", "empty message");
     if (d->status != DOC_FAILED && delivered > (uint64_t)src->conf.max_deliver) {
         /* parsed first, so the dead-letter record names the article's id */
-        if (nahr__doc_prepare(d, true) == NAHR_OK)
+        if (nahr__doc_prepare(d, true, NULL) == NAHR_OK)
             nahr__doc_set_failed(d, "nats",
                              "delivered %" PRIu64 " times without being acknowledged (max_deliver = %d): "
                              "dead-lettered instead of processed again",

@@ -128,6 +128,21 @@ rm -f dl.jsonl
 "$NAHR" run -c tp.cfg cp1256.jsonl >out 2>err
 check "a Windows-1256 record: dead-lettered, its bytes recoverable from input_base64" \
   '[ "$(python3 -c "import json,base64;print(base64.b64decode(json.loads(open(\"dl.jsonl\").readline())[\"input_base64\"]).decode(\"cp1256\"))")" = "{\"id\":\"w\",\"text\":\"الرباط سالم\"}" ]' "$(cat dl.jsonl err)"
+"$NAHR" run -c tp.cfg --encoding WINDOWS-1256 cp1256.jsonl >out 2>err; rc=$?
+check "--encoding WINDOWS-1256: the same record read as Arabic" \
+  '[ $rc = 0 ] && [ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"text\"])")" = "الرباط سالم" ]' "$(cat out err)"
+sed 's/workers = 2;/workers = 2; encoding = "CP1256";/' tp.cfg >cp.cfg
+"$NAHR" run -c cp.cfg - <cp1256.jsonl >out 2>err; rc=$?
+check "pipeline.encoding = CP1256 on stdin" '[ $rc = 0 ] && grep -q "الرباط" out' "$(cat out err)"
+"$NAHR" run -c tp.cfg --encoding KLINGON-8 cp1256.jsonl >out 2>err; rc=$?
+check "--encoding with an unknown name: exit 2, names it" '[ $rc = 2 ] && grep -q "KLINGON-8.* is not an encoding" err' "$(cat err)"
+sed 's/workers = 2;/workers = 2; encoding = "KLINGON-8";/' tp.cfg >badenc.cfg
+"$NAHR" check -c badenc.cfg >out 2>err; rc=$?
+check "pipeline.encoding unknown: exit 2, file:line and the key" '[ $rc = 2 ] && grep -q "badenc.cfg:2: pipeline: .encoding. \"KLINGON-8\" is not an encoding" err' "$(cat err)"
+printf '\xd3\xe4\xa1\xe5' >iso.txt
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg --encoding ISO-8859-6 iso.txt >out 2>err; rc=$?
+check "a byte the encoding does not define: dead-lettered with its offset" '[ $rc = 1 ] && grep -q "not valid ISO-8859-6 at byte 2" dl.jsonl' "$(cat dl.jsonl err)"
 "$NAHR" run -c tp.cfg - </dev/null >out 2>err; rc=$?
 check "empty stdin: exit 0, nothing out" '[ $rc = 0 ] && [ ! -s out ] && grep -q "0 read" err'
 printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text around it\n' >bad-utf8.txt

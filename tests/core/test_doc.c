@@ -233,7 +233,7 @@ static void test_prepare_jsonl(void **state)
     nahr_buf_append(&d->raw, line, strlen(line));
     d->kind = RAW_JSONL;
     d->origin = "t.jsonl:1";
-    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    assert_int_equal(nahr__doc_prepare(d, true, NULL), NAHR_OK);
     assert_string_equal(nahr_doc_get(d, "id"), "42");
     assert_string_equal(nahr_doc_get(d, "title"), "ع");
     assert_string_equal(nahr_doc_get(d, "lang"), "ar"); /* extra keys travel as fields */
@@ -245,7 +245,7 @@ static void test_prepare_jsonl(void **state)
     nahr_buf_append(&d->raw, line, strlen(line));
     d->kind = RAW_JSONL;
     d->origin = "t.jsonl:1";
-    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    assert_int_equal(nahr__doc_prepare(d, true, NULL), NAHR_OK);
     size_t tl;
     assert_string_equal(nahr_doc_text(d, &tl), "abcdefghijk\nسطر ثان طويل\"قول\" A/\\ \xF0\x9F\x98\x80 end");
 
@@ -258,7 +258,7 @@ static void test_prepare_jsonl(void **state)
         nahr_buf_append(&d->raw, bad[i], strlen(bad[i]));
         d->kind = RAW_JSONL;
         d->origin = "t.jsonl:2";
-        assert_true(nahr__doc_prepare(d, true) < 0);
+        assert_true(nahr__doc_prepare(d, true, NULL) < 0);
         assert_int_equal(d->status, DOC_FAILED);
         if (!strstr(d->fail_reason, why[i]))
             fail_msg("case %zu: reason '%s' lacks '%s'", i, d->fail_reason, why[i]);
@@ -283,7 +283,7 @@ static void test_prepare_utf8_policy(void **state)
     d->kind = RAW_TEXT;
     strcpy(d->id_hint, "f");
     d->origin = "f.txt";
-    assert_int_equal(nahr__doc_prepare(d, true), NAHR_OK);
+    assert_int_equal(nahr__doc_prepare(d, true, NULL), NAHR_OK);
     assert_non_null(strstr(nahr_doc_text(d, NULL), "\xEF\xBF\xBD"));
     assert_string_equal(nahr_doc_get(d, "id"), "f");
 
@@ -291,7 +291,7 @@ static void test_prepare_utf8_policy(void **state)
     nahr_buf_append(&d->raw, txt, sizeof txt - 1);
     d->kind = RAW_TEXT;
     d->origin = "f.txt";
-    assert_true(nahr__doc_prepare(d, false) < 0);
+    assert_true(nahr__doc_prepare(d, false, NULL) < 0);
     assert_non_null(strstr(d->fail_reason, "invalid UTF-8 at byte 10"));
 
     /* binary junk is not text */
@@ -303,12 +303,64 @@ static void test_prepare_utf8_policy(void **state)
     nahr_buf_append(&d->raw, junk, sizeof junk);
     d->kind = RAW_TEXT;
     d->origin = "junk.txt";
-    assert_true(nahr__doc_prepare(d, true) < 0);
+    assert_true(nahr__doc_prepare(d, true, NULL) < 0);
     assert_non_null(strstr(d->fail_reason, "not text"));
     nahr_buf b = {0};
     assert_int_equal(nahr__doc_write_dead_letter(d, &b), NAHR_OK);
     json_t *j = json_loads(b.data, 0, NULL);
     assert_non_null(j);
+    json_decref(j);
+    nahr_buf_free(&b);
+    nahr_doc_free(d);
+}
+
+/* input in a legacy encoding: converted to UTF-8 first; a byte the encoding
+ * does not define fails the record with its offset, and the dead-letter
+ * record keeps the bytes as read */
+static void test_prepare_legacy_encoding(void **state)
+{
+    (void)state;
+    assert_int_equal(nahr__encoding_kind(NULL), 1);
+    assert_int_equal(nahr__encoding_kind("utf8"), 1);
+    assert_int_equal(nahr__encoding_kind("windows-1256"), 0);
+    assert_int_equal(nahr__encoding_kind("ISO-8859-6"), 0);
+    assert_int_equal(nahr__encoding_kind("NO-SUCH-CHARSET-7"), -1);
+
+    nahr_doc *d = nahr_doc_new();
+    /* {"id":"k","text":"سلام"} in Windows-1256: one byte per letter */
+    const char cp[] = "{\"id\":\"k\",\"text\":\"\xD3\xE1\xC7\xE3\"}";
+    nahr_buf_append(&d->raw, cp, sizeof cp - 1);
+    d->kind = RAW_JSONL;
+    d->origin = "old.jsonl:1";
+    assert_int_equal(nahr__doc_prepare(d, true, "WINDOWS-1256"), NAHR_OK);
+    assert_string_equal(nahr_doc_text(d, NULL), "سلام");
+    assert_string_equal(nahr_doc_get(d, "id"), "k");
+
+    /* the same word in ISO-8859-6 (ل and م sit elsewhere there) */
+    nahr_doc_reset(d);
+    const char iso[] = "\xD3\xE4\xC7\xE5";
+    nahr_buf_append(&d->raw, iso, sizeof iso - 1);
+    d->kind = RAW_TEXT;
+    strcpy(d->id_hint, "iso");
+    d->origin = "iso.txt";
+    assert_int_equal(nahr__doc_prepare(d, true, "ISO-8859-6"), NAHR_OK);
+    assert_string_equal(nahr_doc_text(d, NULL), "سلام");
+
+    /* 0xA1 is not defined in ISO-8859-6 */
+    nahr_doc_reset(d);
+    const char bad[] = "\xD3\xE4\xA1\xE5";
+    nahr_buf_append(&d->raw, bad, sizeof bad - 1);
+    d->kind = RAW_TEXT;
+    strcpy(d->id_hint, "bad");
+    d->origin = "bad.txt";
+    assert_true(nahr__doc_prepare(d, true, "ISO-8859-6") < 0);
+    assert_non_null(strstr(d->fail_reason, "not valid ISO-8859-6 at byte 2"));
+    nahr_buf b = {0};
+    assert_int_equal(nahr__doc_write_dead_letter(d, &b), NAHR_OK);
+    json_t *j = json_loads(b.data, 0, NULL);
+    assert_non_null(j);
+    /* base64 of D3 E4 A1 E5 */
+    assert_string_equal(json_string_value(json_object_get(j, "input_base64")), "0+Sh5Q==");
     json_decref(j);
     nahr_buf_free(&b);
     nahr_doc_free(d);
@@ -326,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_reset_and_arena_reuse),
         cmocka_unit_test(test_prepare_jsonl),
         cmocka_unit_test(test_prepare_utf8_policy),
+        cmocka_unit_test(test_prepare_legacy_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

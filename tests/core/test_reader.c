@@ -43,7 +43,7 @@ static void run_reader(const char *path, size_t max_bytes, collect *c)
     assert_int_equal(c->acquired, c->n + c->released);
     for (size_t i = 0; i < c->n; i++)
         if (!c->docs[i]->prepared)
-            nahr__doc_prepare(c->docs[i], true);
+            nahr__doc_prepare(c->docs[i], true, NULL);
 }
 
 static void free_all(collect *c)
