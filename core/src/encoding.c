@@ -23,6 +23,29 @@ int nahr__encoding_kind(const char *name)
     return 0;
 }
 
+size_t nahr__html_charset(const char *s, size_t n, char *out, size_t outlen)
+{
+    /* where browsers look first: <meta charset="X"> or
+     * <meta http-equiv="Content-Type" content="text/html; charset=X"> near the start */
+    size_t lim = n < 2048 ? n : 2048;
+    for (size_t i = 0; i + 8 <= lim; i++) {
+        if (strncasecmp(s + i, "charset=", 8) != 0)
+            continue;
+        size_t j = i + 8;
+        while (j < lim && (s[j] == '"' || s[j] == '\'' || s[j] == ' '))
+            j++;
+        size_t k = 0;
+        while (j < lim && k + 1 < outlen &&
+               ((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9') ||
+                s[j] == '-' || s[j] == '_' || s[j] == ':' || s[j] == '.'))
+            out[k++] = s[j++];
+        out[k] = '\0';
+        if (k)
+            return k;
+    }
+    return 0;
+}
+
 int nahr__to_utf8(const char *enc, const char *s, size_t n, nahr_buf *out, size_t *bad_at)
 {
     iconv_t cd = iconv_open("UTF-8", enc);

@@ -131,6 +131,9 @@ NAHR_INTERNAL int nahr__encoding_kind(const char *name);
 /* Appends s[0..n) in encoding enc converted to UTF-8 to out. NAHR_EFORMAT
  * with *bad_at = the byte offset of the first byte that is not valid in
  * enc (or of an incomplete sequence at the end). */
+/* The charset an HTML page declares in its first 2 KiB (<meta charset=...>,
+ * or charset= in a Content-Type meta), copied to out; its length, 0 if none. */
+NAHR_INTERNAL size_t nahr__html_charset(const char *s, size_t n, char *out, size_t outlen);
 NAHR_INTERNAL int nahr__to_utf8(const char *enc, const char *s, size_t n, nahr_buf *out, size_t *bad_at);
 /* Parses one JSONL record (valid UTF-8) into d; marks d failed on error. */
 NAHR_INTERNAL int nahr__parse_record(nahr_doc *d, const char *line, size_t len);

@@ -322,14 +322,20 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
     size_t len = d->raw.len;
     nahr_buf fixed = {0};
     nahr_buf converted = {0};
+    /* an HTML page that is not valid UTF-8 and declares another charset
+     * (older Arabic sites: windows-1256) is read in that charset */
+    char declared[64];
+    if (!encoding && d->kind == RAW_HTML && nahr_utf8_check(src, len) != len &&
+        nahr__html_charset(src, len, declared, sizeof declared) && nahr__encoding_kind(declared) == 0)
+        encoding = declared;
     if (encoding) {
         size_t at = 0;
         int crc = nahr__to_utf8(encoding, src, len, &converted, &at);
         if (crc != NAHR_OK) {
             nahr_buf_free(&converted);
             if (crc == NAHR_EFORMAT)
-                nahr__doc_set_failed(d, "reader", "not valid %s at byte %zu (encoding = \"%s\")", encoding, at,
-                                     encoding);
+                nahr__doc_set_failed(d, "reader", "not valid %s at byte %zu (%s)", encoding, at,
+                                     encoding == declared ? "the charset the page declares" : "the input's encoding");
             else
                 nahr__doc_set_failed(d, "reader", "cannot convert from %s", encoding);
             return crc;

@@ -139,6 +139,14 @@ check "--encoding with an unknown name: exit 2, names it" '[ $rc = 2 ] && grep -
 sed 's/workers = 2;/workers = 2; encoding = "KLINGON-8";/' tp.cfg >badenc.cfg
 "$NAHR" check -c badenc.cfg >out 2>err; rc=$?
 check "pipeline.encoding unknown: exit 2, file:line and the key" '[ $rc = 2 ] && grep -q "badenc.cfg:2: pipeline: .encoding. \"KLINGON-8\" is not an encoding" err' "$(cat err)"
+printf '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256"></head><p>\xc7\xe1\xd1\xc8\xc7\xd8</p>' >old.html
+printf '<meta charset="utf-8"><p>\xc7\xe1\xd1\xc8\xc7\xd8</p>' >liar.html
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg old.html liar.html >out 2>err; rc=$?
+check "an HTML page in the windows-1256 it declares is read as Arabic" \
+  '[ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"text\"])")" = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1256\"></head><p>الرباط</p>" ]' "$(cat out err)"
+check "an HTML page declaring UTF-8 but not UTF-8 stays under the utf8 policy (not text)" \
+  '[ $rc = 1 ] && grep -q "\"liar\".*not text" dl.jsonl' "$(cat dl.jsonl err)"
 printf '\xd3\xe4\xa1\xe5' >iso.txt
 rm -f dl.jsonl
 "$NAHR" run -c tp.cfg --encoding ISO-8859-6 iso.txt >out 2>err; rc=$?
