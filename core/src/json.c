@@ -325,17 +325,21 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
     /* an HTML page that is not valid UTF-8 and declares another charset
      * (older Arabic sites: windows-1256) is read in that charset */
     char declared[64];
+    const char *why = "the input's encoding";
     if (!encoding && d->kind == RAW_HTML && nahr_utf8_check(src, len) != len &&
         nahr__html_charset(src, len, declared, sizeof declared) && nahr__encoding_kind(declared) == 0)
-        encoding = declared;
+        encoding = declared, why = "the charset the page declares";
+    /* a whole file with a UTF-16 byte-order mark (Windows editors' "Unicode") */
+    if (!encoding && d->kind != RAW_JSONL && len >= 2 &&
+        ((src[0] == '\xFF' && src[1] == '\xFE') || (src[0] == '\xFE' && src[1] == '\xFF')))
+        encoding = "UTF-16", why = "the file starts with a UTF-16 byte-order mark"; /* iconv drops the mark */
     if (encoding) {
         size_t at = 0;
         int crc = nahr__to_utf8(encoding, src, len, &converted, &at);
         if (crc != NAHR_OK) {
             nahr_buf_free(&converted);
             if (crc == NAHR_EFORMAT)
-                nahr__doc_set_failed(d, "reader", "not valid %s at byte %zu (%s)", encoding, at,
-                                     encoding == declared ? "the charset the page declares" : "the input's encoding");
+                nahr__doc_set_failed(d, "reader", "not valid %s at byte %zu (%s)", encoding, at, why);
             else
                 nahr__doc_set_failed(d, "reader", "cannot convert from %s", encoding);
             return crc;

@@ -147,6 +147,14 @@ check "an HTML page in the windows-1256 it declares is read as Arabic" \
   '[ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"text\"])")" = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1256\"></head><p>الرباط</p>" ]' "$(cat out err)"
 check "an HTML page declaring UTF-8 but not UTF-8 stays under the utf8 policy (not text)" \
   '[ $rc = 1 ] && grep -q "\"liar\".*not text" dl.jsonl' "$(cat dl.jsonl err)"
+printf 'الرباط' | iconv -f UTF-8 -t UTF-16 >u16.txt
+printf '\xff\xfe\x27\x06\x44' >u16odd.txt
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg u16.txt u16odd.txt >out 2>err; rc=$?
+check "a .txt file with a UTF-16 byte-order mark is read as UTF-16" \
+  '[ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"text\"])")" = "الرباط" ]' "$(cat out err)"
+check "a UTF-16 file cut mid-character: dead-lettered, says why" \
+  '[ $rc = 1 ] && grep -q "not valid UTF-16 at byte 4 (the file starts with a UTF-16 byte-order mark)" dl.jsonl' "$(cat dl.jsonl err)"
 printf '\xd3\xe4\xa1\xe5' >iso.txt
 rm -f dl.jsonl
 "$NAHR" run -c tp.cfg --encoding ISO-8859-6 iso.txt >out 2>err; rc=$?
