@@ -547,8 +547,11 @@ static void *reader_main(void *arg)
             r->source_failed = true;
     }
     for (size_t i = 0; i < a->ninputs && !g_stop; i++) {
-        if (nahr__read_path(a->inputs[i], &s) == NAHR_EBUSY)
+        int rrc = nahr__read_path(a->inputs[i], &s);
+        if (rrc == NAHR_EBUSY)
             break;
+        if (rrc == NAHR_EIO) /* logged by the reader; the run goes on with the next input */
+            r->source_failed = true;
     }
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     pthread_mutex_lock(&r->mu);

@@ -10,11 +10,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define KEEP_PREFIX 4096 /* bytes of an oversized record kept for the dead-letter output */
 #define READ_CHUNK (256 * 1024)
 
-typedef enum { FMT_UNKNOWN, FMT_TEXT, FMT_HTML, FMT_JSONL } file_format;
+typedef enum { FMT_UNKNOWN, FMT_TEXT, FMT_HTML, FMT_JSONL, FMT_JSONL_GZ } file_format;
 
 static file_format format_of(const char *path)
 {
@@ -22,6 +23,12 @@ static file_format format_of(const char *path)
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash))
         return FMT_UNKNOWN;
+    if (strcasecmp(dot, ".gz") == 0) { /* corpus dumps: name.jsonl.gz, name.ndjson.gz */
+        size_t n = (size_t)(dot - path);
+        if ((n >= 6 && strncasecmp(dot - 6, ".jsonl", 6) == 0) || (n >= 7 && strncasecmp(dot - 7, ".ndjson", 7) == 0))
+            return FMT_JSONL_GZ;
+        return FMT_UNKNOWN;
+    }
     if (strcasecmp(dot, ".txt") == 0)
         return FMT_TEXT;
     if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
@@ -103,7 +110,34 @@ static int read_whole(const char *path, file_format fmt, reader_sink *s)
     return NAHR_OK;
 }
 
-int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
+/* Where JSONL bytes come from: a plain descriptor (files, stdin: read(2),
+ * so that a signal interrupts a blocked read of stdin) or a gzip file. */
+typedef struct jsonl_src {
+    int fd;
+    gzFile gz; /* NULL: read fd */
+} jsonl_src;
+
+/* Like read(2); a gzip error (a corrupt or cut file) is -1 with *why set. */
+static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
+{
+    if (!src->gz)
+        return read(src->fd, buf, n);
+    int r = gzread(src->gz, buf, (unsigned)n);
+    int zerr = Z_OK;
+    const char *msg = gzerror(src->gz, &zerr);
+    /* a cut file reads as data, then as end of file with Z_BUF_ERROR set */
+    if (r < 0 || (r == 0 && zerr != Z_OK)) {
+        const char *colon = strstr(msg, ": "); /* gzerror says "<fd:N>: what" */
+        *why = zerr == Z_ERRNO       ? strerror(errno)
+               : zerr == Z_BUF_ERROR ? "gzip file cut short"
+                                     : (colon ? colon + 2 : msg);
+        errno = EIO;
+        return -1;
+    }
+    return r;
+}
+
+static int read_jsonl(jsonl_src *src, const char *name, reader_sink *s)
 {
     char *buf = malloc(READ_CHUNK);
     if (!buf)
@@ -113,16 +147,19 @@ int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
     bool skipping = false; /* inside an oversized line */
     size_t linelen = 0;
     int rc = NAHR_OK;
+    char ioerr[160] = ""; /* a read error: what it was */
     for (;;) {
         if (*s->stop)
             break;
-        ssize_t r = read(fd, buf, READ_CHUNK);
-        if (r < 0 && errno == EINTR)
+        const char *why = NULL;
+        ssize_t r = src_read(src, buf, READ_CHUNK, &why);
+        if (r < 0 && errno == EINTR && !why)
             continue;
         if (r < 0) {
-            nahr_log(NAHR_LOG_ERROR, "read error after line %zu: %s", line, strerror(errno));
+            snprintf(ioerr, sizeof ioerr, "%s", why ? why : strerror(errno));
+            nahr_log(NAHR_LOG_ERROR, "%s: read error after line %zu: %s", name, line, ioerr);
             rc = NAHR_EIO;
-            break;
+            break; /* a record cut by the error is dead-lettered below */
         }
         size_t n = (size_t)r;
         size_t p = 0;
@@ -190,11 +227,16 @@ int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
             break;
     }
 out:
+    if (!d && rc == NAHR_EIO) /* the error's own record: what follows it was not read */
+        d = s->acquire(s->ctx);
     if (d) {
-        if (d->raw.len || d->status == DOC_FAILED) {
-            /* stopped mid-record: never drop silently */
+        if (d->raw.len || d->status == DOC_FAILED || rc == NAHR_EIO) {
+            /* stopped mid-record or by a read error: never drop silently */
             set_origin(d, name, line + 1);
-            nahr__doc_set_failed(d, "reader", "input ended inside a record");
+            if (rc == NAHR_EIO)
+                nahr__doc_set_failed(d, "reader", "read error: %s; the rest of the input was not read", ioerr);
+            else
+                nahr__doc_set_failed(d, "reader", "input ended inside a record");
             s->submit(s->ctx, d);
         } else {
             s->release(s->ctx, d); /* acquired for a record that never came */
@@ -204,9 +246,23 @@ out:
     return rc;
 }
 
-static int read_jsonl_file(const char *path, reader_sink *s)
+int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
+{
+    jsonl_src src = {.fd = fd};
+    return read_jsonl(&src, name, s);
+}
+
+static int read_jsonl_file(const char *path, bool gz, reader_sink *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    jsonl_src src = {.fd = fd};
+    if (fd >= 0 && gz && !(src.gz = gzdopen(fd, "rb"))) {
+        close(fd);
+        fd = -1;
+        errno = ENOMEM;
+    }
+    if (src.gz)
+        gzbuffer(src.gz, READ_CHUNK);
     if (fd < 0) {
         nahr_doc *d = s->acquire(s->ctx);
         if (!d)
@@ -216,8 +272,11 @@ static int read_jsonl_file(const char *path, reader_sink *s)
         s->submit(s->ctx, d);
         return NAHR_OK;
     }
-    int rc = nahr__read_jsonl_fd(fd, path, s);
-    close(fd);
+    int rc = read_jsonl(&src, path, s);
+    if (src.gz)
+        gzclose(src.gz); /* closes fd */
+    else
+        close(fd);
     return rc;
 }
 
@@ -260,17 +319,20 @@ static int read_dir(const char *path, reader_sink *s, int depth)
         struct stat st;
         if (stat(child, &st) != 0)
             continue;
+        int crc = NAHR_OK;
         if (S_ISDIR(st.st_mode)) {
-            rc = read_dir(child, s, depth + 1);
+            crc = read_dir(child, s, depth + 1);
         } else if (S_ISREG(st.st_mode)) {
             file_format f = format_of(child);
             if (f == FMT_UNKNOWN)
-                nahr_log(NAHR_LOG_DEBUG, "%s: not .txt/.html/.jsonl, skipped", child);
-            else if (f == FMT_JSONL)
-                rc = read_jsonl_file(child, s);
+                nahr_log(NAHR_LOG_DEBUG, "%s: not .txt/.html/.jsonl(.gz), skipped", child);
+            else if (f == FMT_JSONL || f == FMT_JSONL_GZ)
+                crc = read_jsonl_file(child, f == FMT_JSONL_GZ, s);
             else
-                rc = read_whole(child, f, s);
+                crc = read_whole(child, f, s);
         }
+        if (crc == NAHR_EBUSY || (crc != NAHR_OK && rc == NAHR_OK)) /* a read error stays reported */
+            rc = crc;
         if (*s->stop)
             break;
     }
@@ -288,7 +350,7 @@ int nahr__read_path(const char *path, reader_sink *s)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return read_dir(path, s, 0);
     file_format f = format_of(path);
-    if (f == FMT_JSONL)
-        return read_jsonl_file(path, s);
+    if (f == FMT_JSONL || f == FMT_JSONL_GZ)
+        return read_jsonl_file(path, f == FMT_JSONL_GZ, s);
     return read_whole(path, f == FMT_HTML ? FMT_HTML : FMT_TEXT, s);
 }

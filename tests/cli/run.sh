@@ -165,6 +165,24 @@ printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text ar
 "$NAHR" run -c tp.cfg bad-utf8.txt >out 2>err; rc=$?
 check "malformed UTF-8 is repaired with U+FFFD and a warning" '[ $rc = 0 ] && grep -q "replaced 1 invalid UTF-8" err && grep -q "�" out'
 
+# --- gzip-compressed JSONL (corpus dumps): read as they are, a cut file accounted for
+python3 -c "
+import json
+for i in range(400): print(json.dumps({'id':'g%d'%i,'text':'عاد الوفد nahr إلى عمّان بعد جولة %d.'%i},ensure_ascii=False))" >gz.jsonl
+gzip -c gz.jsonl >gz.jsonl.gz
+"$NAHR" run -c tp.cfg gz.jsonl >out.plain 2>/dev/null
+"$NAHR" run -c tp.cfg gz.jsonl.gz >out 2>err; rc=$?
+check ".jsonl.gz: same output as the plain file" '[ $rc = 0 ] && [ -s out ] && cmp -s out out.plain' "$(cat err)"
+mkdir -p gzdir && cp gz.jsonl.gz gzdir/a.ndjson.gz && printf 'x' >gzdir/b.gz
+"$NAHR" run -c tp.cfg gzdir >out 2>err; rc=$?
+check "a directory: .ndjson.gz read, other .gz skipped" '[ $rc = 0 ] && cmp -s out out.plain' "$(cat err)"
+head -c $(( $(stat -c %s gz.jsonl.gz) / 2 )) gz.jsonl.gz >cut.jsonl.gz
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg cut.jsonl.gz >out 2>err; rc=$?
+n=$(wc -l <out)
+check "a cut .jsonl.gz: exit 1, the records before the cut exported, the cut dead-lettered with the line" \
+  '[ $rc = 1 ] && [ $n -gt 0 ] && head -n $n out.plain | cmp -s - out && grep -q "cut.jsonl.gz:$((n + 1))\".*gzip file cut short; the rest of the input was not read" dl.jsonl && grep -q "$((n + 1)) read, $n exported, 0 skipped, 1 dead-lettered" err' "$(cat err dl.jsonl | head -c 600)"
+
 # --- .txt and .html ids, directories
 mkdir -p dir/sub && printf 'نص أول nahr' >dir/b.txt && printf '<p>صفحة</p>' >dir/sub/a.html && printf 'x' >dir/skip.bin
 "$NAHR" run -c tp.cfg dir >out 2>err
