@@ -30,7 +30,7 @@ static const char usage_run[] =
     "\n"
     "INPUT is a .txt file (one article, id = file name), a .html/.htm file (one page),\n"
     "a .jsonl file (one article per line: id, text, optional title, url, date, source;\n"
-    "also .ndjson, and either gzip-compressed: .jsonl.gz),\n"
+    "also .ndjson, and either compressed: .jsonl.gz, .jsonl.zst),\n"
     "a directory (read recursively in name order) or - (JSONL on stdin).\n"
     "With no INPUT, the config's pipeline.input is used.\n"
     "\n"

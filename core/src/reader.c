@@ -11,11 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define KEEP_PREFIX 4096 /* bytes of an oversized record kept for the dead-letter output */
 #define READ_CHUNK (256 * 1024)
 
-typedef enum { FMT_UNKNOWN, FMT_TEXT, FMT_HTML, FMT_JSONL, FMT_JSONL_GZ } file_format;
+typedef enum { FMT_UNKNOWN, FMT_TEXT, FMT_HTML, FMT_JSONL, FMT_JSONL_GZ, FMT_JSONL_ZST } file_format;
 
 static file_format format_of(const char *path)
 {
@@ -23,10 +24,11 @@ static file_format format_of(const char *path)
     const char *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash))
         return FMT_UNKNOWN;
-    if (strcasecmp(dot, ".gz") == 0) { /* corpus dumps: name.jsonl.gz, name.ndjson.gz */
+    bool gz = strcasecmp(dot, ".gz") == 0, zst = strcasecmp(dot, ".zst") == 0;
+    if (gz || zst) { /* corpus dumps (and nahr's own output): name.jsonl.gz, name.ndjson.zst */
         size_t n = (size_t)(dot - path);
         if ((n >= 6 && strncasecmp(dot - 6, ".jsonl", 6) == 0) || (n >= 7 && strncasecmp(dot - 7, ".ndjson", 7) == 0))
-            return FMT_JSONL_GZ;
+            return gz ? FMT_JSONL_GZ : FMT_JSONL_ZST;
         return FMT_UNKNOWN;
     }
     if (strcasecmp(dot, ".txt") == 0)
@@ -111,15 +113,54 @@ static int read_whole(const char *path, file_format fmt, reader_sink *s)
 }
 
 /* Where JSONL bytes come from: a plain descriptor (files, stdin: read(2),
- * so that a signal interrupts a blocked read of stdin) or a gzip file. */
+ * so that a signal interrupts a blocked read of stdin), a gzip file or a
+ * zstd file (the formats the export plugin writes). */
 typedef struct jsonl_src {
     int fd;
-    gzFile gz; /* NULL: read fd */
+    gzFile gz;      /* gzip: read through zlib */
+    ZSTD_DCtx *zd;  /* zstd: compressed bytes read from fd into zin */
+    char *zin;
+    ZSTD_inBuffer in;
+    size_t frame_left; /* ZSTD_decompressStream's last hint: 0 = between frames */
+    bool zeof;
 } jsonl_src;
 
-/* Like read(2); a gzip error (a corrupt or cut file) is -1 with *why set. */
+/* zstd: fills buf with up to n decompressed bytes */
+static ssize_t zst_read(jsonl_src *src, char *buf, size_t n, const char **why)
+{
+    ZSTD_outBuffer out = {buf, n, 0};
+    while (out.pos == 0) {
+        if (src->in.pos == src->in.size && !src->zeof) {
+            ssize_t r = read(src->fd, src->zin, ZSTD_DStreamInSize());
+            if (r < 0)
+                return -1;
+            src->in = (ZSTD_inBuffer){src->zin, (size_t)r, 0};
+            src->zeof = r == 0;
+        }
+        if (src->in.pos == src->in.size && src->zeof) {
+            if (src->frame_left) {
+                *why = "zstd file cut short";
+                errno = EIO;
+                return -1;
+            }
+            return 0;
+        }
+        size_t rc = ZSTD_decompressStream(src->zd, &out, &src->in);
+        if (ZSTD_isError(rc)) {
+            *why = ZSTD_getErrorName(rc);
+            errno = EIO;
+            return -1;
+        }
+        src->frame_left = rc;
+    }
+    return (ssize_t)out.pos;
+}
+
+/* Like read(2); a gzip/zstd error (a corrupt or cut file) is -1 with *why set. */
 static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
 {
+    if (src->zd)
+        return zst_read(src, buf, n, why);
     if (!src->gz)
         return read(src->fd, buf, n);
     int r = gzread(src->gz, buf, (unsigned)n);
@@ -252,11 +293,19 @@ int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
     return read_jsonl(&src, name, s);
 }
 
-static int read_jsonl_file(const char *path, bool gz, reader_sink *s)
+static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     jsonl_src src = {.fd = fd};
-    if (fd >= 0 && gz && !(src.gz = gzdopen(fd, "rb"))) {
+    if (fd >= 0 && f == FMT_JSONL_GZ && !(src.gz = gzdopen(fd, "rb"))) {
+        close(fd);
+        fd = -1;
+        errno = ENOMEM;
+    }
+    if (fd >= 0 && f == FMT_JSONL_ZST &&
+        (!(src.zd = ZSTD_createDCtx()) || !(src.zin = malloc(ZSTD_DStreamInSize())))) {
+        ZSTD_freeDCtx(src.zd);
+        src.zd = NULL;
         close(fd);
         fd = -1;
         errno = ENOMEM;
@@ -273,6 +322,8 @@ static int read_jsonl_file(const char *path, bool gz, reader_sink *s)
         return NAHR_OK;
     }
     int rc = read_jsonl(&src, path, s);
+    ZSTD_freeDCtx(src.zd);
+    free(src.zin);
     if (src.gz)
         gzclose(src.gz); /* closes fd */
     else
@@ -325,9 +376,9 @@ static int read_dir(const char *path, reader_sink *s, int depth)
         } else if (S_ISREG(st.st_mode)) {
             file_format f = format_of(child);
             if (f == FMT_UNKNOWN)
-                nahr_log(NAHR_LOG_DEBUG, "%s: not .txt/.html/.jsonl(.gz), skipped", child);
-            else if (f == FMT_JSONL || f == FMT_JSONL_GZ)
-                crc = read_jsonl_file(child, f == FMT_JSONL_GZ, s);
+                nahr_log(NAHR_LOG_DEBUG, "%s: not .txt/.html/.jsonl(.gz/.zst), skipped", child);
+            else if (f == FMT_JSONL || f == FMT_JSONL_GZ || f == FMT_JSONL_ZST)
+                crc = read_jsonl_file(child, f, s);
             else
                 crc = read_whole(child, f, s);
         }
@@ -350,7 +401,7 @@ int nahr__read_path(const char *path, reader_sink *s)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return read_dir(path, s, 0);
     file_format f = format_of(path);
-    if (f == FMT_JSONL || f == FMT_JSONL_GZ)
-        return read_jsonl_file(path, f == FMT_JSONL_GZ, s);
+    if (f == FMT_JSONL || f == FMT_JSONL_GZ || f == FMT_JSONL_ZST)
+        return read_jsonl_file(path, f, s);
     return read_whole(path, f == FMT_HTML ? FMT_HTML : FMT_TEXT, s);
 }

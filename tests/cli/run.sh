@@ -182,6 +182,15 @@ rm -f dl.jsonl
 n=$(wc -l <out)
 check "a cut .jsonl.gz: exit 1, the records before the cut exported, the cut dead-lettered with the line" \
   '[ $rc = 1 ] && [ $n -gt 0 ] && head -n $n out.plain | cmp -s - out && grep -q "cut.jsonl.gz:$((n + 1))\".*gzip file cut short; the rest of the input was not read" dl.jsonl && grep -q "$((n + 1)) read, $n exported, 0 skipped, 1 dead-lettered" err' "$(cat err dl.jsonl | head -c 600)"
+sed 's|path = "-";|path = "rt.jsonl.zst";|' tp.cfg >zst.cfg
+"$NAHR" run -c zst.cfg gz.jsonl >/dev/null 2>err
+"$NAHR" run -c tp.cfg rt.jsonl.zst >out 2>err; rc=$?
+check ".jsonl.zst (the export plugin's own zstd output) read back: the same records" \
+  '[ $rc = 0 ] && [ "$(wc -l <out)" = 400 ] && [ "$(python3 -c "import json;print(json.loads(open(\"out\").readlines()[-1])[\"id\"])")" = g399 ]' "$(cat err)"
+head -c $(( $(stat -c %s rt.jsonl.zst) / 2 )) rt.jsonl.zst >cut.jsonl.zst
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg cut.jsonl.zst >out 2>err; rc=$?
+check "a cut .jsonl.zst: exit 1, dead-lettered as cut short" '[ $rc = 1 ] && grep -q "zstd file cut short" dl.jsonl' "$(cat err)"
 
 # --- .txt and .html ids, directories
 mkdir -p dir/sub && printf 'نص أول nahr' >dir/b.txt && printf '<p>صفحة</p>' >dir/sub/a.html && printf 'x' >dir/skip.bin
