@@ -371,6 +371,11 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
         len = fixed.len;
     }
     int rc = NAHR_OK;
+    /* a UTF-8 byte-order mark (files saved by Windows tools) is no text */
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {
+        src += 3;
+        len -= 3;
+    }
     if (d->kind == RAW_JSONL) {
         rc = nahr__parse_record(d, src, len);
         /* a record without an id (or with an empty one) is named after where
@@ -385,11 +390,7 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
             }
         }
     } else {
-        /* .txt / .html: the whole file is the text; skip a UTF-8 BOM */
-        if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) {
-            src += 3;
-            len -= 3;
-        }
+        /* .txt / .html: the whole file is the text */
         d->text = nahr_doc_strndup(d, src, len);
         d->text_len = len;
         d->meta[META_ID] = nahr_doc_strndup(d, d->id_hint, strlen(d->id_hint));

@@ -165,6 +165,12 @@ printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text ar
 "$NAHR" run -c tp.cfg bad-utf8.txt >out 2>err; rc=$?
 check "malformed UTF-8 is repaired with U+FFFD and a warning" '[ $rc = 0 ] && grep -q "replaced 1 invalid UTF-8" err && grep -q "�" out'
 
+# --- a JSONL file starting with a UTF-8 byte-order mark (Windows tools), CRLF line ends
+printf '\xef\xbb\xbf{"id":"bom","text":"نص nahr أول"}\r\n{"id":"two","text":"نص ثان"}\r\n' >bom.jsonl
+"$NAHR" run -c tp.cfg bom.jsonl >out 2>err; rc=$?
+check "JSONL with a byte-order mark and CRLF: every record exported" \
+  '[ $rc = 0 ] && [ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "bom,two" ]' "$(cat out err)"
+
 # --- gzip-compressed JSONL (corpus dumps): read as they are, a cut file accounted for
 python3 -c "
 import json
