@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,49 @@ typedef struct jsonl_src {
     ZSTD_inBuffer in;
     size_t frame_left; /* ZSTD_decompressStream's last hint: 0 = between frames */
     bool zeof;
+    iconv_t cv; /* a UTF-16 file (byte-order mark): converted as it is read */
+    char *cin;  /* its bytes read, cin[cpos..clen) not converted yet */
+    size_t cpos, clen;
 } jsonl_src;
+
+#define NO_ICONV ((iconv_t)-1)
+
+/* UTF-16 (PowerShell's "> file.jsonl" writes it): fills buf with UTF-8 */
+static ssize_t utf16_read(jsonl_src *src, char *buf, size_t n, const char **why)
+{
+    char *out = buf;
+    size_t room = n;
+    while (out == buf) {
+        if (!src->zeof && src->clen - src->cpos < 4) { /* 4: a surrogate pair */
+            memmove(src->cin, src->cin + src->cpos, src->clen - src->cpos);
+            src->clen -= src->cpos;
+            src->cpos = 0;
+            ssize_t r = read(src->fd, src->cin + src->clen, READ_CHUNK - src->clen);
+            if (r < 0)
+                return -1;
+            src->zeof = r == 0;
+            src->clen += (size_t)r;
+        }
+        if (src->zeof && src->cpos == src->clen)
+            return 0;
+        char *in = src->cin + src->cpos;
+        size_t left = src->clen - src->cpos;
+        size_t rc = iconv(src->cv, &in, &left, &out, &room);
+        src->cpos = (size_t)(in - src->cin);
+        /* an error is reported once what came before it is handed out */
+        if (rc == (size_t)-1 && errno == EILSEQ && out == buf) {
+            *why = "not valid UTF-16 (the file starts with a UTF-16 byte-order mark)";
+            errno = EIO;
+            return -1;
+        }
+        if (rc == (size_t)-1 && errno == EINVAL && src->zeof && out == buf) {
+            *why = "UTF-16 file cut inside a character";
+            errno = EIO;
+            return -1;
+        }
+    }
+    return out - buf;
+}
 
 /* zstd: fills buf with up to n decompressed bytes */
 static ssize_t zst_read(jsonl_src *src, char *buf, size_t n, const char **why)
@@ -161,6 +204,8 @@ static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
 {
     if (src->zd)
         return zst_read(src, buf, n, why);
+    if (src->cv != NO_ICONV)
+        return utf16_read(src, buf, n, why);
     if (!src->gz)
         return read(src->fd, buf, n);
     int r = gzread(src->gz, buf, (unsigned)n);
@@ -289,14 +334,35 @@ out:
 
 int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
 {
-    jsonl_src src = {.fd = fd};
+    jsonl_src src = {.fd = fd, .cv = NO_ICONV};
     return read_jsonl(&src, name, s);
+}
+
+/* A plain file with a UTF-16 byte-order mark: set up src to convert it. */
+static int utf16_setup(jsonl_src *src)
+{
+    unsigned char bom[2];
+    if (pread(src->fd, bom, 2, 0) != 2 || !((bom[0] == 0xFF && bom[1] == 0xFE) || (bom[0] == 0xFE && bom[1] == 0xFF)))
+        return NAHR_OK;
+    if ((src->cv = iconv_open("UTF-8", "UTF-16")) == NO_ICONV)
+        return NAHR_ENOMEM;
+    if (!(src->cin = malloc(READ_CHUNK))) {
+        iconv_close(src->cv);
+        src->cv = NO_ICONV;
+        return NAHR_ENOMEM;
+    }
+    return NAHR_OK;
 }
 
 static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    jsonl_src src = {.fd = fd};
+    jsonl_src src = {.fd = fd, .cv = NO_ICONV};
+    if (fd >= 0 && f == FMT_JSONL && utf16_setup(&src) < 0) {
+        close(fd);
+        fd = -1;
+        errno = ENOMEM;
+    }
     if (fd >= 0 && f == FMT_JSONL_GZ && !(src.gz = gzdopen(fd, "rb"))) {
         close(fd);
         fd = -1;
@@ -324,6 +390,9 @@ static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
     int rc = read_jsonl(&src, path, s);
     ZSTD_freeDCtx(src.zd);
     free(src.zin);
+    if (src.cv != NO_ICONV)
+        iconv_close(src.cv);
+    free(src.cin);
     if (src.gz)
         gzclose(src.gz); /* closes fd */
     else

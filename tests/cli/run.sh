@@ -171,6 +171,19 @@ printf '\xef\xbb\xbf{"id":"bom","text":"نص nahr أول"}\r\n{"id":"two","text"
 check "JSONL with a byte-order mark and CRLF: every record exported" \
   '[ $rc = 0 ] && [ "$(python3 -c "import json;print(\",\".join(json.loads(l)[\"id\"] for l in open(\"out\")))")" = "bom,two" ]' "$(cat out err)"
 
+python3 -c "
+import json
+lines=''.join(json.dumps({'id':'w%d'%i,'text':'نص nahr رقم %d 😀'%i},ensure_ascii=False)+'\r\n' for i in range(30000))
+open('u16.jsonl','wb').write(lines.encode('utf-16'))
+open('u16cut.jsonl','wb').write(lines.encode('utf-16')[:-1])"
+"$NAHR" run -c tp.cfg u16.jsonl >out 2>err; rc=$?
+check "a UTF-16 JSONL file (PowerShell's > writes one) is read whole, astral characters too" \
+  '[ $rc = 0 ] && [ "$(wc -l <out)" = 30000 ] && python3 -c "import json;r=json.loads(open(\"out\").readlines()[29999]);assert r[\"id\"]==\"w29999\" and r[\"text\"].endswith(\"29999 😀\")"' "$(tail -3 err)"
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg u16cut.jsonl >out 2>err; rc=$?
+check "a UTF-16 JSONL file cut inside a character: the last record dead-lettered, says why" \
+  '[ $rc = 1 ] && [ "$(wc -l <out)" = 29999 ] && grep -q "u16cut.jsonl:30000.*UTF-16 file cut inside a character" dl.jsonl' "$(tail -3 err)"
+
 # --- gzip-compressed JSONL (corpus dumps): read as they are, a cut file accounted for
 python3 -c "
 import json
