@@ -96,7 +96,10 @@ struct nahr_value {
     union {
         int b;
         int64_t i;
-        double d;
+        struct {
+            double x;
+            const char *text; /* a number read from JSON: its text, written back as read */
+        } d;
         struct {
             char *s;
             size_t n;
@@ -141,8 +144,24 @@ nahr_value *nahr_value_double(nahr_doc *d, double x)
 {
     nahr_value *v = value_new(d, NAHR_V_DOUBLE);
     if (v)
-        v->u.d = x;
+        v->u.d.x = x;
     return v;
+}
+
+nahr_value *nahr__value_number(nahr_doc *d, double x, const char *text, size_t n)
+{
+    nahr_value *v = value_new(d, NAHR_V_DOUBLE);
+    if (v) {
+        v->u.d.x = x;
+        if (!(v->u.d.text = nahr_doc_strndup(d, text, n)))
+            return NULL;
+    }
+    return v;
+}
+
+const char *nahr__value_number_text(const nahr_value *v)
+{
+    return v && v->type == NAHR_V_DOUBLE ? v->u.d.text : NULL;
 }
 
 nahr_value *nahr_value_string(nahr_doc *d, const char *s, size_t n)
@@ -219,8 +238,16 @@ int64_t nahr_value_as_int(const nahr_value *v)
         return 0;
     if (v->type == NAHR_V_INT)
         return v->u.i;
-    if (v->type == NAHR_V_DOUBLE)
-        return (int64_t)v->u.d;
+    if (v->type == NAHR_V_DOUBLE) { /* saturating: 1e400 or NaN from the input must not be UB */
+        double x = v->u.d.x;
+        if (!(x == x))
+            return 0;
+        if (x >= 9223372036854775807.0)
+            return INT64_MAX;
+        if (x <= -9223372036854775808.0)
+            return INT64_MIN;
+        return (int64_t)x;
+    }
     return 0;
 }
 
@@ -229,7 +256,7 @@ double nahr_value_as_double(const nahr_value *v)
     if (!v)
         return 0;
     if (v->type == NAHR_V_DOUBLE)
-        return v->u.d;
+        return v->u.d.x;
     if (v->type == NAHR_V_INT)
         return (double)v->u.i;
     return 0;

@@ -138,6 +138,11 @@ NAHR_INTERNAL int nahr__to_utf8(const char *enc, const char *s, size_t n, nahr_b
 /* Parses one JSONL record (valid UTF-8) into d; marks d failed on error. */
 NAHR_INTERNAL int nahr__parse_record(nahr_doc *d, const char *line, size_t len);
 /* Parses any JSON value (valid UTF-8) into d's arena; NULL + message on error. */
+/* A number read from JSON: its value, and its text (copied) that the
+ * writer gives back unchanged (no digits lost to double precision). */
+NAHR_INTERNAL nahr_value *nahr__value_number(nahr_doc *d, double x, const char *text, size_t n);
+/* The text of such a number, NULL for numbers made by plugins. */
+NAHR_INTERNAL const char *nahr__value_number_text(const nahr_value *v);
 NAHR_INTERNAL nahr_value *nahr__parse_json(nahr_doc *d, const char *text, size_t len, char *err, size_t errlen);
 /* Writes a dead-letter record for a failed/oversized doc (one line, with \n). */
 NAHR_INTERNAL int nahr__doc_write_dead_letter(const nahr_doc *d, nahr_buf *out);

@@ -134,7 +134,9 @@ int nahr_value_write_json(const nahr_value *v, nahr_buf *out)
     case NAHR_V_NULL: return put_str(out, "null");
     case NAHR_V_BOOL: return put_str(out, nahr_value_as_bool(v) ? "true" : "false");
     case NAHR_V_INT: return write_int(out, (long long)nahr_value_as_int(v));
-    case NAHR_V_DOUBLE: return write_number(out, nahr_value_as_double(v));
+    case NAHR_V_DOUBLE:
+        s = nahr__value_number_text(v);
+        return s ? put_str(out, s) : write_number(out, nahr_value_as_double(v));
     case NAHR_V_STRING:
         s = nahr_value_as_string(v, &n);
         return nahr_buf_json_string(out, s, n);

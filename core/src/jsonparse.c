@@ -203,7 +203,9 @@ static nahr_value *parse_number(jp *j)
         if (errno == 0)
             return nahr_value_int(j->d, v);
     }
-    return nahr_value_double(j->d, strtod(tmp, NULL));
+    /* a fraction, an exponent or an integer beyond int64: kept as written,
+     * so that a field passes through unchanged */
+    return nahr__value_number(j->d, strtod(tmp, NULL), tmp, n);
 }
 
 static bool lit(jp *j, const char *w)

@@ -184,6 +184,12 @@ rm -f dl.jsonl
 check "a UTF-16 JSONL file cut inside a character: the last record dead-lettered, says why" \
   '[ $rc = 1 ] && [ "$(wc -l <out)" = 29999 ] && grep -q "u16cut.jsonl:30000.*UTF-16 file cut inside a character" dl.jsonl' "$(tail -3 err)"
 
+# --- numbers in pass-through fields are written back as read (no digits lost to double precision)
+printf '%s\n' '{"id":"num","text":"نص nahr","a":12345678901234567890123,"b":3.14159265358979323846,"c":1e400,"d":[0.1,-0.0,2E-7],"e":{"f":9007199254740993}}' >num.jsonl
+"$NAHR" run -c tp.cfg num.jsonl >out 2>err; rc=$?
+check "numbers of input fields pass through unchanged" \
+  '[ $rc = 0 ] && grep -qF "\"a\":12345678901234567890123,\"b\":3.14159265358979323846,\"c\":1e400,\"d\":[0.1,-0.0,2E-7],\"e\":{\"f\":9007199254740993}" out' "$(cat out err)"
+
 # --- gzip-compressed JSONL (corpus dumps): read as they are, a cut file accounted for
 python3 -c "
 import json

@@ -366,10 +366,32 @@ static void test_prepare_legacy_encoding(void **state)
     nahr_doc_free(d);
 }
 
+/* numbers read from JSON keep their text; reading one beyond int64 as an
+ * integer saturates (no undefined conversion) */
+static void test_parsed_numbers(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    char err[128];
+    nahr_value *v = nahr__parse_json(d, "[1e400,-1e400,12345678901234567890123,2.50,7]", 45, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(nahr_value_as_int(nahr_value_at(v, 0)), INT64_MAX);
+    assert_int_equal(nahr_value_as_int(nahr_value_at(v, 1)), INT64_MIN);
+    assert_true(nahr_value_as_double(nahr_value_at(v, 2)) > 1.2e22);
+    assert_int_equal(nahr_value_as_int(nahr_value_at(v, 3)), 2);
+    assert_int_equal(nahr_value_kind(nahr_value_at(v, 4)), NAHR_V_INT);
+    nahr_buf b = {0};
+    assert_int_equal(nahr_value_write_json(v, &b), NAHR_OK);
+    assert_string_equal(b.data, "[1e400,-1e400,12345678901234567890123,2.50,7]");
+    nahr_buf_free(&b);
+    nahr_doc_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_in_json),
+        cmocka_unit_test(test_parsed_numbers),
         cmocka_unit_test(test_spans_use_codepoints_in_json),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
