@@ -211,6 +211,11 @@ static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
     int r = gzread(src->gz, buf, (unsigned)n);
     int zerr = Z_OK;
     const char *msg = gzerror(src->gz, &zerr);
+    if (r < 0 && zerr == Z_ERRNO && errno == EINTR) { /* a signal (a FIFO): the caller retries */
+        gzclearerr(src->gz);
+        errno = EINTR;
+        return -1;
+    }
     /* a cut file reads as data, then as end of file with Z_BUF_ERROR set */
     if (r < 0 || (r == 0 && zerr != Z_OK)) {
         const char *colon = strstr(msg, ": "); /* gzerror says "<fd:N>: what" */
