@@ -440,7 +440,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
             else if (kind < 0)
                 ERR(err, line, "pipeline: 'encoding' \"%s\" is not an encoding iconv knows "
                                "(e.g. \"UTF-8\", \"WINDOWS-1256\", \"ISO-8859-6\"; `iconv -l` lists them)", v);
-            else if (kind == 0 && !(c->encoding = strdup(v)))
+            else if (kind != 1 && !(c->encoding = strdup(v)))
                 ERR(err, line, "pipeline: out of memory");
         } else if (strcmp(key, "on_error") == 0 || strcmp(key, "utf8") == 0 || strcmp(key, "dead_letter") == 0 ||
                    strcmp(key, "log_level") == 0 || strcmp(key, "log_format") == 0) {

@@ -16,6 +16,8 @@ int nahr__encoding_kind(const char *name)
 {
     if (!name || !*name || strcasecmp(name, "UTF-8") == 0 || strcasecmp(name, "UTF8") == 0)
         return 1;
+    if (strcasecmp(name, "auto") == 0)
+        return 2;
     iconv_t cd = iconv_open("UTF-8", name);
     if (cd == (iconv_t)-1)
         return -1;
@@ -74,4 +76,34 @@ int nahr__to_utf8(const char *enc, const char *s, size_t n, nahr_buf *out, size_
         out->data[out->len] = '\0';
     iconv_close(cd);
     return rc;
+}
+
+/* How often the definite article "ال" (UTF-8 D8 A7 D9 84) occurs in the
+ * first bytes of s read as enc: Arabic text has it every few words. */
+static size_t article_count(const char *enc, const char *s, size_t n)
+{
+    nahr_buf out = {0};
+    size_t at = 0, count = 0;
+    if (nahr__to_utf8(enc, s, n < 65536 ? n : 65536, &out, &at) == NAHR_ENOMEM) {
+        nahr_buf_free(&out);
+        return 0;
+    }
+    for (size_t i = 0; i + 4 <= out.len; i++)
+        if (memcmp(out.data + i, "\xD8\xA7\xD9\x84", 4) == 0)
+            count++;
+    nahr_buf_free(&out);
+    return count;
+}
+
+const char *nahr__guess_arabic_encoding(const char *s, size_t n)
+{
+    /* the two legacy Arabic encodings put the letters on the same bytes in a
+     * different order (ل is E1 in one, E4 in the other): the one that reads
+     * as Arabic has the article; a cut at the 64 KiB sample is harmless */
+    size_t w = article_count("WINDOWS-1256", s, n), i = article_count("ISO-8859-6", s, n);
+    if (w >= 2 && w > i)
+        return "WINDOWS-1256";
+    if (i >= 2 && i > w)
+        return "ISO-8859-6";
+    return NULL;
 }

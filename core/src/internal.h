@@ -125,9 +125,12 @@ NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const ch
  * when it is not UTF-8 (converted first), else NULL. On failure marks the
  * doc failed. */
 NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding);
-/* encoding.c: 1 for UTF-8 (or NULL/""), 0 for another encoding iconv can
- * convert from, -1 for a name it does not know. */
+/* encoding.c: 1 for UTF-8 (or NULL/""), 2 for "auto", 0 for another
+ * encoding iconv can convert from, -1 for a name it does not know. */
 NAHR_INTERNAL int nahr__encoding_kind(const char *name);
+/* "WINDOWS-1256" or "ISO-8859-6" when s (not valid UTF-8) reads as Arabic
+ * in one of them and not in the other, else NULL. */
+NAHR_INTERNAL const char *nahr__guess_arabic_encoding(const char *s, size_t n);
 /* Appends s[0..n) in encoding enc converted to UTF-8 to out. NAHR_EFORMAT
  * with *bad_at = the byte offset of the first byte that is not valid in
  * enc (or of an incomplete sequence at the end). */

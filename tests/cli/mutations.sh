@@ -1,6 +1,6 @@
 #!/bin/bash
 # Damaged input, every reader path: JSONL plain, gzip, zstd, UTF-16 and
-# Windows-1256 (with --encoding), .txt and .html, each cut, with bytes
+# Windows-1256 (with --encoding WINDOWS-1256, and auto), .txt and .html, each cut, with bytes
 # flipped, inserted or a chunk repeated (a fixed seed: the same files every
 # run). For each file nahr must not crash (exit 0 or 1, never a signal or 2),
 # must print its summary, and must account for every record it read:
@@ -74,7 +74,10 @@ PY
 pass=0 fail=0 withdead=0
 while read -r f; do
     enc=()
-    case "$f" in *cp.jsonl) enc=(--encoding WINDOWS-1256) ;; esac
+    case "$f" in
+    m[1357]_cp.jsonl) enc=(--encoding auto) ;;
+    *cp.jsonl) enc=(--encoding WINDOWS-1256) ;;
+    esac
     rm -f dl.jsonl
     "$NAHR" run -c tp.cfg "${enc[@]}" "$f" >out 2>err
     rc=$?

@@ -155,6 +155,18 @@ check "a .txt file with a UTF-16 byte-order mark is read as UTF-16" \
   '[ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"text\"])")" = "الرباط" ]' "$(cat out err)"
 check "a UTF-16 file cut mid-character: dead-lettered, says why" \
   '[ $rc = 1 ] && grep -q "not valid UTF-16 at byte 4 (the file starts with a UTF-16 byte-order mark)" dl.jsonl' "$(cat dl.jsonl err)"
+python3 -c "
+import json
+t='عاد الوفد nahr إلى العاصمة بعد لقاء مع الوزير في المدينة'
+r=lambda i: json.dumps({'id':i,'text':t},ensure_ascii=False)+'\n'
+open('mixed.jsonl','wb').write(r('u').encode()+r('w').encode('cp1256')+r('i').encode('iso-8859-6')+b'{\"id\":\"l\",\"text\":\"caf\xe9 nahr au lait\"}\n')"
+"$NAHR" run -c tp.cfg --encoding auto mixed.jsonl >out 2>err; rc=$?
+check "--encoding auto: UTF-8, Windows-1256 and ISO-8859-6 records of one archive all read as Arabic; Latin-1 left to the utf8 policy" \
+  '[ $rc = 0 ] && python3 -c "
+import json
+rs=[json.loads(l) for l in open(\"out\")]
+assert [r[\"id\"] for r in rs]==[\"u\",\"w\",\"i\",\"l\"]
+assert rs[0][\"text\"]==rs[1][\"text\"]==rs[2][\"text\"] and \"\ufffd\" in rs[3][\"text\"]"' "$(cat out err)"
 printf '\xd3\xe4\xa1\xe5' >iso.txt
 rm -f dl.jsonl
 "$NAHR" run -c tp.cfg --encoding ISO-8859-6 iso.txt >out 2>err; rc=$?
