@@ -324,14 +324,14 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
     size_t len = d->raw.len;
     nahr_buf fixed = {0};
     nahr_buf converted = {0};
-    /* an HTML page that is not valid UTF-8 and declares another charset
-     * (older Arabic sites: windows-1256) is read in that charset */
     char declared[64];
     const char *why = "the input's encoding";
     if (encoding && nahr__encoding_kind(encoding) == 2) { /* "auto": UTF-8, else a legacy Arabic encoding */
         encoding = nahr_utf8_check(src, len) == len ? NULL : nahr__guess_arabic_encoding(src, len);
         why = "encoding = auto";
     }
+    /* an HTML page that is not valid UTF-8 and declares another charset
+     * (older Arabic sites: windows-1256) is read in that charset */
     if (!encoding && d->kind == RAW_HTML && nahr_utf8_check(src, len) != len &&
         nahr__html_charset(src, len, declared, sizeof declared) && nahr__encoding_kind(declared) == 0)
         encoding = declared, why = "the charset the page declares";
