@@ -99,6 +99,16 @@ static const char *opt_type(nahr_opt_type t)
     return "?";
 }
 
+/* s for a Markdown table cell: '|' escaped (allowed values read "a|b|c") */
+static void put_cell(const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            putchar('\\');
+        putchar(*s);
+    }
+}
+
 static void print_plugin_markdown(const nahr_plugin *p)
 {
     printf("### %s\n\n%s. Runs %s.\n\n", p->name, p->description ? p->description : "",
@@ -108,9 +118,15 @@ static void print_plugin_markdown(const nahr_plugin *p)
         return;
     }
     printf("| option | type | default | allowed | meaning |\n|---|---|---|---|---|\n");
-    for (const nahr_option *o = p->options; o && o->name; o++)
-        printf("| `%s` | %s | `%s` | %s | %s |\n", o->name, opt_type(o->type),
-               o->default_value ? o->default_value : "", o->allowed ? o->allowed : "", o->help ? o->help : "");
+    for (const nahr_option *o = p->options; o && o->name; o++) {
+        printf("| `%s` | %s | `", o->name, opt_type(o->type));
+        put_cell(o->default_value);
+        fputs("` | ", stdout);
+        put_cell(o->allowed);
+        fputs(" | ", stdout);
+        put_cell(o->help);
+        fputs(" |\n", stdout);
+    }
     putchar('\n');
 }
 

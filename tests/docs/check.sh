@@ -18,5 +18,11 @@ for p in plugins:
 if missing:
     print("docs/config-reference.md lacks (run scripts/gen-config-ref):", ", ".join(missing))
     sys.exit(1)
+import re
+gen = doc.split("<!-- generated: scripts/gen-config-ref -->", 1)[-1]
+bad = [l for l in gen.splitlines() if l.startswith("| `") and len(re.findall(r"(?<!\\)\|", l)) != 6]
+if bad:
+    print("docs/config-reference.md: option rows with a stray | (not 5 cells):", *bad[:5], sep="\n  ")
+    sys.exit(1)
 print("docs: config reference covers %d plugins, %d options" % (len(plugins), sum(len(p["options"]) for p in plugins)))
 ' "$SRC/docs/config-reference.md"
