@@ -97,7 +97,7 @@ static int drain_file(csv_sink *s, csv_file *f)
     int rc = export_write_all(f->fd, f->buf.data, f->buf.len);
     nahr_buf_reset(&f->buf);
     if (rc < 0)
-        return sink_fail(&s->base, NAHR_EIO, "cannot write to %s: %s (%zu articles of this batch not written)",
+        return sink_fail(&s->base, NAHR_EIO, "cannot write to %s: %s (articles of this batch not written: %zu)",
                          f->to_stdout ? "stdout" : f->path, strerror(errno), s->nbuf);
     return NAHR_OK;
 }

@@ -295,7 +295,7 @@ static const nahr_plugin export_plugin = {
     NAHR_PLUGIN_INIT,
     .name = "export",
     .version = "0.2.0",
-    .description = "write articles in input order: JSON Lines (.gz/.zst), CSV, SQLite or PostgreSQL",
+    .description = "write articles in input order: JSON Lines (.gz/.zst), CSV, SQLite, PostgreSQL or NATS",
     .options = export_options,
     .thread_model = NAHR_THREAD_ORDERED_POST,
     .flags = NAHR_PLUGIN_SINK,

@@ -127,7 +127,7 @@ static int drain(jsonl_sink *s, bool finish)
             size_t lost = s->nbuf;
             nahr_buf_reset(&s->buf);
             s->nbuf = 0;
-            return sink_fail(&s->base, NAHR_EIO, "compression failed (%zu records not written)", lost);
+            return sink_fail(&s->base, NAHR_EIO, "compression failed (records not written: %zu)", lost);
         }
         p = s->zbuf.data;
         n = s->zbuf.len;
@@ -137,7 +137,7 @@ static int drain(jsonl_sink *s, bool finish)
     nahr_buf_reset(&s->buf);
     s->nbuf = 0;
     if (rc < 0)
-        return sink_fail(&s->base, NAHR_EIO, "cannot write to %s: %s (%zu records of this batch not written)",
+        return sink_fail(&s->base, NAHR_EIO, "cannot write to %s: %s (records of this batch not written: %zu)",
                          s->to_stdout ? "stdout" : s->path, strerror(errno), lost);
     return NAHR_OK;
 }

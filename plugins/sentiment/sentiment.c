@@ -39,7 +39,7 @@ static const nahr_option options[] = {
      "weight of a title word relative to a body word in the document score (0 = ignore the title)", "0:10"},
     {"negation_window", NAHR_OPT_INT, "3", "words after a negator whose polarity it flips", "0:10"},
     {"sentences", NAHR_OPT_STRING, "none",
-     "per-sentence spans in layer 'sentences' with attributes label and polarity: none, polar or all",
+     "per-sentence spans in layer 'sentences' with attributes label and score: none, polar or all",
      "none|polar|all"},
     {"entities", NAHR_OPT_BOOL, "true",
      "set attribute 'sentiment' on each span of layer 'entities' from the sentences mentioning it", NULL},

@@ -479,7 +479,7 @@ static void t_jsonl_disk_full_and_unwritable(void **st)
     nahr_doc *d = make_doc("full", NULL);
     assert_true(s->ops->write(s, d) < 0);
     assert_non_null(strstr(s->err, "No space left on device"));
-    assert_non_null(strstr(s->err, "1 records of this batch not written"));
+    assert_non_null(strstr(s->err, "records of this batch not written: 1"));
     s->ops->close(s);
     nahr_doc_free(d);
 

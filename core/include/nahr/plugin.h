@@ -154,9 +154,12 @@ typedef struct nahr_plugin {
     int (*reopen)(void *instance);
     /* Sinks: make everything written so far durable (write buffers out,
      * commit a transaction, wait for a publish acknowledgement). The runner
-     * calls it before acknowledging input messages (NATS), so a message is
-     * acknowledged only once its article is durable. NAHR_OK or NAHR_ERROR
-     * (then nothing is acknowledged and the messages are redelivered). */
+     * calls it, for every kind of input, at least every 256 articles and
+     * after a short idle time: an article counts as exported only once every
+     * sink with a sync() confirmed it, and input messages (NATS) are
+     * acknowledged only then. NAHR_OK or NAHR_ERROR (then the articles since
+     * the last sync are counted as not written, and messages are left for
+     * redelivery). */
     int (*sync)(void *instance, nahr_ctx *ctx);
     /* NAHR_THREAD_ORDERED_POST stages only, optional. Called on the worker
      * thread that ran the article, after the parallel stages and before the

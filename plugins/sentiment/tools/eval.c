@@ -27,7 +27,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: sentiment-eval [--data DIR] [--lexicons a.tsv,b.tsv] [--model FILE|none]\n"
             "                      [--model-weight W] [--band B] [--damping D] [--negation-window N]\n"
-            "                      [--argmax] [--pred PRED.txt] [--bench] [--show N] TEST.tsv\n");
+            "                      [--argmax] [--pred PRED.txt] [--bench] [--show N] [--hits N] TEST.tsv\n");
 }
 
 static void report(const tsv_set *set, const int *pred)
