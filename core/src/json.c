@@ -372,7 +372,8 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
             nahr_buf_free(&converted);
             return frc;
         }
-        nahr_log(NAHR_LOG_WARN, "replaced %zu invalid UTF-8 sequence(s) with U+FFFD (first at byte %zu)", nbad, bad);
+        nahr_log(NAHR_LOG_WARN, "%s: replaced %zu invalid UTF-8 sequence(s) with U+FFFD (first at byte %zu)",
+                 d->origin ? d->origin : "input", nbad, bad);
         src = fixed.data;
         len = fixed.len;
     }

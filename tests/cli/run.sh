@@ -175,7 +175,7 @@ check "a byte the encoding does not define: dead-lettered with its offset" '[ $r
 check "empty stdin: exit 0, nothing out" '[ $rc = 0 ] && [ ! -s out ] && grep -q "0 read" err'
 printf '\xef\xbb\xbfplain text with a bad byte \xfe here and enough good text around it\n' >bad-utf8.txt
 "$NAHR" run -c tp.cfg bad-utf8.txt >out 2>err; rc=$?
-check "malformed UTF-8 is repaired with U+FFFD and a warning" '[ $rc = 0 ] && grep -q "replaced 1 invalid UTF-8" err && grep -q "�" out'
+check "malformed UTF-8 is repaired with U+FFFD and a warning naming the input" '[ $rc = 0 ] && grep -q "bad-utf8.txt: replaced 1 invalid UTF-8" err && grep -q "�" out' "$(cat err)"
 
 # --- a JSONL file starting with a UTF-8 byte-order mark (Windows tools), CRLF line ends
 printf '\xef\xbb\xbf{"id":"bom","text":"نص nahr أول"}\r\n{"id":"two","text":"نص ثان"}\r\n' >bom.jsonl
