@@ -437,6 +437,9 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
             int kind = v ? nahr__encoding_kind(v) : -1;
             if (!v)
                 ERR(err, line, "pipeline: 'encoding' must be a string, not a %s", type_name(t));
+            else if (kind == -2)
+                ERR(err, line, "pipeline: 'encoding' \"%s\" does not keep ASCII bytes as ASCII, so records "
+                               "cannot be split in it (UTF-16/UTF-32 files are recognised by their byte-order mark)", v);
             else if (kind < 0)
                 ERR(err, line, "pipeline: 'encoding' \"%s\" is not an encoding iconv knows "
                                "(e.g. \"UTF-8\", \"WINDOWS-1256\", \"ISO-8859-6\"; `iconv -l` lists them)", v);

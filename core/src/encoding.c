@@ -22,7 +22,16 @@ int nahr__encoding_kind(const char *name)
     if (cd == (iconv_t)-1)
         return -1;
     iconv_close(cd);
-    return 0;
+    /* records are split at '\n' and parsed as JSON before conversion: the
+     * encoding must write ASCII as ASCII (UTF-16/32 do not; their files are
+     * recognised by the byte-order mark instead) */
+    static const char probe[] = "{\"id\": 7}\n";
+    nahr_buf out = {0};
+    size_t at = 0;
+    int same = nahr__to_utf8(name, probe, sizeof probe - 1, &out, &at) == NAHR_OK && out.len == sizeof probe - 1 &&
+               memcmp(out.data, probe, out.len) == 0;
+    nahr_buf_free(&out);
+    return same ? 0 : -2;
 }
 
 size_t nahr__html_charset(const char *s, size_t n, char *out, size_t outlen)

@@ -126,7 +126,9 @@ NAHR_INTERNAL void nahr__doc_set_failed(nahr_doc *d, const char *stage, const ch
  * doc failed. */
 NAHR_INTERNAL int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding);
 /* encoding.c: 1 for UTF-8 (or NULL/""), 2 for "auto", 0 for another
- * encoding iconv can convert from, -1 for a name it does not know. */
+ * encoding iconv can convert from, -1 for a name it does not know, -2 for
+ * one that does not write ASCII as ASCII (UTF-16, UTF-32: JSONL records
+ * cannot be split in it). */
 NAHR_INTERNAL int nahr__encoding_kind(const char *name);
 /* "WINDOWS-1256" or "ISO-8859-6" when s (not valid UTF-8) reads as Arabic
  * in one of them and not in the other, else NULL. */

@@ -373,7 +373,13 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--encoding") == 0) {
             if (i + 1 >= argc)
                 goto missing;
-            if (nahr__encoding_kind(argv[++i]) < 0) {
+            int kind = nahr__encoding_kind(argv[++i]);
+            if (kind == -2) {
+                rc = usage_error("run: --encoding: '%s' does not keep ASCII bytes as ASCII, so records cannot be "
+                                 "split in it (UTF-16/UTF-32 files are recognised by their byte-order mark)", argv[i]);
+                goto out;
+            }
+            if (kind < 0) {
                 rc = usage_error("run: --encoding: '%s' is not an encoding iconv knows (e.g. UTF-8, WINDOWS-1256, "
                                  "ISO-8859-6; 'iconv -l' lists them)", argv[i]);
                 goto out;

@@ -136,6 +136,8 @@ sed 's/workers = 2;/workers = 2; encoding = "CP1256";/' tp.cfg >cp.cfg
 check "pipeline.encoding = CP1256 on stdin" '[ $rc = 0 ] && grep -q "الرباط" out' "$(cat out err)"
 "$NAHR" run -c tp.cfg --encoding KLINGON-8 cp1256.jsonl >out 2>err; rc=$?
 check "--encoding with an unknown name: exit 2, names it" '[ $rc = 2 ] && grep -q "KLINGON-8.* is not an encoding" err' "$(cat err)"
+"$NAHR" run -c tp.cfg --encoding UTF-16 cp1256.jsonl >out 2>err; rc=$?
+check "--encoding UTF-16 refused: records cannot be split in it" '[ $rc = 2 ] && grep -q "does not keep ASCII bytes as ASCII" err' "$(cat err)"
 sed 's/workers = 2;/workers = 2; encoding = "KLINGON-8";/' tp.cfg >badenc.cfg
 "$NAHR" check -c badenc.cfg >out 2>err; rc=$?
 check "pipeline.encoding unknown: exit 2, file:line and the key" '[ $rc = 2 ] && grep -q "badenc.cfg:2: pipeline: .encoding. \"KLINGON-8\" is not an encoding" err' "$(cat err)"

@@ -325,6 +325,9 @@ static void test_prepare_legacy_encoding(void **state)
     assert_int_equal(nahr__encoding_kind("windows-1256"), 0);
     assert_int_equal(nahr__encoding_kind("ISO-8859-6"), 0);
     assert_int_equal(nahr__encoding_kind("NO-SUCH-CHARSET-7"), -1);
+    assert_int_equal(nahr__encoding_kind("UTF-16"), -2);
+    assert_int_equal(nahr__encoding_kind("UTF-32LE"), -2);
+    assert_int_equal(nahr__encoding_kind("auto"), 2);
 
     nahr_doc *d = nahr_doc_new();
     /* {"id":"k","text":"سلام"} in Windows-1256: one byte per letter */
