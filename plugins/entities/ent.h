@@ -97,6 +97,8 @@ typedef struct ent_opts {
     int rules;        /* context rules (titles, heads, triggers, first names) */
     int coref;        /* in-document coreference of person names */
     int numbers;      /* PERCENT / MONEY / QUANTITY */
+    int money_first;  /* with numbers and a model: an amount's currency is the MONEY span's
+                       * (1.5 مليار دولار), not a MISC of the model (ANERcorp's convention) */
     int dates;        /* DATE */
     size_t max_tokens; /* per article; more -> NAHR_ELIMIT */
     int model_first;  /* with a model: its spans win over lists and rules (else the reverse) */

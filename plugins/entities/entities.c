@@ -33,6 +33,10 @@ static const nahr_option entity_options[] = {
      "in-document coreference: a later family name alone gets the full name as canonical", NULL},
     {"dates", NAHR_OPT_BOOL, "true", "tag DATE expressions (Gregorian, Levantine, Maghreb and Hijri months)", NULL},
     {"numbers", NAHR_OPT_BOOL, "true", "tag PERCENT, MONEY and QUANTITY expressions with a numeric value", NULL},
+    {"money_first", NAHR_OPT_BOOL, "true",
+     "with numbers and a model: an amount's currency is part of the MONEY span (1.5 مليار دولار), not a MISC "
+     "entity of the model; false follows ANERcorp, which tags the currency alone as MISC",
+     NULL},
     {"model", NAHR_OPT_STRING, "ner/anercorp.nermodel",
      "statistical NER model file (from nahr-train-ner), merged with lists and rules; default: the shipped "
      "ANERcorp model; \"\" = off (4x faster, lower recall); a more accurate, slower model: "
@@ -233,6 +237,7 @@ static int entities_init(const nahr_stage *st, void **instance)
     e->opts.coref = nahr_stage_bool(st, "coref");
     e->opts.dates = nahr_stage_bool(st, "dates");
     e->opts.numbers = nahr_stage_bool(st, "numbers");
+    e->opts.money_first = nahr_stage_bool(st, "money_first");
     e->opts.max_tokens = (size_t)nahr_stage_int(st, "max_tokens");
     e->opts.model_veto = nahr_stage_float(st, "model_veto");
     e->opts.model_veto_loc = nahr_stage_float(st, "model_veto_loc");

@@ -83,6 +83,7 @@ void ent_opts_default(ent_opts *o)
     o->rules = 1;
     o->coref = 1;
     o->numbers = 1;
+    o->money_first = 1;
     o->dates = 1;
     o->max_tokens = 4000000;
     o->model_first = 1;
@@ -1574,6 +1575,9 @@ static void merge_model(tagger *t, const ent_model_hook *m)
                 free_run = 0;
         if (free_run && e == k + 1 && (common_word(t, k) || not_alone(t, k, type)))
             free_run = 0; /* a common word alone is no name (أسعار، المرأة، جديد) */
+        if (free_run && t->o->numbers && t->o->money_first && k > 0 && joined(t, k - 1) && (t->ti[k].flags & W_CURRENCY) &&
+            (t->tok[k - 1].kind == NAHR_TOK_NUMBER || (t->ti[k - 1].flags & W_SCALE)))
+            free_run = 0; /* 1.5 مليار [دولار]: an amount's currency is the MONEY rule's, not a MISC */
         if (free_run && type == ENT_MISC && t->ti[k].wordlike) {
             /* MISC over the words of a listed place, person or organisation:
              * the list's type (تبوك is a city) */

@@ -51,6 +51,22 @@ sed 's/{ plugin = "entities"; }/{ plugin = "entities"; model_veto_org = -1.0; }/
 check "entities model_veto_org below 0: exit 2, file:line and the key" \
   '[ $rc = 2 ] && grep -q "veto.cfg:[0-9]*: .*option .model_veto_org.: must be in \[0, inf\]" err' "$(cat err)"
 
+# --- the default pipeline (with the NER model): an amount with its currency is MONEY, not the model's MISC
+printf '%s\n' '{"id":"m","text":"خصصت الحكومة 1.5 مليار دولار للمشروع الجديد."}' >money.jsonl
+"$NAHR" run -c "$SRC/configs/default.cfg" money.jsonl >out 2>err
+check "default pipeline: 1.5 مليار دولار is one MONEY span with its value" \
+  'python3 -c "
+import json
+es=json.loads(open(\"out\").readline())[\"entities\"]
+assert [(e[\"type\"],e[\"text\"],e.get(\"value\")) for e in es]==[(\"MONEY\",\"1.5 مليار دولار\",1500000000)], es"' "$(cat out err)"
+sed 's/{ plugin = "entities"; }/{ plugin = "entities"; money_first = false; }/' "$SRC/configs/default.cfg" >mf.cfg
+"$NAHR" run -c mf.cfg money.jsonl >out 2>err
+check "money_first = false: the model's MISC currency (ANERcorp's convention)" \
+  'python3 -c "
+import json
+es=json.loads(open(\"out\").readline())[\"entities\"]
+assert [(e[\"type\"],e[\"text\"]) for e in es]==[(\"MISC\",\"دولار\")], es"' "$(cat out err)"
+
 # --- JSONL from stdin with a broken line
 printf '%s\n' '{"id":"a","text":"زار nahr موسكو."}' '{"id":"b","text":' '{"id":"c","text":"عاد الوزير."}' >broken.jsonl
 "$NAHR" run -c tp.cfg - <broken.jsonl >out 2>err; rc=$?

@@ -2,7 +2,7 @@
  *
  *   nahr-eval-entities [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]...
  *                      [--model PATH [--model-alone] [--veto X] [--veto-org X]
- *                      [--veto-loc X]] [--output FILE] [--errors N] [--check]
+ *                      [--veto-loc X] [--anercorp-money]] [--output FILE] [--errors N] [--check]
  *   nahr-eval-entities --bench FILE.jsonl... [--repeat N]
  *
  * Quality: reads a CoNLL-like file (token<TAB>tag, blank line between
@@ -16,6 +16,9 @@
  * spans on the same documents (no lists, rules or filters), so the model
  * alone and the combination compare exactly; --output writes one
  * 'token gold predicted score' line per token (blank line between documents).
+ * --anercorp-money sets money_first = false: a currency after an amount stays
+ * the model's MISC, as ANERcorp annotates it (the default makes the amount a
+ * MONEY span, which the scorer counts as O).
  *
  * Speed: --bench reads JSON Lines articles ("text") and reports MB/s of
  * ent_tag() alone on one core, and the lexicon build time.
@@ -630,6 +633,7 @@ int main(int argc, char **argv)
     ner_model *m = NULL;
 #endif
     double t0, f1 = 0, veto = -1, vetox[2] = {-1, -1};
+    int anercorp_money = 0; /* --anercorp-money: money_first = false, ANERcorp's convention */
 
     memset(&hook, 0, sizeof hook);
     for (i = 1; i < argc; i++) {
@@ -655,6 +659,8 @@ int main(int argc, char **argv)
             rules_first = 1;
         else if (!strcmp(argv[i], "--no-rules"))
             no_rules = 1;
+        else if (!strcmp(argv[i], "--anercorp-money"))
+            anercorp_money = 1;
         else if ((!strcmp(argv[i], "--veto-loc") || !strcmp(argv[i], "--veto-org")) && i + 1 < argc) {
             char *end;
             int org = argv[i][7] == 'o';
@@ -690,7 +696,7 @@ int main(int argc, char **argv)
                 benchf[nbench++] = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--file CONLL] [--no-builtin] [--gazetteer TYPE:PATH]... [--model PATH [--rules-first]] [--no-rules] "
-                            "[--errors N] [--group N] [--veto X] [--veto-loc X] [--veto-org X] [--model-alone] [--output FILE] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
+                            "[--errors N] [--group N] [--veto X] [--veto-loc X] [--veto-org X] [--anercorp-money] [--model-alone] [--output FILE] [--unknown-tags o|error] [--text TEXT] [--seeds GOLD.tsv] [--check] | --bench FILE.jsonl... [--repeat N]\n",
                     argv[0]);
             return 2;
         }
@@ -698,6 +704,8 @@ int main(int argc, char **argv)
     ent_opts_default(&o);
     if (veto >= 0)
         o.model_veto = veto;
+    if (anercorp_money)
+        o.money_first = 0;
     if (vetox[0] >= 0)
         o.model_veto_loc = vetox[0];
     if (vetox[1] >= 0)
