@@ -124,7 +124,8 @@ typedef struct jsonl_src {
     ZSTD_inBuffer in;
     size_t frame_left; /* ZSTD_decompressStream's last hint: 0 = between frames */
     bool zeof;
-    iconv_t cv; /* a UTF-16 file (byte-order mark): converted as it is read */
+    bool sniffed; /* plain input: its first bytes were checked for a UTF-16 byte-order mark */
+    iconv_t cv; /* UTF-16 input (byte-order mark): converted as it is read */
     char *cin;  /* its bytes read, cin[cpos..clen) not converted yet */
     size_t cpos, clen;
 } jsonl_src;
@@ -199,6 +200,33 @@ static ssize_t zst_read(jsonl_src *src, char *buf, size_t n, const char **why)
     return (ssize_t)out.pos;
 }
 
+/* Plain input, first read: UTF-16 with a byte-order mark (PowerShell's
+ * "> file.jsonl", also on stdin) is converted from then on. */
+static ssize_t sniff_read(jsonl_src *src, char *buf, size_t n, const char **why)
+{
+    ssize_t got = 0;
+    while (got < 2) { /* a pipe may hand out one byte first */
+        ssize_t r = read(src->fd, buf + got, n - (size_t)got);
+        if (r < 0 && !got)
+            return -1; /* EINTR: the caller retries, still unsniffed */
+        if (r <= 0)
+            break;
+        got += r;
+    }
+    src->sniffed = true;
+    unsigned char a = got >= 2 ? (unsigned char)buf[0] : 0, b = got >= 2 ? (unsigned char)buf[1] : 0;
+    if (!((a == 0xFF && b == 0xFE) || (a == 0xFE && b == 0xFF)))
+        return got;
+    if ((src->cv = iconv_open("UTF-8", "UTF-16")) == NO_ICONV || !(src->cin = malloc(READ_CHUNK))) {
+        *why = "out of memory";
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(src->cin, buf, (size_t)got); /* got <= n <= READ_CHUNK */
+    src->clen = (size_t)got;
+    return utf16_read(src, buf, n, why);
+}
+
 /* Like read(2); a gzip/zstd error (a corrupt or cut file) is -1 with *why set. */
 static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
 {
@@ -206,6 +234,8 @@ static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
         return zst_read(src, buf, n, why);
     if (src->cv != NO_ICONV)
         return utf16_read(src, buf, n, why);
+    if (!src->gz && !src->sniffed)
+        return sniff_read(src, buf, n, why);
     if (!src->gz)
         return read(src->fd, buf, n);
     int r = gzread(src->gz, buf, (unsigned)n);
@@ -337,37 +367,26 @@ out:
     return rc;
 }
 
+/* Frees what src set up for UTF-16 input. */
+static void src_conv_free(jsonl_src *src)
+{
+    if (src->cv != NO_ICONV)
+        iconv_close(src->cv);
+    free(src->cin);
+}
+
 int nahr__read_jsonl_fd(int fd, const char *name, reader_sink *s)
 {
     jsonl_src src = {.fd = fd, .cv = NO_ICONV};
-    return read_jsonl(&src, name, s);
-}
-
-/* A plain file with a UTF-16 byte-order mark: set up src to convert it. */
-static int utf16_setup(jsonl_src *src)
-{
-    unsigned char bom[2];
-    if (pread(src->fd, bom, 2, 0) != 2 || !((bom[0] == 0xFF && bom[1] == 0xFE) || (bom[0] == 0xFE && bom[1] == 0xFF)))
-        return NAHR_OK;
-    if ((src->cv = iconv_open("UTF-8", "UTF-16")) == NO_ICONV)
-        return NAHR_ENOMEM;
-    if (!(src->cin = malloc(READ_CHUNK))) {
-        iconv_close(src->cv);
-        src->cv = NO_ICONV;
-        return NAHR_ENOMEM;
-    }
-    return NAHR_OK;
+    int rc = read_jsonl(&src, name, s);
+    src_conv_free(&src);
+    return rc;
 }
 
 static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     jsonl_src src = {.fd = fd, .cv = NO_ICONV};
-    if (fd >= 0 && f == FMT_JSONL && utf16_setup(&src) < 0) {
-        close(fd);
-        fd = -1;
-        errno = ENOMEM;
-    }
     if (fd >= 0 && f == FMT_JSONL_GZ && !(src.gz = gzdopen(fd, "rb"))) {
         close(fd);
         fd = -1;
@@ -395,9 +414,7 @@ static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
     int rc = read_jsonl(&src, path, s);
     ZSTD_freeDCtx(src.zd);
     free(src.zin);
-    if (src.cv != NO_ICONV)
-        iconv_close(src.cv);
-    free(src.cin);
+    src_conv_free(&src);
     if (src.gz)
         gzclose(src.gz); /* closes fd */
     else

@@ -209,6 +209,9 @@ open('u16cut.jsonl','wb').write(lines.encode('utf-16')[:-1])"
 "$NAHR" run -c tp.cfg u16.jsonl >out 2>err; rc=$?
 check "a UTF-16 JSONL file (PowerShell's > writes one) is read whole, astral characters too" \
   '[ $rc = 0 ] && [ "$(wc -l <out)" = 30000 ] && python3 -c "import json;r=json.loads(open(\"out\").readlines()[29999]);assert r[\"id\"]==\"w29999\" and r[\"text\"].endswith(\"29999 😀\")"' "$(tail -3 err)"
+python3 -c "import sys;sys.stdout.buffer.write(open('u16.jsonl','rb').read()[:4000])" | "$NAHR" run -c tp.cfg - >out 2>err; rc=$?
+check "UTF-16 JSONL on stdin (a byte-order mark) is converted too" \
+  '[ "$(python3 -c "import json;print(json.loads(open(\"out\").readline())[\"id\"])")" = w0 ] && [ "$(wc -l <out)" -gt 10 ]' "$(tail -3 err)"
 rm -f dl.jsonl
 "$NAHR" run -c tp.cfg u16cut.jsonl >out 2>err; rc=$?
 check "a UTF-16 JSONL file cut inside a character: the last record dead-lettered, says why" \
