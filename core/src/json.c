@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- writing ---- */
 
@@ -326,7 +327,7 @@ int nahr__doc_prepare(nahr_doc *d, bool utf8_repair, const char *encoding)
     nahr_buf converted = {0};
     char declared[64];
     const char *why = "the input's encoding";
-    if (encoding && nahr__encoding_kind(encoding) == 2) { /* "auto": UTF-8, else a legacy Arabic encoding */
+    if (encoding && strcasecmp(encoding, "auto") == 0) { /* UTF-8, else a legacy Arabic encoding */
         encoding = nahr_utf8_check(src, len) == len ? NULL : nahr__guess_arabic_encoding(src, len);
         why = "encoding = auto";
     }
