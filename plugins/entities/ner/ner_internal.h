@@ -452,6 +452,8 @@ int ner_conll_parse(const char *data, size_t len, const char *name, ner_corpus *
                     size_t errlen);
 /* Tokens in the longest sentence of c (at least 1). */
 size_t ner_corpus_maxlen(const ner_corpus *c);
+/* The same for sentence bounds sent[0..nsent] (sentence k = [sent[k], sent[k+1])). */
+size_t ner_sent_maxlen(const size_t *sent, size_t nsent);
 void ner_corpus_free(ner_corpus *c);
 /* The news sentences for self-training (see NER_AGREE_UNSET above); with
  * known (normalised word hashes, NULL: none), only sentences where some

@@ -560,14 +560,7 @@ double ner_nn_loss(const ner_nn_lstm *L, const ner_nn_tok *t, const uint8_t *gol
 
 /* ---- evaluation and training ---- */
 
-static size_t data_maxlen(const ner_nn_data *d)
-{
-    size_t mx = 1;
-    for (size_t s = 0; s < d->nsent; s++)
-        if (d->sent[s + 1] - d->sent[s] > mx)
-            mx = d->sent[s + 1] - d->sent[s];
-    return mx;
-}
+static size_t data_maxlen(const ner_nn_data *d) { return ner_sent_maxlen(d->sent, d->nsent); }
 
 double ner_nn_eval(const ner_nn_lstm *L, const ner_nn_data *d, uint8_t *pred)
 {

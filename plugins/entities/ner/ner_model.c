@@ -2387,14 +2387,16 @@ int ner_grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-size_t ner_corpus_maxlen(const ner_corpus *c)
+size_t ner_sent_maxlen(const size_t *sent, size_t nsent)
 {
     size_t maxlen = 1;
-    for (size_t k = 0; k < c->nsent; k++)
-        if (c->sent[k + 1] - c->sent[k] > maxlen)
-            maxlen = c->sent[k + 1] - c->sent[k];
+    for (size_t k = 0; k < nsent; k++)
+        if (sent[k + 1] - sent[k] > maxlen)
+            maxlen = sent[k + 1] - sent[k];
     return maxlen;
 }
+
+size_t ner_corpus_maxlen(const ner_corpus *c) { return ner_sent_maxlen(c->sent, c->nsent); }
 
 int ner_tag_corpus(const ner_model *m, const ner_corpus *c, uint8_t *pred)
 {
