@@ -315,6 +315,8 @@ void nahr_doc_reset(nahr_doc *d)
     memset(d->meta, 0, sizeof d->meta);
     d->nfields = 0;
     d->nspans = 0;
+    memset(d->attr_keys, 0, sizeof d->attr_keys);
+    d->attr_keys_next = 0;
     d->origin = "";
     d->seq = 0;
     nahr_buf_reset(&d->raw);
@@ -615,17 +617,52 @@ int nahr_span_set_canonical(nahr_doc *d, size_t i, const char *canonical)
     return NAHR_OK;
 }
 
+/* 1 for the keys a span writes itself (type, text, start, end, canonical) */
+static int span_key_reserved(const char *key)
+{
+    switch (key[0]) {
+    case 't': return strcmp(key, "type") == 0 || strcmp(key, "text") == 0;
+    case 's': return strcmp(key, "start") == 0;
+    case 'e': return strcmp(key, "end") == 0;
+    case 'c': return strcmp(key, "canonical") == 0;
+    default: return 0;
+    }
+}
+
+/* key as a string of the arena: one of the last keys copied, or a new copy */
+static const char *span_key_copy(nahr_doc *d, const char *key)
+{
+    for (size_t k = 0; k < sizeof d->attr_keys / sizeof *d->attr_keys; k++)
+        if (d->attr_keys[k] && strcmp(d->attr_keys[k], key) == 0)
+            return d->attr_keys[k];
+    const char *c = nahr_doc_strndup(d, key, strlen(key));
+    if (c)
+        d->attr_keys[d->attr_keys_next++ % (sizeof d->attr_keys / sizeof *d->attr_keys)] = c;
+    return c;
+}
+
 int nahr_span_set_attr(nahr_doc *d, size_t i, const char *key, nahr_value *v)
 {
-    static const char *const reserved[] = {"type", "text", "start", "end", "canonical"};
-    if (i >= d->nspans || !key)
+    if (i >= d->nspans || !key || !v)
         return NAHR_EINVAL;
-    for (size_t k = 0; k < sizeof reserved / sizeof *reserved; k++)
-        if (strcmp(key, reserved[k]) == 0)
-            return NAHR_EINVAL;
-    if (!d->spans[i].attrs && !(d->spans[i].attrs = nahr_value_object(d)))
+    if (span_key_reserved(key))
+        return NAHR_EINVAL;
+    nahr_value *a = d->spans[i].attrs;
+    if (!a && !(a = d->spans[i].attrs = nahr_value_object(d)))
         return NAHR_ENOMEM;
-    return nahr_value_put(d, d->spans[i].attrs, key, v);
+    for (size_t k = 0; k < a->u.c.len; k++)
+        if (strcmp(a->u.c.keys[k], key) == 0) {
+            a->u.c.items[k] = v;
+            return NAHR_OK;
+        }
+    if (container_grow(d, a) < 0)
+        return NAHR_ENOMEM;
+    const char *k = span_key_copy(d, key);
+    if (!k)
+        return NAHR_ENOMEM;
+    a->u.c.keys[a->u.c.len] = k;
+    a->u.c.items[a->u.c.len++] = v;
+    return NAHR_OK;
 }
 
 int nahr_doc_remove_span(nahr_doc *d, size_t i)

@@ -96,6 +96,10 @@ struct nahr_doc {
     size_t nfields, capfields;
     nahr_span *spans;
     size_t nspans, capspans;
+    /* the last span attribute keys copied into the arena (nahr_span_set_attr):
+     * a plugin sets the same few keys on every span of an article */
+    const char *attr_keys[4];
+    unsigned attr_keys_next;
     const char *origin;
     uint64_t seq;
 

@@ -108,6 +108,54 @@ static void test_span_validation(void **state)
     nahr_doc_free(d);
 }
 
+/* Span attributes: reserved keys refused, a key set twice replaced, keys
+ * copied by content (the caller's buffer may change between calls; the
+ * document reuses its copy of a key it saw on an earlier span). */
+static void test_span_attrs(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    assert_int_equal(nahr_doc_set_text(d, "abc def ghi", 11), NAHR_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(nahr_doc_add_span(d, "PER", (size_t)i * 4, (size_t)i * 4 + 3), i);
+    static const char *const reserved[] = {"type", "text", "start", "end", "canonical"};
+    for (size_t k = 0; k < 5; k++)
+        assert_int_equal(nahr_span_set_attr(d, 0, reserved[k], nahr_value_int(d, 1)), NAHR_EINVAL);
+    assert_int_equal(nahr_span_set_attr(d, 0, "score", NULL), NAHR_EINVAL);
+    assert_int_equal(nahr_span_set_attr(d, 3, "score", nahr_value_int(d, 1)), NAHR_EINVAL);
+    char key[16];
+    for (int i = 0; i < 3; i++) {
+        strcpy(key, "score");
+        assert_int_equal(nahr_span_set_attr(d, (size_t)i, key, nahr_value_int(d, i)), NAHR_OK);
+        strcpy(key, i == 1 ? "tally" : "source");
+        assert_int_equal(nahr_span_set_attr(d, (size_t)i, key, nahr_value_int(d, 10 + i)), NAHR_OK);
+        strcpy(key, "XXXXXX");
+    }
+    /* six more keys than the document remembers, then the first again */
+    for (int k = 0; k < 6; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        assert_int_equal(nahr_span_set_attr(d, 2, key, nahr_value_int(d, k)), NAHR_OK);
+    }
+    assert_int_equal(nahr_span_set_attr(d, 2, "score", nahr_value_int(d, 7)), NAHR_OK);
+    assert_int_equal(nahr_span_set_attr(d, 1, "tal", nahr_value_int(d, 5)), NAHR_OK);
+    json_t *j = to_json(d);
+    json_t *sp = json_object_get(j, "entities");
+    assert_non_null(sp);
+    assert_int_equal(json_array_size(sp), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 0), "score")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 0), "source")), 10);
+    assert_null(json_object_get(json_array_get(sp, 0), "tally"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 1), "tally")), 11);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 1), "tal")), 5);
+    assert_null(json_object_get(json_array_get(sp, 1), "source"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 2), "score")), 7);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 2), "k5")), 5);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(sp, 2), "k0")), 0);
+    assert_null(json_object_get(json_array_get(sp, 2), "XXXXXX"));
+    json_decref(j);
+    nahr_doc_free(d);
+}
+
 static void test_fields_and_values(void **state)
 {
     (void)state;
@@ -401,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_normalized_cache),
         cmocka_unit_test(test_tokens_cache),
         cmocka_unit_test(test_reset_and_arena_reuse),
+        cmocka_unit_test(test_span_attrs),
         cmocka_unit_test(test_prepare_jsonl),
         cmocka_unit_test(test_prepare_utf8_policy),
         cmocka_unit_test(test_prepare_legacy_encoding),
