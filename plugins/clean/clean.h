@@ -126,6 +126,8 @@ typedef struct {
     bool remove_tatweel;   /* U+0640 */
     bool remove_diacritics;/* U+064B..U+065F, U+0670 */
     bool ascii_digits;     /* Arabic-Indic / Persian digits -> 0-9 */
+    bool no_run_copy;      /* tests: no copy-as-is runs, every character goes
+                            * the per-character way (same output) */
 } clean_unicode_opts;
 
 /* Returns NULL and fills err when ICU is unusable. */

@@ -18,6 +18,7 @@
  */
 #include "clean.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -61,8 +62,6 @@ typedef struct {
     char *norm;     /* matching form, NULL for very long lines */
     size_t nn;
     int words;      /* tokens holding a letter */
-    int letters;    /* letters (any script) */
-    int latin;      /* Latin letters */
     size_t url_bytes;
     unsigned para;  /* a blank line precedes it */
     unsigned ends_sentence;
@@ -85,60 +84,75 @@ static int is_closer(int32_t cp)
            cp == 0xBB || cp == 0x201C || cp == 0xAB;
 }
 
+/* ar_letter_pair[k] is 1 when the two bytes read as k by one native 16-bit
+ * load are an Arabic letter U+0621..U+064A (D8 A1..BF, D9 80..8A): one load
+ * and one test per letter in features(). Built once per process. */
+static uint8_t ar_letter_pair[65536];
+static pthread_once_t ar_letter_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned pair_key(const unsigned char *s, size_t i)
+{
+    uint16_t k;
+    memcpy(&k, s + i, 2);
+    return k;
+}
+
+static void ar_letter_init(void)
+{
+    for (unsigned cp = 0x0621; cp <= 0x064A; cp++) {
+        const unsigned char b[2] = {(unsigned char)(0xC0 | cp >> 6), (unsigned char)(0x80 | (cp & 0x3F))};
+        ar_letter_pair[pair_key(b, 0)] = 1;
+    }
+}
+
+/* 1 when s[i..] (i + 1 < n) starts with an Arabic letter U+0621..U+064A. */
+static inline int ar_letter_at(const unsigned char *s, size_t i) { return ar_letter_pair[pair_key(s, i)]; }
+
+/* The end of token t[0..tl): counts it as a word when it holds a letter,
+ * and its URL bytes. */
+static inline void token_end(cline *L, const char *t, size_t tl, int has_letter, int has_colon)
+{
+    L->words += has_letter;
+    if (tl > 4 && (*t == 'h' || *t == 'w') &&
+        ((tl > 7 && (memcmp(t, "http://", 7) == 0 || memcmp(t, "https://", 8) == 0)) || memcmp(t, "www.", 4) == 0)) {
+        L->url_bytes += tl;
+    } else if (tl > 10 && has_colon) {
+        const char *h = memmem(t, tl, "http", 4);
+        if (h && (size_t)(t + tl - h) > 8 && memmem(h, (size_t)(t + tl - h), "://", 3))
+            L->url_bytes += (size_t)(t + tl - h);
+    }
+}
+
 static void features(cline *L)
 {
     const char *s = L->s;
-    size_t n = L->n, i = 0;
-    int in_word = 0, word_has_letter = 0;
-    size_t tok_start = 0;
-    while (i <= n) {
-        size_t st = i;
-        int32_t cp = i < n ? clean_dec(s, &i) : ' ';
-        if (st == n) i = n + 1;
-        if (cp == ' ') {
-            if (in_word) {
-                if (word_has_letter) L->words++;
-                size_t tl = st - tok_start;
-                const char *t = s + tok_start;
-                if ((tl > 7 && (memcmp(t, "http://", 7) == 0 || memcmp(t, "https://", 8) == 0)) ||
-                    (tl > 4 && memcmp(t, "www.", 4) == 0))
-                    L->url_bytes += tl;
-                else if (tl > 10 && memchr(t, ':', tl)) {
-                    const char *h = memmem(t, tl, "http", 4);
-                    if (h && (size_t)(t + tl - h) > 8 && memmem(h, (size_t)(t + tl - h), "://", 3))
-                        L->url_bytes += (size_t)(t + tl - h);
-                }
-            }
-            in_word = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = L->n, i = 0, last = n ? n - 1 : 0; /* last: a pair starts before it */
+    /* tokens are separated by ' ' only (0x20 is never inside a character) */
+    while (i < n) {
+        if (u[i] == ' ') {
+            i++;
             continue;
         }
-        if (!in_word) {
-            in_word = 1;
-            word_has_letter = 0;
-            tok_start = st;
-        }
-        if (cp >= 0x0621 && cp <= 0x064A) { /* an Arabic letter: most of the text */
-            L->letters++;
-            word_has_letter = 1;
-            /* the letters after it (U+0621..U+063F = D8 A1..BF, U+0640..U+064A =
-             * D9 80..8A; the text is valid UTF-8) take the same branch */
-            const unsigned char *u = (const unsigned char *)s;
-            while (i + 1 < n && ((u[i] == 0xD8 && u[i + 1] >= 0xA1) || (u[i] == 0xD9 && u[i + 1] <= 0x8A))) {
-                L->letters++;
-                i += 2;
+        size_t tok_start = i;
+        int has_letter = 0, has_colon = 0;
+        for (;;) {
+            if (i < last && ar_letter_at(u, i)) {
+                /* a run of Arabic letters: most of the text */
+                do i += 2;
+                while (i < last && ar_letter_at(u, i));
+                has_letter = 1;
             }
-            continue;
+            if (i >= n || u[i] == ' ') break;
+            int32_t cp = clean_dec(s, &i);
+            if (cp == ':') has_colon = 1;
+            if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;
+            /* a letter (U+0621..U+064A never gets here: the run above) */
+            if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0x0671 && cp <= 0x06D3) ||
+                (cp >= 0x06FA && cp <= 0x06FF) || (cp >= 0xC0 && cp < 0x2000 && cp != 0xD7 && cp != 0xF7))
+                has_letter = 1;
         }
-        if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;
-        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
-            L->latin++;
-            L->letters++;
-            word_has_letter = 1;
-        } else if ((cp >= 0x0621 && cp <= 0x064A) || (cp >= 0x0671 && cp <= 0x06D3) || (cp >= 0x06FA && cp <= 0x06FF) ||
-                   (cp >= 0xC0 && cp < 0x2000 && cp != 0xD7 && cp != 0xF7)) {
-            L->letters++;
-            word_has_letter = 1;
-        }
+        token_end(L, s + tok_start, i - tok_start, has_letter, has_colon);
     }
     /* last meaningful character */
     size_t e = n;
@@ -254,6 +268,7 @@ static int truncated_copy_of(const cline *b, const char *t, size_t tn)
 int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, size_t n, nahr_buf *out)
 {
     nahr_buf_reset(out);
+    pthread_once(&ar_letter_once, ar_letter_init); /* for features() */
     size_t nl = 1;
     for (const char *p = text; (p = memchr(p, '\n', (size_t)(text + n - p))) != NULL; p++) nl++;
     cline *L = nahr_doc_alloc(doc, nl * sizeof *L);
@@ -287,7 +302,7 @@ int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, si
             c->nn = clean_match_norm(c->s, c->n, c->norm);
         }
         if (!cfg->remove_boilerplate) continue;
-        if (c->letters == 0) {
+        if (c->words == 0) { /* no letter: every letter is in a token, which makes a word */
             c->reason = CR_JUNK;
             continue;
         }

@@ -5,15 +5,14 @@
 #include "clean.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    int32_t next[256]; /* goto/transition table (dense: few thousand nodes) */
-    int32_t fail;
+    int32_t next[256]; /* trie edges while adding, -1 = none */
     int32_t out;       /* first phrase ending here, -1 */
-    int32_t dict;      /* nearest node on the fail chain with out >= 0, -1 */
 } ac_node;
 
 typedef struct {
@@ -36,12 +35,14 @@ struct clean_phrases {
     uint8_t used[256]; /* byte occurs in some phrase */
     uint16_t cls[256]; /* byte -> class */
     size_t ncls;
-    uint32_t *delta;   /* nnodes * ncls transitions: (row of the next state) << 1 | 1 when
-                        * some phrase ends there (report >= 0), so the scan needs one load
-                        * per byte and no multiplication */
-    int32_t *report;   /* first node on the fail chain (itself included) where a phrase ends, -1 */
-    int32_t *dict;     /* ac_node.dict */
-    int32_t *out;      /* ac_node.out */
+    uint32_t *delta;   /* nnodes * ncls transitions: the row (rank * ncls) of the next
+                        * state, so the scan needs one load per byte and no multiplication */
+    uint32_t out_row;  /* rows from here on are states where some phrase ends: states are
+                        * ranked so that those come last */
+    int32_t *report;   /* by rank: first node on the fail chain (itself included) where a
+                        * phrase ends, -1 */
+    int32_t *dict;     /* by node: nearest node on the fail chain with out >= 0, -1 */
+    int32_t *out;      /* by node: first phrase ending there, -1 */
 };
 
 static int32_t node_new(clean_phrases *p)
@@ -54,10 +55,8 @@ static int32_t node_new(clean_phrases *p)
         p->capnodes = c;
     }
     ac_node *n = &p->nodes[p->nnodes];
-    for (int i = 0; i < 256; i++) n->next[i] = -1;
-    n->fail = 0;
+    memset(n->next, 0xFF, sizeof n->next); /* -1: no edge */
     n->out = -1;
-    n->dict = -1;
     return (int32_t)p->nnodes++;
 }
 
@@ -110,7 +109,8 @@ static inline int is_sep(int32_t cp)
  * caller then takes the two-step path. test_clean compares both paths. */
 enum { MN_DROP = 0, MN_ONE = 1, MN_TWO = 2, MN_SEP = 3, MN_SLOW = 4 };
 typedef struct {
-    unsigned char b[2]; /* output bytes (MN_ONE: b[0] only) */
+    _Alignas(4) unsigned char b[2]; /* output bytes (MN_ONE: b[0] only); 4-byte
+                                     * entries are one scaled index away */
     unsigned char kind; /* MN_* */
 } mn_entry;
 /* ASCII: alphanumerics (lowered) are kept, NUL dropped, the rest separates */
@@ -179,25 +179,81 @@ static int match_norm_other(const char *s, size_t n, size_t *i, char *out, size_
     return 0;
 }
 
+/* The next two bytes of a line, one native 16-bit load, as an index of
+ * mn_pair (built once per process from mn_ar; the byte order of the index
+ * does not matter, the table is built through the same load):
+ *   0..0x7F         a U+0600..U+067F character whose mn_ar entry writes two
+ *                   bytes (MN_TWO: nearly every letter), mn_ar index
+ *   0x80 | index    a U+0600..U+067F character of another kind
+ *   MP_ASCII        the first byte is ASCII: mn_ascii
+ *   MP_OTHER        anything else (match_norm_other) */
+enum { MP_ASCII = 0xFE, MP_OTHER = 0xFF };
+static uint8_t mn_pair[65536];
+static pthread_once_t mn_pair_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned mn_pair_at(const unsigned char *s, size_t i)
+{
+    uint16_t k;
+    memcpy(&k, s + i, 2);
+    return k;
+}
+
+static void mn_pair_init(void)
+{
+    for (unsigned a = 0; a < 256; a++)
+        for (unsigned b = 0; b < 256; b++) {
+            const unsigned char pair[2] = {(unsigned char)a, (unsigned char)b};
+            unsigned v = MP_OTHER;
+            if (a < 0x80) {
+                v = MP_ASCII;
+            } else if ((a & 0xFEu) == 0xD8u && (b & 0xC0u) == 0x80u) {
+                unsigned k = ((a & 1u) << 6) | (b & 0x3Fu);
+                if (mn_ar[k].kind == MN_TWO) v = k;
+                else if (mn_ar[k].kind != MN_SLOW) v = 0x80 | k;
+            }
+            mn_pair[mn_pair_at(pair, 0)] = (uint8_t)v;
+        }
+}
+
 static size_t match_norm_fast(const char *s, size_t n, char *out)
 {
-    size_t w = 0;
+    pthread_once(&mn_pair_once, mn_pair_init);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t w = 0, i = 0, last = n - 1; /* last: a pair starts before it */
     int sp = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const mn_entry *e;
-        if ((c & 0xFEu) == 0xD8u && i + 1 < n && ((unsigned char)s[i + 1] & 0xC0) == 0x80)
-            e = &mn_ar[((c & 1u) << 6) | ((unsigned char)s[i + 1] & 0x3Fu)];
-        else if (c < 0x80)
-            e = &mn_ascii[c];
-        else
-            e = NULL;
-        if (!e || e->kind == MN_SLOW) {
-            if (match_norm_other(s, n, &i, out, &w, &sp) < 0) return (size_t)-1;
-            i--; /* the loop steps past the code point */
+    while (i < n) {
+        unsigned v = i < last ? mn_pair[mn_pair_at(u, i)] : u[i] < 0x80 ? MP_ASCII : MP_OTHER;
+        if (v < 0x80) {
+            for (;;) {
+                /* a run of letters: two bytes in, two bytes out */
+                do {
+                    memcpy(out + w, mn_ar[v].b, 2);
+                    w += 2;
+                    i += 2;
+                } while (i < last && (v = mn_pair[mn_pair_at(u, i)]) < 0x80);
+                /* one space between two words: a separator after a letter
+                 * (sp is 0), and the next run goes on at once */
+                if (i + 1 < last && u[i] == ' ' && (v = mn_pair[mn_pair_at(u, i + 1)]) < 0x80) {
+                    out[w++] = ' ';
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            sp = 0;
             continue;
         }
-        i += c >= 0x80; /* the second byte of an Arabic letter */
+        const mn_entry *e;
+        if (v == MP_ASCII) {
+            e = &mn_ascii[u[i]];
+            i++;
+        } else if (v == MP_OTHER) {
+            if (match_norm_other(s, n, &i, out, &w, &sp) < 0) return (size_t)-1;
+            continue;
+        } else {
+            e = &mn_ar[v & 0x7Fu];
+            i += 2;
+        }
         if (e->kind <= MN_TWO) {
             if (e->kind) {
                 /* two bytes written whatever the kind: the output never
@@ -206,13 +262,9 @@ static size_t match_norm_fast(const char *s, size_t n, char *out)
                 w += e->kind;
                 sp = 0;
             }
-        } else if (e->kind == MN_SEP) {
-            if (!sp) {
-                out[w++] = ' ';
-                sp = 1;
-            }
-        } else {
-            return (size_t)-1;
+        } else if (!sp) { /* MN_SEP */
+            out[w++] = ' ';
+            sp = 1;
         }
     }
     if (w && out[w - 1] == ' ') w--;
@@ -368,62 +420,101 @@ int clean_phrases_load(clean_phrases *p, int family, const char *path, char *err
 int clean_phrases_build(clean_phrases *p)
 {
     if (p->built) return NAHR_OK;
-    int32_t *queue = malloc(p->nnodes * sizeof *queue);
-    if (!queue) return NAHR_ENOMEM;
-    size_t qh = 0, qt = 0;
+    /* byte classes: bytes of no phrase share class 0, which leads back to
+     * the root from any state (no trie edge carries it) */
+    size_t ncls = 1, nn = p->nnodes;
+    for (int c = 0; c < 256; c++)
+        p->cls[c] = p->used[c] ? (uint16_t)ncls++ : 0;
+    if (nn * ncls > UINT32_MAX) return NAHR_ELIMIT;
+    /* the goto function on classes (the 256-wide trie rows are dropped
+     * here), then failure links breadth-first, one column per class */
+    int32_t *go = malloc(nn * ncls * sizeof *go);
+    int32_t *fail = malloc(nn * sizeof *fail);
+    int32_t *queue = malloc(nn * sizeof *queue);
+    uint32_t *rank = malloc(nn * sizeof *rank);
+    p->report = malloc(nn * sizeof *p->report);
+    p->dict = malloc(nn * sizeof *p->dict);
+    p->out = malloc(nn * sizeof *p->out);
+    p->delta = malloc(nn * ncls * sizeof *p->delta);
+    int rc = NAHR_ENOMEM;
+    if (!go || !fail || !queue || !rank || !p->report || !p->dict || !p->out || !p->delta) goto done;
     ac_node *nd = p->nodes;
-    for (int c = 0; c < 256; c++) {
-        int32_t nx = nd[0].next[c];
+    unsigned char bytes[256]; /* the byte of each class from 1 on */
+    for (int c = 0; c < 256; c++)
+        if (p->used[c]) bytes[p->cls[c]] = (unsigned char)c;
+    for (size_t u = 0; u < nn; u++) {
+        int32_t *row = go + u * ncls;
+        row[0] = -1;
+        for (size_t c = 1; c < ncls; c++) row[c] = nd[u].next[bytes[c]];
+        p->out[u] = nd[u].out;
+        p->dict[u] = -1;
+    }
+    size_t qh = 0, qt = 0;
+    for (size_t c = 0; c < ncls; c++) {
+        int32_t nx = go[c];
         if (nx < 0) {
-            nd[0].next[c] = 0;
+            go[c] = 0;
         } else {
-            nd[nx].fail = 0;
+            fail[nx] = 0;
             queue[qt++] = nx;
         }
     }
     while (qh < qt) {
         int32_t u = queue[qh++];
-        int32_t f = nd[u].fail;
-        nd[u].dict = nd[f].out >= 0 ? f : nd[f].dict;
-        for (int c = 0; c < 256; c++) {
-            int32_t v = nd[u].next[c];
+        int32_t f = fail[u];
+        p->dict[u] = p->out[f] >= 0 ? f : p->dict[f];
+        int32_t *row = go + (size_t)u * ncls;
+        const int32_t *frow = go + (size_t)f * ncls;
+        for (size_t c = 0; c < ncls; c++) {
+            int32_t v = row[c];
             if (v < 0) {
-                nd[u].next[c] = nd[f].next[c];
+                row[c] = frow[c];
             } else {
-                nd[v].fail = nd[f].next[c];
+                fail[v] = frow[c];
                 queue[qt++] = v;
             }
         }
     }
-    free(queue);
-    /* compact form (see struct clean_phrases) */
-    p->ncls = 1;
-    for (int c = 0; c < 256; c++)
-        p->cls[c] = p->used[c] ? (uint16_t)p->ncls++ : 0;
-    p->delta = malloc(p->nnodes * p->ncls * sizeof *p->delta);
-    p->report = malloc(p->nnodes * sizeof *p->report);
-    p->dict = malloc(p->nnodes * sizeof *p->dict);
-    p->out = malloc(p->nnodes * sizeof *p->out);
-    if (!p->delta || !p->report || !p->dict || !p->out) return NAHR_ENOMEM;
-    if (p->nnodes * p->ncls > UINT32_MAX / 2) return NAHR_ELIMIT;
-    for (size_t u = 0; u < p->nnodes; u++) {
-        p->dict[u] = nd[u].dict;
-        p->out[u] = nd[u].out;
-        p->report[u] = nd[u].out >= 0 ? (int32_t)u : nd[u].dict;
+    /* rows renumbered so that the states where some phrase ends (report
+     * >= 0) come last: the scan tests one compare (row >= out_row) */
+    size_t nplain = 0, nrep = 0;
+    for (size_t u = 0; u < nn; u++) nplain += p->out[u] < 0 && p->dict[u] < 0;
+    for (size_t u = 0; u < nn; u++) {
+        int rep = p->out[u] >= 0 || p->dict[u] >= 0;
+        rank[u] = rep ? (uint32_t)(nplain + nrep++) : (uint32_t)(u - nrep);
     }
-    for (size_t u = 0; u < p->nnodes; u++) {
-        uint32_t *row = p->delta + u * p->ncls;
-        row[0] = 0;
-        for (int c = 0; c < 256; c++) {
-            if (!p->used[c]) continue;
-            uint32_t v = (uint32_t)nd[u].next[c];
-            row[p->cls[c]] = (uint32_t)(v * p->ncls) << 1 | (p->report[v] >= 0);
-        }
+    /* report indexed by rank: the first node on the fail chain (itself
+     * included) where a phrase ends; dict and out stay by node */
+    for (size_t u = 0; u < nn; u++) {
+        int32_t r = p->out[u] >= 0 ? (int32_t)u : p->dict[u];
+        queue[rank[u]] = r;
     }
+    memcpy(p->report, queue, nn * sizeof *p->report);
+    for (size_t u = 0; u < nn; u++) {
+        uint32_t *drow = p->delta + (size_t)rank[u] * ncls;
+        const int32_t *row = go + u * ncls;
+        for (size_t c = 0; c < ncls; c++) drow[c] = rank[row[c]] * (uint32_t)ncls;
+    }
+    p->ncls = ncls;
+    p->out_row = (uint32_t)(nplain * ncls);
     free(p->nodes);
     p->nodes = NULL;
     p->built = 1;
-    return NAHR_OK;
+    rc = NAHR_OK;
+done:
+    if (rc != NAHR_OK) { /* the trie stays; a later build starts over */
+        free(p->report);
+        free(p->dict);
+        free(p->out);
+        free(p->delta);
+        p->report = p->dict = p->out = NULL;
+        p->delta = NULL;
+    }
+    free(go);
+    free(fail);
+    free(queue);
+    free(rank);
+    return rc;
 }
 
 static int accept(const ac_phrase *ph, const char *s, size_t n, size_t end)
@@ -438,24 +529,50 @@ static int accept(const ac_phrase *ph, const char *s, size_t n, size_t end)
     }
 }
 
+/* Steps the automaton from *row over s[i..n) (i < n) and stops after the first
+ * byte that leads to a state where some phrase ends; returns the offset
+ * after that byte, or n. Kept apart from the match handling so that the
+ * loop holds its few values in registers. */
+static inline size_t ac_scan(const clean_phrases *p, const unsigned char *s, size_t i, size_t n, size_t *row)
+{
+    const uint32_t *delta = p->delta;
+    const uint16_t *cls = p->cls;
+    const size_t out_row = p->out_row;
+    const unsigned char *q = s + i, *end = s + n, *end1 = end - 1; /* i < n */
+    size_t r = *row;
+    /* two bytes a step (one loop test for both) */
+    while (q < end1) {
+        r = delta[r + cls[q[0]]];
+        if (r >= out_row) {
+            q++;
+            goto stop;
+        }
+        r = delta[r + cls[q[1]]];
+        q += 2;
+        if (r >= out_row) goto stop;
+    }
+    if (q < end) r = delta[r + cls[*q++]];
+stop:
+    *row = r;
+    return (size_t)(q - s);
+}
+
 size_t clean_phrases_find(const clean_phrases *p, const char *s, size_t n, clean_match *out, size_t max)
 {
     if (!p->built) return 0;
-    size_t found = 0, ncls = p->ncls;
-    uint32_t row = 0; /* the state's row in delta */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t e = p->delta[row + p->cls[(unsigned char)s[i]]];
-        row = e >> 1;
-        if (!(e & 1)) continue;
-        for (int32_t v = p->report[row / ncls]; v >= 0; v = p->dict[v]) {
+    size_t found = 0, row = 0; /* row: the state's row in delta */
+    for (size_t end = 0; end < n;) {
+        end = ac_scan(p, (const unsigned char *)s, end, n, &row);
+        if (row < p->out_row) break; /* the end of the line, no phrase ends there */
+        for (int32_t v = p->report[row / p->ncls]; v >= 0; v = p->dict[v]) {
             for (int32_t k = p->out[v]; k >= 0; k = p->ph[k].next_same) {
                 const ac_phrase *ph = &p->ph[k];
-                if (!accept(ph, s, n, i + 1)) continue;
+                if (!accept(ph, s, n, end)) continue;
                 if (found < max) {
                     out[found].family = ph->family;
                     out[found].mode = ph->mode;
-                    out[found].start = i + 1 - ph->len;
-                    out[found].end = i + 1;
+                    out[found].start = end - ph->len;
+                    out[found].end = end;
                 }
                 found++;
             }

@@ -83,6 +83,13 @@ int clean_doc(const clean_config *cfg, clean_scratch *sc, nahr_doc *doc, const c
         *why = w->norm.len ? r_only : r_empty;
         return CLEAN_EMPTY;
     }
+    /* nothing changed (about one article in five of plain news): keep the
+     * text, and the tokens or normal form a stage may have cached for it,
+     * instead of checking and copying the same bytes again */
+    size_t cur_n = 0;
+    const char *cur = nahr_doc_text(doc, &cur_n);
+    if (cur && cur_n == w->out.len && nahr_doc_span_count(doc) == 0 && memcmp(cur, w->out.data, cur_n) == 0)
+        return NAHR_OK;
     rc = nahr_doc_set_text(doc, w->out.data, w->out.len);
     return rc;
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <unicode/uchar.h>
 #include <unicode/unorm2.h>
+#include <unicode/uset.h>
 #include <unicode/ustring.h>
 
 struct clean_unicode {
@@ -25,9 +27,56 @@ struct clean_unicode {
     /* U+0600..U+06FF copied as they are by the fast path: not dropped or
      * changed by an option, stable under the form, combining class 0 */
     uint8_t plain_ar[256];
+    /* The copy-as-is run of clean_unicode_run() steps through this table,
+     * indexed by the next two bytes as one native 16-bit load (pair_at): the
+     * number of bytes to step over, RUN_AR (2) for a plain_ar character,
+     * RUN_ONE (1) for printable ASCII or for a space before printable ASCII
+     * or before a U+0600..U+06FF lead byte, RUN_STOP (0) for anything else.
+     * The space before a lead byte is taken on trust: when the run stops
+     * right after it, the run gives it back. One load and one test per
+     * character instead of byte tests. */
+    uint8_t run_step[65536];
 };
 
+enum { RUN_STOP = 0, RUN_ONE = 1, RUN_AR = 2 };
+
+/* The two bytes at s[j] as a run_step index (the caller checks j + 1 < n). */
+static inline unsigned pair_at(const unsigned char *s, size_t j)
+{
+    uint16_t k;
+    memcpy(&k, s + j, 2);
+    return k;
+}
+
 static inline int bit_get(const uint8_t *t, uint32_t cp) { return (t[cp >> 3] >> (cp & 7)) & 1; }
+
+/* Sets the bit of every BMP code point from U+0080 whose quick-check
+ * property (UCHAR_NFC_QUICK_CHECK or UCHAR_NFKC_QUICK_CHECK) is not YES,
+ * from ICU's ranges of that property instead of one unorm2_quickCheck()
+ * call per code point (63 K calls, ~12 M instructions at start-up). For
+ * one character both give the same answer: test_clean_fast checks it for
+ * every BMP code point. */
+static int trigger_fill(uint8_t *trigger, UProperty qc)
+{
+    UErrorCode ec = U_ZERO_ERROR;
+    USet *set = uset_openEmpty(), *maybe = uset_openEmpty();
+    if (set && maybe) {
+        uset_applyIntPropertyValue(set, qc, UNORM_NO, &ec);
+        uset_applyIntPropertyValue(maybe, qc, UNORM_MAYBE, &ec);
+        uset_addAll(set, maybe);
+    }
+    int rc = !set || !maybe || U_FAILURE(ec);
+    for (int32_t k = 0, nr = rc ? 0 : uset_getItemCount(set); k < nr; k++) {
+        UChar32 a, b;
+        ec = U_ZERO_ERROR;
+        if (uset_getItem(set, k, &a, &b, NULL, 0, &ec) != 0) continue; /* a string, not a range */
+        for (UChar32 cp = a < 0x80 ? 0x80 : a; cp <= b && cp < 0x10000; cp++)
+            if (cp < 0xD800 || cp > 0xDFFF) trigger[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+    }
+    uset_close(set);
+    uset_close(maybe);
+    return rc;
+}
 
 clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t errsz)
 {
@@ -49,11 +98,12 @@ clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t 
     if (u->form) {
         for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
             if (cp >= 0xD800 && cp <= 0xDFFF) continue;
-            UChar c = (UChar)cp;
-            ec = U_ZERO_ERROR;
-            u->ccc[cp] = unorm2_getCombiningClass(u->form, c);
-            if (unorm2_quickCheck(u->form, &c, 1, &ec) != UNORM_YES)
-                u->trigger[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            u->ccc[cp] = unorm2_getCombiningClass(u->form, (UChar32)cp);
+        }
+        if (trigger_fill(u->trigger, o->form == 1 ? UCHAR_NFC_QUICK_CHECK : UCHAR_NFKC_QUICK_CHECK)) {
+            snprintf(err, errsz, "ICU normaliser unavailable: no quick-check property");
+            free(u);
+            return NULL;
         }
     }
     for (uint32_t cp = 0x0600; cp <= 0x06FF; cp++) {
@@ -64,6 +114,14 @@ clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t 
         if (u->form && (bit_get(u->trigger, cp) || u->ccc[cp])) plain = 0;
         u->plain_ar[cp - 0x0600] = (uint8_t)plain;
     }
+    for (unsigned a = 0; a < 256; a++)
+        for (unsigned b = 0; b < 256; b++) {
+            const unsigned char pair[2] = {(unsigned char)a, (unsigned char)b};
+            uint8_t t = RUN_STOP;
+            if (a - 0x21u < 0x5Eu || (a == ' ' && (b - 0x21u < 0x5Eu || (b & 0xFCu) == 0xD8u))) t = RUN_ONE;
+            else if ((a & 0xFCu) == 0xD8u && (b & 0xC0u) == 0x80u && u->plain_ar[((a & 3u) << 6) | (b & 0x3Fu)]) t = RUN_AR;
+            u->run_step[pair_at(pair, 0)] = t;
+        }
     return u;
 }
 
@@ -136,13 +194,6 @@ static int is_break(uint32_t cp)
 {
     return cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C || cp == 0x85 || cp == 0x2028 ||
            cp == 0x2029;
-}
-
-/* 1 when s[i..] starts with a two-byte U+0600..U+06FF character of plain_ar. */
-static inline int plain_ar_at(const clean_unicode *u, const unsigned char *s, size_t n, size_t i)
-{
-    return i + 1 < n && (s[i] & 0xFCu) == 0xD8u && (s[i + 1] & 0xC0u) == 0x80u &&
-           u->plain_ar[((s[i] & 3u) << 6) | (s[i + 1] & 0x3Fu)];
 }
 
 /* Output state of the pass: collapses spaces and blank lines. */
@@ -257,22 +308,22 @@ restart:;
         unsigned c = s[i];
         /* fast path: a run of printable ASCII and plain Arabic letters (see
          * plain_ar), with single spaces between them, is copied as it is */
-        if ((c > 0x20 && c < 0x7F) || plain_ar_at(u, s, n, i)) {
+        if (!u->o.no_run_copy && (c - 0x21u < 0x5Eu || (i + 1 < n && u->run_step[pair_at(s, i)] == RUN_AR))) {
             emit_begin(&e);
-            size_t j = i;
-            for (;;) {
-                /* Arabic first (most of the bytes); the three cases exclude
-                 * each other by the first byte, so their order is free */
-                if (plain_ar_at(u, s, n, j)) {
-                    j += 2;
-                } else if (j < n && s[j] - 0x21u < 0x5Eu) { /* 0x21..0x7E */
-                    j++;
-                } else if (j + 1 < n && s[j] == ' ' && (s[j + 1] - 0x21u < 0x5Eu || plain_ar_at(u, s, n, j + 1))) {
-                    j++;
-                } else {
-                    break;
-                }
+            size_t j = i, last = n - 1;
+            unsigned t;
+            /* two characters a step while both pairs are inside the text
+             * (a step is at most 2 bytes) */
+            while (j + 3 < n) {
+                if ((t = u->run_step[pair_at(s, j)]) == RUN_STOP) goto run_end;
+                j += t;
+                if ((t = u->run_step[pair_at(s, j)]) == RUN_STOP) goto run_end;
+                j += t;
             }
+            while (j < last && (t = u->run_step[pair_at(s, j)]) != RUN_STOP) j += t;
+        run_end:
+            if (j == last && s[j] - 0x21u < 0x5Eu) j++; /* the last byte: printable ASCII only */
+            if (s[j - 1] == ' ') j--; /* a space before a character that is not plain Arabic */
             put(&e, s + i, j - i);
             i = j;
             prev_ccc = 0;

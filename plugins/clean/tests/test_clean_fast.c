@@ -1,0 +1,412 @@
+/* test_clean_fast.c - the clean plugin's table-driven fast paths against
+ * their plain definitions, on random texts built from the pieces each fast
+ * path tells apart (plain letters, marks, spaces, line breaks, ASCII,
+ * characters outside the tables, ends of the buffer in the middle of a
+ * character pair).
+ *
+ * The sources are included so that the static parts (line features, the
+ * automaton's compact form, the ICU trigger table) can be checked:
+ *   - clean_unicode_run(): the copy-as-is runs (run_step table) against
+ *     the per-character path alone (no_run_copy), for every option set;
+ *   - the quick-check trigger table from ICU's property ranges against
+ *     unorm2_quickCheck() on each BMP code point;
+ *   - clean_match_norm(): the one-pass form (mn_pair table, letter runs)
+ *     against the two-step form on random lines;
+ *   - features(): word/URL/digit counts against a per-code-point
+ *     definition written here;
+ *   - clean_phrases_find(): the ranked automaton against a brute-force
+ *     search of every phrase at every offset;
+ *   - clean_doc(): an article the cleaner leaves as it is keeps its text
+ *     (no second copy), a changed one gets the new text, and a document
+ *     with spans is refused as before. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clean_unicode.c"
+#include "clean_phrases.c"
+#include "clean_lines.c"
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11) % n;
+}
+
+/* Pieces of text, valid UTF-8 each: Arabic letters (plain), hamza forms,
+ * ta marbuta, alef maqsura, tatweel, harakat and shadda (combining marks),
+ * the Arabic letter mark, Arabic comma/question mark, Arabic-Indic and
+ * Persian digits, U+0671, ASCII letters/digits/punctuation, ':' and URL
+ * pieces, spaces (one, several, NBSP, tab), line breaks (\n, \r\n, U+2028),
+ * zero-width and bidi controls, presentation forms, Latin-1 letters, a
+ * quotation mark, an ellipsis, an emoji; and two invalid sequences (a
+ * stray byte, a lone lead byte) for the repair path. */
+static const char *const pieces[] = {
+    "\xD8\xA8", "\xD9\x84", "\xD9\x85", "\xD9\x86", "\xD8\xA7", "\xD9\x8A", "\xD9\x88", "\xD8\xB9", "\xD8\xB3",
+    "\xD8\xA3", "\xD8\xA5", "\xD8\xA2", "\xD8\xA9", "\xD9\x89", "\xD8\xA4", "\xD8\xA6", "\xD8\xA1",
+    "\xD9\x80", "\xD9\x8E", "\xD9\x91", "\xD9\x90", "\xD9\x92", "\xD9\xB0", "\xD8\x9C",
+    "\xD8\x8C", "\xD8\x9F", "\xD9\xA3", "\xDB\xB5", "\xD9\xB1", "\xDA\xA9", "\xDB\x8C",
+    "a", "Z", "q", "7", "0", ".", ",", "-", "!", ":", "|", "\"", "http://", "https://x.", "www.", "/",
+    " ", " ", " ", "  ", "\xC2\xA0", "\t", "\n", "\n\n", "\r\n", "\xE2\x80\xA8",
+    "\xE2\x80\x8B", "\xE2\x80\x8F", "\xEF\xBB\xBF", "\xEF\xBB\xBB", "\xEF\xBA\x8D", "\xC3\xA9", "\xC2\xBB",
+    "\xE2\x80\xA6", "\xF0\x9F\x98\x80", "\xFF", "\xD8",
+};
+#define NPIECES (sizeof pieces / sizeof *pieces)
+
+/* A heap copy of s[0..n) without a terminator, so that ASan sees a read
+ * past the end (the fast paths load two bytes at a time). */
+static char *exact_copy(const char *s, size_t n)
+{
+    char *c = malloc(n ? n : 1);
+    assert_non_null(c);
+    memcpy(c, s, n);
+    return c;
+}
+
+/* Appends random pieces to buf until about len bytes; returns the length. */
+static size_t random_text(char *buf, size_t cap, size_t len)
+{
+    size_t n = 0;
+    while (n < len) {
+        const char *p = pieces[rnd(NPIECES)];
+        size_t l = strlen(p);
+        if (n + l >= cap) break;
+        memcpy(buf + n, p, l);
+        n += l;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* ------------------------------------------------------------ unicode */
+
+static void test_unicode_runs_same(void **state)
+{
+    (void)state;
+    static const clean_unicode_opts sets[] = {
+        {.form = 1, .remove_tatweel = true},
+        {.form = 0},
+        {.form = 2, .remove_diacritics = true},
+        {.form = 1, .ascii_digits = true, .remove_diacritics = true, .remove_tatweel = true},
+    };
+    char err[256], text[600];
+    for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {
+        clean_unicode_opts slow = sets[k];
+        slow.no_run_copy = true;
+        clean_unicode *fast_u = clean_unicode_new(&sets[k], err, sizeof err);
+        clean_unicode *slow_u = clean_unicode_new(&slow, err, sizeof err);
+        assert_non_null(fast_u);
+        assert_non_null(slow_u);
+        clean_scratch sa = {0}, sb = {0};
+        nahr_buf a = {0}, b = {0};
+        for (int t = 0; t < 20000; t++) {
+            size_t n = random_text(text, sizeof text, 1 + rnd(t < 2000 ? 8 : 400));
+            size_t bada = 0, badb = 0;
+            char *in = exact_copy(text, n);
+            assert_int_equal(clean_unicode_run(fast_u, &sa, in, n, &a, &bada), 0);
+            assert_int_equal(clean_unicode_run(slow_u, &sb, in, n, &b, &badb), 0);
+            free(in);
+            if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+                fail_msg("options %zu, text '%s': runs '%.*s', per character '%.*s'", k, text, (int)a.len, a.data,
+                         (int)b.len, b.data);
+            assert_int_equal(bada, badb);
+        }
+        nahr_buf_free(&a);
+        nahr_buf_free(&b);
+        clean_scratch_free(&sa);
+        clean_scratch_free(&sb);
+        clean_unicode_free(fast_u);
+        clean_unicode_free(slow_u);
+    }
+}
+
+/* The trigger table (from the quick-check property's ranges) is what
+ * unorm2_quickCheck() says of every BMP code point alone. */
+static void test_unicode_trigger_table(void **state)
+{
+    (void)state;
+    char err[256];
+    for (int form = 1; form <= 2; form++) {
+        clean_unicode_opts o = {.form = form};
+        clean_unicode *u = clean_unicode_new(&o, err, sizeof err);
+        assert_non_null(u);
+        for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
+            if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+            UChar c = (UChar)cp;
+            UErrorCode ec = U_ZERO_ERROR;
+            int want = unorm2_quickCheck(u->form, &c, 1, &ec) != UNORM_YES;
+            if (bit_get(u->trigger, cp) != want)
+                fail_msg("form %d: U+%04X trigger %d, quick-check says %d", form, (unsigned)cp, bit_get(u->trigger, cp), want);
+        }
+        clean_unicode_free(u);
+    }
+}
+
+/* ------------------------------------------------------------ matching form */
+
+static void test_match_norm_random(void **state)
+{
+    (void)state;
+    char line[700], a[700], b[700];
+    for (int t = 0; t < 50000; t++) {
+        size_t n = random_text(line, sizeof line - 1, 1 + rnd(t < 5000 ? 6 : 300));
+        char *in = exact_copy(line, n);
+        size_t na = clean_match_norm(in, n, a);
+        free(in);
+        line[n] = '\xFF'; /* an invalid byte: the two-step path */
+        size_t nb = clean_match_norm(line, n + 1, b);
+        line[n] = '\0';
+        if (na != nb || memcmp(a, b, na) != 0)
+            fail_msg("'%s': one pass '%.*s', two steps '%.*s'", line, (int)na, a, (int)nb, b);
+        assert_int_equal(a[na], '\0');
+    }
+}
+
+/* ------------------------------------------------------------ line features */
+
+/* The per-code-point definition of features() (without the line-end part,
+ * which is shared); *letters gets the number of letters, which features()
+ * does not keep: a line has letters exactly when it has words. */
+static void features_plain(const char *s, size_t n, cline *L, int *letters)
+{
+    size_t i = 0, tok_start = 0;
+    int in_word = 0, has_letter = 0;
+    while (i <= n) {
+        size_t st = i;
+        int32_t cp = ' ';
+        if (i < n) cp = nahr_utf8_next(s, n, &i);
+        else i++;
+        if (cp == ' ') {
+            if (in_word) {
+                L->words += has_letter;
+                size_t tl = st - tok_start;
+                const char *t = s + tok_start;
+                if ((tl > 7 && (memcmp(t, "http://", 7) == 0 || memcmp(t, "https://", 8) == 0)) ||
+                    (tl > 4 && memcmp(t, "www.", 4) == 0)) {
+                    L->url_bytes += tl;
+                } else if (tl > 10 && memchr(t, ':', tl)) {
+                    const char *h = memmem(t, tl, "http", 4);
+                    if (h && (size_t)(t + tl - h) > 8 && memmem(h, (size_t)(t + tl - h), "://", 3))
+                        L->url_bytes += (size_t)(t + tl - h);
+                }
+            }
+            in_word = 0;
+            continue;
+        }
+        if (!in_word) {
+            in_word = 1;
+            has_letter = 0;
+            tok_start = st;
+        }
+        if ((cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) || (cp >= 0x06F0 && cp <= 0x06F9)) L->digits = 1;
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0x0621 && cp <= 0x064A) ||
+            (cp >= 0x0671 && cp <= 0x06D3) || (cp >= 0x06FA && cp <= 0x06FF) ||
+            (cp >= 0xC0 && cp < 0x2000 && cp != 0xD7 && cp != 0xF7)) {
+            (*letters)++;
+            has_letter = 1;
+        }
+    }
+}
+
+static void test_features_random(void **state)
+{
+    (void)state;
+    char raw[600];
+    clean_scratch sc = {0};
+    nahr_buf norm = {0};
+    char err[256];
+    clean_unicode_opts o = {.form = 1, .remove_tatweel = false};
+    clean_unicode *u = clean_unicode_new(&o, err, sizeof err);
+    assert_non_null(u);
+    pthread_once(&ar_letter_once, ar_letter_init);
+    for (int t = 0; t < 50000; t++) {
+        /* features() sees lines of the normalised text: no line breaks,
+         * single spaces, valid UTF-8 */
+        size_t n = random_text(raw, sizeof raw, 1 + rnd(t < 5000 ? 6 : 300));
+        assert_int_equal(clean_unicode_run(u, &sc, raw, n, &norm, NULL), 0);
+        for (size_t i = 0; i < norm.len;) {
+            const char *nl = memchr(norm.data + i, '\n', norm.len - i);
+            size_t le = nl ? (size_t)(nl - norm.data) : norm.len;
+            char *in = exact_copy(norm.data + i, le - i);
+            cline got = {.s = in, .n = le - i}, want = got;
+            int letters = 0;
+            features(&got);
+            features_plain(want.s, want.n, &want, &letters);
+            if (got.words != want.words || (letters > 0) != (got.words > 0) || got.url_bytes != want.url_bytes ||
+                got.digits != want.digits)
+                fail_msg("'%.*s': words %d/%d (letters %d) url %zu/%zu digits %u/%u", (int)got.n, got.s, got.words,
+                         want.words, letters, got.url_bytes, want.url_bytes, got.digits, want.digits);
+            free(in);
+            i = le + 1;
+        }
+    }
+    nahr_buf_free(&norm);
+    clean_scratch_free(&sc);
+    clean_unicode_free(u);
+}
+
+/* ------------------------------------------------------------ automaton */
+
+/* Phrases (already in matching form) that share prefixes and suffixes, so
+ * that fail links and output chains (a phrase ending inside another) are
+ * exercised. */
+static const struct {
+    int family, mode;
+    const char *s;
+} fast_phrases[] = {
+    {CR_NAV, CM_SHORT, "\xd8\xa7\xd9\x84\xd8\xb1\xd9\x8a\xd9\x8a\xd8\xb3\xd9\x8a\xd9\x87"},
+    {CR_SHARE, CM_ANY, "share"},
+    {CR_SHARE, CM_SHORT, "share this"},
+    {CR_RELATED, CM_START, "read also"},
+    {CR_RELATED, CM_SHORT, "also"},
+    {CR_ADS, CM_EXACT, "ad"},
+    {CR_ADS, CM_ANY, "ads"},
+    {CR_PROMO, CM_SHORT, "a"},
+    {CR_COMMENTS, CM_SHORT, "hare"},
+    {CR_COPYRIGHT, CM_ANY, "\xd9\x84 \xd9\x85"},
+    {CR_CAPTION, CM_START, "\xd9\x84"},
+};
+
+static int phrase_accepts(int mode, const char *s, size_t n, size_t start, size_t end)
+{
+    int lb = start == 0 || s[start - 1] == ' ';
+    int rb = end == n || s[end] == ' ';
+    if (mode == CM_EXACT) return start == 0 && end == n;
+    if (mode == CM_START) return start == 0;
+    return lb && rb;
+}
+
+static int match_cmp(const void *a, const void *b)
+{
+    const clean_match *x = a, *y = b;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->family != y->family) return x->family < y->family ? -1 : 1;
+    return x->mode < y->mode ? -1 : x->mode > y->mode;
+}
+
+static void test_phrases_brute_force(void **state)
+{
+    (void)state;
+    clean_phrases *p = clean_phrases_new();
+    assert_non_null(p);
+    size_t np = sizeof fast_phrases / sizeof *fast_phrases;
+    for (size_t k = 0; k < np; k++)
+        assert_int_equal(clean_phrases_add(p, fast_phrases[k].family, fast_phrases[k].mode, fast_phrases[k].s,
+                                           strlen(fast_phrases[k].s)),
+                         NAHR_OK);
+    assert_int_equal(clean_phrases_build(p), NAHR_OK);
+    static const char *const words[] = {"share", "this", "read", "also", "ad", "ads", "a", "hare", "x",
+                                        "\xd9\x84", "\xd9\x85", "\xd8\xa7\xd9\x84\xd8\xb1\xd9\x8a\xd9\x8a\xd8\xb3\xd9\x8a\xd9\x87",
+                                        "sharea", "\xd9\x84\xd9\x85"};
+    char line[400];
+    clean_match got[64], want[64];
+    for (int t = 0; t < 30000; t++) {
+        size_t n = 0, nw = 1 + rnd(8);
+        for (size_t w = 0; w < nw; w++) {
+            const char *x = words[rnd(sizeof words / sizeof *words)];
+            if (w && rnd(5) != 0) line[n++] = ' '; /* words glued now and then */
+            memcpy(line + n, x, strlen(x));
+            n += strlen(x);
+        }
+        line[n] = '\0';
+        char *in = exact_copy(line, n);
+        size_t ng = clean_phrases_find(p, in, n, got, 64), nwant = 0;
+        free(in);
+        for (size_t k = 0; k < np; k++) {
+            size_t l = strlen(fast_phrases[k].s);
+            for (size_t st = 0; st + l <= n; st++)
+                if (memcmp(line + st, fast_phrases[k].s, l) == 0 &&
+                    phrase_accepts(fast_phrases[k].mode, line, n, st, st + l)) {
+                    assert_true(nwant < 64);
+                    want[nwant++] = (clean_match){(uint32_t)fast_phrases[k].family, (uint32_t)fast_phrases[k].mode,
+                                                  st, st + l};
+                }
+        }
+        assert_true(ng <= 64);
+        if (ng != nwant) fail_msg("'%s': %zu matches, brute force %zu", line, ng, nwant);
+        qsort(got, ng, sizeof *got, match_cmp);
+        qsort(want, nwant, sizeof *want, match_cmp);
+        for (size_t k = 0; k < ng; k++)
+            if (match_cmp(&got[k], &want[k]) != 0)
+                fail_msg("'%s': match %zu is %zu..%zu family %u, brute force %zu..%zu family %u", line, k, got[k].start,
+                         got[k].end, got[k].family, want[k].start, want[k].end, want[k].family);
+    }
+    clean_phrases_free(p);
+}
+
+/* ------------------------------------------------------------ clean_doc */
+
+static void test_doc_unchanged_text(void **state)
+{
+    (void)state;
+    clean_config cfg;
+    clean_config_defaults(&cfg);
+    char err[512], dir[4200];
+    clean_unicode_opts uo = {.form = 1, .remove_tatweel = true};
+    cfg.uni = clean_unicode_new(&uo, err, sizeof err);
+    assert_non_null(cfg.uni);
+    cfg.phrases = clean_phrases_new();
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/plugins/clean/data/phrases", src ? src : ".");
+    if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
+    assert_int_equal(clean_phrases_build(cfg.phrases), 0);
+    clean_scratch sc = {0};
+    const char *why = NULL;
+    /* one story paragraph (14 words, a full stop): nothing to clean */
+    static const char story[] = "ذهب الطلاب إلى المدرسة صباح اليوم وقرأوا كتبا كثيرة عن تاريخ المدينة القديمة وأسواقها.";
+    nahr_doc *d = nahr_doc_new();
+    assert_non_null(d);
+    assert_int_equal(nahr_doc_set_text(d, story, strlen(story)), 0);
+    const char *before = nahr_doc_text(d, NULL);
+    assert_int_equal(clean_doc(&cfg, &sc, d, &why), CLEAN_OK);
+    assert_ptr_equal(nahr_doc_text(d, NULL), before);
+    assert_string_equal(nahr_doc_text(d, NULL), story);
+    nahr_doc_free(d);
+    /* the same with a doubled space: a new text, the space collapsed */
+    char spaced[sizeof story + 1];
+    const char *sp = strchr(story, ' ');
+    size_t k = (size_t)(sp - story);
+    memcpy(spaced, story, k);
+    spaced[k] = ' ';
+    memcpy(spaced + k + 1, story + k, sizeof story - k);
+    d = nahr_doc_new();
+    assert_non_null(d);
+    assert_int_equal(nahr_doc_set_text(d, spaced, strlen(spaced)), 0);
+    assert_int_equal(clean_doc(&cfg, &sc, d, &why), CLEAN_OK);
+    assert_string_equal(nahr_doc_text(d, NULL), story);
+    nahr_doc_free(d);
+    /* a document with a span: the text cannot be set, unchanged or not */
+    d = nahr_doc_new();
+    assert_non_null(d);
+    assert_int_equal(nahr_doc_set_text(d, story, strlen(story)), 0);
+    assert_int_equal(nahr_doc_add_span(d, "X", 0, 6), 0);
+    assert_int_equal(clean_doc(&cfg, &sc, d, &why), NAHR_EBUSY);
+    nahr_doc_free(d);
+    clean_scratch_free(&sc);
+    clean_phrases_free(cfg.phrases);
+    clean_unicode_free(cfg.uni);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unicode_runs_same),
+        cmocka_unit_test(test_unicode_trigger_table),
+        cmocka_unit_test(test_match_norm_random),
+        cmocka_unit_test(test_features_random),
+        cmocka_unit_test(test_phrases_brute_force),
+        cmocka_unit_test(test_doc_unchanged_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
