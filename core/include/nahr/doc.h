@@ -81,8 +81,11 @@ NAHR_EXPORT const char *nahr_doc_text(const nahr_doc *d, size_t *len);
 NAHR_EXPORT int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len);
 
 /* The text after nahr_ar_normalize() (text.h), computed on first use and
- * cached in the document until the text changes, so plugins that look words
- * up (entities, sentiment, ...) normalise each article once between them.
+ * cached in the document until the text changes, for plugins that match
+ * across word boundaries (several plugins of a chain normalise the article
+ * once between them). The shipped word-level plugins normalise per distinct
+ * word instead, through their per-worker token caches: a word is normalised
+ * once per worker, not once per occurrence or per article.
  * *len gets its length; map (if not NULL) gets the offset map: for each byte
  * of the normalised text the byte offset in nahr_doc_text() it came from,
  * with (*map)[*len] = text length. NULL on out-of-memory. */
