@@ -15,6 +15,7 @@
 #include "nahr/nahr.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* entity types (index into ent_type_name) */
 enum {
@@ -145,13 +146,47 @@ int ent_tag(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *m
 /* Per-thread cache of the per-token facts (proclitic splits, normalised
  * word ids, word classes), which depend on a token's bytes alone: frequent
  * words are analysed once per thread instead of once per occurrence. Bounded
- * (about 1.5 MB), one per worker, never shared between threads. Tagging with
- * a cache gives exactly the same spans as without. */
+ * (65,536 tokens: 8.7 MB, touched as it fills), one per worker, never shared
+ * between threads. Tagging with a cache gives exactly the same spans as
+ * without. */
 typedef struct ent_cache ent_cache;
 ent_cache *ent_cache_new(void);
 void ent_cache_free(ent_cache *c);
 /* ent_tag() with a cache (NULL = none). */
 int ent_tag_cached(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *model, ent_cache *cache,
                    nahr_doc *doc);
+
+/* memcmp(a, b, n) == 0 for the cache's keys (n <= 30; here for the tests),
+ * with loads that stay inside both: 8-byte words from the start and one
+ * ending at the last byte (overlapping); 4-byte ones below 8 bytes. */
+static inline int ent_key_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
 
 #endif

@@ -10,10 +10,14 @@
 #include "lexicon_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define MAXC 6      /* proclitic split candidates per token */
 #define WORD_MAX 240 /* longer tokens are never looked up */
@@ -23,7 +27,9 @@ typedef struct cand {
     uint32_t h;   /* FNV-1a of the normalised candidate (coreference of unknown words) */
     uint16_t off; /* bytes stripped from the token start (< WORD_MAX) */
     uint8_t ll;   /* 1 when "لل" was stripped and "ال" restored */
+    uint8_t groot; /* the word starts a gazetteer phrase (the trie's root has it as a child) */
 } cand;
+_Static_assert(sizeof(cand) == 12, "groot in the padding: tokinfo keeps its size");
 
 enum { END_MAQSURA = 1, END_HA = 2 }; /* tokinfo.ending */
 
@@ -317,6 +323,9 @@ static void token_facts(tagger *t, size_t k)
         if (ti->c[ti->fcand].off > 0 && ti->prep_al)
             ti->def = 1;
     }
+    /* the candidates that gaz_match() follows into the trie */
+    for (s = 0; s < ti->ncand; s++)
+        ti->c[s].groot = ti->c[s].id >= 0 && ent_trie_child(lx, 0, (uint32_t)ti->c[s].id) > 0;
     /* a single word that is itself a LOC/ORG entry */
     if (ti->c[ti->fcand].id >= 0) {
         int32_t node = ent_trie_child(lx, 0, (uint32_t)ti->c[ti->fcand].id);
@@ -327,11 +336,22 @@ static void token_facts(tagger *t, size_t k)
 
 /* ---- per-thread token cache ---- */
 
-#define EC_SLOTS 8192 /* direct-mapped */
-#define EC_KEY 30     /* longer tokens are not cached; a slot is 128 bytes */
+/* 4-way set-associative with least-recently-used replacement: 65,536 slots
+ * of 128 bytes (8 MB, touched as they fill), kept across articles. A set's
+ * tags (the hash's high half, never 0; 0 = empty way) share one 16-byte
+ * line, so that a lookup reads the slot of the matching way only. The
+ * direct-mapped table of 8,192 slots it replaced missed 16.0 % of the tokens
+ * of the first 8 MB of the news files (1,565 articles), this one 6.1 %; on a
+ * 2 MB sample read 4 times, 30.7 % and 6.3 % (the first occurrences). */
+#define EC_WAYS 4u
+#define EC_SETS 16384u
+#define EC_AGE_INIT 0xE4u /* ways 0, 1, 2, 3 aged 0, 1, 2, 3 */
+#define EC_KEY 30         /* longer tokens are not cached; a slot is 128 bytes */
+#define EC_RING 16u       /* hashes of the tokens between the prefetch and the lookup */
+#define EC_AHEAD 8u       /* the slot of token i + EC_AHEAD is asked for before token i is read */
 
 typedef struct ec_slot {
-    uint8_t klen; /* 0 = empty */
+    uint8_t klen; /* meaningful when the way's tag is not 0 */
     uint8_t kind;
     char key[EC_KEY];
     tokinfo ti;
@@ -339,11 +359,13 @@ typedef struct ec_slot {
 _Static_assert(sizeof(ec_slot) == 128, "two cache lines per slot");
 
 struct ent_cache {
-    const ent_lexicon *lx; /* the lexicon the facts were computed with */
+    const ent_lexicon *lx; /* the lexicon the facts were computed with (NULL: the tags not cleared yet) */
     /* per-article arrays, reused: they grow to the largest article seen */
     void *buf[4];          /* [0] unused (the tokens are the document's), tokinfo, spans, cover */
     size_t cap[4];         /* bytes */
-    _Alignas(64) ec_slot slot[EC_SLOTS];
+    uint8_t age[EC_SETS];  /* 2 bits per way: 0 most recently used .. 3 least */
+    _Alignas(16) uint32_t tag[EC_SETS][EC_WAYS];
+    _Alignas(64) ec_slot slot[EC_SETS][EC_WAYS]; /* never cleared: read only under a tag */
 };
 
 ent_cache *ent_cache_new(void)
@@ -356,7 +378,8 @@ ent_cache *ent_cache_new(void)
     if (posix_memalign(&p, align, size) != 0)
         return NULL;
     madvise(p, size, MADV_HUGEPAGE);
-    memset(p, 0, sizeof(ent_cache));
+    /* lx NULL: the first ent_tag_cached() clears the tags and ages */
+    memset(p, 0, offsetof(ent_cache, age));
     return p;
 }
 
@@ -367,6 +390,14 @@ void ent_cache_free(ent_cache *c)
     for (size_t i = 0; i < 4; i++)
         free(c->buf[i]);
     free(c);
+}
+
+/* Forgets every entry (facts computed with another lexicon). */
+static void cache_clear(ent_cache *c, const ent_lexicon *lx)
+{
+    memset(c->tag, 0, sizeof c->tag);
+    memset(c->age, EC_AGE_INIT, sizeof c->age);
+    c->lx = lx;
 }
 
 /* n bytes of scratch number `which`: the worker's reusable buffer when there
@@ -386,44 +417,109 @@ static void *scratch(ent_cache *c, nahr_doc *doc, int which, size_t n)
     return c->buf[which];
 }
 
-static inline uint64_t raw_hash(const char *s, size_t n, unsigned kind)
-{
-    return nahr_hash_bytes(s, n, (uint64_t)n << 8 | kind);
-}
-
-/* Starts loading the slot of token k (the loop below asks for it a few
- * tokens later: a slot is rarely in the CPU cache, and waiting for it was
- * the tagger's largest single cost). */
-static inline void cache_prefetch(const tagger *t, const ent_cache *c, size_t k)
+/* The hash of token k's key, 0 for a token the cache does not hold. */
+static inline uint64_t cache_hash(const tagger *t, size_t k)
 {
     const nahr_token *tk = &t->tok[k];
     size_t n = tk->end - tk->start;
-    if (n <= EC_KEY)
-        __builtin_prefetch(&c->slot[raw_hash(t->text + tk->start, n, tk->kind) & (EC_SLOTS - 1)]);
+    if (n > EC_KEY)
+        return 0;
+    return nahr_hash_bytes(t->text + tk->start, n, (uint64_t)n << 8 | tk->kind) | (1ull << 63);
 }
 
-/* token_facts() through the cache: the facts depend on the token's bytes
- * and kind only. */
-static void token_facts_cached(tagger *t, ent_cache *c, size_t k)
+static inline size_t ec_set(uint64_t h) { return (size_t)h & (EC_SETS - 1); }
+static inline uint32_t ec_tag(uint64_t h) { return (uint32_t)(h >> 32); } /* bit 63 set: never 0 */
+
+/* The ways of set whose tag is tag, as bits. */
+static inline unsigned ec_match(const ent_cache *c, size_t set, uint32_t tag)
+{
+    const uint32_t *tg = c->tag[set];
+#if defined(__SSE2__)
+    _Static_assert(EC_WAYS == 4, "one 16-byte compare");
+    const __m128i t4 = _mm_load_si128((const __m128i *)(const void *)tg);
+    return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t4, _mm_set1_epi32((int)tag))));
+#else
+    unsigned m = 0;
+    for (unsigned k = 0; k < EC_WAYS; k++)
+        m |= (unsigned)(tg[k] == tag) << k;
+    return m;
+#endif
+}
+
+/* The ages of a set after using way k: the younger ways age by one, k
+ * becomes the youngest. */
+static inline uint8_t ec_touch(unsigned ages, unsigned k)
+{
+    unsigned a = (ages >> (2 * k)) & 3u, out = 0;
+    if (a == 0)
+        return (uint8_t)ages;
+    for (unsigned j = 0; j < EC_WAYS; j++) {
+        unsigned aj = (ages >> (2 * j)) & 3u;
+        aj = j == k ? 0 : aj + (aj < a);
+        out |= aj << (2 * j);
+    }
+    return (uint8_t)out;
+}
+
+static inline unsigned ec_oldest(unsigned ages)
+{
+    for (unsigned j = 0; j < EC_WAYS - 1; j++)
+        if (((ages >> (2 * j)) & 3u) == 3u)
+            return j;
+    return EC_WAYS - 1;
+}
+
+/* Starts loading the slot of the token with hash h (the loop below reads it
+ * EC_AHEAD tokens later: a slot is rarely in the CPU cache, and waiting for
+ * it was the tagger's largest single cost). */
+static inline void cache_prefetch(const ent_cache *c, uint64_t h)
+{
+    if (!h)
+        return;
+    const size_t set = ec_set(h);
+    const unsigned m = ec_match(c, set, ec_tag(h));
+    if (m) {
+        const char *e = (const char *)&c->slot[set][__builtin_ctz(m)];
+        __builtin_prefetch(e);
+        __builtin_prefetch(e + 64);
+    }
+}
+
+/* token_facts() through the cache (h: cache_hash() of token k): the facts
+ * depend on the token's bytes and kind only. */
+static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h)
 {
     const nahr_token *tk = &t->tok[k];
     size_t n = tk->end - tk->start;
     const char *w = t->text + tk->start;
-    ec_slot *e;
-    if (n > EC_KEY) {
+    if (!h) {
         token_facts(t, k);
         return;
     }
-    e = &c->slot[raw_hash(w, n, tk->kind) & (EC_SLOTS - 1)];
-    if (e->klen == n && e->kind == tk->kind && memcmp(e->key, w, n) == 0) {
-        t->ti[k] = e->ti;
-        return;
+    const size_t set = ec_set(h);
+    const uint32_t tag = ec_tag(h);
+    unsigned way = EC_WAYS;
+    for (unsigned m = ec_match(c, set, tag); m; m &= m - 1) {
+        const unsigned q = (unsigned)__builtin_ctz(m);
+        const ec_slot *e = &c->slot[set][q];
+        if (e->klen == n && e->kind == tk->kind && ent_key_eq(e->key, w, n)) {
+            way = q;
+            break;
+        }
     }
-    token_facts(t, k);
-    e->ti = t->ti[k];
-    e->klen = (uint8_t)n;
-    e->kind = (uint8_t)tk->kind;
-    memcpy(e->key, w, n);
+    if (way < EC_WAYS) {
+        t->ti[k] = c->slot[set][way].ti;
+    } else {
+        token_facts(t, k);
+        way = ec_oldest(c->age[set]);
+        ec_slot *e = &c->slot[set][way];
+        c->tag[set][way] = tag;
+        e->ti = t->ti[k];
+        e->klen = (uint8_t)n;
+        e->kind = (uint8_t)tk->kind;
+        memcpy(e->key, w, n);
+    }
+    c->age[set] = ec_touch(c->age[set], way);
 }
 
 /* ---- spans ---- */
@@ -458,9 +554,14 @@ static size_t tok_start(const tagger *t, size_t k, size_t ci)
 }
 
 /* same sentence between token a and token b (a < b) */
+/* Whether token a and the token after it are in one sentence. a = k - 1 of
+ * the first token (k = 0) wraps to SIZE_MAX: nothing comes before the text,
+ * as nothing before a sentence start (the callers' "joined(t, k - 1)" read
+ * the token array out of bounds there: rule_number() with a scale word such
+ * as "مليون" as the text's first token gave a span or not by chance). */
 static int joined(const tagger *t, size_t a)
 {
-    return !(t->tok[a].flags & NAHR_TOK_SENT_END);
+    return a < t->n && !(t->tok[a].flags & NAHR_TOK_SENT_END);
 }
 
 static int32_t id0(const tagger *t, size_t k)
@@ -487,17 +588,16 @@ typedef struct gmatch {
     int32_t node;
 } gmatch;
 
-static gmatch gaz_match(const tagger *t, size_t i)
+/* gaz_match() of a token with a candidate that starts a phrase. */
+static __attribute__((noinline)) gmatch gaz_follow(const tagger *t, size_t i)
 {
     gmatch best = {0, 0, -1};
     const tokinfo *ti = &t->ti[i];
     size_t c;
-    if (!ti->wordlike)
-        return best;
     for (c = 0; c < ti->ncand; c++) {
         int32_t node;
         size_t k;
-        if (ti->c[c].id < 0)
+        if (!ti->c[c].groot) /* no phrase starts with it (or no word id) */
             continue;
         node = ent_trie_child(t->lx, 0, (uint32_t)ti->c[c].id);
         k = i + 1;
@@ -514,6 +614,18 @@ static gmatch gaz_match(const tagger *t, size_t i)
         }
     }
     return best;
+}
+
+/* The longest gazetteer phrase starting at token i (end 0: none). Inline:
+ * called for nearly every word, and most start no phrase. */
+static inline gmatch gaz_match(const tagger *t, size_t i)
+{
+    const tokinfo *ti = &t->ti[i];
+    if (ti->wordlike)
+        for (size_t c = 0; c < ti->ncand; c++)
+            if (ti->c[c].groot)
+                return gaz_follow(t, i);
+    return (gmatch){0, 0, -1};
 }
 
 static size_t connector_tail(const tagger *t, size_t e);
@@ -992,6 +1104,15 @@ static int is_punct(const tagger *t, size_t k, const char *p)
            memcmp(t->text + t->tok[k].start, p, n) == 0;
 }
 
+/* Whether rule_date() may find a date at token i: it starts with a number or
+ * a word of one of these classes (else it returns i at once). KEEP IN STEP
+ * with rule_date(): called for nearly every token, so the test is inline. */
+static inline int date_may_start(const tagger *t, size_t i)
+{
+    return t->tok[i].kind == NAHR_TOK_NUMBER ||
+           (t->ti[i].flags & (W_DAYW | W_WEEKDAY | W_MONTHW | W_MONTH | W_YEARW)) != 0;
+}
+
 static size_t rule_date(tagger *t, size_t i)
 {
     size_t k = i, start_tok = i;
@@ -1181,6 +1302,25 @@ static size_t rule_number(tagger *t, size_t i)
 
 /* ---- canonical forms ---- */
 
+/* Whether the n bytes at p (valid UTF-8) hold no tashkeel or tatweel
+ * (U+064B..U+065F, U+0670, U+0640: 0xD9 then 0x8B..0x9F, 0xB0 or 0x80; 0xD9
+ * is never a continuation byte) and no newline, tab or carriage return: the
+ * surface form is then the bytes themselves. */
+static int surface_plain(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char b = (unsigned char)p[i];
+        if (b == '\n' || b == '\t' || b == '\r')
+            return 0;
+        if (b == 0xD9 && i + 1 < n) {
+            const unsigned char c = (unsigned char)p[i + 1];
+            if ((c >= 0x8B && c <= 0x9F) || c == 0xB0 || c == 0x80)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* surface text of the span without tashkeel/tatweel, in the arena */
 static void set_surface_canon(tagger *t, espan *s)
 {
@@ -1189,6 +1329,12 @@ static void set_surface_canon(tagger *t, espan *s)
     const char *p = t->text + s->start;
     if (!out)
         return;
+    if (surface_plain(p, n)) { /* the common case: nothing to drop */
+        memcpy(out, p, n);
+        out[n] = 0;
+        s->canon = out;
+        return;
+    }
     while (i < n) {
         size_t j = i;
         int32_t c = nahr_utf8_next(p, n, &j);
@@ -1316,6 +1462,10 @@ static corefent *coref_find(corefent *keys, size_t cap, uint32_t h, const char *
     return &keys[slot]; /* empty slot */
 }
 
+/* The bit of hash h in the 64-bit summary of coref()'s keys: a candidate
+ * whose bit is clear has no key with its hash (coref_lookup() gives NULL). */
+static inline uint64_t coref_bit(uint32_t h) { return 1ull << ((h >> 26) & 63u); }
+
 /* the key entry for candidate c of token k, or NULL */
 static const corefent *coref_lookup(const tagger *t, corefent *keys, size_t cap, size_t k, const cand *c)
 {
@@ -1337,6 +1487,7 @@ static void coref(tagger *t)
     size_t cap = 16, nk = 0, i, k;
     corefent *keys;
     size_t nsp0 = t->nsp;
+    uint64_t bits = 0; /* coref_bit() of every key */
     while (cap < nsp0 * 2 + 16)
         cap *= 2;
     keys = nahr_doc_alloc(t->doc, cap * sizeof *keys);
@@ -1370,6 +1521,7 @@ static void coref(tagger *t)
             return;
         e->used = 1;
         e->h = tl->c[0].h;
+        bits |= coref_bit(e->h);
         e->key = key;
         e->keylen = m;
         e->canon = s->canon;
@@ -1387,6 +1539,8 @@ static void coref(tagger *t)
             /* a one-word person mention: adopt the full name */
             if (s->type == ENT_PER && s->tb - s->ta == 1) {
                 for (c = 0; c < ti->ncand; c++) {
+                    if (!(bits & coref_bit(ti->c[c].h)))
+                        continue;
                     const corefent *e = coref_lookup(t, keys, cap, k, &ti->c[c]);
                     if (e) {
                         s->canon = e->canon;
@@ -1399,6 +1553,8 @@ static void coref(tagger *t)
         if (ti->flags & (W_STOP | BLOCK_NAME))
             continue;
         for (c = 0; c < ti->ncand; c++) {
+            if (!(bits & coref_bit(ti->c[c].h)))
+                continue;
             const corefent *e = coref_lookup(t, keys, cap, k, &ti->c[c]);
             if (e) {
                 espan *s = span_new(t, ENT_PER, 2, k, k + 1, tok_start(t, k, c));
@@ -1650,19 +1806,26 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
     t.cover = scratch(cache, doc, 3, n * sizeof *t.cover);
     if (!t.ti || !t.sp || !t.cover)
         return NAHR_ENOMEM;
-    if (cache && cache->lx != lx) {
-        memset(cache->slot, 0, sizeof cache->slot);
-        cache->lx = lx;
-    }
-    for (i = 0; i < n; i++) {
-        if (cache) {
-            if (i + 8 < n)
-                cache_prefetch(&t, cache, i + 8);
-            token_facts_cached(&t, cache, i);
-        } else {
-            token_facts(&t, i);
+    if (cache && cache->lx != lx)
+        cache_clear(cache, lx);
+    if (cache) {
+        uint64_t ring[EC_RING]; /* cache_hash() of tokens i .. i + EC_AHEAD */
+        for (i = 0; i < EC_AHEAD && i < n; i++)
+            ring[i] = cache_hash(&t, i);
+        for (i = 0; i < n; i++) {
+            if (i + EC_AHEAD < n) {
+                uint64_t h = cache_hash(&t, i + EC_AHEAD);
+                ring[(i + EC_AHEAD) % EC_RING] = h;
+                cache_prefetch(cache, h);
+            }
+            token_facts_cached(&t, cache, i, ring[i % EC_RING]);
+            t.cover[i] = -1;
         }
-        t.cover[i] = -1;
+    } else {
+        for (i = 0; i < n; i++) {
+            token_facts(&t, i);
+            t.cover[i] = -1;
+        }
     }
 
     /* model first: its entities win, lists and rules fill the gaps */
@@ -1678,7 +1841,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
             i++;
             continue;
         }
-        if (o->dates) {
+        if (o->dates && date_may_start(&t, i)) {
             e = rule_date(&t, i);
             if (e > i) {
                 i = e;

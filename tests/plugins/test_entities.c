@@ -825,6 +825,55 @@ static void test_model_merge_proclitic(void **state)
     EXPECT_NOT("LOC", "لاية كاليفورنيا");
 }
 
+/* a stand-in model that tags the name سمعان كوركيس written with tashkeel,
+ * tatweel or a tab between its words */
+static int fake_tag_marks(const void *model, const char *text, const nahr_token *toks, size_t ntok, void *scratch,
+                          uint8_t *tags)
+{
+    static const word_tag words[] = {{"سَمْعان", 1}, {"سمعـان", 1}, {"سمعان", 1}, {"كوركيس", 2}, {"كُوركيس", 2}};
+    (void)model;
+    (void)scratch;
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
+    return 0;
+}
+
+/* A span's surface canonical form drops tashkeel and tatweel and turns a tab
+ * or newline into a space (the slow path), and is the bytes themselves when
+ * there is none (the fast path). */
+static void test_surface_canon(void **state)
+{
+    ent_model_hook hook = {.tag = fake_tag_marks, .scratch_size = fake_scratch};
+    (void)state;
+    tag_with(&opts, &hook, "قابل سَمْعان كوركيس الوفد.");
+    assert_string_equal(canon_of("PER", "سَمْعان كوركيس"), "سمعان كوركيس");
+    tag_with(&opts, &hook, "قابل سمعـان كوركيس الوفد.");
+    assert_string_equal(canon_of("PER", "سمعـان كوركيس"), "سمعان كوركيس");
+    tag_with(&opts, &hook, "قابل سمعان كُوركيس الوفد.");
+    assert_string_equal(canon_of("PER", "سمعان كُوركيس"), "سمعان كوركيس");
+    tag_with(&opts, &hook, "قابل سمعان\tكوركيس الوفد.");
+    assert_string_equal(canon_of("PER", "سمعان\tكوركيس"), "سمعان كوركيس");
+    tag_with(&opts, &hook, "قابل سمعان كوركيس الوفد.");
+    assert_string_equal(canon_of("PER", "سمعان كوركيس"), "سمعان كوركيس");
+}
+
+/* A scale word with no number before it is a quantity inside a sentence,
+ * not at a sentence start, and the text's first token is a sentence start
+ * (the rule used to read the token before the first one, out of bounds,
+ * and decide by chance). */
+static void test_scale_word_at_start(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        tag("مليون شخص حضروا الحفل.");
+        EXPECT_NOT("QUANTITY", "مليون شخص");
+        EXPECT_NOT("QUANTITY", "مليون");
+        tag("انتهى الحفل. مليون شخص حضروا.");
+        EXPECT_NOT("QUANTITY", "مليون شخص");
+        tag("حضر مليون شخص الحفل.");
+        EXPECT("QUANTITY", "مليون شخص");
+    }
+}
+
 /* The doc as JSON after tagging text (cache NULL: plain ent_tag). */
 static char *tagged_json(const char *text, ent_cache *cache)
 {
@@ -864,6 +913,72 @@ static void test_token_cache_same_spans(void **state)
     ent_cache_free(c);
 }
 
+/* The cache's key compare agrees with memcmp for every length of a key
+ * (0..30 bytes) and a difference at every byte. */
+static void test_cache_key_eq(void **state)
+{
+    char a[32], b[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = b[i] = (char)(0xD8 + i % 3);
+    for (size_t n = 0; n <= 30; n++) {
+        assert_true(ent_key_eq(a, b, n));
+        for (size_t d = 0; d < n; d++) {
+            b[d] ^= 0x01;
+            assert_false(ent_key_eq(a, b, n));
+            b[d] ^= 0x01;
+        }
+        b[n] ^= 0x01; /* beyond the key: not compared */
+        assert_true(ent_key_eq(a, b, n));
+        b[n] ^= 0x01;
+    }
+}
+
+/* More distinct tokens than the token cache holds (65,536), of every cached
+ * length (1..15 Arabic letters, 1..30 Latin ones) and a few longer, between
+ * sentences with names, dates and numbers: entries are evicted and refilled,
+ * and the spans stay those of the plain tagger. */
+static void test_token_cache_evictions(void **state)
+{
+    static const char *const letters[] = {"ا", "ب", "ت", "ج", "ح", "د", "ر", "س", "ع", "ف", "ق", "ك", "ل", "م", "ن", "و", "ي", "ة"};
+    static const char *const real =
+        " قال الرئيس السوري بشار الأسد في دمشق يوم الأحد 3 آذار 2024 إن 45% من السكان.";
+    nahr_buf text = {0};
+    uint32_t x = 12345;
+    ent_cache *c = ent_cache_new();
+    (void)state;
+    assert_non_null(c);
+    for (size_t w = 0; w < 90000; w++) {
+        x = x * 1103515245u + 12345u;
+        unsigned len = 1 + (x >> 16) % 15;
+        if (w % 7 == 3) { /* Latin, up to 30 bytes; sometimes 31..40 */
+            len = 1 + (x >> 16) % (w % 5 ? 30 : 40);
+            for (unsigned k = 0; k < len; k++) {
+                x = x * 1103515245u + 12345u;
+                assert_int_equal(nahr_buf_append(&text, &"abcdefghijklmnopqrstuvwxyz"[(x >> 16) % 26], 1), NAHR_OK);
+            }
+        } else {
+            for (unsigned k = 0; k < len; k++) {
+                x = x * 1103515245u + 12345u;
+                const char *l = letters[(x >> 16) % (sizeof letters / sizeof letters[0])];
+                assert_int_equal(nahr_buf_append(&text, l, strlen(l)), NAHR_OK);
+            }
+        }
+        const char *sep = w % 500 == 499 ? real : " ";
+        assert_int_equal(nahr_buf_append(&text, sep, strlen(sep)), NAHR_OK);
+    }
+    assert_int_equal(nahr_buf_append(&text, "", 1), NAHR_OK);
+    char *plain = tagged_json(text.data, NULL);
+    for (int round = 0; round < 2; round++) {
+        char *cached = tagged_json(text.data, c);
+        assert_string_equal(plain, cached);
+        free(cached);
+    }
+    free(plain);
+    free(text.data);
+    ent_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -877,6 +992,8 @@ int main(void)
         cmocka_unit_test(test_types_filter),    cmocka_unit_test(test_random_text),    cmocka_unit_test(test_gazetteer_files),
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_veto_org_loc), cmocka_unit_test(test_model_person_after_place), cmocka_unit_test(test_model_into_title),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
+        cmocka_unit_test(test_cache_key_eq), cmocka_unit_test(test_token_cache_evictions),
+        cmocka_unit_test(test_surface_canon), cmocka_unit_test(test_scale_word_at_start),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
 }

@@ -35,23 +35,42 @@ void ner_hist_reset(ner_hist *h)
     h->n = 0;
     h->doc = NULL;
     h->sent = 0;
+    h->used = NULL;
+}
+
+void ner_hist_clear(ner_hist *h)
+{
+    for (size_t k = 0; k < h->n; k++)
+        h->key[h->used[k]] = 0;
+    h->n = 0;
+    h->doc = NULL;
+    h->sent = 0;
 }
 
 static size_t hist_slot(const ner_hist *h, uint32_t key) { return ner_probe(h->key, NER_HIST_CAP, key); }
 
-/* ORs bits into the entry of key; returns its slot, NER_HIST_NONE when the
- * table is full. With h->doc, records the sentence h->sent as the first (if
- * new) and the last one of each entity type in bits, and the slot's lim. */
-static unsigned hist_or(ner_hist *h, uint32_t key, uint8_t bits)
+/* hist_slot() of a nonzero key from slot j on: j is on the key's probe path
+ * (every slot from its home to j held another key when j was found), and
+ * keys are never removed, so the probe goes on from there. */
+static inline size_t hist_slot_from(const ner_hist *h, uint32_t key, size_t j)
 {
-    if (!key)
-        key = 1;
-    size_t j = hist_slot(h, key);
+    while (h->key[j] && h->key[j] != key)
+        j = (j + 1) & (NER_HIST_CAP - 1);
+    return j;
+}
+
+/* hist_or() of a nonzero key whose probe starts at slot j (see
+ * hist_slot_from). */
+static inline unsigned hist_or_from(ner_hist *h, uint32_t key, size_t j, uint8_t bits)
+{
+    j = hist_slot_from(h, key, j);
     if (!h->key[j]) {
         if ((h->n + 1) * 4 > NER_HIST_CAP * 3)
             return NER_HIST_NONE; /* full: keep the probes short */
         h->key[j] = key;
         h->val[j] = 0;
+        if (h->used)
+            h->used[h->n] = (uint16_t)j;
         h->n++;
         if (h->doc)
             h->doc->lim[j] = 0;
@@ -72,6 +91,16 @@ static unsigned hist_or(ner_hist *h, uint32_t key, uint8_t bits)
     }
     h->val[j] |= bits;
     return (unsigned)j;
+}
+
+/* ORs bits into the entry of key; returns its slot, NER_HIST_NONE when the
+ * table is full. With h->doc, records the sentence h->sent as the first (if
+ * new) and the last one of each entity type in bits, and the slot's lim. */
+static unsigned hist_or(ner_hist *h, uint32_t key, uint8_t bits)
+{
+    if (!key)
+        key = 1;
+    return hist_or_from(h, key, key & (NER_HIST_CAP - 1), bits);
 }
 
 static uint8_t hist_get(const ner_hist *h, uint32_t key)
@@ -144,6 +173,36 @@ void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d)
             continue;
         d[i].hist = hist_get(h, d[i].word);
         d[i].hist_stem = hist_get(h, ner_mix(d[i].stem, STEM_SALT));
+    }
+}
+
+void ner_hist_mark_keys(const ner_hist *h, size_t n, ner_tokdesc *d, uint32_t *key, uint16_t *slot)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].punct)
+            continue;
+        const uint32_t kw = d[i].word ? d[i].word : 1, ks = ner_mix(d[i].stem, STEM_SALT);
+        const size_t jw = hist_slot(h, kw), js = hist_slot(h, ks);
+        key[2 * i] = kw;
+        key[2 * i + 1] = ks;
+        slot[2 * i] = (uint16_t)jw;
+        slot[2 * i + 1] = (uint16_t)js;
+        if (h->n) { /* = ner_hist_mark */
+            d[i].hist = h->key[jw] ? h->val[jw] : 0;
+            d[i].hist_stem = h->key[js] ? h->val[js] : 0;
+        }
+    }
+}
+
+void ner_hist_add_keys(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n,
+                       const uint32_t *key, const uint16_t *slot)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].punct)
+            continue;
+        const uint8_t bits = tag_bits(tags[i]); /* = ner_hist_put */
+        hist_or_from(h, key[2 * i], slot[2 * i], bits);
+        hist_or_from(h, key[2 * i + 1], slot[2 * i + 1], bits);
     }
 }
 

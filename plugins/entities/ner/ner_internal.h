@@ -141,10 +141,14 @@ typedef struct ner_hist {
     size_t n;
     ner_doc *doc; /* NULL unless two-sided (set after ner_hist_reset) */
     unsigned sent; /* with doc: the sentence being added (< NER_HIST_NONE) */
+    uint16_t *used; /* NULL, or room for NER_HIST_CAP slots: the slots of the n keys (ner_hist_clear) */
 } ner_hist;
 
-/* Empties the table (doc = NULL). */
+/* Empties the table (doc = NULL, used = NULL). */
 void ner_hist_reset(ner_hist *h);
+/* Empties a table that records its slots in h->used (kept; doc = NULL):
+ * only the slots of its keys are cleared, not the whole table. */
+void ner_hist_clear(ner_hist *h);
 /* Records how the word with these hashes was tagged. */
 void ner_hist_put(ner_hist *h, uint32_t word, uint32_t stem, unsigned tag);
 /* Empties the table and records tokens [from, to) of a corpus with their
@@ -160,6 +164,15 @@ void ner_hist_add_doc(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, si
                       uint16_t *slot);
 /* Sets d[i].hist / hist_stem from the table. */
 void ner_hist_mark(const ner_hist *h, size_t n, ner_tokdesc *d);
+/* ner_hist_mark(), and for the ner_hist_add_keys() of the same sentence the
+ * table keys of the word and the stem of each token that is not punctuation
+ * (key[2 i], key[2 i + 1]) and the slots where their probes ended (slot[2 i],
+ * slot[2 i + 1]): the run time's tagging hashes and probes once per token. */
+void ner_hist_mark_keys(const ner_hist *h, size_t n, ner_tokdesc *d, uint32_t *key, uint16_t *slot);
+/* = ner_hist_add() after ner_hist_mark_keys() of the same sentence (and no
+ * other change to h between the two): the probes start at those slots. */
+void ner_hist_add_keys(ner_hist *h, const ner_tokdesc *d, const uint8_t *tags, size_t n,
+                       const uint32_t *key, const uint16_t *slot);
 /* Sets d[i].after / after_stem from a table of the later sentences: the
  * entity types there that d[i].hist / hist_stem do not have. */
 void ner_hist_mark_after(const ner_hist *later, size_t n, ner_tokdesc *d);

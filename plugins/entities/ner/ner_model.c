@@ -586,6 +586,9 @@ typedef struct ner_trans_masked {
     ner_v4f bi, ii;        /* B-X to I-X, I-X to I-X */
     ner_v4f bo, io;        /* B-X to O, I-X to O */
     float oo;              /* O to O */
+    /* the way back of viterbi_scores: [cur], from the four B-X and from the
+     * four I-X (the columns of s in the score layout) */
+    ner_v4f cx[NER_NTAGS], cy[NER_NTAGS];
 } ner_trans_masked;
 
 _Static_assert(NER_NTAGS == 9 && NER_O == 0, "tags: O, then B-X and I-X for 4 types");
@@ -611,6 +614,12 @@ static void trans_masked(const float trans[NER_NTAGS + 1][NER_NTAGS], ner_trans_
         mt->io[x] = mt->s[i][NER_O];
     }
     mt->oo = mt->s[NER_O][NER_O];
+    for (unsigned t = 0; t < NER_NTAGS; t++) {
+        const ner_v4f cx = {mt->s[1][t], mt->s[3][t], mt->s[5][t], mt->s[7][t]};
+        const ner_v4f cy = {mt->s[2][t], mt->s[4][t], mt->s[6][t], mt->s[8][t]};
+        mt->cx[t] = cx;
+        mt->cy[t] = cy;
+    }
 }
 
 /* Viterbi over n tokens with masked transitions; emit is n x NER_NTAGS.
@@ -700,6 +709,36 @@ static inline ner_v4f v4_lane(ner_v4f v, int k)
     return __builtin_shuffle(v, mask);
 }
 
+#if defined(__SSE__)
+/* The best predecessor of tag t (O or B-X: every tag may precede it) at a
+ * position whose previous scores are a (score layout): the lowest tag p
+ * with the largest a[vpos[p]] + s[p][t], as the scalar loop of
+ * viterbi_scores() finds it (strict >: the first of equal sums), in two
+ * 4-lane sums. The sums are never NaN (finite or -inf), so the maximum is
+ * the same whatever the order, and == finds every tag that reaches it. */
+static inline unsigned back_any(const float *a, const ner_trans_masked *mt, unsigned t)
+{
+    /* bit k of a 4-bit mask moved to bit 2k */
+    static const uint8_t spread[16] = {0, 1, 4, 5, 16, 17, 20, 21, 64, 65, 68, 69, 80, 81, 84, 85};
+    ner_v4f ax, ay;
+    memcpy(&ax, a + 1, sizeof ax);
+    memcpy(&ay, a + 5, sizeof ay);
+    const ner_v4f sx = ax + mt->cx[t], sy = ay + mt->cy[t]; /* from B-X, from I-X */
+    const float so = a[0] + mt->s[NER_O][t];
+    const ner_v4i swap2 = {2, 3, 0, 1}, swap1 = {1, 0, 3, 2};
+    ner_v4f mx = v4_max(sx, sy);
+    mx = v4_max(mx, __builtin_shuffle(mx, swap2));
+    mx = v4_max(mx, __builtin_shuffle(mx, swap1));
+    if (!(mx[0] > so))
+        return NER_O;
+    const ner_v4f m4 = {mx[0], mx[0], mx[0], mx[0]};
+    const unsigned bx = (unsigned)_mm_movemask_ps(_mm_cmpeq_ps(sx, m4));
+    const unsigned by = (unsigned)_mm_movemask_ps(_mm_cmpeq_ps(sy, m4));
+    /* lane k of sx is tag 2k + 1, of sy tag 2k + 2 */
+    return (unsigned)__builtin_ctz((unsigned)spread[bx] << 1 | (unsigned)spread[by] << 2);
+}
+#endif
+
 /* viterbi_masked without back-pointers and with the BIO constraint in its
  * layout. The scores of a position are kept as O, a vector of the four B-X
  * and a vector of the four I-X: B-X may follow any tag (9 vector steps),
@@ -776,6 +815,9 @@ static void viterbi_scores(float *emit, const ner_trans_masked *mt, size_t n, ui
             if (s1 > bs)
                 arg = t;
         } else {
+#if defined(__SSE__)
+            arg = back_any(a, mt, t);
+#else
 #pragma GCC unroll 9
             for (unsigned p = 0; p < NER_NTAGS; p++) {
                 float sc = a[vpos[p]] + mt->s[p][t];
@@ -784,6 +826,7 @@ static void viterbi_scores(float *emit, const ner_trans_masked *mt, size_t n, ui
                     arg = p;
                 }
             }
+#endif
         }
         out[i - 1] = (uint8_t)arg;
     }
@@ -1178,6 +1221,11 @@ struct ner_cache {
     size_t topicmask;
     int32_t topgaz[2][8][NER_NTAGS];
     int32_t topedge[2][NER_NTAGS];
+    /* NER_F_HIST: the prediction history of the call, kept here so that the
+     * next call clears the slots of its keys only (htab.used = htab_used),
+     * not the whole table as one in the scratch */
+    ner_hist htab;
+    uint16_t htab_used[NER_HIST_CAP];
 };
 
 ner_cache *ner_cache_new_slots(size_t slots)
@@ -1202,6 +1250,7 @@ ner_cache *ner_cache_new_slots(size_t slots)
         return NULL;
     }
     memset(c->age, NER_AGE_INIT, sets);
+    c->htab.used = c->htab_used; /* calloc: an empty table */
     return c;
 }
 
@@ -1662,13 +1711,20 @@ static int art_desc(const ner_model *m, size_t ntok)
     return m && (m->flags & NER_F_ARTICLE) && ntok <= NER_DOC_MAXTOK;
 }
 
+/* The longest sentence of a call of ntok tokens (tag_tokens cuts at
+ * NER_MAX_SENT tokens): the length of tag_state's hkey and hslot / 2. */
+static size_t hist_sent(size_t ntok) { return ntok < NER_MAX_SENT ? ntok : NER_MAX_SENT; }
+
 size_t ner_model_scratch_size(const ner_model *m, size_t ntok)
 {
     if (ntok == 0)
         ntok = 1;
     size_t sent = ntok > NER_MAX_SENT && !art_desc(m, ntok) ? NER_MAX_SENT : ntok;
     size_t ntc = tc_slots(ntok);
-    size_t hist = m && (m->flags & NER_F_HIST) ? ALIGN16(sizeof(ner_hist)) : 0;
+    size_t hist = m && (m->flags & NER_F_HIST)
+                      ? ALIGN16(sizeof(ner_hist)) + ALIGN16(hist_sent(ntok) * 2 * sizeof(uint32_t)) +
+                            ALIGN16(hist_sent(ntok) * 2 * sizeof(uint16_t))
+                      : 0;
     if (m && (m->flags & NER_F_ARTICLE))
         hist += ALIGN16(sizeof(ner_actx)) + ALIGN16(ntok * 2 * sizeof(uint16_t));
     if (doc_pass(m, ntok))
@@ -1912,26 +1968,22 @@ void ner_emissions(const ner_model *m, const ner_tokdesc *d, size_t n, float *em
  * filter and the prefetched lookups of emissions().
  * KEEP IN STEP with ner_features_rest(): tests/plugins/test_ner_fast.c
  * compares the tags with a tagger that calls it. */
-static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc *d, size_t n,
-                             const uint8_t *cached, size_t uncached, float *emit, int32_t *sums)
+static inline __attribute__((always_inline)) void
+emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, size_t n, const uint8_t *cached,
+                      size_t uncached, float *emit, int32_t *sums, const int filter, const int gazf,
+                      const int clbig, const int hist, const int doc2, const int actx, const int topic)
 {
     uint32_t f[NER_PF_AHEAD + 1][NER_MAXF];
     size_t nf[NER_PF_AHEAD + 1] = {0};
     uint32_t v3[NER_PF_AHEAD + 1] = {0}, vc[NER_PF_AHEAD + 1] = {0};
-    const int filter = m->filter && m->filter_for == m->slots;
-    const int gazf = (m->flags & (NER_F_GAZ | NER_F_DICT)) != 0;
-    const int clbig = (m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS);
-    const int hist = (m->flags & NER_F_HIST) != 0;
-    const int doc2 = (m->flags & NER_F_DOC2) != 0;
-    const int actx = (m->flags & NER_F_ACTX) != 0;
-    /* NER_F_TOPIC: rows from c's memo (topic_rows), else hashed here */
-    const int topic = (m->flags & NER_F_TOPIC) && !c->topic;
     /* g = mix_inner(ner_mix(word i-1, word i)), the inner half of T_BIG_L of
      * token i and of T_BIG_R of token i-1 */
     uint32_t g = n ? mix_inner(mix_outer(BOS(1), mix_inner(d[0].word))) : 0;
-    for (size_t i = 0; i < n + NER_PF_AHEAD; i++) {
+    /* bi = i % (NER_PF_AHEAD + 1), the buffer of token i; token j = i -
+     * NER_PF_AHEAD is summed from buffer (i + 1) % (NER_PF_AHEAD + 1) */
+    for (size_t i = 0, bi = 0; i < n + NER_PF_AHEAD; i++, bi = bi == NER_PF_AHEAD ? 0 : bi + 1) {
         if (i < n) {
-            const size_t b = i % (NER_PF_AHEAD + 1);
+            const size_t b = bi;
             const ner_tokdesc *t = &d[i];
             size_t k = 0;
             if (uncached) {
@@ -1991,7 +2043,7 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
         }
         if (i < NER_PF_AHEAD)
             continue;
-        const size_t j = i - NER_PF_AHEAD, b = j % (NER_PF_AHEAD + 1);
+        const size_t j = i - NER_PF_AHEAD, b = bi == NER_PF_AHEAD ? 0 : bi + 1;
         const ner_tokdesc *t = &d[j];
         float *e = emit + j * NER_NTAGS;
         ner_v8i a8;
@@ -2047,6 +2099,27 @@ static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc
         e[8] = (float)a9 * m->scale;
         e[NER_O] -= m->o_penalty;
     }
+}
+
+static void emissions_cached(const ner_model *m, ner_cache *c, const ner_tokdesc *d, size_t n,
+                             const uint8_t *cached, size_t uncached, float *emit, int32_t *sums)
+{
+    const int filter = m->filter && m->filter_for == m->slots;
+    const int gazf = (m->flags & (NER_F_GAZ | NER_F_DICT)) != 0;
+    const int clbig = (m->flags & NER_F_CLX) && (m->flags & NER_F_CLUSTERS);
+    const int hist = (m->flags & NER_F_HIST) != 0;
+    const int doc2 = (m->flags & NER_F_DOC2) != 0;
+    const int actx = (m->flags & NER_F_ACTX) != 0;
+    /* NER_F_TOPIC: rows from c's memo (topic_rows), else hashed here */
+    const int topic = (m->flags & NER_F_TOPIC) && !c->topic;
+    /* the shipped model's kind (gazetteers, history, no cluster bigram,
+     * two-sided history or article context) gets a copy of the loop with
+     * these tests folded (378 M -> 348 M instructions on the 7.9 MB sample) */
+    if (filter && gazf && hist && !clbig && !doc2 && !actx && !topic)
+        emissions_cached_body(m, c, d, n, cached, uncached, emit, sums, 1, 1, 0, 1, 0, 0, 0);
+    else
+        emissions_cached_body(m, c, d, n, cached, uncached, emit, sums, filter, gazf, clbig, hist, doc2,
+                              actx, topic);
 }
 
 /* The memo entry of token t's topic features (filled on a miss). */
@@ -2110,6 +2183,8 @@ static void topic_rows(const ner_model *m, ner_cache *c, const ner_tokdesc *d, s
 typedef struct tag_state {
     ner_trans_masked mt;
     ner_hist *hist;  /* NULL unless the model has NER_F_HIST */
+    uint32_t *hkey;  /* with hist: per token of a sentence, the keys of ner_hist_mark_keys */
+    uint16_t *hslot; /* and their slots */
     ner_actx *actx;  /* NULL unless the model has NER_F_ACTX or NER_F_TOPIC */
     uint16_t *aslot; /* with actx: per token of the call, its two slots in it */
     ner_cache *c;    /* the per-thread cache, or NULL */
@@ -2139,7 +2214,7 @@ static void tag_sentence(const ner_model *m, tag_state *st, sent_bufs *sb, int d
             sb->uncached += !sb->cached[j];
     }
     if (st->hist)
-        ner_hist_mark(st->hist, n, sb->d);
+        ner_hist_mark_keys(st->hist, n, sb->d, st->hkey, st->hslot);
     if (st->actx)
         ner_actx_mark_slots(st->actx, n, aslot, sb->d);
     if (st->c && m->slots && st->c->topic && (m->flags & NER_F_TOPIC) && sb->d[0].topic)
@@ -2162,7 +2237,7 @@ static void tag_sentence(const ner_model *m, tag_state *st, sent_bufs *sb, int d
         st->hist->sent = sent;
         ner_hist_add_doc(st->hist, sb->d, tags, n, slot);
     } else {
-        ner_hist_add(st->hist, sb->d, tags, n);
+        ner_hist_add_keys(st->hist, sb->d, tags, n, st->hkey, st->hslot);
     }
 }
 
@@ -2278,10 +2353,21 @@ static int tag_tokens(const ner_model *m, ner_cache *c, const char *text, const 
     st.hist = NULL;
     st.slot = NULL;
     st.sums = NULL;
+    st.hkey = NULL;
+    st.hslot = NULL;
     if (m->flags & NER_F_HIST) {
-        st.hist = (ner_hist *)p;
+        st.hist = (ner_hist *)p; /* the scratch's table, or the cache's */
         p += ALIGN16(sizeof(ner_hist));
-        ner_hist_reset(st.hist);
+        if (c) {
+            st.hist = &c->htab;
+            ner_hist_clear(st.hist);
+        } else {
+            ner_hist_reset(st.hist);
+        }
+        st.hkey = (uint32_t *)p;
+        p += ALIGN16(hist_sent(ntok) * 2 * sizeof(uint32_t));
+        st.hslot = (uint16_t *)p;
+        p += ALIGN16(hist_sent(ntok) * 2 * sizeof(uint16_t));
         if (doc_pass(m, ntok)) {
             st.hist->doc = (ner_doc *)p;
             p += ALIGN16(sizeof(ner_doc));
