@@ -84,12 +84,18 @@ static const char *const suffixes[] = {
 static const unsigned char suffix_len[] = {4, 4, 4, 2};
 static const unsigned char suffix_min_stem[] = {8, 8, 8, 6}; /* bytes left: 4, 4, 4, 3 letters */
 
+typedef struct wc_entry wc_entry;
+
 typedef struct scan {
     const char *text; /* chunk */
     const nahr_token *toks;
     size_t ntok;
     int chunk_cut; /* 1 when more text follows this chunk */
+    const wc_entry *const *ring; /* word cache sets of the next tokens (cache_prefetch), or NULL */
 } scan;
+
+static inline const wc_entry *next_entry(const scan *sc, size_t i, size_t j);
+static inline uint64_t entry_word_hash(const wc_entry *ce);
 
 /* The shared normaliser: its own fast path (the Arabic block from a table)
  * now does what an inline copy here used to. */
@@ -124,24 +130,33 @@ static int is_wordish(const nahr_token *t)
  * entry (kind != 0) and sets *consumed, or NULL. */
 /* The longest phrase starting with entry e (a candidate stem of token i
  * whose entry has prefix set): the stem (e's key) extended word by word. */
-static const senti_entry *extend_phrase(const senti_lexicon *lx, const scan *sc, size_t i,
-                                        const senti_entry *e, size_t *consumed)
+static inline __attribute__((always_inline)) const senti_entry *
+extend_phrase(const senti_lexicon *lx, const scan *sc, size_t i, const senti_entry *e, size_t *consumed)
 {
     const senti_entry *best = e->kind ? e : NULL;
     *consumed = 1;
     char key[4 * (WORD_MAX + 1)];
-    size_t klen = e->key_len;
-    memcpy(key, lx->pool + e->key_off, klen);
+    size_t klen = e->key_len; /* key[0..klen) is e's key, copied there when first needed */
+    const senti_entry *at = e; /* the entry of key[0..klen) */
     for (size_t j = i + 1, words = 1; j < sc->ntok && (int)words < lx->max_words; j++, words++) {
         if (!is_wordish(&sc->toks[j]) || (sc->toks[j - 1].flags & NAHR_TOK_SENT_END))
             break;
         if (klen + 1 + WORD_MAX + 1 > sizeof key)
             break;
+        /* most phrase starts go no further: when word j is in the word
+         * cache, its hash and the lexicon's pair filter usually say so
+         * without normalising it and looking the longer key up */
+        const wc_entry *ne = next_entry(sc, i, j);
+        if (ne && !senti_lexicon_pair_maybe(lx, at, entry_word_hash(ne)))
+            break;
+        if (at == e)
+            memcpy(key, lx->pool + e->key_off, klen);
         key[klen++] = ' ';
         klen += norm_token(sc->text, &sc->toks[j], key + klen);
         const senti_entry *p = senti_lexicon_get(lx, key, klen);
         if (!p)
             break;
+        at = p;
         if (p->kind) {
             best = p;
             *consumed = j - i + 1;
@@ -231,14 +246,20 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
 }
 
 /* ---- per-thread word cache ----
- * Direct-mapped on the token's bytes, one 64-byte line per entry: the
- * model weights of the word's own features (unigram and character n-grams,
+ * Four-way set-associative on the token's bytes (a set: four 64-byte
+ * entries, the most recently used first; a hit moves its entry to the
+ * front, a miss drops the last), one cache line per entry: the model
+ * weights of the word's own features (unigram and character n-grams,
  * summed in senti_token_features() order), its unigram hash (for the next
- * word's pair feature) and, once looked up, the lexicon match when it cannot
- * depend on the following words. A hit costs one memory access instead of
- * normalising, hashing ~20 n-grams and fetching ~20 weight rows. */
+ * word's pair feature and the phrase filter) and, once looked up, the
+ * lexicon match when it cannot depend on the following words. A hit costs
+ * a memory access or two instead of normalising, hashing ~20 n-grams and
+ * fetching ~20 weight rows. */
 #define WC_SLOTS 65536
+#define WC_WAYS 4
+#define WC_SETS (WC_SLOTS / WC_WAYS)
 #define WC_KEY 30 /* longer tokens are not cached */
+#define WC_AHEAD 8 /* cache_prefetch() looks this many tokens ahead */
 
 /* lex_state: what the lexicon gives for the word
  *   UNKNOWN  not looked up yet
@@ -248,8 +269,8 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
  *   FULL     depends on the context in a way not cached: full lookup */
 enum { WC_LEX_UNKNOWN = 0, WC_LEX_FREE = 1, WC_LEX_CONTEXT = 2, WC_LEX_FULL = 3 };
 
-typedef struct wc_entry {
-    uint64_t uni;   /* unigram hash of the normalised word */
+struct wc_entry {
+    uint64_t uni;   /* senti_word_hash of the normalised word (the model's unigram hash) */
     float sum[3];   /* weights of the word's own features (model only) */
     uint32_t lex;   /* lexicon slot + 1, 0 = none (see lex_state) */
     uint32_t rest;  /* CONTEXT: lexicon slot + 1, 0 = none */
@@ -258,7 +279,7 @@ typedef struct wc_entry {
     uint8_t nfeat;  /* number of own features (0 without model) */
     uint8_t lex_state, strip, rest_strip;
     char key[WC_KEY];
-} wc_entry;
+};
 _Static_assert(sizeof(wc_entry) == 64, "one cache line per entry");
 
 struct senti_wcache {
@@ -320,17 +341,24 @@ static inline void add_weights(const float *wt, const uint32_t *feats, size_t k,
     sum[2] = c;
 }
 
-/* The slot of token t (whatever it holds now), NULL when t is not cached. */
+/* The set of raw[0..n): its first entry. */
+static inline wc_entry *cache_set(const senti_wcache *c, const char *raw, size_t n)
+{
+    return &c->slot[(raw_hash(raw, n) & (WC_SETS - 1)) * WC_WAYS];
+}
+
+/* The set of token t (whatever it holds now), NULL when t is not cached. */
 static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text, const nahr_token *t)
 {
     size_t n = t->end - t->start;
     if (n > WC_KEY || t->kind == NAHR_TOK_NUMBER)
         return NULL;
-    return &c->slot[raw_hash(text + t->start, n) & (WC_SLOTS - 1)];
+    return cache_set(c, text + t->start, n);
 }
 
 /* 1 when key[0..n) equals s[0..n), n <= WC_KEY: eight bytes at a time, the
- * last eight overlapping (a call to memcmp cost more than the compare). */
+ * last eight overlapping, or two overlapping fours below eight bytes (a
+ * call to memcmp cost more than the compare). */
 static inline int key_eq(const char *key, const char *s, size_t n)
 {
     uint64_t a, b;
@@ -345,10 +373,47 @@ static inline int key_eq(const char *key, const char *s, size_t n)
         memcpy(&b, s + n - 8, 8);
         return a == b;
     }
+    if (n >= 4) { /* 4..7: the first and the last four bytes */
+        uint32_t x, y, u, v;
+        memcpy(&x, key, 4);
+        memcpy(&y, s, 4);
+        memcpy(&u, key + n - 4, 4);
+        memcpy(&v, s + n - 4, 4);
+        return x == y && u == v;
+    }
     for (size_t o = 0; o < n; o++)
         if (key[o] != s[o])
             return 0;
     return 1;
+}
+
+static inline int entry_is(const wc_entry *e, const char *raw, size_t n)
+{
+    return e->klen == n && key_eq(e->key, raw, n);
+}
+
+/* While token i is worked on, the cache entry of token j (i < j <=
+ * i + WC_AHEAD) when its set (in the ring) holds that token, else NULL. */
+static inline const wc_entry *next_entry(const scan *sc, size_t i, size_t j)
+{
+    if (!sc->ring || j - i > WC_AHEAD)
+        return NULL;
+    const wc_entry *set = sc->ring[j & 15];
+    const nahr_token *t = &sc->toks[j];
+    const char *raw = sc->text + t->start;
+    size_t n = t->end - t->start;
+    if (!set)
+        return NULL;
+    for (int k = 0; k < WC_WAYS; k++)
+        if (entry_is(&set[k], raw, n))
+            return &set[k];
+    return NULL;
+}
+
+/* (extend_phrase() comes before the entry's definition) */
+static inline uint64_t entry_word_hash(const wc_entry *ce)
+{
+    return ce->uni;
 }
 
 /* Memory latency, not arithmetic, is what a token costs: its cache entry
@@ -356,20 +421,24 @@ static inline int key_eq(const char *key, const char *s, size_t n)
  * larger than the CPU caches. So the pass starts loading the entry of token
  * i + 8 and, from the entries of tokens i + 3 and i + 4 (loaded by then),
  * the pair weights of token i + 4, before working on token i. ring[j % 16]
- * remembers token j's slot. Only hints: nothing depends on them. */
-#define WC_AHEAD 8
+ * remembers token j's set (of which the first two entries, where most hits
+ * are, are prefetched). Only hints: nothing depends on them. */
 static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i,
-                                  const wc_entry **ring)
+                                  const wc_entry **ring, uint64_t pair_mask)
 {
     if (i == 0)
         for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
-            if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL)
+            if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL) {
                 __builtin_prefetch(ring[j & 15]);
+                __builtin_prefetch(ring[j & 15] + 1);
+            }
     if (i + WC_AHEAD < sc->ntok) {
         const wc_entry *e = cache_slot(c, sc->text, &sc->toks[i + WC_AHEAD]);
         ring[(i + WC_AHEAD) & 15] = e;
-        if (e)
+        if (e) {
             __builtin_prefetch(e);
+            __builtin_prefetch(e + 1);
+        }
     }
     /* the slots are not checked against the tokens: two key compares per
      * token cost more than the useless prefetch now and then from an entry
@@ -378,30 +447,37 @@ static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c
     if (m && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
         const wc_entry *a = ring[(i + 3) & 15], *b = ring[(i + 4) & 15];
         if (a && b && a->nfeat && b->nfeat)
-            __builtin_prefetch(m->w + (size_t)senti_bigram_feature(&m->fc, a->uni, b->uni) * 3);
+            __builtin_prefetch(m->w + (size_t)senti_bigram_feature_mask(a->uni, b->uni, pair_mask) * 3);
     }
 }
 
-/* The entry of raw[0..n), or NULL when it cannot be cached. On a miss the
- * entry is filled and norm receives the normalised word (*have_norm = 1);
- * on a hit norm is untouched (*have_norm = 0). */
+/* The entry of raw[0..n), or NULL when it cannot be cached; it is then
+ * the first of its set. On a miss the entry is filled and norm receives the
+ * normalised word (*have_norm = 1); on a hit norm is untouched
+ * (*have_norm = 0). */
 static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *raw, size_t n, char *norm,
-                           int *have_norm, wc_entry *slot)
+                           int *have_norm, wc_entry *set)
 {
     if (n > WC_KEY)
         return NULL;
-    /* slot: the entry cache_prefetch() found for this token (same hash), or NULL */
-    wc_entry *e = slot ? slot : &c->slot[raw_hash(raw, n) & (WC_SLOTS - 1)];
-    if (e->klen == n && key_eq(e->key, raw, n)) {
-        *have_norm = 0;
+    /* set: the one cache_prefetch() found for this token (same hash), or NULL */
+    wc_entry *e = set ? set : cache_set(c, raw, n);
+    *have_norm = 0;
+    if (entry_is(&e[0], raw, n))
         return e;
-    }
+    for (int k = 1; k < WC_WAYS; k++)
+        if (entry_is(&e[k], raw, n)) {
+            wc_entry t = e[k];
+            memmove(e + 1, e, (size_t)k * sizeof *e);
+            e[0] = t;
+            return e;
+        }
+    memmove(e + 1, e, (WC_WAYS - 1) * sizeof *e);
     e->klen = 0;
     size_t nl = senti_normalize(raw, n, norm);
     *have_norm = 1;
     e->nlen = (uint8_t)nl;
     e->nfeat = 0;
-    e->uni = 0;
     e->sum[0] = e->sum[1] = e->sum[2] = 0;
     if (m && nl) {
         uint32_t feats[SENTI_MAX_TOKEN_FEATURES];
@@ -410,6 +486,8 @@ static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *ra
             return NULL;
         add_weights(m->w, feats, k, SIZE_MAX, e->sum);
         e->nfeat = (uint8_t)k;
+    } else {
+        e->uni = senti_word_hash(norm, nl); /* for extend_phrase()'s pair filter (the model sets it above) */
     }
     e->lex_state = WC_LEX_UNKNOWN;
     e->lex = e->rest = 0;
@@ -477,6 +555,7 @@ typedef struct pass {
     double pending_mult;
     uint64_t pending_word;
     uint64_t prev_uni;
+    uint64_t pair_mask; /* 2^bits - 1 of the model's feature space */
     size_t skip_until; /* token index (in chunk) up to which lexicon lookups are skipped */
     size_t nhits;
 } pass;
@@ -569,8 +648,11 @@ static int ma_is_negator(const scan *sc, size_t i, const char *w, size_t strip, 
     return word_in_sent == 0 || (i > 0 && sc->toks[i - 1].kind == NAHR_TOK_PUNCT);
 }
 
-static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, size_t chunk_off,
-                     wc_entry *slot)
+/* Inline in the token loop: a call per token cost more than its body's
+ * shortest path (a cached word without lexicon match). */
+static inline __attribute__((always_inline)) void do_token(pass *p, const scan *sc, size_t i,
+                                                           const char *chunk_base, size_t chunk_off,
+                                                           wc_entry *slot)
 {
     const nahr_token *t = &sc->toks[i];
     senti_worker *w = p->w;
@@ -620,7 +702,8 @@ static void do_token(pass *p, const scan *sc, size_t i, const char *chunk_base, 
         float a = ce->sum[0], b = ce->sum[1], c = ce->sum[2];
         uint32_t k = ce->nfeat;
         if (fc->word_ngrams >= 2 && p->prev_uni) {
-            const float *r = cfg->model->w + (size_t)senti_bigram_feature(fc, p->prev_uni, ce->uni) * 3;
+            uint32_t x = senti_bigram_feature_mask(p->prev_uni, ce->uni, p->pair_mask);
+            const float *r = cfg->model->w + (size_t)x * 3;
             a += r[0];
             b += r[1];
             c += r[2];
@@ -735,6 +818,8 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
     memset(&p, 0, sizeof p);
     p.cfg = cfg;
     p.w = w;
+    if (cfg->model)
+        p.pair_mask = (1ull << cfg->model->fc.bits) - 1;
     if (!cfg->feature_sink) { /* training sees every token's features: no cache there */
         if (!w->cache)
             w->cache = cache_new();
@@ -777,14 +862,14 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
             }
             tk = w->toks;
         }
-        scan sc = {text + off, tk, ntok, end < n};
         const wc_entry *ring[16] = {0};
+        scan sc = {text + off, tk, ntok, end < n, p.cache ? ring : NULL};
         p.skip_until = 0;
         for (size_t i = 0; i < ntok; i++) {
             wc_entry *slot = NULL;
             if (p.cache) {
-                cache_prefetch(cfg, p.cache, &sc, i, ring);
-                slot = (wc_entry *)ring[i & 15]; /* token i's entry (NULL when not cached) */
+                cache_prefetch(cfg, p.cache, &sc, i, ring, p.pair_mask);
+                slot = (wc_entry *)ring[i & 15]; /* token i's set (NULL when not cached) */
             }
             do_token(&p, &sc, i, text, off, slot);
         }

@@ -104,6 +104,12 @@ static senti_entry *put_key(senti_lexicon *lx, const char *key, size_t n)
     lx->pool_len += n + 1;
     lx->used++;
     lx->bloom[(h >> 20) % SENTI_BLOOM_BITS / 64] |= 1ull << ((h >> 20) % 64);
+    for (size_t i = 0; i < n; i++) {
+        if (key[i] != ' ')
+            continue;
+        size_t b = senti_pair_bit(key_hash(key, i), senti_word_hash(key + i + 1, n - i - 1));
+        lx->pair_bloom[b / 64] |= 1ull << (b % 64);
+    }
     return e;
 }
 

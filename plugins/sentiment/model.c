@@ -47,22 +47,12 @@ int senti_label_parse(const char *s, size_t n)
     return -1;
 }
 
-static inline uint64_t fnv(uint64_t seed, const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull ^ (seed * 0x9E3779B97F4A7C15ull);
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 
 size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
                             uint64_t *uni, uint32_t *out, size_t max)
 {
     size_t k = 0;
-    uint64_t h = fnv(1, word, n);
+    uint64_t h = senti_word_hash(word, n);
     *uni = h;
     if (k < max)
         out[k++] = senti_fold(h, fc->bits);
@@ -83,6 +73,31 @@ size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n,
     }
     cps[nc++] = '>';
     size_t cmin = (size_t)fc->char_min, cmax = (size_t)fc->char_max;
+    const uint64_t basis = 1469598103934665603ull ^ 0x2545F4914F6CDD1Dull, prime = 1099511628211ull;
+    if (cmin == 2 && cmax == 4 && k + nc * 3 <= max) {
+        /* the shipped model's n-grams, 2..4 code points: the loop below
+         * with each start's three lengths unrolled; same indices, same order */
+        const uint64_t mask = (1ull << fc->bits) - 1;
+        for (size_t s = 0; s + 1 < nc; s++) {
+            size_t lmax = nc - s < 4 ? nc - s : 4;
+            if (s == 0 && lmax == nc)
+                lmax--; /* "<word>" whole is not a feature */
+            if (lmax < 2)
+                break; /* s == 0 and nc == 2: "<>" */
+            uint64_t g = (basis ^ cps[s]) * prime;
+            g = (g ^ cps[s + 1]) * prime;
+            out[k++] = senti_fold_mask(g + 2, mask);
+            if (lmax < 3)
+                continue;
+            g = (g ^ cps[s + 2]) * prime;
+            out[k++] = senti_fold_mask(g + 3, mask);
+            if (lmax < 4)
+                continue;
+            g = (g ^ cps[s + 3]) * prime;
+            out[k++] = senti_fold_mask(g + 4, mask);
+        }
+        return k;
+    }
     if (k + nc * cmax <= max) {
         /* room for every n-gram (the common case): the loop below without
          * its bound checks, the fold's mask hoisted; same indices, same order */
@@ -164,16 +179,52 @@ int senti_model_save(const senti_model *m, const char *path, double prune)
     return NAHR_OK;
 }
 
-/* Reads the next line into *line; returns its length or -1 at EOF. */
-static ssize_t next_line(FILE *f, char **line, size_t *cap, long *lineno)
+/* The model file read in 64 KB blocks and cut into lines in place (a
+ * getline() call per line cost more than parsing the line: 57,000 lines). */
+typedef struct line_reader {
+    FILE *f;
+    char *buf; /* buf[pos..len): bytes not returned yet; cap > len (cap > 0) */
+    size_t cap, pos, len;
+    int eof;
+} line_reader;
+
+/* The next line, without its trailing '\n' and '\r' bytes, NUL-terminated
+ * in the reader's buffer (valid until the next call): its length, or -1 at
+ * the end of the file (or when a line does not fit in memory), as getline()
+ * gave. */
+static ssize_t next_line(line_reader *r, char **line, long *lineno)
 {
-    ssize_t len = getline(line, cap, f);
-    if (len < 0)
-        return -1;
-    (*lineno)++;
-    while (len && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r'))
-        (*line)[--len] = '\0';
-    return len;
+    for (;;) {
+        char *s = r->buf + r->pos;
+        char *nl = r->len > r->pos ? memchr(s, '\n', r->len - r->pos) : NULL;
+        if (nl || (r->eof && r->len > r->pos)) {
+            size_t n = nl ? (size_t)(nl - s) : r->len - r->pos;
+            r->pos += n + (nl != NULL);
+            while (n && s[n - 1] == '\r')
+                n--;
+            s[n] = '\0'; /* at the '\n', or at len < cap */
+            (*lineno)++;
+            *line = s;
+            return (ssize_t)n;
+        }
+        if (r->eof)
+            return -1;
+        /* the partial line to the front, more room when it fills the buffer */
+        memmove(r->buf, s, r->len - r->pos);
+        r->len -= r->pos;
+        r->pos = 0;
+        if (r->len + 1 >= r->cap) {
+            size_t ncap = r->cap * 2;
+            char *nb = realloc(r->buf, ncap);
+            if (!nb)
+                return -1;
+            r->buf = nb;
+            r->cap = ncap;
+        }
+        size_t got = fread(r->buf + r->len, 1, r->cap - 1 - r->len, r->f);
+        r->len += got;
+        r->eof = got == 0;
+    }
 }
 
 /* "INDEX W_NEG W_NEU W_POS" and nothing after: what sscanf("%lu %lf %lf
@@ -195,12 +246,18 @@ static double parse_weight(const char *p, char **end)
     if (*s == '-' || *s == '+')
         s++;
     uint64_t m = 0;
-    int digits = 0, decimals = 0;
-    for (; *s >= '0' && *s <= '9'; s++, digits++)
-        m = m * 10 + (uint64_t)(*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++, digits++, decimals++)
-            m = m * 10 + (uint64_t)(*s - '0');
+    unsigned d;
+    const char *first = s;
+    for (; (d = (unsigned)(unsigned char)*s - '0') <= 9; s++)
+        m = m * 10 + d;
+    size_t digits = (size_t)(s - first), decimals = 0;
+    if (*s == '.') {
+        const char *point = s++;
+        for (; (d = (unsigned)(unsigned char)*s - '0') <= 9; s++)
+            m = m * 10 + d;
+        decimals = (size_t)(s - point - 1);
+        digits += decimals;
+    }
     if (digits == 0 || digits > 15 || decimals > 22 || (*s != '\0' && *s != ' ' && *s != '\t'))
         return strtod(p, end);
     *end = (char *)s;
@@ -247,13 +304,14 @@ int senti_model_load(const char *path, senti_model **out, senti_error *err)
         return NAHR_EIO;
     }
     senti_model *m = calloc(1, sizeof *m);
+    line_reader rd = {f, malloc(65536), 65536, 0, 0, 0};
     char *line = NULL;
-    size_t cap = 0, count = 0;
+    size_t count = 0;
     long lineno = 0;
     int version = 0;
     char c1[32], c2[32], c3[32];
     const char *what = NULL;
-    if (!m)
+    if (!m || !rd.buf)
         goto nomem;
     m->nr_class = 3;
 #define EXPECT(cond, msg)                                                                      \
@@ -263,35 +321,35 @@ int senti_model_load(const char *path, senti_model **out, senti_error *err)
             goto bad;                                                                          \
         }                                                                                      \
     } while (0)
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 &&
                sscanf(line, "nahr-sentiment-model %d", &version) == 1,
            "not a nahr sentiment model (first line must be 'nahr-sentiment-model 1')");
     EXPECT(version == 1, "unsupported model version");
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "bits %d", &m->fc.bits) == 1 &&
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 && sscanf(line, "bits %d", &m->fc.bits) == 1 &&
                m->fc.bits >= 10 && m->fc.bits <= 24,
            "expected 'bits N' with N in 10..24");
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 &&
                sscanf(line, "word_ngrams %d", &m->fc.word_ngrams) == 1 && m->fc.word_ngrams >= 1 &&
                m->fc.word_ngrams <= 2,
            "expected 'word_ngrams 1' or 'word_ngrams 2'");
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 &&
                sscanf(line, "char_ngrams %d %d", &m->fc.char_min, &m->fc.char_max) == 2 &&
                m->fc.char_min >= 0 && m->fc.char_max <= 8 &&
                (m->fc.char_min == 0 ? m->fc.char_max == 0 : m->fc.char_max >= m->fc.char_min),
            "expected 'char_ngrams MIN MAX' (0 0, or 1 <= MIN <= MAX <= 8)");
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "classes %31s %31s %31s", c1, c2, c3) == 3 &&
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 && sscanf(line, "classes %31s %31s %31s", c1, c2, c3) == 3 &&
                !strcmp(c1, "negative") && !strcmp(c2, "neutral") && !strcmp(c3, "positive"),
            "expected 'classes negative neutral positive'");
     {
         double b[3];
-        EXPECT(next_line(f, &line, &cap, &lineno) >= 0 &&
+        EXPECT(next_line(&rd, &line, &lineno) >= 0 &&
                    sscanf(line, "bias %lf %lf %lf", &b[0], &b[1], &b[2]) == 3 && isfinite(b[0]) &&
                    isfinite(b[1]) && isfinite(b[2]),
                "expected 'bias B_NEG B_NEU B_POS'");
         for (int c = 0; c < 3; c++)
             m->bias[c] = (float)b[c];
     }
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && sscanf(line, "features %zu", &count) == 1,
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 && sscanf(line, "features %zu", &count) == 1,
            "expected 'features COUNT'");
     size_t dim = (size_t)1 << m->fc.bits;
     EXPECT(count <= dim, "feature count larger than 2^bits");
@@ -310,29 +368,29 @@ int senti_model_load(const char *path, senti_model **out, senti_error *err)
     for (size_t i = 0; i < count; i++) {
         unsigned long idx;
         double w[3];
-        EXPECT(next_line(f, &line, &cap, &lineno) >= 0, "file ends before all features were read");
+        EXPECT(next_line(&rd, &line, &lineno) >= 0, "file ends before all features were read");
         EXPECT(parse_feature_line(line, &idx, w) == 0, "expected 'INDEX W_NEG W_NEU W_POS'");
         EXPECT(idx < dim, "feature index out of range (>= 2^bits)");
         EXPECT(isfinite(w[0]) && isfinite(w[1]) && isfinite(w[2]), "weight is not a finite number");
         for (int c = 0; c < 3; c++)
             m->w[idx * 3 + (size_t)c] = (float)w[c];
     }
-    EXPECT(next_line(f, &line, &cap, &lineno) >= 0 && strcmp(line, "end") == 0,
+    EXPECT(next_line(&rd, &line, &lineno) >= 0 && strcmp(line, "end") == 0,
            "expected 'end' after the features (truncated file?)");
 #undef EXPECT
-    free(line);
+    free(rd.buf);
     fclose(f);
     *out = m;
     return NAHR_OK;
 bad:
     snprintf(err->msg, sizeof err->msg, "%s:%ld: %s", path, lineno ? lineno : 1, what);
-    free(line);
+    free(rd.buf);
     fclose(f);
     senti_model_free(m);
     return NAHR_EFORMAT;
 nomem:
     snprintf(err->msg, sizeof err->msg, "%s: out of memory", path);
-    free(line);
+    free(rd.buf);
     fclose(f);
     senti_model_free(m);
     return NAHR_ENOMEM;

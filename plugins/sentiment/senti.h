@@ -28,6 +28,7 @@ enum senti_kind {
 };
 
 #define SENTI_BLOOM_BITS (1u << 16)
+#define SENTI_PAIR_BITS (1u << 16)
 
 typedef struct senti_entry {
     uint64_t hash;
@@ -47,6 +48,10 @@ typedef struct senti_lexicon {
     size_t pool_len, pool_cap;
     int max_words;      /* longest phrase, in words */
     uint64_t bloom[SENTI_BLOOM_BITS / 64]; /* 1 bit per key hash: cheap rejects */
+    /* 1 bit per split of a key at one of its spaces, "K W..." -> (hash of
+     * key K, senti_word_hash of "W..."): a phrase cannot go on from K with
+     * a word whose bit is clear (senti_lexicon_pair_maybe) */
+    uint64_t pair_bloom[SENTI_PAIR_BITS / 64];
 } senti_lexicon;
 
 /* Error location for loaders: "file:line: message". */
@@ -71,6 +76,36 @@ int senti_lexicon_load(senti_lexicon *lx, const char *path, senti_error *err);
 int senti_lexicon_add(senti_lexicon *lx, const char *term, size_t n, int kind, float value);
 /* Looks a normalised key up; NULL when absent. */
 const senti_entry *senti_lexicon_get(const senti_lexicon *lx, const char *key, size_t n);
+
+/* FNV-1a of a normalised word (seed 1): the model's unigram hash, and the
+ * word half of the lexicon's pair filter. */
+static inline uint64_t senti_word_hash(const char *w, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)w[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static inline size_t senti_pair_bit(uint64_t key_hash, uint64_t word_hash)
+{
+    uint64_t h = key_hash ^ (word_hash * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 31;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    return (size_t)(h & (SENTI_PAIR_BITS - 1));
+}
+
+/* 0 when no key is "K W" with K the key of entry e (hash e->hash) and W the
+ * word of hash word_hash (senti_word_hash of its normalised form): then
+ * senti_lexicon_get(K + ' ' + W) is NULL for sure. 1 = maybe. */
+static inline int senti_lexicon_pair_maybe(const senti_lexicon *lx, const senti_entry *e, uint64_t word_hash)
+{
+    size_t b = senti_pair_bit(e->hash, word_hash);
+    return (lx->pair_bloom[b / 64] >> (b % 64)) & 1;
+}
 
 /* ------------------------------------------------------------------ model */
 #define SENTI_MAX_CLASSES 8
@@ -118,6 +153,11 @@ static inline uint32_t senti_fold(uint64_t h, int bits)
 static inline uint32_t senti_bigram_feature(const senti_featcfg *fc, uint64_t prev, uint64_t uni)
 {
     return senti_fold(prev * 31 + uni + 0x51ed27, fc->bits);
+}
+/* The same with mask = 2^bits - 1 given (hoisted out of a token loop). */
+static inline uint32_t senti_bigram_feature_mask(uint64_t prev, uint64_t uni, uint64_t mask)
+{
+    return senti_fold_mask(prev * 31 + uni + 0x51ed27, mask);
 }
 #define SENTI_MAX_TOKEN_FEATURES 512
 

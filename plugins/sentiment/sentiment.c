@@ -145,13 +145,41 @@ static double round3(double x)
     return round(x * 1000.0) / 1000.0;
 }
 
-static nahr_value *result_value(nahr_doc *doc, int label, double score)
+/* {"label": ..., "score": ...}. labels (NULL = none): the label strings
+ * made so far for this document, shared (values are read-only once set). */
+static nahr_value *result_value(nahr_doc *doc, nahr_value **labels, int label, double score)
 {
     nahr_value *o = nahr_value_object(doc);
-    if (!o || nahr_value_put(doc, o, "label", nahr_value_cstr(doc, senti_label_names[label])) != 0 ||
+    nahr_value *l = labels && labels[label] ? labels[label] : nahr_value_cstr(doc, senti_label_names[label]);
+    if (labels)
+        labels[label] = l;
+    if (!o || !l || nahr_value_put(doc, o, "label", l) != 0 ||
         nahr_value_put(doc, o, "score", nahr_value_double(doc, round3(score))) != 0)
         return NULL;
     return o;
+}
+
+/* Entity groups with the same label and written score share one value
+ * (values are read-only once set): a small direct-mapped table per text. */
+#define VALUE_CACHE 64
+typedef struct value_cache {
+    long key[VALUE_CACHE];
+    nahr_value *v[VALUE_CACHE];
+    nahr_value *labels[3];
+} value_cache;
+
+static nahr_value *group_value(value_cache *vc, nahr_doc *doc, int label, double score)
+{
+    if (!(fabs(score) <= 1)) /* senti_combine() clamps it; NaN is not shared */
+        return result_value(doc, vc->labels, label, score);
+    double shown = round(score * 1000.0); /* what round3() writes, times 1000 */
+    /* the sign bit too: -0.0 is written "-0" */
+    long key = ((long)shown * 2 + (signbit(shown) ? 1 : 0)) * 4 + label;
+    size_t slot = (unsigned long)key % VALUE_CACHE;
+    if (vc->v[slot] && vc->key[slot] == key)
+        return vc->v[slot];
+    vc->key[slot] = key;
+    return vc->v[slot] = result_value(doc, vc->labels, label, score);
 }
 
 typedef struct mention {
@@ -159,7 +187,9 @@ typedef struct mention {
     size_t group;  /* first span index with this key */
     size_t sent;   /* sentence index */
     size_t span;   /* span index */
+    size_t next;   /* the group's next mention (index in the mention array), or NO_NEXT */
 } mention;
+#define NO_NEXT ((size_t)-1)
 
 static int cmp_mention(const void *a, const void *b)
 {
@@ -169,16 +199,6 @@ static int cmp_mention(const void *a, const void *b)
     if (x->sent != y->sent)
         return x->sent < y->sent ? -1 : 1;
     return x->span < y->span ? -1 : x->span > y->span;
-}
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
 }
 
 /* Sentence containing byte offset pos (the last one starting at or before it). */
@@ -195,12 +215,36 @@ static size_t find_sentence(const senti_result *r, size_t pos)
     return lo;
 }
 
+/* m[0..ne) in cmp_mention() order: by group, then sentence, then span.
+ * The mentions come in span order, and each group's list (next, from its
+ * first mention; tail = its last one) in that order too; when every list
+ * is in sentence order as well (spans added in text order: the usual case)
+ * the lists laid end to end, groups by first span, are that order and no
+ * sort is needed. Else qsort. out: ne entries. */
+static void sort_mentions(const mention *m, size_t ne, int in_order, mention *out)
+{
+    if (!in_order) {
+        memcpy(out, m, ne * sizeof *m);
+        qsort(out, ne, sizeof *out, cmp_mention);
+        return;
+    }
+    size_t k = 0;
+    for (size_t a = 0; a < ne; a++) {
+        if (m[a].group != m[a].span)
+            continue; /* not the first mention of its group */
+        for (size_t x = a; x != NO_NEXT; x = m[x].next)
+            out[k++] = m[x];
+    }
+}
+
 static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_result *r, nahr_ctx *ctx)
 {
     size_t ns = nahr_doc_span_count(doc), ne = 0;
     if (!ns || !r->nsent)
         return NAHR_OK;
     mention *m = nahr_doc_alloc(doc, ns * sizeof *m);
+    mention *sorted = nahr_doc_alloc(doc, ns * sizeof *sorted);
+    size_t *tail = nahr_doc_alloc(doc, ns * sizeof *tail); /* by span index: a group's last mention */
     const char **keys = nahr_doc_alloc(doc, ns * sizeof *keys);
     size_t *klen = nahr_doc_alloc(doc, ns * sizeof *klen);
     size_t tsize = 16;
@@ -208,8 +252,9 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
         tsize *= 2;
     size_t tmask = tsize - 1;
     size_t *table = nahr_doc_alloc(doc, tsize * sizeof *table);
-    if (!m || !keys || !klen || !table)
+    if (!m || !sorted || !tail || !keys || !klen || !table)
         return nahr_ctx_error(ctx, "sentiment: out of memory");
+    int in_order = 1;
     memset(table, 0, tsize * sizeof *table);
     size_t tlen;
     const char *text = nahr_doc_text(doc, &tlen);
@@ -230,21 +275,27 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
             k = buf;
         }
         mention *x = &m[ne];
-        x->key = hash_bytes(k, kl);
+        x->key = nahr_hash_bytes(k, kl, kl); /* any hash: groups are decided by the keys' bytes */
         x->span = i;
         x->sent = find_sentence(r, sp->start);
         keys[i] = k;
         klen[i] = kl;
         /* group = first earlier mention with the same key (hash table in the arena) */
         x->group = i;
+        x->next = NO_NEXT;
         for (size_t h = (size_t)x->key & tmask;; h = (h + 1) & tmask) {
             if (!table[h]) {
                 table[h] = ne + 1;
+                tail[i] = ne;
                 break;
             }
             const mention *y = &m[table[h] - 1];
             if (y->key == x->key && klen[y->span] == kl && !memcmp(keys[y->span], k, kl)) {
                 x->group = y->group;
+                mention *last = &m[tail[y->group]];
+                in_order &= last->sent <= x->sent;
+                last->next = ne;
+                tail[y->group] = ne;
                 break;
             }
         }
@@ -252,7 +303,10 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
     }
     if (!ne)
         return NAHR_OK;
-    qsort(m, ne, sizeof *m, cmp_mention);
+    sort_mentions(m, ne, in_order, sorted);
+    m = sorted;
+    value_cache shared;
+    memset(&shared, 0, sizeof shared);
     for (size_t a = 0; a < ne;) {
         size_t b = a;
         double pos = 0, neg = 0, mw = 0, wsum = 0;
@@ -272,11 +326,10 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
         }
         double score = senti_combine(&in->cfg, pos, neg, nwords, wsum > 0, wsum > 0 ? mw / wsum : 0, NULL);
         int label = senti_label_of(&in->cfg, score);
-        for (size_t k = a; k < b; k++) {
-            nahr_value *v = result_value(doc, label, score);
+        nahr_value *v = group_value(&shared, doc, label, score); /* one value for the group */
+        for (size_t k = a; k < b; k++)
             if (!v || nahr_span_set_attr(doc, m[k].span, "sentiment", v) != NAHR_OK)
                 return nahr_ctx_error(ctx, "sentiment: cannot set entity attribute");
-        }
         a = b;
     }
     return NAHR_OK;
@@ -316,7 +369,7 @@ static int process(void *inst, void *worker, nahr_doc *doc, nahr_ctx *ctx)
                                 wsum > 0, ms, NULL);
         r.label = senti_label_of(&in->cfg, r.score);
     }
-    nahr_value *v = result_value(doc, r.label, r.score);
+    nahr_value *v = result_value(doc, NULL, r.label, r.score);
     if (!v || nahr_doc_set_field(doc, "sentiment", v) != NAHR_OK)
         return nahr_ctx_error(ctx, "sentiment: cannot set the document field");
     if (in->entities && entity_sentiment(in, doc, &r, ctx) != NAHR_OK)

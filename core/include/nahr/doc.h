@@ -48,7 +48,11 @@ typedef enum {
     NAHR_V_OBJECT
 } nahr_value_type;
 
-/* Constructors copy their input into the arena. NULL on out-of-memory. */
+/* Constructors copy their input into the arena. NULL on out-of-memory.
+ * One value may be set in several places (the sentiment plugin gives all
+ * mentions of one entity the same object): treat the values other stages
+ * set as read-only, and to change one, build a new value and set it in its
+ * place (nahr_doc_set_field, nahr_span_set_attr) instead of editing it. */
 NAHR_EXPORT nahr_value *nahr_value_null(nahr_doc *d);
 NAHR_EXPORT nahr_value *nahr_value_bool(nahr_doc *d, int b);
 NAHR_EXPORT nahr_value *nahr_value_int(nahr_doc *d, int64_t i);
