@@ -2,8 +2,8 @@
  *
  * One pass over the text, no allocation. The caller's array receives at most
  * `max` tokens; the count of all tokens is returned so the caller can retry
- * with a bigger array. A token is emitted one step late (`pending`) because
- * its SENT_END flag depends on what follows it (a blank line, or another
+ * with a bigger array. A token's SENT_END flag is set one step late, in the
+ * array, because it depends on what follows it (a blank line, or another
  * sentence-final mark in a run like "؟!" or "...").
  */
 #include "nahr/token.h"
@@ -89,17 +89,21 @@ static char_class classify_slow(int32_t c)
 /* Classes of every code point below U+0800 (ASCII, Latin, the Arabic block),
  * filled once from classify_slow(): the tokeniser's hot path is one load. */
 static uint8_t class_lo[0x800];
-/* U+0600..U+067F (two-byte sequences led by 0xD8 or 0xD9), for the word
- * loop: 0 = not CC_ARABIC, 1 = an Arabic mark or tatweel, 3 = an Arabic letter. */
-static uint8_t ar_word[128];
+/* For the word loop, indexed by two bytes b0 | b1 << 8: 3 when they are the
+ * UTF-8 of an Arabic letter in U+0600..U+067F (led by 0xD8 or 0xD9), 1 of an
+ * Arabic mark or tatweel there, 0 for anything else (other code points, and
+ * byte pairs that are not one whole two-byte character). */
+static uint8_t ar_pair[65536];
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static void class_init(void)
 {
     for (int32_t c = 0; c < 0x800; c++)
         class_lo[c] = (uint8_t)classify_slow(c);
-    for (int32_t c = 0x600; c < 0x680; c++)
-        ar_word[c - 0x600] = (uint8_t)(class_lo[c] != CC_ARABIC ? 0 : nahr_ar_is_mark(c) ? 1 : 3);
+    for (int32_t c = 0x600; c < 0x680; c++) {
+        unsigned b0 = 0xC0u | (unsigned)(c >> 6), b1 = 0x80u | (unsigned)(c & 0x3F);
+        ar_pair[b0 | b1 << 8] = (uint8_t)(class_lo[c] != CC_ARABIC ? 0 : nahr_ar_is_mark(c) ? 1 : 3);
+    }
 }
 
 static inline char_class classify(int32_t c)
@@ -146,94 +150,129 @@ static inline int32_t peek(const char *str, size_t n, size_t i, size_t *next)
     return cp;
 }
 
+/* Skips a run of two-byte Arabic letters and marks (U+0600..U+067F, CC_ARABIC)
+ * from i and returns where it stops; *letters gets ar_pair[] of each character
+ * or-ed in (> 1 when the run holds a letter). */
+static inline size_t ar_run(const unsigned char *u, size_t n, size_t i, unsigned *letters)
+{
+    unsigned acc = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* two characters a step while both are Arabic letters or marks */
+    while (i + 4 <= n) {
+        uint32_t v;
+        memcpy(&v, u + i, 4);
+        unsigned f1 = ar_pair[v & 0xFFFFu], f2 = ar_pair[v >> 16];
+        if (!(f1 & f2)) { /* the flags are 0, 1 or 3: the and is 0 when one is 0 */
+            /* the run ends here or after the first of the two */
+            *letters |= acc | f1;
+            return f1 ? i + 2 : i;
+        }
+        acc |= f1 | f2;
+        i += 4;
+    }
+#endif
+    while (i + 1 < n) {
+        unsigned f = ar_pair[u[i] | (unsigned)u[i + 1] << 8];
+        if (!f)
+            break;
+        acc |= f;
+        i += 2;
+    }
+    *letters |= acc;
+    return i;
+}
+
+/* The rest of a word of class word_cc (CC_ARABIC or CC_LETTER) from i;
+ * returns its end. *has_letter is set when an Arabic letter is seen. */
+static size_t scan_word(const char *text, size_t n, size_t start, size_t i, char_class word_cc, int *has_letter)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    int joiner = 0; /* a ZWNJ/ZWJ was taken in */
+    while (i < n) {
+        /* the common case inline: a two-byte Arabic letter or mark */
+        if (word_cc == CC_ARABIC) {
+            unsigned letters = 0;
+            i = ar_run(u, n, i, &letters);
+            *has_letter |= letters > 1;
+            if (i >= n)
+                break;
+        }
+        if (u[i] < 0x80) /* ASCII is never CC_ARABIC, CC_LETTER, CC_IGNORE nor a combining mark */
+            break;
+        size_t next;
+        int32_t d = peek(text, n, i, &next);
+        char_class dc = classify(d);
+        if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {
+            if (dc == CC_ARABIC && !is_mark(d))
+                *has_letter = 1;
+            joiner |= dc == CC_IGNORE;
+            i = next;
+            continue;
+        }
+        /* combining marks continue a word of any script */
+        if (word_cc == CC_LETTER && d >= 0x0300 && d <= 0x036F) {
+            i = next;
+            continue;
+        }
+        break;
+    }
+    /* a ZWNJ/ZWJ may not end the word */
+    while (joiner && i > start) {
+        size_t back = i - 3;
+        if (i - start >= 3 && (unsigned char)text[back] == 0xE2 && (unsigned char)text[back + 1] == 0x80 &&
+            ((unsigned char)text[back + 2] == 0x8C || (unsigned char)text[back + 2] == 0x8D))
+            i = back;
+        else
+            break;
+    }
+    return i;
+}
+
 static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t max)
 {
+    const unsigned char *u = (const unsigned char *)text;
     size_t count = 0;
     size_t i = 0;
-    nahr_token pending;
-    int have_pending = 0;
-    int pending_final = 0;   /* pending token is a sentence-final mark */
-    int newlines = 0;        /* newlines seen since the pending token */
-    int para_start = 1;      /* next token starts a paragraph */
+    int prev_final = 0; /* the previous token is a sentence-final mark */
+    int newlines = 0;   /* newlines seen since the previous token */
 
-    memset(&pending, 0, sizeof pending);
     while (i < n) {
         size_t start = i, next;
-        int32_t c = peek(text, n, i, &next);
-        char_class cc = classify(c);
+        int32_t c = 0;
+        char_class cc;
+        int has_letter;
+        int cur_final = 0; /* the token is a sentence-final mark */
         nahr_token t;
 
-        if (cc == CC_SPACE || cc == CC_IGNORE) {
-            i = next;
+        if (u[i] == ' ') {
+            i++;
             continue;
         }
-        if (cc == CC_NEWLINE) {
-            newlines++;
-            i = next;
-            continue;
+        if (i + 1 < n && ar_pair[u[i] | (unsigned)u[i + 1] << 8]) {
+            /* the common case: a two-byte Arabic letter or mark, which the
+             * word loop takes in itself */
+            cc = CC_ARABIC;
+            next = i;
+            has_letter = 0;
+        } else {
+            c = peek(text, n, i, &next);
+            cc = classify(c);
+            if (cc == CC_SPACE || cc == CC_IGNORE) {
+                i = next;
+                continue;
+            }
+            if (cc == CC_NEWLINE) {
+                newlines++;
+                i = next;
+                continue;
+            }
+            has_letter = !(cc == CC_ARABIC && is_mark(c));
         }
 
+        memset(&t, 0, sizeof t); /* the padding too: callers may compare tokens bytewise */
         t.start = start;
-        t.flags = 0;
         if (cc == CC_ARABIC || cc == CC_LETTER) {
-            char_class word_cc = cc;
-            int has_letter = !(cc == CC_ARABIC && is_mark(c));
-            i = next;
-            while (i < n) {
-                /* the common case inline: a two-byte Arabic letter or mark */
-                if (word_cc == CC_ARABIC) {
-                    const unsigned char *u = (const unsigned char *)text;
-                    unsigned letters = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                    /* two characters a step while both are Arabic letters or marks */
-                    while (i + 4 <= n) {
-                        uint32_t v;
-                        memcpy(&v, u + i, 4);
-                        if ((v & 0xC0FEC0FEu) != 0x80D880D8u)
-                            break;
-                        unsigned f1 = ar_word[((v & 1u) << 6) | ((v >> 8) & 0x3Fu)];
-                        unsigned f2 = ar_word[(((v >> 16) & 1u) << 6) | ((v >> 24) & 0x3Fu)];
-                        if (!f1 || !f2)
-                            break;
-                        letters |= f1 | f2;
-                        i += 4;
-                    }
-#endif
-                    while (i + 1 < n && (u[i] & 0xFEu) == 0xD8u && (u[i + 1] & 0xC0u) == 0x80u) {
-                        unsigned f = ar_word[((u[i] & 1u) << 6) | (u[i + 1] & 0x3Fu)];
-                        if (!f)
-                            break;
-                        letters |= f;
-                        i += 2;
-                    }
-                    has_letter |= letters > 1;
-                    if (i >= n)
-                        break;
-                }
-                int32_t d = peek(text, n, i, &next);
-                char_class dc = classify(d);
-                if (dc == word_cc || (dc == CC_IGNORE && (d == 0x200C || d == 0x200D))) {
-                    if (dc == CC_ARABIC && !is_mark(d))
-                        has_letter = 1;
-                    i = next;
-                    continue;
-                }
-                /* combining marks continue a word of any script */
-                if (word_cc == CC_LETTER && d >= 0x0300 && d <= 0x036F) {
-                    i = next;
-                    continue;
-                }
-                break;
-            }
-            /* a ZWNJ/ZWJ may not end the word */
-            while (i > start) {
-                size_t back = i - 3;
-                if (i - start >= 3 && (unsigned char)text[back] == 0xE2 && (unsigned char)text[back + 1] == 0x80 &&
-                    ((unsigned char)text[back + 2] == 0x8C || (unsigned char)text[back + 2] == 0x8D))
-                    i = back;
-                else
-                    break;
-            }
+            i = scan_word(text, n, start, next, cc, &has_letter);
             /* a run of marks or tatweel alone is a symbol, not a word */
             t.kind = has_letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
         } else if (cc == CC_LATIN) {
@@ -280,34 +319,24 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
         } else {
             i = next; /* one punctuation character (or one invalid byte) */
             t.kind = NAHR_TOK_PUNCT;
+            cur_final = is_sentence_final(c);
         }
         t.end = i;
 
-        /* finish the pending token now that we know what follows it */
-        if (have_pending) {
-            int cur_final = t.kind == NAHR_TOK_PUNCT && is_sentence_final(c);
-            if (newlines >= 2)
-                pending.flags |= NAHR_TOK_SENT_END;
-            else if (pending_final && !(cur_final && newlines == 0))
-                pending.flags |= NAHR_TOK_SENT_END;
-            if (count < max)
-                toks[count] = pending;
-            count++;
-        }
-        if (para_start || newlines >= 2)
+        /* the previous token ends a sentence before a blank line, or when it
+         * is a sentence-final mark not followed at once by another one */
+        if ((newlines >= 2 || (prev_final && !(cur_final && newlines == 0))) && count > 0 && count <= max)
+            toks[count - 1].flags |= NAHR_TOK_SENT_END;
+        if (count == 0 || newlines >= 2)
             t.flags |= NAHR_TOK_PARA_START;
-        para_start = 0;
-        pending = t;
-        have_pending = 1;
-        pending_final = t.kind == NAHR_TOK_PUNCT && is_sentence_final(c);
+        if (count < max)
+            toks[count] = t;
+        count++;
+        prev_final = cur_final;
         newlines = 0;
     }
-    if (have_pending) {
-        pending.flags |= NAHR_TOK_SENT_END;
-        if (count < max)
-            toks[count] = pending;
-        count++;
-    }
+    if (count > 0 && count <= max)
+        toks[count - 1].flags |= NAHR_TOK_SENT_END;
     return count;
 }
 
@@ -374,28 +403,40 @@ static inline size_t skip_marks(const char *w, size_t n, size_t i)
     return i;
 }
 
-static void add_split(size_t *splits, size_t max, size_t *k, size_t off)
+/* Adds off to the ascending, distinct splits[0..*k): when the array is
+ * full, the largest offset falls out (only the shortest strips are kept). */
+static inline void add_split(size_t *splits, size_t max, size_t *k, size_t off)
 {
     size_t j;
     for (j = 0; j < *k; j++)
         if (splits[j] == off)
             return;
     if (*k < max)
-        splits[(*k)++] = off;
+        (*k)++;
+    else if (splits[max - 1] < off)
+        return;
+    for (j = *k - 1; j > 0 && splits[j - 1] > off; j--)
+        splits[j] = splits[j - 1];
+    splits[j] = off;
 }
 
 size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t max)
 {
-    size_t all[16];
     size_t k = 0;
     size_t conj_ends[2];
     size_t nconj = 0, c;
-    const size_t cap = sizeof all / sizeof all[0];
 
     if (!splits || max == 0)
         return 0;
-    all[k++] = 0;
+    splits[k++] = 0;
     if (!w || n < 4) {
+        splits[0] = 0;
+        return 1;
+    }
+
+    /* most words start with none of the letters below: no split but 0 */
+    if (!letter_at(w, n, 0, AR_WAW) && !letter_at(w, n, 0, AR_FA) && !letter_at(w, n, 0, AR_BA) &&
+        !letter_at(w, n, 0, AR_KAF) && !letter_at(w, n, 0, AR_LAM) && !letter_at(w, n, 0, AR_ALEF)) {
         splits[0] = 0;
         return 1;
     }
@@ -405,19 +446,19 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
     if (letter_at(w, n, 0, AR_WAW) || letter_at(w, n, 0, AR_FA))
         conj_ends[nconj++] = skip_marks(w, n, 2);
 
-    /* Collect every split, then sort (the combinations are few). */
+    /* Collect every split, shortest strip first (offsets ascending). */
     for (c = 0; c < nconj; c++) {
         size_t p = conj_ends[c];
         size_t q;
         if (p > 0 && letters_from(w, n, p) >= 2)
-            add_split(all, cap, &k, p);
+            add_split(splits, max, &k, p);
         /* لل = ل + ال (the alef of the article drops) */
         if (letter_at(w, n, p, AR_LAM)) {
             size_t p2 = skip_marks(w, n, p + 2);
             if (letter_at(w, n, p2, AR_LAM)) {
                 size_t p3 = skip_marks(w, n, p2 + 2);
                 if (letters_from(w, n, p3) >= 2)
-                    add_split(all, cap, &k, p3);
+                    add_split(splits, max, &k, p3);
             }
         }
         /* preposition ب ك ل, then optionally ال */
@@ -425,7 +466,7 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
         if (letter_at(w, n, p, AR_BA) || letter_at(w, n, p, AR_KAF) || letter_at(w, n, p, AR_LAM)) {
             q = skip_marks(w, n, p + 2);
             if (letters_from(w, n, q) >= 2)
-                add_split(all, cap, &k, q);
+                add_split(splits, max, &k, q);
         }
         /* article ال after the conjunction and/or preposition (not alone:
          * the word with its article is the form dictionaries list) */
@@ -434,7 +475,7 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
             if (letter_at(w, n, a, AR_LAM)) {
                 size_t r = skip_marks(w, n, a + 2);
                 if (letters_from(w, n, r) >= 2)
-                    add_split(all, cap, &k, r);
+                    add_split(splits, max, &k, r);
             }
         }
         if (q == 0 && p == 0 && letter_at(w, n, 0, AR_ALEF)) {
@@ -442,22 +483,9 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
             if (letter_at(w, n, a, AR_LAM)) {
                 size_t r = skip_marks(w, n, a + 2);
                 if (letters_from(w, n, r) >= 2)
-                    add_split(all, cap, &k, r);
+                    add_split(splits, max, &k, r);
             }
         }
     }
-    /* shortest strip first: offsets ascending (insertion sort, k <= ~8) */
-    {
-        size_t x, y;
-        for (x = 1; x < k; x++) {
-            size_t v = all[x];
-            for (y = x; y > 0 && all[y - 1] > v; y--)
-                all[y] = all[y - 1];
-            all[y] = v;
-        }
-    }
-    if (k > max)
-        k = max;
-    memcpy(splits, all, k * sizeof *splits);
     return k;
 }

@@ -244,6 +244,203 @@ static void test_arabic_runs(void **state)
     }
 }
 
+/* ---- the tokeniser against a plain reference ---- */
+
+/* The tokeniser's rules written plainly: one code point at a time through
+ * nahr_utf8_next(), no tables, no multi-byte steps. */
+enum { R_SPACE, R_NEWLINE, R_IGNORE, R_ARABIC, R_LATIN, R_LETTER, R_DIGIT, R_PUNCT };
+
+static int ref_digit(int32_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 0x0660 && c <= 0x0669) || (c >= 0x06F0 && c <= 0x06F9);
+}
+
+static int ref_punct(int32_t c)
+{
+    if (c < 0x80)
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    if (c <= 0xBF)
+        return c != 0xAA && c != 0xB5 && c != 0xBA;
+    if (c == 0xD7 || c == 0xF7)
+        return 1;
+    if ((c >= 0x0600 && c <= 0x060F) || c == 0x061B || (c >= 0x061D && c <= 0x061F) ||
+        (c >= 0x066A && c <= 0x066D) || c == 0x06D4 || c == 0x06DD || c == 0x06DE || c == 0x06E9 ||
+        c == 0xFD3E || c == 0xFD3F)
+        return 1;
+    return (c >= 0x2010 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFE10 && c <= 0xFE1F) ||
+           (c >= 0xFE30 && c <= 0xFE6F) || (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
+           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) || (c >= 0x1F000 && c <= 0x1FAFF) ||
+           (c >= 0xE000 && c <= 0xF8FF) || c == 0xFFFD || c == 0xFEFF;
+}
+
+static int ref_class(int32_t c)
+{
+    if (c < 0)
+        return R_PUNCT;
+    if (c == '\n' || c == 0x2029 || c == 0x2028 || c == 0x85)
+        return R_NEWLINE;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 || c == 0x1680 ||
+        (c >= 0x2000 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x3000)
+        return R_SPACE;
+    if ((c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+        c == 0x061C || c == 0xFEFF)
+        return R_IGNORE;
+    if (ref_digit(c))
+        return R_DIGIT;
+    if (c >= 0x0600 && c <= 0x06FF)
+        return nahr_ar_is_letter(c) || nahr_ar_is_mark(c) || c == 0x0620 ? R_ARABIC : R_PUNCT;
+    if ((c >= 0x0750 && c <= 0x077F) || (c >= 0x08A0 && c <= 0x08FF) || (c >= 0xFB50 && c <= 0xFDFF) ||
+        (c >= 0xFE70 && c <= 0xFEFC))
+        return ref_punct(c) ? R_PUNCT : R_ARABIC;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
+        (c >= 0x1E00 && c <= 0x1EFF) || (c >= 0x0300 && c <= 0x036F))
+        return R_LATIN;
+    return ref_punct(c) ? R_PUNCT : R_LETTER;
+}
+
+static int32_t ref_at(const char *s, size_t n, size_t i, size_t *next)
+{
+    *next = i;
+    return nahr_utf8_next(s, n, next);
+}
+
+static int ref_final(int32_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == 0x061F || c == 0x2026 || c == 0x06D4 || c == 0x203C ||
+           c == 0x2047 || c == 0x2048 || c == 0x2049;
+}
+
+static size_t ref_tokenize(const char *s, size_t n, nahr_token *toks, size_t max)
+{
+    size_t count = 0, i = 0, next, after;
+    int newlines = 0, prev_final = 0;
+    while (i < n) {
+        size_t start = i;
+        int32_t c = ref_at(s, n, i, &next), d;
+        int cc = ref_class(c), kind;
+        i = next;
+        if (cc == R_SPACE || cc == R_IGNORE)
+            continue;
+        if (cc == R_NEWLINE) {
+            newlines++;
+            continue;
+        }
+        if (cc == R_ARABIC || cc == R_LETTER) {
+            int letter = cc == R_LETTER || !nahr_ar_is_mark(c);
+            for (; i < n; i = next) {
+                d = ref_at(s, n, i, &next);
+                int dc = ref_class(d);
+                if (dc == cc)
+                    letter |= dc == R_ARABIC && !nahr_ar_is_mark(d);
+                else if (!(d == 0x200C || d == 0x200D) && !(cc == R_LETTER && d >= 0x0300 && d <= 0x036F))
+                    break;
+            }
+            /* drop trailing ZWNJ/ZWJ */
+            while (i - start >= 3 &&
+                   (memcmp(s + i - 3, "\xE2\x80\x8C", 3) == 0 || memcmp(s + i - 3, "\xE2\x80\x8D", 3) == 0))
+                i -= 3;
+            kind = letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
+        } else if (cc == R_LATIN) {
+            for (; i < n; i = next) {
+                d = ref_at(s, n, i, &next);
+                if (ref_class(d) == R_LATIN || (d >= '0' && d <= '9'))
+                    continue;
+                if ((d == '\'' || d == 0x2019) && next < n && ref_class(ref_at(s, n, next, &after)) == R_LATIN) {
+                    next = after;
+                    continue;
+                }
+                break;
+            }
+            kind = NAHR_TOK_LATIN;
+        } else if (cc == R_DIGIT) {
+            for (; i < n; i = next) {
+                d = ref_at(s, n, i, &next);
+                if (ref_digit(d))
+                    continue;
+                if ((d == '.' || d == ',' || d == 0x066B || d == 0x066C) && next < n &&
+                    ref_digit(ref_at(s, n, next, &after))) {
+                    next = after;
+                    continue;
+                }
+                break;
+            }
+            kind = NAHR_TOK_NUMBER;
+        } else {
+            kind = NAHR_TOK_PUNCT;
+        }
+        int final = kind == NAHR_TOK_PUNCT && ref_final(c);
+        if (count > 0 && count <= max && (newlines >= 2 || (prev_final && !(final && newlines == 0))))
+            toks[count - 1].flags |= NAHR_TOK_SENT_END;
+        if (count < max) {
+            memset(&toks[count], 0, sizeof *toks);
+            toks[count].start = start;
+            toks[count].end = i;
+            toks[count].kind = (uint16_t)kind;
+            toks[count].flags = count == 0 || newlines >= 2 ? NAHR_TOK_PARA_START : 0;
+        }
+        count++;
+        prev_final = final;
+        newlines = 0;
+    }
+    if (count > 0 && count <= max)
+        toks[count - 1].flags |= NAHR_TOK_SENT_END;
+    return count;
+}
+
+/* Random texts of Arabic letters, marks, tatweel, digits of every kind,
+ * Latin, punctuation, joiners, bidi controls, newlines, two-, three- and
+ * four-byte characters and stray bytes: the tokeniser's tokens (offsets,
+ * kinds, flags) are the reference's, for a big array and a small one. */
+static void test_tokens_like_reference(void **state)
+{
+    (void)state;
+    static const uint32_t cps[] = {
+        ' ',    '\n',   '\t',   '\r',   '.',    ',',    '!',    '?',    '\'',   '-',    '0',    '7',    'a',
+        'Z',    0xA0,   0xAA,   0xD7,   0xE9,   0x0301, 0x03B1, 0x0600, 0x060C, 0x061B, 0x061C, 0x061F, 0x0620,
+        0x0627, 0x0628, 0x0644, 0x0648, 0x0640, 0x064E, 0x0651, 0x0660, 0x0669, 0x066B, 0x066C, 0x066E, 0x0670,
+        0x0671, 0x067E, 0x0686, 0x06A9, 0x06CC, 0x06D4, 0x06F0, 0x06F9, 0x0750, 0x08A0, 0x0610, 0x0615, 0x200B,
+        0x200C, 0x200D, 0x200F, 0x2019, 0x2026, 0x2028, 0x2029, 0x0085, 0x202A, 0x2066, 0x203C, 0x3000, 0xFB50,
+        0xFD3E, 0xFE8D, 0xFEFF, 0xFFFD, 0xE000, 0x10000, 0x1F600, 0x1D400, 0x4E00};
+    const size_t ncp = sizeof cps / sizeof *cps;
+    uint64_t seed = 5;
+    for (int it = 0; it < 40000; it++) {
+        char text[512];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = (size_t)(seed >> 58) + 1; /* 1..64 characters */
+        for (size_t p = 0; p < want; p++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            uint32_t cp;
+            if (r % 8 < 4) /* mostly the Arabic block, every code point of it */
+                cp = 0x0600 + (r >> 3) % 0x100;
+            else if (r % 8 < 7)
+                cp = cps[(r >> 3) % ncp];
+            else if ((r >> 3) % 4 == 0) { /* a stray byte now and then */
+                text[n++] = (char)(0x80 + (r >> 5) % 0x80);
+                continue;
+            } else
+                cp = (r >> 5) % 0x3000; /* any code point below U+3000 that is not a surrogate */
+            n += nahr_utf8_put(cp, text + n);
+        }
+        nahr_token got[MAXT], want_t[MAXT], small_got[4], small_want[4];
+        memset(got, 0xAB, sizeof got);
+        memset(want_t, 0xCD, sizeof want_t);
+        size_t ng = nahr_tokenize(text, n, got, MAXT), nw = ref_tokenize(text, n, want_t, MAXT);
+        if (ng != nw)
+            fail_msg("case %d: %zu tokens, reference %zu", it, ng, nw);
+        for (size_t j = 0; j < ng; j++)
+            if (memcmp(&got[j], &want_t[j], sizeof *got) != 0)
+                fail_msg("case %d token %zu: [%zu,%zu) kind %u flags %u, reference [%zu,%zu) kind %u flags %u", it, j,
+                         got[j].start, got[j].end, got[j].kind, got[j].flags, want_t[j].start, want_t[j].end,
+                         want_t[j].kind, want_t[j].flags);
+        size_t ms = (size_t)(seed >> 20) % 5;
+        assert_int_equal(nahr_tokenize(text, n, small_got, ms), ng);
+        assert_int_equal(ref_tokenize(text, n, small_want, ms), ng);
+        assert_memory_equal(small_got, small_want, (ms < ng ? ms : ng) * sizeof *small_got);
+    }
+}
+
 /* ---- proclitics ---- */
 
 static int has_split(const char *w, size_t off)
@@ -558,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_splits_basic),    cmocka_unit_test(test_splits_limits),
         cmocka_unit_test(test_splits_same),     cmocka_unit_test(test_arabic_runs),
         cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_same_tokens_any_max),
+        cmocka_unit_test(test_tokens_like_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
