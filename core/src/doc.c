@@ -210,10 +210,11 @@ int nahr_value_push(nahr_doc *d, nahr_value *arr, nahr_value *item)
     return NAHR_OK;
 }
 
-int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
+/* Sets key in an object, replacing an existing key; a new key is stored as
+ * copy(d, key) (a string of the arena), NULL meaning out of memory. */
+static int object_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v,
+                      const char *(*copy)(nahr_doc *, const char *))
 {
-    if (!obj || !key || !v || obj->type != NAHR_V_OBJECT)
-        return NAHR_EINVAL;
     for (size_t i = 0; i < obj->u.c.len; i++)
         if (strcmp(obj->u.c.keys[i], key) == 0) {
             obj->u.c.items[i] = v;
@@ -221,12 +222,21 @@ int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
         }
     if (container_grow(d, obj) < 0)
         return NAHR_ENOMEM;
-    const char *k = nahr_doc_strndup(d, key, strlen(key));
+    const char *k = copy(d, key);
     if (!k)
         return NAHR_ENOMEM;
     obj->u.c.keys[obj->u.c.len] = k;
     obj->u.c.items[obj->u.c.len++] = v;
     return NAHR_OK;
+}
+
+static const char *key_copy(nahr_doc *d, const char *key) { return nahr_doc_strndup(d, key, strlen(key)); }
+
+int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
+{
+    if (!obj || !key || !v || obj->type != NAHR_V_OBJECT)
+        return NAHR_EINVAL;
+    return object_put(d, obj, key, v, key_copy);
 }
 
 nahr_value_type nahr_value_kind(const nahr_value *v) { return v ? v->type : NAHR_V_NULL; }
@@ -650,19 +660,7 @@ int nahr_span_set_attr(nahr_doc *d, size_t i, const char *key, nahr_value *v)
     nahr_value *a = d->spans[i].attrs;
     if (!a && !(a = d->spans[i].attrs = nahr_value_object(d)))
         return NAHR_ENOMEM;
-    for (size_t k = 0; k < a->u.c.len; k++)
-        if (strcmp(a->u.c.keys[k], key) == 0) {
-            a->u.c.items[k] = v;
-            return NAHR_OK;
-        }
-    if (container_grow(d, a) < 0)
-        return NAHR_ENOMEM;
-    const char *k = span_key_copy(d, key);
-    if (!k)
-        return NAHR_ENOMEM;
-    a->u.c.keys[a->u.c.len] = k;
-    a->u.c.items[a->u.c.len++] = v;
-    return NAHR_OK;
+    return object_put(d, a, key, v, span_key_copy);
 }
 
 int nahr_doc_remove_span(nahr_doc *d, size_t i)

@@ -18,6 +18,18 @@
 
 #include <nahr/nahr.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The two bytes at s[i] as one native 16-bit load: the index of the
+ * byte-pair tables of the fast paths (each table is built with the same
+ * function, so byte order does not matter). The caller checks i + 1 < n. */
+static inline unsigned clean_pair_at(const unsigned char *s, size_t i)
+{
+    uint16_t k;
+    memcpy(&k, s + i, 2);
+    return k;
+}
 
 /* Decodes one code point of text already known to be valid UTF-8 (the
  * cleaner's own output), advancing *i. */

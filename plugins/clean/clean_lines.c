@@ -90,23 +90,16 @@ static int is_closer(int32_t cp)
 static uint8_t ar_letter_pair[65536];
 static pthread_once_t ar_letter_once = PTHREAD_ONCE_INIT;
 
-static inline unsigned pair_key(const unsigned char *s, size_t i)
-{
-    uint16_t k;
-    memcpy(&k, s + i, 2);
-    return k;
-}
-
 static void ar_letter_init(void)
 {
     for (unsigned cp = 0x0621; cp <= 0x064A; cp++) {
         const unsigned char b[2] = {(unsigned char)(0xC0 | cp >> 6), (unsigned char)(0x80 | (cp & 0x3F))};
-        ar_letter_pair[pair_key(b, 0)] = 1;
+        ar_letter_pair[clean_pair_at(b, 0)] = 1;
     }
 }
 
 /* 1 when s[i..] (i + 1 < n) starts with an Arabic letter U+0621..U+064A. */
-static inline int ar_letter_at(const unsigned char *s, size_t i) { return ar_letter_pair[pair_key(s, i)]; }
+static inline int ar_letter_at(const unsigned char *s, size_t i) { return ar_letter_pair[clean_pair_at(s, i)]; }
 
 /* The end of token t[0..tl): counts it as a word when it holds a letter,
  * and its URL bytes. */

@@ -191,13 +191,6 @@ enum { MP_ASCII = 0xFE, MP_OTHER = 0xFF };
 static uint8_t mn_pair[65536];
 static pthread_once_t mn_pair_once = PTHREAD_ONCE_INIT;
 
-static inline unsigned mn_pair_at(const unsigned char *s, size_t i)
-{
-    uint16_t k;
-    memcpy(&k, s + i, 2);
-    return k;
-}
-
 static void mn_pair_init(void)
 {
     for (unsigned a = 0; a < 256; a++)
@@ -211,7 +204,7 @@ static void mn_pair_init(void)
                 if (mn_ar[k].kind == MN_TWO) v = k;
                 else if (mn_ar[k].kind != MN_SLOW) v = 0x80 | k;
             }
-            mn_pair[mn_pair_at(pair, 0)] = (uint8_t)v;
+            mn_pair[clean_pair_at(pair, 0)] = (uint8_t)v;
         }
 }
 
@@ -222,7 +215,7 @@ static size_t match_norm_fast(const char *s, size_t n, char *out)
     size_t w = 0, i = 0, last = n - 1; /* last: a pair starts before it */
     int sp = 1;
     while (i < n) {
-        unsigned v = i < last ? mn_pair[mn_pair_at(u, i)] : u[i] < 0x80 ? MP_ASCII : MP_OTHER;
+        unsigned v = i < last ? mn_pair[clean_pair_at(u, i)] : u[i] < 0x80 ? MP_ASCII : MP_OTHER;
         if (v < 0x80) {
             for (;;) {
                 /* a run of letters: two bytes in, two bytes out */
@@ -230,10 +223,10 @@ static size_t match_norm_fast(const char *s, size_t n, char *out)
                     memcpy(out + w, mn_ar[v].b, 2);
                     w += 2;
                     i += 2;
-                } while (i < last && (v = mn_pair[mn_pair_at(u, i)]) < 0x80);
+                } while (i < last && (v = mn_pair[clean_pair_at(u, i)]) < 0x80);
                 /* one space between two words: a separator after a letter
                  * (sp is 0), and the next run goes on at once */
-                if (i + 1 < last && u[i] == ' ' && (v = mn_pair[mn_pair_at(u, i + 1)]) < 0x80) {
+                if (i + 1 < last && u[i] == ' ' && (v = mn_pair[clean_pair_at(u, i + 1)]) < 0x80) {
                     out[w++] = ' ';
                     i++;
                     continue;

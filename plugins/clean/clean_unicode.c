@@ -28,7 +28,7 @@ struct clean_unicode {
      * changed by an option, stable under the form, combining class 0 */
     uint8_t plain_ar[256];
     /* The copy-as-is run of clean_unicode_run() steps through this table,
-     * indexed by the next two bytes as one native 16-bit load (pair_at): the
+     * indexed by the next two bytes as one native 16-bit load (clean_pair_at): the
      * number of bytes to step over, RUN_AR (2) for a plain_ar character,
      * RUN_ONE (1) for printable ASCII or for a space before printable ASCII
      * or before a U+0600..U+06FF lead byte, RUN_STOP (0) for anything else.
@@ -39,14 +39,6 @@ struct clean_unicode {
 };
 
 enum { RUN_STOP = 0, RUN_ONE = 1, RUN_AR = 2 };
-
-/* The two bytes at s[j] as a run_step index (the caller checks j + 1 < n). */
-static inline unsigned pair_at(const unsigned char *s, size_t j)
-{
-    uint16_t k;
-    memcpy(&k, s + j, 2);
-    return k;
-}
 
 static inline int bit_get(const uint8_t *t, uint32_t cp) { return (t[cp >> 3] >> (cp & 7)) & 1; }
 
@@ -120,7 +112,7 @@ clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t 
             uint8_t t = RUN_STOP;
             if (a - 0x21u < 0x5Eu || (a == ' ' && (b - 0x21u < 0x5Eu || (b & 0xFCu) == 0xD8u))) t = RUN_ONE;
             else if ((a & 0xFCu) == 0xD8u && (b & 0xC0u) == 0x80u && u->plain_ar[((a & 3u) << 6) | (b & 0x3Fu)]) t = RUN_AR;
-            u->run_step[pair_at(pair, 0)] = t;
+            u->run_step[clean_pair_at(pair, 0)] = t;
         }
     return u;
 }
@@ -308,19 +300,19 @@ restart:;
         unsigned c = s[i];
         /* fast path: a run of printable ASCII and plain Arabic letters (see
          * plain_ar), with single spaces between them, is copied as it is */
-        if (!u->o.no_run_copy && (c - 0x21u < 0x5Eu || (i + 1 < n && u->run_step[pair_at(s, i)] == RUN_AR))) {
+        if (!u->o.no_run_copy && (c - 0x21u < 0x5Eu || (i + 1 < n && u->run_step[clean_pair_at(s, i)] == RUN_AR))) {
             emit_begin(&e);
             size_t j = i, last = n - 1;
             unsigned t;
             /* two characters a step while both pairs are inside the text
              * (a step is at most 2 bytes) */
             while (j + 3 < n) {
-                if ((t = u->run_step[pair_at(s, j)]) == RUN_STOP) goto run_end;
+                if ((t = u->run_step[clean_pair_at(s, j)]) == RUN_STOP) goto run_end;
                 j += t;
-                if ((t = u->run_step[pair_at(s, j)]) == RUN_STOP) goto run_end;
+                if ((t = u->run_step[clean_pair_at(s, j)]) == RUN_STOP) goto run_end;
                 j += t;
             }
-            while (j < last && (t = u->run_step[pair_at(s, j)]) != RUN_STOP) j += t;
+            while (j < last && (t = u->run_step[clean_pair_at(s, j)]) != RUN_STOP) j += t;
         run_end:
             if (j == last && s[j] - 0x21u < 0x5Eu) j++; /* the last byte: printable ASCII only */
             if (s[j - 1] == ' ') j--; /* a space before a character that is not plain Arabic */
