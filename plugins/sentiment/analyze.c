@@ -356,40 +356,9 @@ static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text
     return cache_set(c, text + t->start, n);
 }
 
-/* 1 when key[0..n) equals s[0..n), n <= WC_KEY: eight bytes at a time, the
- * last eight overlapping, or two overlapping fours below eight bytes (a
- * call to memcmp cost more than the compare). */
-static inline int key_eq(const char *key, const char *s, size_t n)
-{
-    uint64_t a, b;
-    if (n >= 8) {
-        for (size_t o = 0; o + 8 < n; o += 8) {
-            memcpy(&a, key + o, 8);
-            memcpy(&b, s + o, 8);
-            if (a != b)
-                return 0;
-        }
-        memcpy(&a, key + n - 8, 8);
-        memcpy(&b, s + n - 8, 8);
-        return a == b;
-    }
-    if (n >= 4) { /* 4..7: the first and the last four bytes */
-        uint32_t x, y, u, v;
-        memcpy(&x, key, 4);
-        memcpy(&y, s, 4);
-        memcpy(&u, key + n - 4, 4);
-        memcpy(&v, s + n - 4, 4);
-        return x == y && u == v;
-    }
-    for (size_t o = 0; o < n; o++)
-        if (key[o] != s[o])
-            return 0;
-    return 1;
-}
-
 static inline int entry_is(const wc_entry *e, const char *raw, size_t n)
 {
-    return e->klen == n && key_eq(e->key, raw, n);
+    return e->klen == n && nahr_bytes_eq(e->key, raw, n);
 }
 
 /* While token i is worked on, the cache entry of token j (i < j <=

@@ -13,6 +13,38 @@
 extern "C" {
 #endif
 
+/* memcmp(a, b, n) == 0 for the short keys of per-worker token caches, with
+ * loads that stay inside both: eight bytes at a time and one word ending at
+ * the last byte (overlapping), two overlapping fours below eight bytes (a
+ * call to memcmp costs more than the compare on these hot paths). */
+static inline int nahr_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return x == y && u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 /* A fast 64-bit hash of the bytes s[0..n) for per-worker caches keyed by a
  * token's bytes (not for anything stored or compared across builds): eight
  * bytes per multiply; seed mixes in what else tells entries apart (the
