@@ -188,7 +188,13 @@ static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
         refs[2 * i] = (offset_ref){d->spans[i].start, 2 * i};
         refs[2 * i + 1] = (offset_ref){d->spans[i].end, 2 * i + 1};
     }
-    qsort(refs, n, sizeof *refs, cmp_ref);
+    /* the spans of most articles come in text order without overlaps, so the
+     * offsets are sorted already: sort only when they are not */
+    for (size_t k = 1; k < n; k++)
+        if (refs[k].byte < refs[k - 1].byte) {
+            qsort(refs, n, sizeof *refs, cmp_ref);
+            break;
+        }
     size_t byte = 0, cp = 0;
     for (size_t k = 0; k < n; k++) {
         /* code points = bytes that are not continuation bytes (10xxxxxx),
