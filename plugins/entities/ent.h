@@ -160,4 +160,74 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *opts, const ent_model_
  * (nahr/text.h); a name of its own for the tests. */
 static inline int ent_key_eq(const char *a, const char *b, size_t n) { return nahr_bytes_eq(a, b, n); }
 
+/* The token cache's 64-bit hash of a key of n <= 32 bytes, seed mixing in
+ * what else tells keys apart; the low bits choose the set, the high half is
+ * the tag. The definition: the key's bytes, zero-extended when n < 8, as one
+ * to four little-endian words (bytes 0..7 and n-8..n-1; with n > 16 also
+ * 8..15 and n-16..n-9), each mixed in with a multiply. */
+static inline uint64_t ent_key_hash_words(uint64_t seed, const uint64_t *w, size_t nw)
+{
+    uint64_t h = seed * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < nw; i++) {
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    /* once more: a word's last bytes reach the low bits (the set) only
+     * through a second multiply */
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
+}
+
+/* ent_key_hash() from the key alone (no byte outside it is read). */
+static inline uint64_t ent_key_hash_plain(const char *s, size_t n, uint64_t seed)
+{
+    uint64_t w[4] = {0, 0, 0, 0};
+    size_t nw = 1;
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            w[0] |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        return ent_key_hash_words(seed, w, nw);
+    }
+    for (size_t i = 0; i < 8; i++) {
+        w[0] |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        w[1] |= (uint64_t)(unsigned char)s[n - 8 + i] << (8 * i);
+    }
+    nw = 2;
+    if (n > 16) {
+        for (size_t i = 0; i < 8; i++) {
+            w[2] |= (uint64_t)(unsigned char)s[8 + i] << (8 * i);
+            w[3] |= (uint64_t)(unsigned char)s[n - 16 + i] << (8 * i);
+        }
+        nw = 4;
+    }
+    return ent_key_hash_words(seed, w, nw);
+}
+
+/* ent_key_hash_plain() of s[0..n), where `before` bytes before s may be read
+ * too (the key's offset in its text): a key of 1..7 bytes with 8 readable
+ * bytes ending with it is one load and a shift on a little-endian target. */
+static inline uint64_t ent_key_hash(const char *s, size_t n, size_t before, uint64_t seed)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w[4];
+    if (n >= 8) {
+        memcpy(&w[0], s, 8);
+        memcpy(&w[1], s + n - 8, 8);
+        if (n <= 16)
+            return ent_key_hash_words(seed, w, 2);
+        memcpy(&w[2], s + 8, 8);
+        memcpy(&w[3], s + n - 16, 8);
+        return ent_key_hash_words(seed, w, 4);
+    }
+    if (n > 0 && before + n >= 8) {
+        memcpy(&w[0], s + n - 8, 8);
+        w[0] >>= 8 * (8 - n);
+        return ent_key_hash_words(seed, w, 1);
+    }
+#else
+    (void)before;
+#endif
+    return ent_key_hash_plain(s, n, seed);
+}
+
 #endif

@@ -52,4 +52,9 @@ int32_t ent_trie_child(const ent_lexicon *lx, uint32_t node, uint32_t word);
 /* Interns w (surface form, normalised here), ORs flags, sets info. */
 int ent_lexicon_set_info(ent_lexicon *lx, const char *w, uint32_t flags, uint16_t info);
 
+/* Tests only (0 otherwise): nonzero makes the tagger take its general loops
+ * where a fast path would apply (the lists-only scan, the spans in text
+ * order), so that a test can compare the two. */
+extern int ent_test_plain_paths;
+
 #endif

@@ -8,6 +8,7 @@
  * afterwards. All scratch lives in the document arena.
  */
 #include "lexicon_internal.h"
+#include "ner/lru4.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -79,6 +80,8 @@ typedef struct tagger {
     const uint8_t *mtags; /* the model's tags per token (merge_model), or NULL */
     const float *margin;  /* and its O margins (model_veto), or NULL */
 } tagger;
+
+int ent_test_plain_paths = 0;
 
 void ent_opts_default(ent_opts *o)
 {
@@ -345,7 +348,6 @@ static void token_facts(tagger *t, size_t k)
  * 2 MB sample read 4 times, 30.7 % and 6.3 % (the first occurrences). */
 #define EC_WAYS 4u
 #define EC_SETS 16384u
-#define EC_AGE_INIT 0xE4u /* ways 0, 1, 2, 3 aged 0, 1, 2, 3 */
 #define EC_KEY 30         /* longer tokens are not cached; a slot is 128 bytes */
 #define EC_RING 16u       /* hashes of the tokens between the prefetch and the lookup */
 #define EC_AHEAD 8u       /* the slot of token i + EC_AHEAD is asked for before token i is read */
@@ -396,7 +398,7 @@ void ent_cache_free(ent_cache *c)
 static void cache_clear(ent_cache *c, const ent_lexicon *lx)
 {
     memset(c->tag, 0, sizeof c->tag);
-    memset(c->age, EC_AGE_INIT, sizeof c->age);
+    memset(c->age, LRU4_INIT, sizeof c->age);
     c->lx = lx;
 }
 
@@ -424,7 +426,7 @@ static inline uint64_t cache_hash(const tagger *t, size_t k)
     size_t n = tk->end - tk->start;
     if (n > EC_KEY)
         return 0;
-    return nahr_hash_bytes(t->text + tk->start, n, (uint64_t)n << 8 | tk->kind) | (1ull << 63);
+    return ent_key_hash(t->text + tk->start, n, tk->start, (uint64_t)n << 8 | tk->kind) | (1ull << 63);
 }
 
 static inline size_t ec_set(uint64_t h) { return (size_t)h & (EC_SETS - 1); }
@@ -444,29 +446,6 @@ static inline unsigned ec_match(const ent_cache *c, size_t set, uint32_t tag)
         m |= (unsigned)(tg[k] == tag) << k;
     return m;
 #endif
-}
-
-/* The ages of a set after using way k: the younger ways age by one, k
- * becomes the youngest. */
-static inline uint8_t ec_touch(unsigned ages, unsigned k)
-{
-    unsigned a = (ages >> (2 * k)) & 3u, out = 0;
-    if (a == 0)
-        return (uint8_t)ages;
-    for (unsigned j = 0; j < EC_WAYS; j++) {
-        unsigned aj = (ages >> (2 * j)) & 3u;
-        aj = j == k ? 0 : aj + (aj < a);
-        out |= aj << (2 * j);
-    }
-    return (uint8_t)out;
-}
-
-static inline unsigned ec_oldest(unsigned ages)
-{
-    for (unsigned j = 0; j < EC_WAYS - 1; j++)
-        if (((ages >> (2 * j)) & 3u) == 3u)
-            return j;
-    return EC_WAYS - 1;
 }
 
 /* Starts loading the slot of the token with hash h (the loop below reads it
@@ -511,7 +490,7 @@ static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h)
         t->ti[k] = c->slot[set][way].ti;
     } else {
         token_facts(t, k);
-        way = ec_oldest(c->age[set]);
+        way = lru4_oldest(c->age[set]);
         ec_slot *e = &c->slot[set][way];
         c->tag[set][way] = tag;
         e->ti = t->ti[k];
@@ -519,7 +498,7 @@ static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h)
         e->kind = (uint8_t)tk->kind;
         memcpy(e->key, w, n);
     }
-    c->age[set] = ec_touch(c->age[set], way);
+    c->age[set] = lru4_touch(c->age[set], way);
 }
 
 /* ---- spans ---- */
@@ -1378,66 +1357,95 @@ static int word_in(const tagger *t, size_t k, const char *const *words)
     return 0;
 }
 
+/* Whether the spans are in text order (ta ascending): so they are when
+ * only the scan of ent_tag_cached() made them (lists, rules), and the loops
+ * over the tokens that look for span starts may go over the spans instead. */
+static int spans_in_order(const tagger *t)
+{
+    if (ent_test_plain_paths)
+        return 0;
+    for (size_t s = 1; s < t->nsp; s++)
+        if (t->sp[s].ta <= t->sp[s - 1].ta)
+            return 0;
+    return 1;
+}
+
+/* named_after() of the person span si that starts at token k (>= 1). */
+static void named_after_at(tagger *t, size_t k, int32_t si)
+{
+    if (joined(t, k - 1) && (t->ti[k - 1].flags & W_LOCTRIG) && !(t->ti[k - 1].flags & W_TITLE) &&
+        !t->ti[k - 1].def && t->ti[k - 1].ending != END_HA) {
+        /* a person right after a place word is the place's name (بلدة ضهر البيدر، بمحافظة أبو عريش);
+         * not after one with the article, a title's complement (محافظ العاصمة خالد أبو زيد),
+         * nor after ولائه "his allegiance", which normalises as ولاية */
+        t->sp[si].type = ENT_LOC;
+        t->sp[si].strong = 0;
+        return;
+    }
+    if (k < 2)
+        return;
+    size_t h = k - 2;
+    if (t->cover[h] >= 0 || t->cover[h + 1] >= 0 || !joined(t, h) || !joined(t, h + 1) ||
+        !word_in(t, h + 1, named_titles))
+        return;
+    const tokinfo *th = &t->ti[h];
+    int c = word_in(t, h, named_places);
+    uint8_t type;
+    if (c)
+        type = ENT_LOC;
+    else if (th->flags & W_ORGHEAD)
+        type = ENT_ORG, c = th->fcand + 1;
+    else
+        return;
+    espan *sp = &t->sp[si];
+    /* what completes the name: للإغاثة (والتقنية), الدولي */
+    size_t e = sp->tb;
+    if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].wordlike) {
+        const char *w = t->text + t->tok[e].start;
+        size_t wl = t->tok[e].end - t->tok[e].start;
+        if (type == ENT_ORG && t->ti[e].prep_al && starts2(w, wl, U_LAM) && starts2(w + 2, wl - 2, U_LAM) &&
+            !(t->ti[e].flags & W_STOP)) {
+            e++;
+            if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].waw && wl >= 2 &&
+                t->tok[e].end - t->tok[e].start >= 8 &&
+                !memcmp(t->text + t->tok[e].start + 2, U_ALEF U_LAM, 4))
+                e++;
+        } else if (t->ti[e].def && !t->ti[e].prep_al && nisba_def(t, e) && !(t->ti[e].flags & W_STOP)) {
+            e++;
+        }
+    }
+    for (size_t q = sp->tb; q < e; q++)
+        t->cover[q] = si;
+    if (e > sp->tb) {
+        sp->tb = (uint32_t)e;
+        sp->end = t->tok[e - 1].end;
+    }
+    sp->type = type;
+    sp->src = 1;
+    sp->strong = 0;
+    sp->ta = (uint32_t)h;
+    sp->start = tok_start(t, h, (size_t)c - 1);
+    t->cover[h] = t->cover[h + 1] = si;
+    set_surface_canon(t, sp);
+}
+
+/* Renames the persons named after a place or an organisation. In text order
+ * of the spans' starts: a span may grow over the tokens after it. */
 static void named_after(tagger *t)
 {
+    if (spans_in_order(t)) {
+        for (size_t s = 0; s < t->nsp; s++) {
+            size_t k = t->sp[s].ta;
+            if (k >= 1 && t->cover[k] == (int32_t)s && t->sp[s].type == ENT_PER)
+                named_after_at(t, k, (int32_t)s);
+        }
+        return;
+    }
     for (size_t k = 1; k < t->n; k++) {
         int32_t si = t->cover[k];
         if (si < 0 || t->sp[si].ta != k || t->sp[si].type != ENT_PER)
             continue;
-        if (joined(t, k - 1) && (t->ti[k - 1].flags & W_LOCTRIG) && !(t->ti[k - 1].flags & W_TITLE) &&
-            !t->ti[k - 1].def && t->ti[k - 1].ending != END_HA) {
-            /* a person right after a place word is the place's name (بلدة ضهر البيدر، بمحافظة أبو عريش);
-             * not after one with the article, a title's complement (محافظ العاصمة خالد أبو زيد),
-             * nor after ولائه "his allegiance", which normalises as ولاية */
-            t->sp[si].type = ENT_LOC;
-            t->sp[si].strong = 0;
-            continue;
-        }
-        if (k < 2)
-            continue;
-        size_t h = k - 2;
-        if (t->cover[h] >= 0 || t->cover[h + 1] >= 0 || !joined(t, h) || !joined(t, h + 1) ||
-            !word_in(t, h + 1, named_titles))
-            continue;
-        const tokinfo *th = &t->ti[h];
-        int c = word_in(t, h, named_places);
-        uint8_t type;
-        if (c)
-            type = ENT_LOC;
-        else if (th->flags & W_ORGHEAD)
-            type = ENT_ORG, c = th->fcand + 1;
-        else
-            continue;
-        espan *sp = &t->sp[si];
-        /* what completes the name: للإغاثة (والتقنية), الدولي */
-        size_t e = sp->tb;
-        if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].wordlike) {
-            const char *w = t->text + t->tok[e].start;
-            size_t wl = t->tok[e].end - t->tok[e].start;
-            if (type == ENT_ORG && t->ti[e].prep_al && starts2(w, wl, U_LAM) && starts2(w + 2, wl - 2, U_LAM) &&
-                !(t->ti[e].flags & W_STOP)) {
-                e++;
-                if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].waw && wl >= 2 &&
-                    t->tok[e].end - t->tok[e].start >= 8 &&
-                    !memcmp(t->text + t->tok[e].start + 2, U_ALEF U_LAM, 4))
-                    e++;
-            } else if (t->ti[e].def && !t->ti[e].prep_al && nisba_def(t, e) && !(t->ti[e].flags & W_STOP)) {
-                e++;
-            }
-        }
-        for (size_t q = sp->tb; q < e; q++)
-            t->cover[q] = si;
-        if (e > sp->tb) {
-            sp->tb = (uint32_t)e;
-            sp->end = t->tok[e - 1].end;
-        }
-        sp->type = type;
-        sp->src = 1;
-        sp->strong = 0;
-        sp->ta = (uint32_t)h;
-        sp->start = tok_start(t, h, (size_t)c - 1);
-        t->cover[h] = t->cover[h + 1] = si;
-        set_surface_canon(t, sp);
+        named_after_at(t, k, si);
     }
 }
 
@@ -1833,6 +1841,24 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
         merge_model(&t, model);
 
     i = 0;
+    if (!o->dates && !o->numbers && !o->rules && !ent_test_plain_paths) {
+        /* lists only: the loop below with its tests folded (a number or a
+         * word without a phrase starting at it is passed over) */
+        while (i < n) {
+            gmatch g;
+            if (!t.ti[i].wordlike || t.cover[i] >= 0) {
+                i++;
+                continue;
+            }
+            g = gaz_match(&t, i);
+            if (!g.end) {
+                i++;
+                continue;
+            }
+            emit_gaz(&t, i, g);
+            i = g.end;
+        }
+    }
     while (i < n) {
         gmatch g;
         size_t best = i, e;
@@ -1936,16 +1962,24 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
     if (model && model->tag && !o->model_first)
         merge_model(&t, model);
 
-    /* emit in text order */
-    for (i = 0; i < n; i++) {
+    /* emit in text order: the spans in their order when it is that, else
+     * each one found at its first token */
+    const int in_order = spans_in_order(&t);
+    for (i = 0; i < (in_order ? t.nsp : n); i++) {
         espan *s;
         int idx;
         nahr_span *ns;
-        if (t.cover[i] < 0)
-            continue;
-        s = &t.sp[t.cover[i]];
-        if (s->ta != i)
-            continue;
+        if (in_order) {
+            s = &t.sp[i];
+            if (t.cover[s->ta] != (int32_t)i)
+                continue;
+        } else {
+            if (t.cover[i] < 0)
+                continue;
+            s = &t.sp[t.cover[i]];
+            if (s->ta != i)
+                continue;
+        }
         if (!(o->types & (1u << s->type)))
             continue;
         if (vetoed(&t, s))

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "ent.h"
+#include "lexicon_internal.h"
+#include "ner/lru4.h"
 
 static ent_lexicon *lex;
 static ent_opts opts;
@@ -913,6 +915,107 @@ static void test_token_cache_same_spans(void **state)
     ent_cache_free(c);
 }
 
+/* The fast paths of the scan (lists only: no rules, dates or numbers) and of
+ * the loops over span starts (spans in text order) give what the general
+ * loops give: random texts of listed names and places, clitics, connectors,
+ * rule words, numbers and punctuation, under four option sets. */
+static void test_fast_paths_same_spans(void **state)
+{
+    static const char *const pieces[] = {
+        "دمشق", "بشار الأسد", "محمد", "بن", "آل", "عبد", "الله", "خليفة بن زايد", "نهيان", "القاهرة", "بيروت",
+        "الأمم المتحدة", "للأمم المتحدة", "وزارة", "الخارجية", "الرئيس", "السوري", "قال", "مدينة", "محافظة",
+        "الملك", "سلمان", "السعودية", "وبالقاهرة", "لموسكو", "الرياض", "جدة", "3", "2020", "%", "مليون", "دولار",
+        "يناير", "،", ".", ":", "x", "Ab", "ـ", "في", "من", "إلى", "و", "ب", "ال", "لل"};
+    const ent_opts saved = opts;
+    char buf[4096];
+    unsigned seed = 777;
+    int spans = 0;
+    (void)state;
+    for (int set = 0; set < 4; set++) {
+        opts = saved;
+        if (set != 1) {
+            opts.dates = opts.numbers = opts.rules = 0;
+            opts.coref = set == 2;
+        }
+        if (set == 3)
+            opts.rules = 1; /* one of the three on: the general scan */
+        for (int it = 0; it < 400; it++) {
+            size_t len = 0;
+            int parts = 1 + (int)(seed % 60);
+            for (int k = 0; k < parts; k++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *p = pieces[(seed >> 8) % (sizeof pieces / sizeof pieces[0])];
+                if (len + strlen(p) + 2 >= sizeof buf)
+                    break;
+                memcpy(buf + len, p, strlen(p));
+                len += strlen(p);
+                buf[len++] = (seed >> 20) % 7 ? ' ' : '\n';
+            }
+            buf[len] = 0;
+            ent_test_plain_paths = 0;
+            char *fast = tagged_json(buf, NULL);
+            ent_test_plain_paths = 1;
+            char *plain = tagged_json(buf, NULL);
+            ent_test_plain_paths = 0;
+            assert_string_equal(fast, plain);
+            spans += strstr(fast, "\"type\"") != NULL;
+            free(fast);
+            free(plain);
+        }
+    }
+    opts = saved;
+    assert_true(spans > 1000); /* most texts have entities */
+}
+
+/* The cache's key hash reading bytes around the key (one load for a short
+ * key) is its definition from the key alone: every length 0..32 at every
+ * offset 0..12 of random texts; keys that differ in one byte or in the seed
+ * hash apart here. */
+static void test_key_hash_same(void **state)
+{
+    char text[64];
+    uint32_t x = 99991;
+    (void)state;
+    for (int it = 0; it < 300; it++) {
+        for (size_t i = 0; i < sizeof text; i++) {
+            x = x * 1103515245u + 12345u;
+            text[i] = (char)(x >> 16);
+        }
+        for (size_t off = 0; off <= 12; off++)
+            for (size_t n = 0; n <= 32; n++) {
+                uint64_t seed = (uint64_t)n << 8 | (uint64_t)(it & 7);
+                uint64_t h = ent_key_hash(text + off, n, off, seed);
+                assert_true(h == ent_key_hash_plain(text + off, n, seed));
+                assert_true(h != ent_key_hash_plain(text + off, n, seed + 1));
+                if (n) {
+                    text[off + (size_t)it % n] ^= 0x20;
+                    assert_true(h != ent_key_hash(text + off, n, off, seed));
+                    text[off + (size_t)it % n] ^= 0x20;
+                }
+            }
+    }
+}
+
+/* The table of lru4_touch() is its definition, for every byte of ages and
+ * every way; the order stays a permutation from the initial one. */
+static void test_lru4_table(void **state)
+{
+    (void)state;
+    for (unsigned a = 0; a < 256; a++)
+        for (unsigned k = 0; k < 4; k++)
+            assert_int_equal(lru4_touch((uint8_t)a, k), lru4_touch_plain(a, k));
+    uint8_t ages = LRU4_INIT;
+    for (unsigned i = 0; i < 1000; i++) {
+        unsigned k = (i * 7 + i / 3) % 4, seen = 0;
+        ages = lru4_touch(ages, k);
+        assert_int_equal(ages & 3u << (2 * k), 0);
+        for (unsigned j = 0; j < 4; j++)
+            seen |= 1u << ((ages >> (2 * j)) & 3u);
+        assert_int_equal(seen, 15);
+        assert_int_equal((ages >> (2 * lru4_oldest(ages))) & 3u, 3);
+    }
+}
+
 /* The cache's key compare agrees with memcmp for every length of a key
  * (0..30 bytes) and a difference at every byte. */
 static void test_cache_key_eq(void **state)
@@ -993,6 +1096,8 @@ int main(void)
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_veto_org_loc), cmocka_unit_test(test_model_person_after_place), cmocka_unit_test(test_model_into_title),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
         cmocka_unit_test(test_cache_key_eq), cmocka_unit_test(test_token_cache_evictions),
+        cmocka_unit_test(test_fast_paths_same_spans), cmocka_unit_test(test_lru4_table),
+        cmocka_unit_test(test_key_hash_same),
         cmocka_unit_test(test_surface_canon), cmocka_unit_test(test_scale_word_at_start),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);

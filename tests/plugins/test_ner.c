@@ -2282,6 +2282,72 @@ static void test_shipped_model(void **state)
     ner_model_free(m);
 }
 
+/* ner_describe_token() (code point offsets from one pass, characters decoded
+ * inline) describes every token as ner_describe_token_plain(): random tokens
+ * of Arabic letters and clitics, marks, tatweel, Latin, digits, punctuation,
+ * 3- and 4-byte characters, invalid and cut sequences, up to 90 bytes. */
+static void test_describe_token_same(void **state)
+{
+    static const char *const pieces[] = {
+        "و", "ب", "ال", "لل", "ف", "ك", "س", "م", "ح", "د", "ة", "ى", "ي", "ء", "أ", "إ", "آ", "ـ", "\xD9\x8E",
+        "\xD9\x91", "a", "Z", "Q", "7", "٣", "-", ".", "،", "%", "\xE2\x80\x8F", "\xE2\x80\x9C", "😀", "\x80",
+        "\xC0\xAF", "\xFF", "\xD8", "\xE2\x80", "\xD9\x4A"};
+    ner_model *m = ner_model_new();
+    char w[128];
+    uint32_t x = 4242;
+    (void)state;
+    assert_non_null(m);
+    for (int it = 0; it < 100000; it++) {
+        size_t n = 0;
+        x = x * 1103515245u + 12345u;
+        int parts = 1 + (int)((x >> 16) % (it % 10 == 0 ? 40 : 8));
+        for (int k = 0; k < parts; k++) {
+            x = x * 1103515245u + 12345u;
+            const char *p = pieces[(x >> 12) % (sizeof pieces / sizeof pieces[0])];
+            if (n + strlen(p) > 90)
+                break;
+            memcpy(w + n, p, strlen(p));
+            n += strlen(p);
+        }
+        ner_tokdesc a, b;
+        ner_describe_token(m, w, n, &a);
+        ner_describe_token_plain(m, w, n, &b);
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+    ner_model_free(m);
+}
+
+/* ner_best_entity() (4 lanes at a time) is ner_best_entity_plain() on rows
+ * of random scores, ties at every position, infinities and equal rows. */
+static void test_best_entity_same(void **state)
+{
+    (void)state;
+    float e[NER_NTAGS];
+    uint32_t x = 2463534242u;
+    for (int it = 0; it < 200000; it++) {
+        for (unsigned t = 0; t < NER_NTAGS; t++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            e[t] = (float)((int)(x % 2001u) - 1000) * 0.37f;
+        }
+        if (it % 5 == 1) /* a tie for the maximum at two random positions */
+            e[1 + x % 8] = e[1 + (x >> 8) % 8] = 500.0f;
+        if (it % 7 == 2)
+            e[1 + x % 8] = (x >> 4) & 1 ? INFINITY : -INFINITY;
+        if (it % 11 == 3)
+            for (unsigned t = 1; t < NER_NTAGS; t++)
+                e[t] = -3.5f;
+        float plain = ner_best_entity_plain(e), fast = ner_best_entity(e);
+        assert_memory_equal(&plain, &fast, sizeof plain);
+        /* and the maximum is one of the entity tags' scores */
+        int found = 0;
+        for (unsigned t = 1; t < NER_NTAGS; t++)
+            found |= e[t] == fast;
+        assert_true(found);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2326,6 +2392,8 @@ int main(void)
         cmocka_unit_test(test_bilou_train),
         cmocka_unit_test(test_bilou_options),
         cmocka_unit_test(test_shipped_model),
+        cmocka_unit_test(test_best_entity_same),
+        cmocka_unit_test(test_describe_token_same),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

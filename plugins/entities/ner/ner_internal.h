@@ -5,6 +5,9 @@
 #define NAHR_NER_INTERNAL_H
 
 #include <stdio.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 #include "ner_model.h"
 
 #define NER_MAGIC "NAHRNER\0"
@@ -76,11 +79,12 @@ struct ner_model {
      * normalised word hash -> NER_TRIG_* bits; filled by ner_model_new */
     uint32_t trig_key[NER_TRIG_CAP];
     uint8_t trig_val[NER_TRIG_CAP];
-    /* run time only: a blocked Bloom filter of the weight-table keys, built by
-     * ner_model_set_weights (64-byte blocks; NULL = none). Valid only while
+    /* run time only: a Bloom filter of the weight-table keys (3 bits in one
+     * 64-bit word per key), built by ner_model_set_weights (NULL = none;
+     * filter_blocks * 8 words). Valid only while
      * slots == filter_for (the trainer swaps tables behind its back). */
     uint64_t *filter;
-    size_t filter_blocks; /* a power of two */
+    size_t filter_blocks; /* a power of two, of 64 bytes (8 words) */
     const ner_slot *filter_for;
     /* run time only: the summed weights of the features the sentence edges
      * give a token as its missing neighbour at -2, -1, +1, +2
@@ -282,6 +286,9 @@ void ner_describe(const ner_model *m, const char *text, const nahr_token *toks, 
 /* ner_describe in two parts: what a token's description owes to its own
  * bytes (and the model's clusters), with every sentence-level field 0 ... */
 void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t);
+/* The same with the plain helpers (code points stepped over one call at a
+ * time): what the tests compare ner_describe_token with. */
+void ner_describe_token_plain(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t);
 /* ... and the sentence-level fields (gazetteer marks, quotations) of d[0..n)
  * described token by token. (History bits: ner_hist_mark.) */
 void ner_describe_sentence(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
@@ -611,5 +618,31 @@ void ner_actx_add_key(ner_actx *a, uint32_t word, uint32_t skey, uint8_t trig, i
 /* ner_actx_mark from the slots ner_actx_add_key gave the n tokens (2 per
  * token), once the article is recorded: the same marks, no lookup. */
 void ner_actx_mark_slots(const ner_actx *a, size_t n, const uint16_t *slot, ner_tokdesc *d);
+
+/* The highest score of the entity tags (1 .. NER_NTAGS - 1) of an emission
+ * row e: the definition, one tag after the other. */
+static inline float ner_best_entity_plain(const float *e)
+{
+    float best = e[1];
+    for (unsigned t = 2; t < NER_NTAGS; t++)
+        best = e[t] > best ? e[t] : best;
+    return best;
+}
+
+/* The same, 4 lanes at a time: the maximum does not depend on the order for
+ * scores that are not NaN (emission scores never are), except which of +0
+ * and -0 a tie gives (scores are (float)int * scale: -0 only for scale < 0). */
+static inline float ner_best_entity(const float *e)
+{
+#if defined(__SSE2__)
+    _Static_assert(NER_NTAGS == 9, "tags 1..8: two vectors of 4");
+    __m128 v = _mm_max_ps(_mm_loadu_ps(e + 1), _mm_loadu_ps(e + 5));
+    v = _mm_max_ps(v, _mm_shuffle_ps(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_max_ps(v, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(v);
+#else
+    return ner_best_entity_plain(e);
+#endif
+}
 
 #endif

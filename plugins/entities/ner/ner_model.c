@@ -14,6 +14,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "lru4.h"
 #include "ner_cache.h"
 #include "ner_internal.h"
 
@@ -89,12 +90,30 @@ static size_t cp_suffix(const char *s, size_t n, unsigned k)
     return i;
 }
 
-static uint32_t shape_of(const char *s, size_t n, const char *orig, size_t on, int *punct)
+/* nahr_utf8_next() with ASCII and the 2-byte sequences decoded inline (the
+ * same values and steps). */
+static inline int32_t utf8_next_inline(const char *str, size_t n, size_t *i)
+{
+    const unsigned char *u = (const unsigned char *)str;
+    const size_t p = *i;
+    if (u[p] < 0x80) {
+        *i = p + 1;
+        return u[p];
+    }
+    if (u[p] >= 0xC2 && u[p] <= 0xDF && p + 1 < n && (u[p + 1] & 0xC0) == 0x80) {
+        *i = p + 2;
+        return (int32_t)((u[p] & 0x1Fu) << 6 | (u[p + 1] & 0x3Fu));
+    }
+    return nahr_utf8_next(str, n, i);
+}
+
+static NER_HOT uint32_t shape_of(const char *s, size_t n, const char *orig, size_t on, int *punct,
+                                 const int fast)
 {
     unsigned cls = 0, ncp = 0;
     size_t i = 0;
     while (i < n) {
-        int32_t cp = nahr_utf8_next(s, n, &i);
+        int32_t cp = fast ? utf8_next_inline(s, n, &i) : nahr_utf8_next(s, n, &i);
         ncp++;
         if (cp >= '0' && cp <= '9')
             cls |= SH_DIGIT;
@@ -232,17 +251,41 @@ unsigned ner_lex_spell_bucket(const ner_model *m, const char *s, size_t n)
     return b;
 }
 
-void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t)
+/* The code point starts of s[0..n) as cp_prefix() and cp_suffix() step over
+ * them: 0, and every later byte that is not a continuation byte. */
+static inline size_t cp_starts(const char *s, size_t n, uint8_t *cps)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || ((unsigned char)s[i] & 0xC0) != 0x80)
+            cps[k++] = (uint8_t)i;
+    return k;
+}
+
+/* ner_describe_token(); fast: the code point offsets from one pass
+ * (cp_starts) and the shape's characters decoded inline, else the plain
+ * helpers (ner_describe_token_plain, for the tests). */
+static NER_HOT void describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t,
+                                   const int fast)
 {
     char norm[NER_MAXTOKB + 1];
     size_t nlen;
     memset(t, 0, sizeof *t);
     t->word = ner_word_hash(w, wn, norm, &nlen);
     int punct;
-    t->shape = shape_of(norm, nlen, w, wn, &punct);
+    t->shape = shape_of(norm, nlen, w, wn, &punct, fast);
     t->punct = punct != 0;
+    uint8_t cps[NER_MAXTOKB + 2];
+    const size_t ncp = fast ? cp_starts(norm, nlen, cps) : 0;
     for (unsigned k = 0; k < 3; k++) {
-        size_t p = cp_prefix(norm, nlen, k + 1), s = cp_suffix(norm, nlen, k + 1);
+        size_t p, s;
+        if (fast) {
+            p = k + 1 < ncp ? cps[k + 1] : nlen;
+            s = k + 1 <= ncp ? cps[ncp - (k + 1)] : 0;
+        } else {
+            p = cp_prefix(norm, nlen, k + 1);
+            s = cp_suffix(norm, nlen, k + 1);
+        }
         t->pfx[k] = p < nlen ? ner_hash_bytes(norm, p) : 0;
         t->sfx[k] = s > 0 ? ner_hash_bytes(norm + s, nlen - s) : 0;
     }
@@ -257,10 +300,22 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
     }
     size_t st = splits[ns - 1];
     t->stem = ns > 1 ? t->stm[ns - 1] : t->word;
+    /* the stem's code points: those of the word from st on, when st starts one */
+    size_t q = 0;
+    while (fast && q < ncp && cps[q] < st)
+        q++;
+    const int stem_cps = fast && (q < ncp ? cps[q] == st : st == nlen);
+    const size_t nsub = ncp - q;
     for (unsigned k = 0; k < 2; k++) {
-        size_t s = cp_suffix(norm + st, nlen - st, k + 1);
+        size_t s, p;
+        if (stem_cps) {
+            s = k + 1 <= nsub ? cps[ncp - (k + 1)] - st : 0;
+            p = k + 2 < nsub ? cps[q + k + 2] - st : nlen - st;
+        } else {
+            s = cp_suffix(norm + st, nlen - st, k + 1);
+            p = cp_prefix(norm + st, nlen - st, k + 2);
+        }
         t->stem_sfx[k] = s > 0 ? ner_hash_bytes(norm + st + s, nlen - st - s) : 0;
-        size_t p = cp_prefix(norm + st, nlen - st, k + 2);
         t->stem_pfx[k] = p < nlen - st ? ner_hash_bytes(norm + st, p) : 0;
     }
     if (m->clusters.n) {
@@ -288,6 +343,16 @@ void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdes
         if (m->flags & NER_F_LEXSP)
             t->lex_sp = ner_lex_spell_bucket(m, norm + st, nlen - st) & 7u;
     }
+}
+
+void ner_describe_token(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t)
+{
+    describe_token(m, w, wn, t, 1);
+}
+
+void ner_describe_token_plain(const ner_model *m, const char *w, size_t wn, ner_tokdesc *t)
+{
+    describe_token(m, w, wn, t, 0);
 }
 
 void ner_describe_sentence(const ner_model *m, const char *text, const nahr_token *toks, size_t n,
@@ -989,24 +1054,25 @@ void ner_model_free(ner_model *m)
 }
 
 /* The key filter: most features of a rare word are not in the table, and
- * their probes are cache misses in a table of megabytes. A blocked Bloom
- * filter (3 bits in one 64-byte block per key, 15 to 30 bits per key: about
- * 1% false positives) answers "surely absent" from ~128 KB instead. It never
- * answers absent for a key of the table, so the sums are the same. (+20%
- * instructions, -15% L2 misses, +6..8% tagging speed, measured.) */
-static inline const uint64_t *filter_block(const ner_model *m, uint32_t key, uint64_t *x)
+ * their probes are cache misses in a table of megabytes. A Bloom filter of
+ * 64-bit words (3 bits in one word per key, 10 to 21 bits per key: at most
+ * about 2% false positives) answers "surely absent" from ~128 KB instead. It never
+ * answers absent for a key of the table, so the sums are the same. (The
+ * blocked filter before it, 3 bits in one 64-byte block, took 3 loads and
+ * ~30 instructions a test for 1.5% false positives; the filter itself:
+ * +20% instructions, -15% L2 misses, +6..8% tagging speed, measured.) */
+static inline uint64_t filter_bits(const ner_model *m, uint32_t key, size_t *word)
 {
-    *x = (uint64_t)key * 0x9E3779B97F4A7C15ull;
-    return m->filter + ((*x >> 40) & (m->filter_blocks - 1)) * 8;
+    const uint64_t x = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    *word = (size_t)(x >> 40) & (m->filter_blocks * 8 - 1);
+    return 1ull << (x & 63u) | 1ull << ((x >> 6) & 63u) | 1ull << ((x >> 12) & 63u);
 }
 
 static inline int filter_maybe(const ner_model *m, uint32_t key)
 {
-    uint64_t x;
-    const uint64_t *b = filter_block(m, key, &x);
-    unsigned b1 = x & 511u, b2 = (x >> 9) & 511u, b3 = (x >> 18) & 511u;
-    return (int)((b[b1 >> 6] >> (b1 & 63)) & (b[b2 >> 6] >> (b2 & 63)) & (b[b3 >> 6] >> (b3 & 63)) &
-                 1u);
+    size_t w;
+    const uint64_t bits = filter_bits(m, key, &w);
+    return (m->filter[w] & bits) == bits;
 }
 
 static void filter_build(ner_model *m)
@@ -1025,11 +1091,9 @@ static void filter_build(ner_model *m)
         uint32_t key = m->slots[i].key;
         if (!key)
             continue;
-        uint64_t x, *b = (uint64_t *)filter_block(m, key, &x);
-        unsigned b1 = x & 511u, b2 = (x >> 9) & 511u, b3 = (x >> 18) & 511u;
-        b[b1 >> 6] |= 1ull << (b1 & 63);
-        b[b2 >> 6] |= 1ull << (b2 & 63);
-        b[b3 >> 6] |= 1ull << (b3 & 63);
+        size_t w;
+        const uint64_t bits = filter_bits(m, key, &w);
+        f[w] |= bits;
     }
     m->filter_for = m->slots;
 }
@@ -1165,7 +1229,6 @@ typedef struct tc_table {
  * missed 37-40 %. */
 #define NER_CACHE_WAYS 4u
 #define NER_CACHE_SLOTS 65536u /* ner_cache_new() */
-#define NER_AGE_INIT 0xE4u /* ways 0, 1, 2, 3 aged 0, 1, 2, 3 */
 
 /* A memo of the weight-table slot of a feature made of three values (the
  * shape trigram, the cluster bigram): v = 0 empty, 1 absent from the table,
@@ -1174,6 +1237,10 @@ typedef struct memo_ent {
     uint32_t x, y, z, v;
 } memo_ent;
 #define NER_MEMO 4096u /* entries at most (fewer in a small cache, so that tests see conflicts) */
+/* The word-bigram memo: per pair of words (x, y) the slots of T_BIG_L of y
+ * (z) and of T_BIG_R of x (v), as memo values. Direct-mapped, NER_BMEMO
+ * entries at most (1 MB; fewer in a small cache). */
+#define NER_BMEMO 65536u
 
 /* NER_F_TOPIC: a memo of the topic features a token of a sports article
  * owes to its word, stem and middle cluster alone (topic_features): the sum
@@ -1203,6 +1270,8 @@ struct ner_cache {
     uint8_t *age;  /* sets */
     size_t memomask;
     memo_ent *memo; /* 2 x (memomask + 1): shape trigrams, then cluster bigrams */
+    size_t bmemomask;
+    memo_ent *bmemo; /* bmemomask + 1: word bigrams */
     int32_t hist[4][NER_ROW_EDGE + 1][NER_NTAGS]; /* T_HIST0, T_HISTS0, T_HISTM1, T_HISTP1 */
     int32_t gaz[4][8][NER_NTAGS];                 /* T_GAZB, T_GAZI, T_GAZP1, T_GAZM1 */
     int32_t quote[3][NER_NTAGS];                  /* T_QUOTE 1, 2 */
@@ -1240,16 +1309,18 @@ ner_cache *ner_cache_new_slots(size_t slots)
     c->memomask = (sets * NER_CACHE_WAYS < NER_MEMO ? sets * NER_CACHE_WAYS : NER_MEMO) - 1;
     c->topicmask =
         (sets * NER_CACHE_WAYS < NER_TOPIC_MEMO ? sets * NER_CACHE_WAYS : NER_TOPIC_MEMO) - 1;
+    c->bmemomask = (sets * NER_CACHE_WAYS < NER_BMEMO ? sets * NER_CACHE_WAYS : NER_BMEMO) - 1;
     /* not cleared: a slot is read only after its tag was set */
     c->slot = table_alloc(sets * NER_CACHE_WAYS * sizeof(tc_slot));
     c->tag = calloc(sets * NER_CACHE_WAYS, sizeof *c->tag);
     c->age = malloc(sets);
     c->memo = calloc(2 * (c->memomask + 1), sizeof *c->memo);
-    if (!c->slot || !c->tag || !c->age || !c->memo) {
+    c->bmemo = calloc(c->bmemomask + 1, sizeof *c->bmemo);
+    if (!c->slot || !c->tag || !c->age || !c->memo || !c->bmemo) {
         ner_cache_free(c);
         return NULL;
     }
-    memset(c->age, NER_AGE_INIT, sets);
+    memset(c->age, LRU4_INIT, sets);
     c->htab.used = c->htab_used; /* calloc: an empty table */
     return c;
 }
@@ -1267,6 +1338,7 @@ void ner_cache_free(ner_cache *c)
     free(c->tag);
     free(c->age);
     free(c->memo);
+    free(c->bmemo);
     free(c->topic);
     free(c);
 }
@@ -1278,8 +1350,9 @@ void ner_cache_reset(ner_cache *c)
     c->model = NULL;
     c->model_slots = NULL;
     memset(c->tag, 0, c->sets * NER_CACHE_WAYS * sizeof *c->tag);
-    memset(c->age, NER_AGE_INIT, c->sets);
+    memset(c->age, LRU4_INIT, c->sets);
     memset(c->memo, 0, 2 * (c->memomask + 1) * sizeof *c->memo);
+    memset(c->bmemo, 0, (c->bmemomask + 1) * sizeof *c->bmemo);
     if (c->topic)
         memset(c->topic, 0, (c->topicmask + 1) * sizeof *c->topic);
 }
@@ -1334,29 +1407,6 @@ static inline uint64_t tc_key(const char *w, size_t wn, size_t before,
 
 static inline uint32_t tc_tag(uint64_t h) { return (uint32_t)(h >> 32); }
 
-/* The 2-bit ages of a 4-way set after using way k: younger ways age by
- * one, k becomes the youngest. */
-static inline uint8_t age_touch(unsigned ages, unsigned k)
-{
-    unsigned a = (ages >> (2 * k)) & 3u, out = 0;
-    if (a == 0)
-        return (uint8_t)ages;
-    for (unsigned j = 0; j < 4; j++) {
-        unsigned aj = (ages >> (2 * j)) & 3u;
-        aj = j == k ? 0 : aj + (aj < a);
-        out |= aj << (2 * j);
-    }
-    return (uint8_t)out;
-}
-
-static inline unsigned age_oldest(unsigned ages)
-{
-    for (unsigned j = 0; j < 3; j++)
-        if (((ages >> (2 * j)) & 3u) == 3u)
-            return j;
-    return 3;
-}
-
 /* The slot of a token in tc: its entry (*hit = 1), or the slot now tagged
  * for it, which the caller fills (*hit = 0). */
 static inline tc_slot *tc_lookup(const tc_table *tc, uint64_t h, const uint64_t *key, size_t wn,
@@ -1393,10 +1443,10 @@ static inline tc_slot *tc_lookup(const tc_table *tc, uint64_t h, const uint64_t 
         return s;
     }
     if (!*hit) {
-        k = age_oldest(tc->age[set]);
+        k = lru4_oldest(tc->age[set]);
         tg[k] = tag;
     }
-    tc->age[set] = age_touch(tc->age[set], k);
+    tc->age[set] = lru4_touch(tc->age[set], k);
     return &s[k];
 }
 
@@ -1809,6 +1859,23 @@ static inline size_t memo_index(const ner_cache *c, uint32_t x, uint32_t y, uint
     return (h ^ (h >> 17)) & c->memomask;
 }
 
+/* The bmemo entry of the word pair (x, y) (filled on a miss): z = the memo
+ * value of T_BIG_L of the second word, v = that of T_BIG_R of the first. */
+static inline const memo_ent *bigram_refs(const ner_model *m, ner_cache *c, int filter, uint32_t x,
+                                          uint32_t y)
+{
+    uint32_t h = (x * 0x9E3779B1u) ^ (y * 0x85EBCA6Bu);
+    memo_ent *me = &c->bmemo[(h ^ (h >> 15)) & c->bmemomask];
+    if (!(me->v && me->x == x && me->y == y)) {
+        const uint32_t g = mix_inner(mix_outer(x, mix_inner(y))); /* = mix_inner(ner_mix(x, y)) */
+        me->x = x;
+        me->y = y;
+        me->z = slot_ref(m, filter, mix_outer(T_BIG_L, g));
+        me->v = slot_ref(m, filter, mix_outer(T_BIG_R, g));
+    }
+    return me;
+}
+
 /* (a8, a9) += the weights of the slot a memo value names (none for 1) */
 static inline void add_ref(const ner_model *m, uint32_t v, ner_v8i *a8, int32_t *a9)
 {
@@ -1962,10 +2029,11 @@ void ner_emissions(const ner_model *m, const ner_tokdesc *d, size_t n, float *em
  * not all hashed and looked up. Those with few possible values (history
  * bits, gazetteer types, quotation position) take their weight rows from
  * c's tables; the shape trigram and the cluster bigram take their slot from
- * a memo keyed by their three values; the word bigrams share the hash of
- * the pair of words they both use. The features that remain (word bigrams,
- * quotation trigger, everything of a token not cached) go through the key
- * filter and the prefetched lookups of emissions().
+ * a memo keyed by their three values; the word bigrams (T_BIG_R of a word
+ * and T_BIG_L of the next) theirs from a memo keyed by the pair of words.
+ * The features that remain (quotation trigger, everything of a token not
+ * cached) go through the key filter and the prefetched lookups of
+ * emissions().
  * KEEP IN STEP with ner_features_rest(): tests/plugins/test_ner_fast.c
  * compares the tags with a tagger that calls it. */
 static inline __attribute__((always_inline)) void
@@ -1976,9 +2044,9 @@ emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, si
     uint32_t f[NER_PF_AHEAD + 1][NER_MAXF];
     size_t nf[NER_PF_AHEAD + 1] = {0};
     uint32_t v3[NER_PF_AHEAD + 1] = {0}, vc[NER_PF_AHEAD + 1] = {0};
-    /* g = mix_inner(ner_mix(word i-1, word i)), the inner half of T_BIG_L of
-     * token i and of T_BIG_R of token i-1 */
-    uint32_t g = n ? mix_inner(mix_outer(BOS(1), mix_inner(d[0].word))) : 0;
+    uint32_t vbl[NER_PF_AHEAD + 1] = {0}, vbr[NER_PF_AHEAD + 1] = {0};
+    /* the memo value of T_BIG_L of token i (the pair of words i-1, i) */
+    uint32_t bl = n ? bigram_refs(m, c, filter, BOS(1), d[0].word)->z : 0;
     /* bi = i % (NER_PF_AHEAD + 1), the buffer of token i; token j = i -
      * NER_PF_AHEAD is summed from buffer (i + 1) % (NER_PF_AHEAD + 1) */
     for (size_t i = 0, bi = 0; i < n + NER_PF_AHEAD; i++, bi = bi == NER_PF_AHEAD ? 0 : bi + 1) {
@@ -1994,11 +2062,15 @@ emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, si
                         k += features_neighbour(m, &d[j], nb_offset[r], f[b] + k);
                 }
             }
-            const uint32_t gn =
-                mix_inner(mix_outer(t->word, mix_inner(i + 1 < n ? d[i + 1].word : EOS(1))));
-            f[b][k++] = mix_outer(T_BIG_L, g);
-            f[b][k++] = mix_outer(T_BIG_R, gn);
-            g = gn;
+            /* T_BIG_L, T_BIG_R: their slots from the word-bigram memo */
+            const memo_ent *bp = bigram_refs(m, c, filter, t->word, i + 1 < n ? d[i + 1].word : EOS(1));
+            vbl[b] = bl;
+            vbr[b] = bp->v;
+            bl = bp->z;
+            if (vbl[b] >= 2)
+                __builtin_prefetch(&m->slots[vbl[b] - 2]);
+            if (vbr[b] >= 2)
+                __builtin_prefetch(&m->slots[vbr[b] - 2]);
             if (t->quote) {
                 if (t->quote > 2)
                     f[b][k++] = ner_mix(T_QUOTE, t->quote);
@@ -2051,6 +2123,8 @@ emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, si
         memcpy(&a8, e, sizeof a8);
         memcpy(&a9, e + 8, sizeof a9);
         sum_rows(m, f[b], nf[b], &a8, &a9);
+        add_ref(m, vbl[b], &a8, &a9);
+        add_ref(m, vbr[b], &a8, &a9);
         add_ref(m, v3[b], &a8, &a9);
         if (clbig)
             add_ref(m, vc[b], &a8, &a9);
@@ -2225,10 +2299,7 @@ static void tag_sentence(const ner_model *m, tag_state *st, sent_bufs *sb, int d
         emissions(m, sb->d, n, sb->cached, sb->emit, sums);
     for (size_t j = 0; margin && j < n; j++) {
         const float *e = sb->emit + j * NER_NTAGS;
-        float best = e[1];
-        for (unsigned t = 2; t < NER_NTAGS; t++)
-            best = e[t] > best ? e[t] : best;
-        margin[j] = e[NER_O] - best;
+        margin[j] = e[NER_O] - ner_best_entity(e);
     }
     viterbi_scores(sb->emit, &st->mt, n, tags);
     if (!st->hist)
