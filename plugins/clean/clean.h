@@ -31,6 +31,32 @@ static inline unsigned clean_pair_at(const unsigned char *s, size_t i)
     return k;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* 16-byte steps of the fast paths (SSE2: the x86-64 baseline; other
+ * targets keep the byte-pair steps alone). */
+
+/* 0xFF in each byte of v within [lo, hi] (unsigned, hi - lo < 255), 0 in
+ * the others: v - lo moved so that lo reads as -128, then one signed
+ * compare against -128 + (hi - lo) + 1. */
+static inline __m128i clean_sse_in(__m128i v, unsigned char lo, unsigned char hi)
+{
+    __m128i x = _mm_add_epi8(v, _mm_set1_epi8((char)(unsigned char)(0x80u - lo)));
+    return _mm_cmplt_epi8(x, _mm_set1_epi8((char)(signed char)((int)(hi - lo) - 127)));
+}
+
+/* How many bytes of a 16-byte block a fast path takes at once: the bytes
+ * before the first one not in good (bit k = byte k), less one when the
+ * last taken byte starts a two-byte character (bit k of lead) whose second
+ * byte is past the block. */
+static inline size_t clean_sse_take(unsigned good, unsigned lead)
+{
+    size_t f = (size_t)__builtin_ctz(~good | 0x10000u);
+    return f == 16 && (lead & 0x8000u) ? 15 : f;
+}
+#endif
+
 /* Decodes one code point of text already known to be valid UTF-8 (the
  * cleaner's own output), advancing *i. */
 static inline int32_t clean_dec(const char *str, size_t *i)

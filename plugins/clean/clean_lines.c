@@ -116,6 +116,21 @@ static inline void token_end(cline *L, const char *t, size_t tl, int has_letter,
     }
 }
 
+#if defined(__SSE2__)
+/* The run of Arabic letters (as ar_letter_at() reads them) at the start of
+ * s[0..16), in bytes (reads s[0..17)); *spaces gets the spaces of the
+ * block (bit k = byte k). */
+static inline size_t ar_letter_run(const unsigned char *s, unsigned *spaces)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)s), b = _mm_loadu_si128((const __m128i *)(s + 1));
+    __m128i lead = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD8)), clean_sse_in(b, 0xA1, 0xBF)),
+                                _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD9)), clean_sse_in(b, 0x80, 0x8A)));
+    *spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, _mm_set1_epi8(' ')));
+    return clean_sse_take((unsigned)_mm_movemask_epi8(_mm_or_si128(lead, _mm_slli_si128(lead, 1))),
+                          (unsigned)_mm_movemask_epi8(lead));
+}
+#endif
+
 static void features(cline *L)
 {
     const char *s = L->s;
@@ -129,6 +144,21 @@ static void features(cline *L)
         }
         size_t tok_start = i;
         int has_letter = 0, has_colon = 0;
+#if defined(__SSE2__)
+        /* the token's first letters 16 bytes at a time */
+        if (i + 17 <= n) {
+            unsigned spaces;
+            size_t run = ar_letter_run(u + i, &spaces);
+            if (run) {
+                i += run;
+                if ((spaces >> run) & 1) { /* a word of letters: token_end() would only count it */
+                    L->words++;
+                    continue;
+                }
+                has_letter = 1;
+            }
+        }
+#endif
         for (;;) {
             if (i < last && ar_letter_at(u, i)) {
                 /* a run of Arabic letters: most of the text */

@@ -208,6 +208,26 @@ static void mn_pair_init(void)
         }
 }
 
+#if defined(__SSE2__)
+/* How many bytes of s[0..16) a letter run copies as they are (reads
+ * s[0..17)): letters whose mn_ar entry is themselves (U+0621, U+0627,
+ * U+0628, U+062A..U+063F, U+0641..U+0648, U+064A: all but the hamza
+ * carriers, ta marbuta, alef maqsura and the tatweel), and single spaces
+ * before such a letter (the run's "one space between two words"). */
+static inline size_t ident_block(const unsigned char *s)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)s), b = _mm_loadu_si128((const __m128i *)(s + 1));
+    __m128i d8 = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8((char)0xA9)), clean_sse_in(b, 0xA7, 0xBF)),
+                              _mm_cmpeq_epi8(b, _mm_set1_epi8((char)0xA1)));
+    __m128i d9 = _mm_andnot_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8((char)0x89)), clean_sse_in(b, 0x81, 0x8A));
+    __m128i lead = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD8)), d8),
+                                _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD9)), d9));
+    __m128i sp = _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(' ')), _mm_srli_si128(lead, 1));
+    __m128i good = _mm_or_si128(_mm_or_si128(lead, _mm_slli_si128(lead, 1)), sp);
+    return clean_sse_take((unsigned)_mm_movemask_epi8(good), (unsigned)_mm_movemask_epi8(lead));
+}
+#endif
+
 static size_t match_norm_fast(const char *s, size_t n, char *out)
 {
     pthread_once(&mn_pair_once, mn_pair_init);
@@ -223,6 +243,17 @@ static size_t match_norm_fast(const char *s, size_t n, char *out)
                     memcpy(out + w, mn_ar[v].b, 2);
                     w += 2;
                     i += 2;
+#if defined(__SSE2__)
+                    /* then 16 bytes a step while they copy as they are: the
+                     * store fits, as w <= i and out has n + 1 bytes */
+                    while (i + 17 <= n) {
+                        size_t f = ident_block(u + i);
+                        _mm_storeu_si128((__m128i *)(void *)(out + w), _mm_loadu_si128((const __m128i *)(u + i)));
+                        w += f;
+                        i += f;
+                        if (f < 15) break;
+                    }
+#endif
                 } while (i < last && (v = mn_pair[clean_pair_at(u, i)]) < 0x80);
                 /* one space between two words: a separator after a letter
                  * (sp is 0), and the next run goes on at once */

@@ -304,8 +304,14 @@ restart:;
             emit_begin(&e);
             size_t j = i, last = n - 1;
             unsigned t;
-            /* two characters a step while both pairs are inside the text
-             * (a step is at most 2 bytes) */
+            /* eight characters a step while all eight pairs are inside the
+             * text (a step is at most 2 bytes; one loop test for eight),
+             * then two */
+            while (j + 15 < n)
+                for (int k = 0; k < 8; k++) {
+                    if ((t = u->run_step[clean_pair_at(s, j)]) == RUN_STOP) goto run_end;
+                    j += t;
+                }
             while (j + 3 < n) {
                 if ((t = u->run_step[clean_pair_at(s, j)]) == RUN_STOP) goto run_end;
                 j += t;

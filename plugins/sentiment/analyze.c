@@ -319,9 +319,35 @@ static void cache_free(senti_wcache *c)
     free(c);
 }
 
+/* The set index hash of a token's bytes (n <= WC_KEY): the first and the
+ * last eight bytes (overlapping loads inside the token), the middle ones
+ * of a longer token, and the length. Cheaper than nahr_hash_bytes() (one
+ * multiply per eight bytes plus two): any hash works, the set's entries
+ * are compared byte for byte. */
 static inline uint64_t raw_hash(const char *s, size_t n)
 {
-    return nahr_hash_bytes(s, n, n);
+    uint64_t a, b;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        for (size_t k = 8; k + 8 < n; k += 8) { /* n > 16: the bytes between */
+            uint64_t v;
+            memcpy(&v, s + k, 8);
+            a = (a ^ v) * 0x9E3779B97F4A7C15ull;
+        }
+    } else if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        a = lo;
+        b = hi;
+    } else {
+        const unsigned char *u = (const unsigned char *)s;
+        a = n ? (uint64_t)u[0] | (uint64_t)u[n >> 1] << 8 | (uint64_t)u[n - 1] << 16 : 0;
+        b = 0;
+    }
+    /* the top bits of a product depend on all bits of its factor */
+    return ((a + n) * 0xff51afd7ed558ccdull ^ b * 0xc4ceb9fe1a85ec53ull) >> 50;
 }
 
 /* Model weights of feats[0..k) except index skip, added in order. */
@@ -392,8 +418,9 @@ static inline uint64_t entry_word_hash(const wc_entry *ce)
  * the pair weights of token i + 4, before working on token i. ring[j % 16]
  * remembers token j's set (of which the first two entries, where most hits
  * are, are prefetched). Only hints: nothing depends on them. */
-static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i,
-                                  const wc_entry **ring, uint64_t pair_mask)
+static inline __attribute__((always_inline)) void
+cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i, const wc_entry **ring,
+               uint64_t pair_mask, const int has_model)
 {
     if (i == 0)
         for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
@@ -413,35 +440,49 @@ static inline void cache_prefetch(const senti_config *cfg, const senti_wcache *c
      * token cost more than the useless prefetch now and then from an entry
      * another word holds */
     const senti_model *m = cfg->model;
-    if (m && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
+    if (has_model && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
         const wc_entry *a = ring[(i + 3) & 15], *b = ring[(i + 4) & 15];
         if (a && b && a->nfeat && b->nfeat)
             __builtin_prefetch(m->w + (size_t)senti_bigram_feature_mask(a->uni, b->uni, pair_mask) * 3);
     }
 }
 
-/* The entry of raw[0..n), or NULL when it cannot be cached; it is then
- * the first of its set. On a miss the entry is filled and norm receives the
- * normalised word (*have_norm = 1); on a hit norm is untouched
- * (*have_norm = 0). */
-static wc_entry *cache_get(senti_wcache *c, const senti_model *m, const char *raw, size_t n, char *norm,
-                           int *have_norm, wc_entry *set)
+/* Entry k of a set to the front, the ones before it one way down: four
+ * 16-byte moves an entry instead of a call to memmove. */
+static inline void move_to_front(wc_entry *e, int k)
 {
-    if (n > WC_KEY)
-        return NULL;
-    /* set: the one cache_prefetch() found for this token (same hash), or NULL */
-    wc_entry *e = set ? set : cache_set(c, raw, n);
+    _Static_assert(WC_WAYS == 4, "move_to_front() moves up to three entries");
+    wc_entry t = e[k];
+    switch (k) {
+    case 3:
+        e[3] = e[2];
+        /* fall through */
+    case 2:
+        e[2] = e[1];
+        /* fall through */
+    default:
+        e[1] = e[0];
+    }
+    e[0] = t;
+}
+
+/* The entry of raw[0..n) in its set e (cache_slot(): the token is
+ * cacheable, and the set is the one cache_prefetch() put in the ring), or
+ * NULL when it cannot be cached; the entry is then the first of its set.
+ * On a miss the entry is filled and norm receives the normalised word
+ * (*have_norm = 1); on a hit norm is untouched (*have_norm = 0). */
+static inline __attribute__((always_inline)) wc_entry *cache_get(const senti_model *m, const char *raw, size_t n,
+                                                                 char *norm, int *have_norm, wc_entry *e)
+{
     *have_norm = 0;
     if (entry_is(&e[0], raw, n))
         return e;
     for (int k = 1; k < WC_WAYS; k++)
         if (entry_is(&e[k], raw, n)) {
-            wc_entry t = e[k];
-            memmove(e + 1, e, (size_t)k * sizeof *e);
-            e[0] = t;
+            move_to_front(e, k);
             return e;
         }
-    memmove(e + 1, e, (WC_WAYS - 1) * sizeof *e);
+    move_to_front(e, WC_WAYS - 1); /* the last entry goes: it is overwritten */
     e->klen = 0;
     size_t nl = senti_normalize(raw, n, norm);
     *have_norm = 1;
@@ -618,22 +659,25 @@ static int ma_is_negator(const scan *sc, size_t i, const char *w, size_t strip, 
 }
 
 /* Inline in the token loop: a call per token cost more than its body's
- * shortest path (a cached word without lexicon match). */
+ * shortest path (a cached word without lexicon match). slot: token i's
+ * word cache set from the ring, NULL when the token is not cached (too
+ * long, a number, or no cache). has_model is a constant (cfg->model !=
+ * NULL): the loop is compiled once with the model and once without. */
 static inline __attribute__((always_inline)) void do_token(pass *p, const scan *sc, size_t i,
                                                            const char *chunk_base, size_t chunk_off,
-                                                           wc_entry *slot)
+                                                           wc_entry *slot, const int has_model)
 {
     const nahr_token *t = &sc->toks[i];
     senti_worker *w = p->w;
     const senti_config *cfg = p->cfg;
     (void)chunk_base;
-    if (p->need_new || p->nsent == 0) {
+    if (p->need_new) { /* set at the start too, and while there is no sentence */
         if (p->nsent < w->sent_cap || (p->nsent < SENTI_MAX_SENTENCES && grow_sents(w) == NAHR_OK)) {
             senti_sentence *ns = &w->sents[p->nsent++];
             memset(ns, 0, sizeof *ns);
             ns->start = chunk_off + t->start;
         }
-        p->need_new = 0;
+        p->need_new = p->nsent == 0;
         p->neg_left = 0;
         p->pending_mult = 0;
         p->last_valid = 0;
@@ -642,11 +686,15 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     if (p->nsent == 0)
         return; /* out of memory for the first sentence: nothing to score */
     senti_sentence *s = &w->sents[p->nsent - 1];
-    s->end = chunk_off + t->end;
-    /* the tokeniser marks the last token of a chunk as a sentence end; a
-     * chunk cut (at a space) is not one unless the token is punctuation */
-    if ((t->flags & NAHR_TOK_SENT_END) && !(sc->chunk_cut && i + 1 == sc->ntok && t->kind != NAHR_TOK_PUNCT))
-        p->need_new = 1;
+    /* a sentence's end is written at its last token: a sentence end, or
+     * the last token of the chunk (a later chunk may move it on). The
+     * tokeniser marks the last token of a chunk as a sentence end; a chunk
+     * cut (at a space) is not one unless the token is punctuation */
+    if ((t->flags & NAHR_TOK_SENT_END) || i + 1 == sc->ntok) {
+        s->end = chunk_off + t->end;
+        if ((t->flags & NAHR_TOK_SENT_END) && !(sc->chunk_cut && i + 1 == sc->ntok && t->kind != NAHR_TOK_PUNCT))
+            p->need_new = 1;
+    }
 
     char norm[WORD_MAX + 1];
     size_t nl;         /* length of the normalised word */
@@ -656,8 +704,8 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         norm[0] = '0';
         norm[1] = '\0';
         nl = 1;
-    } else if (p->cache && (ce = cache_get(p->cache, cfg->model, sc->text + t->start, t->end - t->start, norm,
-                                           &have_norm, slot)) != NULL) {
+    } else if (slot && (ce = cache_get(has_model ? cfg->model : NULL, sc->text + t->start, t->end - t->start, norm,
+                                       &have_norm, slot)) != NULL) {
         nl = ce->nlen;
     } else {
         nl = norm_token(sc->text, t, norm);
@@ -666,8 +714,8 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     /* model features. The word's own features are summed first and its pair
      * feature (previous word, word) last, so that the first part can be
      * cached per word and both paths give bit-identical sums. */
-    const senti_featcfg *fc = cfg->model ? &cfg->model->fc : cfg->sink_fc;
-    if (ce && cfg->model && nl) {
+    const senti_featcfg *fc = has_model ? &cfg->model->fc : cfg->sink_fc;
+    if (ce && has_model && nl) {
         float a = ce->sum[0], b = ce->sum[1], c = ce->sum[2];
         uint32_t k = ce->nfeat;
         if (fc->word_ngrams >= 2 && p->prev_uni) {
@@ -691,7 +739,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
                                         SENTI_MAX_TOKEN_FEATURES);
         int pair = fc->word_ngrams >= 2 && p->prev_uni && k >= 2;
         p->prev_uni = uni;
-        if (cfg->model) {
+        if (has_model) {
             float own[3];
             add_weights(cfg->model->w, feats, k, pair ? 1 : SIZE_MAX, own);
             if (pair) {
@@ -773,6 +821,20 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         p->neg_left--;
 }
 
+/* The token loop over one chunk, compiled per value of has_model. */
+static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan *sc, const wc_entry **ring,
+                                                             const char *text, size_t off, const int has_model)
+{
+    for (size_t i = 0; i < sc->ntok; i++) {
+        wc_entry *slot = NULL;
+        if (p->cache) {
+            cache_prefetch(p->cfg, p->cache, sc, i, ring, p->pair_mask, has_model);
+            slot = (wc_entry *)ring[i & 15]; /* token i's set (NULL when not cached) */
+        }
+        do_token(p, sc, i, text, off, slot, has_model);
+    }
+}
+
 int senti_analyze(const senti_config *cfg, senti_worker *w, const char *text, size_t n,
                   senti_result *out)
 {
@@ -785,6 +847,7 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
     memset(out, 0, sizeof *out);
     pass p;
     memset(&p, 0, sizeof p);
+    p.need_new = 1; /* the first token opens a sentence */
     p.cfg = cfg;
     p.w = w;
     if (cfg->model)
@@ -834,14 +897,10 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
         const wc_entry *ring[16] = {0};
         scan sc = {text + off, tk, ntok, end < n, p.cache ? ring : NULL};
         p.skip_until = 0;
-        for (size_t i = 0; i < ntok; i++) {
-            wc_entry *slot = NULL;
-            if (p.cache) {
-                cache_prefetch(cfg, p.cache, &sc, i, ring, p.pair_mask);
-                slot = (wc_entry *)ring[i & 15]; /* token i's set (NULL when not cached) */
-            }
-            do_token(&p, &sc, i, text, off, slot);
-        }
+        if (cfg->model)
+            scan_chunk(&p, &sc, ring, text, off, 1);
+        else
+            scan_chunk(&p, &sc, ring, text, off, 0);
         if (p.nsent == 0 && ntok > 0)
             return NAHR_ENOMEM;
         off = end;

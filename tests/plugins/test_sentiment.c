@@ -405,6 +405,36 @@ static void t_bad_input(void **state)
     destroy(in);
 }
 
+/* Sentence bounds: a full stop, a paragraph break, the end of the text
+ * (its last token is a word), with and without the model. */
+static void t_sentence_bounds(void **state)
+{
+    (void)state;
+    const char *s1 = "\xd9\x87\xd8\xb0\xd8\xa7 \xd8\xac\xd9\x8a\xd8\xaf.";  /* a short sentence, "." */
+    const char *s2 = "\xd8\xb3\xd9\x8a\xd8\xa6 \xd8\xac\xd8\xaf\xd8\xa7";  /* ends at the blank line */
+    const char *s3 = "\xd9\x83\xd9\x84\xd9\x85\xd8\xa9 \xd8\xa3\xd8\xae\xd8\xb1\xd9\x89"; /* the text's end */
+    char text[256];
+    int n = snprintf(text, sizeof text, "%s  %s\n\n%s", s1, s2, s3);
+    size_t a = strlen(s1), b0 = a + 2, b = b0 + strlen(s2), c0 = b + 2;
+    for (int with_model = 0; with_model < 2; with_model++) {
+        instance *in = make_instance(with_model);
+        senti_worker w = {0};
+        senti_result r;
+        for (int again = 0; again < 2; again++) { /* cold and warm word cache */
+            assert_int_equal(senti_analyze(&in->cfg, &w, text, (size_t)n, &r), NAHR_OK);
+            assert_int_equal(r.nsent, 3);
+            assert_int_equal(r.sents[0].start, 0);
+            assert_int_equal(r.sents[0].end, a);
+            assert_int_equal(r.sents[1].start, b0);
+            assert_int_equal(r.sents[1].end, b);
+            assert_int_equal(r.sents[2].start, c0);
+            assert_int_equal(r.sents[2].end, (size_t)n);
+        }
+        senti_worker_free(&w);
+        destroy(in);
+    }
+}
+
 static void t_huge_text_chunked(void **state)
 {
     (void)state;
@@ -422,9 +452,14 @@ static void t_huge_text_chunked(void **state)
     assert_int_equal(r.label, SENTI_NEG);
     assert_int_equal(r.nsent, reps);
     assert_true(r.sents[r.nsent - 1].end <= reps * ul);
-    /* sentences are ordered, non-overlapping, on token boundaries */
+    /* sentences are ordered, non-overlapping, on token boundaries: each is
+     * one unit up to its full stop, also where a chunk was cut */
     for (size_t i = 1; i < r.nsent; i++)
         assert_true(r.sents[i].start >= r.sents[i - 1].end);
+    for (size_t i = 0; i < r.nsent; i++) {
+        assert_int_equal(r.sents[i].start, i * ul);
+        assert_int_equal(r.sents[i].end, (i + 1) * ul - 1);
+    }
     /* a single 2 MB "word" with no spaces is cut and scored without crash */
     memset(big, 'a', 2u << 20);
     big[2u << 20] = '\0';
@@ -678,6 +713,7 @@ int main(void)
         cmocka_unit_test(t_negation_modifiers_clitics),
         cmocka_unit_test(t_word_cache_same_results),
         cmocka_unit_test(t_bad_input),
+        cmocka_unit_test(t_sentence_bounds),
         cmocka_unit_test(t_huge_text_chunked),
         cmocka_unit_test(t_process_doc_entities_sentences),
         cmocka_unit_test(t_own_news_set),

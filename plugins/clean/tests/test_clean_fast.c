@@ -6,14 +6,17 @@
  *
  * The sources are included so that the static parts (line features, the
  * automaton's compact form, the ICU trigger table) can be checked:
- *   - clean_unicode_run(): the copy-as-is runs (run_step table) against
- *     the per-character path alone (no_run_copy), for every option set;
+ *   - clean_unicode_run(): the copy-as-is runs (run_step table, eight
+ *     characters a step) against the per-character path alone
+ *     (no_run_copy), for every option set;
  *   - the quick-check trigger table from ICU's property ranges against
  *     unorm2_quickCheck() on each BMP code point;
- *   - clean_match_norm(): the one-pass form (mn_pair table, letter runs)
- *     against the two-step form on random lines;
- *   - features(): word/URL/digit counts against a per-code-point
- *     definition written here;
+ *   - clean_match_norm(): the one-pass form (mn_pair table, letter runs,
+ *     16-byte copies of letters with SSE2) against the two-step form on
+ *     random lines;
+ *   - features(): word/URL/digit counts (with SSE2 a word of letters in one
+ *     step) against a per-code-point definition written here;
+ *   - clean_sse_in(), the byte range test of the 16-byte steps;
  *   - clean_phrases_find(): the ranked automaton against a brute-force
  *     search of every phrase at every offset;
  *   - clean_doc(): an article the cleaner leaves as it is keeps its text
@@ -88,6 +91,58 @@ static size_t random_text(char *buf, size_t cap, size_t len)
     return n;
 }
 
+/* Like random_text(), mostly words of Arabic letters (every code point of
+ * U+0620..U+064B: the letters, the tatweel and a neighbour on each side)
+ * between single spaces, so that the 16-byte steps of the fast paths
+ * (SSE2) see whole blocks of letters and stop at every offset of a block;
+ * one piece in eight is any other piece. */
+static size_t random_words(char *buf, size_t cap, size_t len)
+{
+    size_t n = 0;
+    while (n < len) {
+        char tmp[4];
+        const char *p = tmp;
+        size_t l;
+        uint32_t r = rnd(8);
+        if (r == 0) {
+            p = pieces[rnd(NPIECES)];
+            l = strlen(p);
+        } else if (r == 1) {
+            p = " ";
+            l = 1;
+        } else {
+            l = nahr_utf8_put(0x0620 + rnd(0x2C), tmp);
+        }
+        if (n + l >= cap) break;
+        memcpy(buf + n, p, l);
+        n += l;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+#if defined(__SSE2__)
+/* clean_sse_in() against the plain range test, every byte value. */
+static void test_sse_in(void **state)
+{
+    (void)state;
+    static const unsigned char ranges[][2] = {{0x21, 0x7E}, {0xA1, 0xBF}, {0x80, 0x8A}, {0x81, 0x8A}, {0xA7, 0xBF},
+                                              {0, 0}, {0, 0xFE}, {1, 0xFF}, {0x7F, 0x80}, {0xFF, 0xFF}};
+    for (size_t k = 0; k < sizeof ranges / sizeof *ranges; k++)
+        for (unsigned v = 0; v < 256; v += 16) {
+            unsigned char in[16], out[16];
+            for (unsigned j = 0; j < 16; j++) in[j] = (unsigned char)(v + j);
+            _mm_storeu_si128((__m128i *)(void *)out,
+                             clean_sse_in(_mm_loadu_si128((const __m128i *)(const void *)in), ranges[k][0], ranges[k][1]));
+            for (unsigned j = 0; j < 16; j++) {
+                int want = in[j] >= ranges[k][0] && in[j] <= ranges[k][1];
+                if ((out[j] == 0xFF) != want || (out[j] != 0 && out[j] != 0xFF))
+                    fail_msg("byte %02X in [%02X, %02X]: got %02X", in[j], ranges[k][0], ranges[k][1], out[j]);
+            }
+        }
+}
+#endif
+
 /* ------------------------------------------------------------ unicode */
 
 static void test_unicode_runs_same(void **state)
@@ -110,7 +165,9 @@ static void test_unicode_runs_same(void **state)
         clean_scratch sa = {0}, sb = {0};
         nahr_buf a = {0}, b = {0};
         for (int t = 0; t < 20000; t++) {
-            size_t n = random_text(text, sizeof text, 1 + rnd(t < 2000 ? 8 : 400));
+            /* half of them mostly letters: long copy-as-is runs */
+            size_t len = 1 + rnd(t % 10000 < 1000 ? 8 : 400);
+            size_t n = t < 10000 ? random_text(text, sizeof text, len) : random_words(text, sizeof text, len);
             size_t bada = 0, badb = 0;
             char *in = exact_copy(text, n);
             assert_int_equal(clean_unicode_run(fast_u, &sa, in, n, &a, &bada), 0);
@@ -158,10 +215,16 @@ static void test_match_norm_random(void **state)
 {
     (void)state;
     char line[700], a[700], b[700];
-    for (int t = 0; t < 50000; t++) {
-        size_t n = random_text(line, sizeof line - 1, 1 + rnd(t < 5000 ? 6 : 300));
+    for (int t = 0; t < 100000; t++) {
+        /* half of them mostly letters: the 16-byte copy of a letter run */
+        size_t len = 1 + rnd(t % 50000 < 5000 ? 6 : 300);
+        size_t n = t < 50000 ? random_text(line, sizeof line - 1, len) : random_words(line, sizeof line - 1, len);
         char *in = exact_copy(line, n);
-        size_t na = clean_match_norm(in, n, a);
+        char *out = malloc(n + 1); /* what the caller must give: ASan sees a store past it */
+        assert_non_null(out);
+        size_t na = clean_match_norm(in, n, out);
+        memcpy(a, out, na + 1);
+        free(out);
         free(in);
         line[n] = '\xFF'; /* an invalid byte: the two-step path */
         size_t nb = clean_match_norm(line, n + 1, b);
@@ -229,10 +292,12 @@ static void test_features_random(void **state)
     clean_unicode *u = clean_unicode_new(&o, err, sizeof err);
     assert_non_null(u);
     pthread_once(&ar_letter_once, ar_letter_init);
-    for (int t = 0; t < 50000; t++) {
+    for (int t = 0; t < 100000; t++) {
         /* features() sees lines of the normalised text: no line breaks,
-         * single spaces, valid UTF-8 */
-        size_t n = random_text(raw, sizeof raw, 1 + rnd(t < 5000 ? 6 : 300));
+         * single spaces, valid UTF-8; half of them mostly words of letters
+         * (the 16-byte word step) */
+        size_t len = 1 + rnd(t % 50000 < 5000 ? 6 : 300);
+        size_t n = t < 50000 ? random_text(raw, sizeof raw, len) : random_words(raw, sizeof raw, len);
         assert_int_equal(clean_unicode_run(u, &sc, raw, n, &norm, NULL), 0);
         for (size_t i = 0; i < norm.len;) {
             const char *nl = memchr(norm.data + i, '\n', norm.len - i);
@@ -401,6 +466,9 @@ static void test_doc_unchanged_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+#if defined(__SSE2__)
+        cmocka_unit_test(test_sse_in),
+#endif
         cmocka_unit_test(test_unicode_runs_same),
         cmocka_unit_test(test_unicode_trigger_table),
         cmocka_unit_test(test_match_norm_random),
