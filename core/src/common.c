@@ -230,49 +230,120 @@ int nahr_buf_printf(nahr_buf *b, const char *fmt, ...)
     return NAHR_OK;
 }
 
-int nahr_buf_json_string(nahr_buf *b, const char *s, size_t n)
+/* Writes the escape of byte c (a control byte, '"' or '\\') at o; returns
+ * its length. */
+static size_t json_escape(unsigned char c, char *o)
 {
     static const char hex[] = "0123456789abcdef";
+    o[0] = '\\';
+    switch (c) {
+    case '"': o[1] = '"'; return 2;
+    case '\\': o[1] = '\\'; return 2;
+    case '\n': o[1] = 'n'; return 2;
+    case '\r': o[1] = 'r'; return 2;
+    case '\t': o[1] = 't'; return 2;
+    case '\b': o[1] = 'b'; return 2;
+    case '\f': o[1] = 'f'; return 2;
+    default:
+        memcpy(o + 1, "u00", 3);
+        o[4] = hex[c >> 4];
+        o[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+int nahr_buf_json_string(nahr_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
     /* worst case every byte becomes \u00XX */
-    if (nahr_buf_reserve(b, n * 6 + 2) < 0)
+    if (b->len + n * 6 + 3 > b->cap && nahr_buf_reserve(b, n * 6 + 2) < 0)
         return NAHR_ENOMEM;
     char *o = b->data + b->len;
+    size_t i = 0;
     *o++ = '"';
-    size_t run = 0; /* bytes copied verbatim in one memcpy */
-    /* 1 = byte needs escaping */
-    static const unsigned char esc[256] = {
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-        0, 0, 1 /* " */, ['\\'] = 1};
-    for (size_t i = 0; i < n; i++) {
-        size_t plain = nahr__json_plain_len(s + i, n - i); /* bytes copied as they are */
-        i += plain;
-        run += plain;
-        if (i >= n)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (!esc[c]) {
-            run++;
-            continue;
+    /* Blocks are stored before they are checked, and o advances only over
+     * the plain bytes: the room reserved for six bytes per input byte covers
+     * a whole block as long as one is left in the input. */
+    for (;;) {
+#if defined(__SSE2__)
+        while (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+            const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                           _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                              _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v)); /* <= 0x1F */
+            unsigned m = (unsigned)_mm_movemask_epi8(stop);
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                o += k;
+                i += k;
+                goto escape;
+            }
+            o += 16;
+            i += 16;
         }
-        memcpy(o, s + i - run, run);
-        o += run;
-        run = 0;
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u'; *o++ = '0'; *o++ = '0';
-            *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, u + i, 8);
+            memcpy(o, &v, 8);
+            uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+            /* per byte: below 0x20, or equal to '"' or '\\' (the classic has-zero-byte test) */
+            uint64_t m = (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+            if (m) {
+                /* the lowest flagged byte is a true one (borrows only run upwards) */
+                unsigned k = (unsigned)__builtin_ctzll(m) / 8;
+                o += k;
+                i += k;
+                goto escape;
+            }
+            o += 8;
+            i += 8;
         }
+        if (i < n) {
+            /* the last 1..7 bytes as the low bytes of one word: the eight
+             * bytes that end the string shifted down, or (shorter strings)
+             * two overlapping four-byte loads or single bytes */
+            size_t r = n - i;
+            uint64_t v = 0;
+            if (n >= 8) {
+                memcpy(&v, u + n - 8, 8);
+                v >>= 8 * (8 - r);
+            } else if (r >= 4) {
+                uint32_t lo, hi;
+                memcpy(&lo, u + i, 4);
+                memcpy(&hi, u + n - 4, 4);
+                v = lo | (uint64_t)hi << (8 * (r - 4));
+            } else {
+                for (size_t k = 0; k < r; k++)
+                    v |= (uint64_t)u[i + k] << (8 * k);
+            }
+            uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+            uint64_t m = (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & (highs >> (8 * (8 - r)));
+            memcpy(o, &v, 8);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctzll(m) / 8;
+                o += k;
+                i += k;
+                goto escape;
+            }
+            o += r;
+            i = n;
+        }
+#endif
+        for (; i < n; i++) {
+            unsigned char c = u[i];
+            if (c < 0x20 || c == '"' || c == '\\')
+                goto escape;
+            *o++ = (char)c;
+        }
+        break;
+    escape:
+        o += json_escape(u[i], o);
+        i++;
     }
-    memcpy(o, s + n - run, run);
-    o += run;
     *o++ = '"';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';

@@ -90,28 +90,7 @@ char *nahr_doc_strndup(nahr_doc *d, const char *s, size_t n)
     return p;
 }
 
-/* ---- values ---- */
-struct nahr_value {
-    nahr_value_type type;
-    union {
-        int b;
-        int64_t i;
-        struct {
-            double x;
-            const char *text; /* a number read from JSON: its text, written back as read */
-        } d;
-        struct {
-            char *s;
-            size_t n;
-        } s;
-        struct {
-            nahr_value **items;
-            const char **keys; /* objects only */
-            size_t len, cap;
-        } c;
-    } u;
-};
-
+/* ---- values (struct nahr_value: internal.h) ---- */
 static nahr_value *value_new(nahr_doc *d, nahr_value_type t)
 {
     nahr_value *v = nahr__arena_alloc(&d->arena, sizeof *v);
@@ -375,11 +354,15 @@ int nahr_doc_set_text(nahr_doc *d, const char *text, size_t len)
         return NAHR_EBUSY;
     if (!text && len)
         return NAHR_EINVAL;
-    if (nahr_utf8_check(text ? text : "", len) != len)
-        return NAHR_EFORMAT;
-    char *t = nahr_doc_strndup(d, text ? text : "", len);
+    /* checked and copied in one pass (the copy is dropped with the arena
+     * when the text is refused) */
+    const char *src = text ? text : "";
+    char *t = nahr__arena_alloc(&d->arena, len + 1);
     if (!t)
-        return NAHR_ENOMEM;
+        return nahr_utf8_check(src, len) != len ? NAHR_EFORMAT : NAHR_ENOMEM;
+    if (nahr__utf8_check_copy(src, len, t) != len)
+        return NAHR_EFORMAT;
+    t[len] = '\0';
     d->text = t;
     d->text_len = len;
     d->norm = NULL;
@@ -571,7 +554,16 @@ int nahr_doc_add_span_in(nahr_doc *d, const char *layer, const char *type, size_
     if (!layer || !*layer || !type || start > end || end > d->text_len || !on_boundary(d, start) ||
         !on_boundary(d, end))
         return NAHR_EINVAL;
-    if (meta_index(layer) >= 0 || strcmp(layer, "text") == 0 || nahr_doc_field(d, layer))
+    /* a layer may not take the name of a metadata key or "text" (id title
+     * url date source text): their first bytes rule most layers out at once */
+    bool reserved = false;
+    switch (layer[0]) {
+    case 'i': case 't': case 'u': case 'd': case 's':
+        reserved = meta_index(layer) >= 0 || strcmp(layer, "text") == 0;
+        break;
+    default: break;
+    }
+    if (reserved || nahr_doc_field(d, layer))
         return NAHR_EINVAL;
     if (d->nspans >= (size_t)INT32_MAX)
         return NAHR_ELIMIT;

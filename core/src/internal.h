@@ -52,6 +52,34 @@ static inline size_t nahr__json_plain_len(const char *s, size_t n)
     return i;
 }
 
+/* ---- text ---- */
+/* nahr_utf8_check(str, n) that also copies str[0..n) to dst (room for n
+ * bytes) in the same pass; dst holds the copy only when the result is n. */
+NAHR_INTERNAL size_t nahr__utf8_check_copy(const char *str, size_t n, char *dst);
+
+/* ---- values ---- */
+/* The JSON writer reads values directly (doc.c builds them). */
+struct nahr_value {
+    nahr_value_type type;
+    union {
+        int b;
+        int64_t i;
+        struct {
+            double x;
+            const char *text; /* a number read from JSON: its text, written back as read */
+        } d;
+        struct {
+            char *s;
+            size_t n;
+        } s;
+        struct {
+            nahr_value **items;
+            const char **keys; /* objects only */
+            size_t len, cap;
+        } c;
+    } u;
+};
+
 /* ---- arena ---- */
 typedef struct arena_chunk arena_chunk;
 typedef struct nahr_arena {

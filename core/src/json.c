@@ -23,6 +23,20 @@ static inline int put_char(nahr_buf *out, char c)
     return nahr_buf_putc(out, c);
 }
 
+/* nahr_buf_append() of a few bytes without a call when there is room. */
+static inline int put_bytes(nahr_buf *out, const char *s, size_t n)
+{
+    if (out->len + n + 1 <= out->cap) {
+        char *o = out->data + out->len;
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+        o[n] = '\0';
+        out->len += n;
+        return NAHR_OK;
+    }
+    return nahr_buf_append(out, s, n);
+}
+
 static inline int put_str(nahr_buf *out, const char *s)
 {
     size_t n = strlen(s);
@@ -32,6 +46,36 @@ static inline int put_str(nahr_buf *out, const char *s)
         return NAHR_OK;
     }
     return nahr_buf_append(out, s, n);
+}
+
+/* nahr_buf_json_string(out, s, strlen(s)) for the short C strings the
+ * writer emits many of (keys, span types): one pass that copies, checks
+ * and finds the end, inline. A longer string or one that needs escaping
+ * goes to the general function. */
+static inline int put_json_cstr(nahr_buf *out, const char *s)
+{
+    enum { SHORT = 24 };
+    /* 1 = the byte ends the copy: NUL, another control byte, '"', '\\' */
+    static const unsigned char stop[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1 /* " */, ['\\'] = 1};
+    if (out->len + SHORT + 3 <= out->cap) {
+        char *o = out->data + out->len;
+        *o++ = '"';
+        for (size_t i = 0; i < SHORT; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (stop[c]) {
+                if (c != 0)
+                    break;
+                o[i] = '"';
+                o[i + 1] = '\0';
+                out->len += i + 2;
+                return NAHR_OK;
+            }
+            o[i] = (char)c;
+        }
+    }
+    return nahr_buf_json_string(out, s, strlen(s));
 }
 
 /* Decimal digits of v into out (no terminator); returns the length. */
@@ -58,7 +102,7 @@ static int write_int(nahr_buf *out, long long x)
         u = 0 - u;
     }
     n += format_uint(u, tmp + n);
-    return nahr_buf_append(out, tmp, n);
+    return put_bytes(out, tmp, n);
 }
 
 /* What snprintf("%.6g") writes for x, without snprintf, when x is the
@@ -81,28 +125,25 @@ static size_t format_short_decimal(double x, char *out)
         unsigned long long d = (unsigned long long)m;
         if (d == 0)
             return 0;
-        size_t n = 0;
-        if (signbit(x))
-            out[n++] = '-';
-        char dig[24];
-        size_t nd = format_uint(d, dig);
-        if ((size_t)p >= nd) { /* 0.000ddd */
-            out[n++] = '0';
-            out[n++] = '.';
-            for (size_t z = 0; z < (size_t)p - nd; z++)
-                out[n++] = '0';
-            memcpy(out + n, dig, nd);
-            n += nd;
-        } else {
-            size_t ip = nd - (size_t)p;
-            memcpy(out + n, dig, ip);
-            n += ip;
-            if (p > 0) {
-                out[n++] = '.';
-                memcpy(out + n, dig + ip, (size_t)p);
-                n += (size_t)p;
-            }
+        /* d / 10^p from the right: p fraction digits (leading zeros
+         * included), the point, the integer part ("0" at least), the sign */
+        char tmp[32];
+        char *q = tmp + sizeof tmp;
+        for (int k = 0; k < p; k++) {
+            *--q = (char)('0' + d % 10);
+            d /= 10;
         }
+        if (p > 0)
+            *--q = '.';
+        do {
+            *--q = (char)('0' + d % 10);
+            d /= 10;
+        } while (d);
+        if (signbit(x))
+            *--q = '-';
+        size_t n = (size_t)(tmp + sizeof tmp - q);
+        for (size_t i = 0; i < n; i++)
+            out[i] = q[i];
         return n;
     }
     return 0;
@@ -112,53 +153,54 @@ static int write_number(nahr_buf *out, double x)
 {
     if (!isfinite(x))
         return put_str(out, "null");
-    char tmp[64];
-    size_t n = format_short_decimal(x, tmp);
-    if (!n) {
-        if (x == 0)
-            return put_str(out, signbit(x) ? "-0" : "0");
-        int k = snprintf(tmp, sizeof tmp, "%.6g", x);
-        if (k < 0)
-            return NAHR_EINVAL;
-        n = (size_t)k;
+    /* the usual short decimal straight into the buffer (at most 12 bytes) */
+    if (out->len + 16 > out->cap && nahr_buf_reserve(out, 15) < 0)
+        return NAHR_ENOMEM;
+    size_t n = format_short_decimal(x, out->data + out->len);
+    if (n) {
+        out->len += n;
+        out->data[out->len] = '\0';
+        return NAHR_OK;
     }
+    if (x == 0)
+        return put_str(out, signbit(x) ? "-0" : "0");
+    char tmp[64];
+    int k = snprintf(tmp, sizeof tmp, "%.6g", x);
+    if (k < 0)
+        return NAHR_EINVAL;
     /* keep it a JSON number (no "inf", and "1e+06" is fine JSON) */
-    return nahr_buf_append(out, tmp, n);
+    return put_bytes(out, tmp, (size_t)k);
 }
 
 int nahr_value_write_json(const nahr_value *v, nahr_buf *out)
 {
     int rc = NAHR_OK;
-    size_t n;
-    const char *s;
-    switch (nahr_value_kind(v)) {
+    if (!v)
+        return put_str(out, "null");
+    switch (v->type) {
     case NAHR_V_NULL: return put_str(out, "null");
-    case NAHR_V_BOOL: return put_str(out, nahr_value_as_bool(v) ? "true" : "false");
-    case NAHR_V_INT: return write_int(out, (long long)nahr_value_as_int(v));
-    case NAHR_V_DOUBLE:
-        s = nahr__value_number_text(v);
-        return s ? put_str(out, s) : write_number(out, nahr_value_as_double(v));
-    case NAHR_V_STRING:
-        s = nahr_value_as_string(v, &n);
-        return nahr_buf_json_string(out, s, n);
+    case NAHR_V_BOOL: return put_str(out, v->u.b ? "true" : "false");
+    case NAHR_V_INT: return write_int(out, (long long)v->u.i);
+    case NAHR_V_DOUBLE: return v->u.d.text ? put_str(out, v->u.d.text) : write_number(out, v->u.d.x);
+    case NAHR_V_STRING: return nahr_buf_json_string(out, v->u.s.s, v->u.s.n);
     case NAHR_V_ARRAY:
         rc |= put_char(out, '[');
-        for (size_t i = 0; i < nahr_value_len(v); i++) {
+        for (size_t i = 0; i < v->u.c.len; i++) {
             if (i)
                 rc |= put_char(out, ',');
-            rc |= nahr_value_write_json(nahr_value_at(v, i), out);
+            rc |= nahr_value_write_json(v->u.c.items[i], out);
         }
         rc |= put_char(out, ']');
         return rc ? NAHR_ENOMEM : NAHR_OK;
     case NAHR_V_OBJECT:
         rc |= put_char(out, '{');
-        for (size_t i = 0; i < nahr_value_len(v); i++) {
+        for (size_t i = 0; i < v->u.c.len; i++) {
             if (i)
                 rc |= put_char(out, ',');
-            const char *k = nahr_value_key_at(v, i);
-            rc |= nahr_buf_json_string(out, k, strlen(k));
+            const char *k = v->u.c.keys[i];
+            rc |= put_json_cstr(out, k);
             rc |= put_char(out, ':');
-            rc |= nahr_value_write_json(nahr_value_at(v, i), out);
+            rc |= nahr_value_write_json(v->u.c.items[i], out);
         }
         rc |= put_char(out, '}');
         return rc ? NAHR_ENOMEM : NAHR_OK;
@@ -198,7 +240,22 @@ static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
     size_t byte = 0, cp = 0;
     for (size_t k = 0; k < n; k++) {
         /* code points = bytes that are not continuation bytes (10xxxxxx),
-         * counted eight at a time */
+         * counted sixteen or eight at a time */
+#if defined(__SSE2__)
+        while (byte + 16 <= refs[k].byte) {
+            /* per byte lane, the continuation bytes of up to 255 blocks
+             * (a compare gives -1 for each, subtracted), then summed */
+            __m128i acc = _mm_setzero_si128();
+            size_t blocks = 0;
+            for (; byte + 16 <= refs[k].byte && blocks < 255; byte += 16, blocks++) {
+                const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d->text + byte));
+                acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(v, _mm_set1_epi8(-64))); /* 0x80..0xBF */
+            }
+            const __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
+            size_t cont = (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+            cp += blocks * 16 - cont;
+        }
+#endif
         for (; byte + 8 <= refs[k].byte; byte += 8) {
             uint64_t v;
             memcpy(&v, d->text + byte, 8);
@@ -217,7 +274,7 @@ static int spans_to_codepoints(const nahr_doc *d, size_t *cps)
 static int write_key(nahr_buf *out, const char *k)
 {
     int rc = put_char(out, ',');
-    rc |= nahr_buf_json_string(out, k, strlen(k));
+    rc |= put_json_cstr(out, k);
     rc |= put_char(out, ':');
     return rc;
 }
@@ -225,7 +282,7 @@ static int write_key(nahr_buf *out, const char *k)
 static int write_span(const nahr_doc *d, const nahr_span *s, size_t cs, size_t ce, nahr_buf *out)
 {
     int rc = put_str(out, "{\"type\":");
-    rc |= nahr_buf_json_string(out, s->type, strlen(s->type));
+    rc |= put_json_cstr(out, s->type);
     rc |= put_str(out, ",\"text\":");
     rc |= nahr_buf_json_string(out, d->text + s->start, s->end - s->start);
     char num[64];
@@ -240,13 +297,20 @@ static int write_span(const nahr_doc *d, const nahr_span *s, size_t cs, size_t c
         rc |= put_str(out, ",\"canonical\":");
         rc |= nahr_buf_json_string(out, s->canonical, strlen(s->canonical));
     }
-    if (s->score >= 0 && !nahr_value_get(s->attrs, "score")) { /* an attribute "score" (e.g. signed polarity) wins */
-        rc |= put_str(out, ",\"score\":");
-        rc |= write_number(out, s->score);
+    const nahr_value *a = s->attrs && s->attrs->type == NAHR_V_OBJECT ? s->attrs : NULL;
+    size_t na = a ? a->u.c.len : 0;
+    if (s->score >= 0) {
+        bool own = false; /* an attribute "score" (e.g. signed polarity) wins */
+        for (size_t i = 0; i < na && !own; i++)
+            own = strcmp(a->u.c.keys[i], "score") == 0;
+        if (!own) {
+            rc |= put_str(out, ",\"score\":");
+            rc |= write_number(out, s->score);
+        }
     }
-    for (size_t i = 0; i < nahr_value_len(s->attrs); i++) {
-        rc |= write_key(out, nahr_value_key_at(s->attrs, i));
-        rc |= nahr_value_write_json(nahr_value_at(s->attrs, i), out);
+    for (size_t i = 0; i < na; i++) {
+        rc |= write_key(out, a->u.c.keys[i]);
+        rc |= nahr_value_write_json(a->u.c.items[i], out);
     }
     rc |= put_char(out, '}');
     return rc;
@@ -261,7 +325,7 @@ int nahr_doc_write_json(const nahr_doc *d, nahr_buf *out)
     for (int i = 1; i < META_COUNT; i++)
         if (d->meta[i]) {
             rc |= write_key(out, names[i]);
-            rc |= nahr_buf_json_string(out, d->meta[i], strlen(d->meta[i]));
+            rc |= put_json_cstr(out, d->meta[i]);
         }
     rc |= write_key(out, "text");
     rc |= nahr_buf_json_string(out, d->text, d->text_len);

@@ -15,12 +15,17 @@ int32_t nahr_utf8_next(const char *str, size_t n, size_t *i)
         *i = p + 1;
         return c;
     }
+    if (c >= 0xC2 && c <= 0xDF) { /* two bytes (the Arabic block): no overlong or surrogate to refuse */
+        if (p + 1 < n && (s[p + 1] & 0xC0) == 0x80) {
+            *i = p + 2;
+            return (int32_t)(((c & 0x1Fu) << 6) | (s[p + 1] & 0x3Fu));
+        }
+        *i = p + 1;
+        return -1;
+    }
     int32_t cp;
     size_t len;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
+    if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
         cp = c & 0x0F;
     } else if (c >= 0xF0 && c <= 0xF4) {
@@ -79,42 +84,67 @@ size_t nahr_utf8_put(uint32_t cp, char *out)
     return 0;
 }
 
-size_t nahr_utf8_check(const char *str, size_t n)
+/* nahr_utf8_check(), and with dst (room for n bytes) a copy of str[0..n)
+ * as well when it is valid: the sixteen-byte blocks are stored as they are
+ * checked, the bytes the other paths took are copied in runs. Inlined twice
+ * so the check alone stores nothing. */
+static inline __attribute__((always_inline)) size_t utf8_check_run(const char *str, size_t n, char *dst)
 {
     /* hot path of every input record: ASCII and 2-byte (Arabic) sequences
      * are decided inline; the rest goes through nahr_utf8_next */
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
+    size_t i = 0, copied = 0; /* dst[0..copied) holds str's bytes */
     while (i < n) {
 #if defined(__SSE2__)
+        if (dst && copied < i) {
+            memcpy(dst + copied, str + copied, i - copied);
+            copied = i;
+        }
         /* sixteen bytes at a time while they hold only ASCII (no NUL) and
-         * complete two-byte sequences with a lead in C2..DF: bit k of each
-         * mask is byte k. A lead in the last byte stays for the next block. */
+         * complete two-byte sequences with a lead in C2..DF. As signed
+         * bytes: ASCII without NUL is 1..127, a continuation byte -128..-65,
+         * a lead C2..DF -62..-33; bit k of each mask is byte k. A lead in
+         * the last byte carries into bit 0 of the next block's expected
+         * continuation bytes (and is taken back when the loop stops). */
+        unsigned carry = 0;
+        /* two blocks a step, their masks joined into 32 bits */
+        while (i + 32 <= n) {
+            const __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            const __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
+            const __m128i lo = _mm_set1_epi8(-63), hi = _mm_set1_epi8(-32), c = _mm_set1_epi8(-64);
+            uint32_t lead = (uint32_t)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v0, lo), _mm_cmplt_epi8(v0, hi))) |
+                            (uint32_t)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v1, lo), _mm_cmplt_epi8(v1, hi)))
+                                << 16;
+            uint32_t cont = (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(v0, c)) |
+                            (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(v1, c)) << 16;
+            uint32_t ascii = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v0, _mm_setzero_si128())) |
+                             (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v1, _mm_setzero_si128())) << 16;
+            if ((lead | cont | ascii) != 0xFFFFFFFFu || cont != ((lead << 1) | carry))
+                break; /* the single blocks below find where */
+            if (dst) {
+                _mm_storeu_si128((__m128i *)(void *)(dst + i), v0);
+                _mm_storeu_si128((__m128i *)(void *)(dst + i + 16), v1);
+                copied = i + 32;
+            }
+            carry = lead >> 31;
+            i += 32;
+        }
         while (i + 16 <= n) {
             const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            unsigned high = (unsigned)_mm_movemask_epi8(v); /* >= 0x80 */
-            if (!high) { /* ASCII: only NUL is refused */
-                if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())))
-                    break;
-                i += 16;
-                continue;
+            unsigned lead = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-63)), _mm_cmplt_epi8(v, _mm_set1_epi8(-32))));
+            unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(-64)));
+            unsigned ascii = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_setzero_si128()));
+            if ((lead | cont | ascii) != 0xFFFFu || cont != (((lead << 1) | carry) & 0xFFFFu))
+                break; /* NUL, C0, C1, E0..FF, a stray or missing continuation byte */
+            if (dst) {
+                _mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+                copied = i + 16;
             }
-            unsigned lead = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xC0)), v));
-            unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()),                               /* NUL */
-                             _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xE0)), v)),        /* E0..FF */
-                _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xFE)), _mm_set1_epi8((char)0xC0)))); /* C0 C1 */
-            unsigned cont = high & ~lead; /* 80..BF */
-            size_t step = 16;
-            if (lead >> 15) {
-                lead &= 0x7FFFu;
-                step = 15;
-            }
-            /* every continuation byte right after a lead, every lead followed by one */
-            if (bad || cont != ((lead << 1) & 0xFFFFu))
-                break;
-            i += step;
+            carry = lead >> 15;
+            i += 16;
         }
+        i -= carry; /* the last lead's sequence is checked below */
 #endif
         /* eight bytes at a time while they hold only ASCII (no NUL) and
          * complete two-byte sequences with a lead in C2..DF (the masks
@@ -165,8 +195,14 @@ size_t nahr_utf8_check(const char *str, size_t n)
         if (nahr_utf8_next(str, n, &i) < 0)
             return at;
     }
+    if (dst && copied < n)
+        memcpy(dst + copied, str + copied, n - copied);
     return n;
 }
+
+size_t nahr_utf8_check(const char *str, size_t n) { return utf8_check_run(str, n, NULL); }
+
+size_t nahr__utf8_check_copy(const char *str, size_t n, char *dst) { return utf8_check_run(str, n, dst); }
 
 size_t nahr_utf8_count(const char *s, size_t n)
 {
@@ -285,6 +321,28 @@ static inline __attribute__((always_inline)) size_t normalize_run(const char *in
     unsigned char *o = (unsigned char *)out;
     size_t i = 0, k = 0;
     while (i < n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* two characters of U+0600..U+06FF a step (leads D8..DB, each
+         * followed by a continuation byte): most of an Arabic word */
+        while (i + 4 <= n) {
+            uint32_t v;
+            memcpy(&v, s + i, 4);
+            if ((v & 0xC0FCC0FCu) != 0x80D880D8u)
+                break;
+            const unsigned a = ((v & 3u) << 6) | ((v >> 8) & 0x3Fu), b = ((v >> 10) & 0xC0u) | (v >> 24 & 0x3Fu);
+            if (with_map)
+                map[k] = map[k + 1] = i;
+            memcpy(o + k, ar_enc[a].b, 2);
+            k += ar_enc[a].len;
+            if (with_map)
+                map[k] = map[k + 1] = i + 2;
+            memcpy(o + k, ar_enc[b].b, 2);
+            k += ar_enc[b].len;
+            i += 4;
+        }
+        if (i >= n)
+            break;
+#endif
         unsigned c = s[i];
         if ((c & 0xFCu) == 0xD8u && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
             /* U+0600..U+06FF: two bytes are written whatever the length (the
@@ -324,8 +382,9 @@ static inline __attribute__((always_inline)) size_t normalize_run(const char *in
             i += 2;
             continue;
         }
-        size_t at = i;
-        int32_t cp = nahr_utf8_next(in, n, &i);
+        size_t at = i, next = i;
+        int32_t cp = nahr_utf8_next(in, n, &next);
+        i = next; /* i itself stays out of memory */
         if (cp < 0) {
             if (with_map)
                 map[k] = at;

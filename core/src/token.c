@@ -12,6 +12,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 typedef enum {
     CC_SPACE,   /* produces no token */
@@ -150,12 +153,47 @@ static inline int32_t peek(const char *str, size_t n, size_t i, size_t *next)
     return cp;
 }
 
+#if defined(__SSE2__)
+/* The first of the sixteen bytes u[i..i+16) that does not belong to a
+ * two-byte character with ar_pair[] != 0 from i on, or 16. Those characters
+ * are U+0620..U+065F (led by 0xD8 and a byte A0..BF, or 0xD9 and 80..9F) and
+ * U+0670..U+067F (0xD9 and B0..BF); seen as eight little-endian 16-bit
+ * lanes, lead | second << 8, each test is a mask and a compare. */
+static inline unsigned ar_block_len(const unsigned char *p)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i d8 = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xE0FF)), _mm_set1_epi16((short)0xA0D8));
+    const __m128i d9 = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xC0FF)), _mm_set1_epi16((short)0x80D9));
+    const __m128i d9a = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xF0FF)), _mm_set1_epi16((short)0xA0D9));
+    unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(d8, _mm_andnot_si128(d9a, d9)));
+    return (unsigned)__builtin_ctz(~ok); /* <= 16, even: a lane sets two bits */
+}
+#endif
+
 /* Skips a run of two-byte Arabic letters and marks (U+0600..U+067F, CC_ARABIC)
  * from i and returns where it stops; *letters gets ar_pair[] of each character
  * or-ed in (> 1 when the run holds a letter). */
 static inline size_t ar_run(const unsigned char *u, size_t n, size_t i, unsigned *letters)
 {
-    unsigned acc = 0;
+    unsigned acc = *letters; /* 3: a letter is known already, no need to look */
+#if defined(__SSE2__)
+    /* sixteen bytes a step; the letter test afterwards stops at the first
+     * letter, which most words start with */
+    if (i + 16 <= n) {
+        size_t from = i;
+        unsigned k;
+        do {
+            k = ar_block_len(u + i);
+            i += k;
+        } while (k == 16 && i + 16 <= n);
+        for (size_t j = from; j < i && acc < 3; j += 2)
+            acc |= ar_pair[u[j] | (unsigned)u[j + 1] << 8];
+        if (k < 16) {
+            *letters |= acc;
+            return i;
+        }
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* two characters a step while both are Arabic letters or marks */
     while (i + 4 <= n) {
@@ -228,32 +266,86 @@ static size_t scan_word(const char *text, size_t n, size_t start, size_t i, char
     return i;
 }
 
+/* The tokens found so far and what the next one's flags depend on. */
+typedef struct {
+    nahr_token *toks;
+    size_t max;
+    size_t count;   /* all tokens, also those past max */
+    int prev_final; /* the previous token is a sentence-final mark */
+    int newlines;   /* newlines seen since the previous token */
+} tok_out;
+
+/* Appends the token [start, end); a token's SENT_END flag is set one step
+ * late: the previous token ends a sentence before a blank line, or when it
+ * is a sentence-final mark not followed at once by another one (final: this
+ * token is one). */
+static inline void put_token(tok_out *o, size_t start, size_t end, unsigned kind, int final)
+{
+    nahr_token t;
+    memset(&t, 0, sizeof t); /* the padding too: callers may compare tokens bytewise */
+    t.start = start;
+    t.end = end;
+    t.kind = (uint16_t)kind;
+    if ((o->newlines >= 2 || (o->prev_final && !(final && o->newlines == 0))) && o->count > 0 && o->count <= o->max)
+        o->toks[o->count - 1].flags |= NAHR_TOK_SENT_END;
+    if (o->count == 0 || o->newlines >= 2)
+        t.flags |= NAHR_TOK_PARA_START;
+    if (o->count < o->max)
+        o->toks[o->count] = t;
+    o->count++;
+    o->prev_final = final;
+    o->newlines = 0;
+}
+
 static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t max)
 {
     const unsigned char *u = (const unsigned char *)text;
-    size_t count = 0;
+    tok_out o = {toks, max, 0, 0, 0};
     size_t i = 0;
-    int prev_final = 0; /* the previous token is a sentence-final mark */
-    int newlines = 0;   /* newlines seen since the previous token */
 
     while (i < n) {
         size_t start = i, next;
         int32_t c = 0;
         char_class cc;
         int has_letter;
+        unsigned kind;
         int cur_final = 0; /* the token is a sentence-final mark */
-        nahr_token t;
 
         if (u[i] == ' ') {
             i++;
             continue;
         }
         if (i + 1 < n && ar_pair[u[i] | (unsigned)u[i + 1] << 8]) {
-            /* the common case: a two-byte Arabic letter or mark, which the
-             * word loop takes in itself */
+            /* the common case: a word of two-byte Arabic letters and marks
+             * that ends before an ASCII byte or at the end; else the word
+             * loop takes the rest in */
+            unsigned letters = ar_pair[u[i] | (unsigned)u[i + 1] << 8];
+            next = ar_run(u, n, i, &letters);
+            if (next >= n || u[next] < 0x80) {
+                put_token(&o, start, next, letters > 1 ? NAHR_TOK_WORD : NAHR_TOK_PUNCT, 0);
+                /* more such words, one space apart: no flags for them (no
+                 * newline, no sentence-final mark before them) */
+                while (next + 2 < n && u[next] == ' ' && ar_pair[u[next + 1] | (unsigned)u[next + 2] << 8]) {
+                    size_t from = next + 1, end;
+                    letters = ar_pair[u[from] | (unsigned)u[from + 1] << 8];
+                    end = ar_run(u, n, from, &letters);
+                    if (end < n && u[end] >= 0x80)
+                        break; /* the word goes on: the general path below takes it from the space */
+                    if (o.count < max) {
+                        nahr_token *t = &toks[o.count];
+                        memset(t, 0, sizeof *t);
+                        t->start = from;
+                        t->end = end;
+                        t->kind = letters > 1 ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
+                    }
+                    o.count++;
+                    next = end;
+                }
+                i = next;
+                continue;
+            }
             cc = CC_ARABIC;
-            next = i;
-            has_letter = 0;
+            has_letter = letters > 1;
         } else {
             c = peek(text, n, i, &next);
             cc = classify(c);
@@ -262,19 +354,17 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
                 continue;
             }
             if (cc == CC_NEWLINE) {
-                newlines++;
+                o.newlines++;
                 i = next;
                 continue;
             }
             has_letter = !(cc == CC_ARABIC && is_mark(c));
         }
 
-        memset(&t, 0, sizeof t); /* the padding too: callers may compare tokens bytewise */
-        t.start = start;
         if (cc == CC_ARABIC || cc == CC_LETTER) {
             i = scan_word(text, n, start, next, cc, &has_letter);
             /* a run of marks or tatweel alone is a symbol, not a word */
-            t.kind = has_letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
+            kind = has_letter ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
         } else if (cc == CC_LATIN) {
             /* letters, then letters/digits; an inner apostrophe or hyphen-less
              * apostrophe between letters (O'Brien) stays inside */
@@ -296,7 +386,7 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
                 }
                 break;
             }
-            t.kind = NAHR_TOK_LATIN;
+            kind = NAHR_TOK_LATIN;
         } else if (cc == CC_DIGIT) {
             i = next;
             while (i < n) {
@@ -315,29 +405,17 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
                 }
                 break;
             }
-            t.kind = NAHR_TOK_NUMBER;
+            kind = NAHR_TOK_NUMBER;
         } else {
             i = next; /* one punctuation character (or one invalid byte) */
-            t.kind = NAHR_TOK_PUNCT;
+            kind = NAHR_TOK_PUNCT;
             cur_final = is_sentence_final(c);
         }
-        t.end = i;
-
-        /* the previous token ends a sentence before a blank line, or when it
-         * is a sentence-final mark not followed at once by another one */
-        if ((newlines >= 2 || (prev_final && !(cur_final && newlines == 0))) && count > 0 && count <= max)
-            toks[count - 1].flags |= NAHR_TOK_SENT_END;
-        if (count == 0 || newlines >= 2)
-            t.flags |= NAHR_TOK_PARA_START;
-        if (count < max)
-            toks[count] = t;
-        count++;
-        prev_final = cur_final;
-        newlines = 0;
+        put_token(&o, start, i, kind, cur_final);
     }
-    if (count > 0 && count <= max)
-        toks[count - 1].flags |= NAHR_TOK_SENT_END;
-    return count;
+    if (o.count > 0 && o.count <= max)
+        toks[o.count - 1].flags |= NAHR_TOK_SENT_END;
+    return o.count;
 }
 
 size_t nahr_tokenize(const char *text, size_t n, nahr_token *toks, size_t max)

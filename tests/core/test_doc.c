@@ -44,6 +44,30 @@ static void test_numbers_in_json(void **state)
         assert_string_equal(b.data, want);
         nahr_buf_free(&b);
     }
+    /* decimals of one to six digits with zero to nine places (the writer's
+     * own path), and random doubles (most through snprintf) */
+    uint64_t seed = 21;
+    static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    for (int it = 0; it < 30000; it++) {
+        nahr_buf b = {0};
+        char want[64];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        double x;
+        if (it % 4) {
+            static const unsigned long long lim[] = {10, 100, 1000, 10000, 100000, 1000000};
+            unsigned long long dd = (seed >> 20) % lim[(seed >> 8) % 6];
+            x = (double)dd / p10[(seed >> 12) % 10];
+        } else {
+            uint64_t bits = 0x3F00000000000000ull + (seed >> 20) % 0x0130000000000000ull; /* about 1e-5 .. 1e7 */
+            memcpy(&x, &bits, sizeof x);
+        }
+        if (seed >> 63)
+            x = -x;
+        snprintf(want, sizeof want, "%.6g", x);
+        assert_int_equal(nahr_value_write_json(nahr_value_double(d, x), &b), NAHR_OK);
+        assert_string_equal(b.data, want);
+        nahr_buf_free(&b);
+    }
     static const int64_t ns[] = {0, 7, -1, 1234567890123LL, INT64_MAX, INT64_MIN};
     static const char *const nw[] = {"0", "7", "-1", "1234567890123", "9223372036854775807", "-9223372036854775808"};
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
@@ -93,6 +117,98 @@ static void test_spans_use_codepoints_in_json(void **state)
     nahr_doc_free(d);
 }
 
+/* Long texts (past the 4080 bytes the writer counts in one vector sum)
+ * of one- to four-byte characters, spans at random character starts: each
+ * span's code-point offsets are nahr_utf8_count() of its byte offsets. */
+static void test_span_codepoints_long_text(void **state)
+{
+    (void)state;
+    static const char *const chars[] = {"a", " ", "\xD8\xA7", "\xD9\x84", "\xE2\x80\x8C", "\xF0\x9F\x98\x80", "\n"};
+    uint64_t seed = 17;
+    for (int it = 0; it < 24; it++) {
+        size_t cap = 12000, n = 0, starts[12000], nstarts = 0;
+        char *t = malloc(cap + 4);
+        assert_non_null(t);
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = it % 3 == 2 ? cap - 100 : 100 + (size_t)(seed >> 33) % (cap - 100);
+        while (n < want) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            /* every third text of three- and four-byte characters only:
+             * mostly continuation bytes */
+            const char *c = it % 3 == 2 ? chars[4 + (seed >> 33) % 2] : chars[(seed >> 33) % (sizeof chars / sizeof *chars)];
+            starts[nstarts++] = n;
+            memcpy(t + n, c, strlen(c));
+            n += strlen(c);
+        }
+        starts[nstarts] = n;
+        nahr_doc *d = nahr_doc_new();
+        assert_int_equal(nahr_doc_set_text(d, t, n), NAHR_OK);
+        nahr_doc_set(d, "id", "long");
+        size_t span_s[40], span_e[40];
+        for (int k = 0; k < 40; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t a = (seed >> 33) % (nstarts + 1), b = (seed >> 12) % (nstarts + 1);
+            if (it % 2 == 0) /* in text order, as most articles' spans come */
+                a = b = (nstarts * (size_t)k) / 40 + a % 8;
+            else if (it % 4 == 3) /* all near the end: one long count before the first */
+                a = b = nstarts - 1 - a % (nstarts / 16 + 1);
+            if (a > nstarts)
+                a = nstarts;
+            if (b < a)
+                b = a;
+            span_s[k] = starts[a];
+            span_e[k] = starts[b + (b < nstarts)];
+            assert_int_equal(nahr_doc_add_span(d, "X", span_s[k], span_e[k]), k);
+        }
+        json_t *j = to_json(d);
+        json_t *ents = json_object_get(j, "entities");
+        assert_int_equal(json_array_size(ents), 40);
+        for (size_t k = 0; k < 40; k++) {
+            json_t *e = json_array_get(ents, k);
+            assert_int_equal(json_integer_value(json_object_get(e, "start")),
+                             (json_int_t)nahr_utf8_count(t, span_s[k]));
+            assert_int_equal(json_integer_value(json_object_get(e, "end")), (json_int_t)nahr_utf8_count(t, span_e[k]));
+        }
+        json_decref(j);
+        nahr_doc_free(d);
+        free(t);
+    }
+}
+
+/* Keys and span types of every length around the writer's inline limit
+ * (24 bytes), with and without a byte to escape: the JSON reads back the
+ * same strings. */
+static void test_keys_and_types_escaped(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 30; len++)
+        for (size_t at = 0; at <= len; at++) { /* at == len: nothing to escape */
+            char key[40], type[40];
+            for (size_t i = 0; i < len; i++) {
+                key[i] = (char)('a' + i % 26);
+                type[i] = (char)('A' + i % 26);
+            }
+            key[len] = type[len] = '\0';
+            if (at < len) {
+                key[at] = at % 2 ? '"' : '\n';
+                type[at] = at % 2 ? '\\' : '\t';
+            }
+            nahr_doc *d = nahr_doc_new();
+            assert_int_equal(nahr_doc_set_text(d, "abc def", 7), NAHR_OK);
+            nahr_doc_set(d, "id", "k");
+            assert_int_equal(nahr_doc_add_span(d, type, 0, 3), 0);
+            assert_int_equal(nahr_span_set_attr(d, 0, key, nahr_value_int(d, 5)), NAHR_OK);
+            assert_int_equal(nahr_doc_set_field(d, key, nahr_value_int(d, 7)), NAHR_OK);
+            json_t *j = to_json(d);
+            assert_int_equal(json_integer_value(json_object_get(j, key)), 7);
+            json_t *e = json_array_get(json_object_get(j, "entities"), 0);
+            assert_string_equal(json_string_value(json_object_get(e, "type")), type);
+            assert_int_equal(json_integer_value(json_object_get(e, key)), 5);
+            json_decref(j);
+            nahr_doc_free(d);
+        }
+}
+
 static void test_span_validation(void **state)
 {
     (void)state;
@@ -103,6 +219,14 @@ static void test_span_validation(void **state)
     assert_int_equal(nahr_doc_add_span(d, "X", 2, 1), NAHR_EINVAL); /* reversed */
     assert_int_equal(nahr_doc_add_span(d, "X", 0, 99), NAHR_EINVAL); /* past the end */
     assert_int_equal(nahr_doc_add_span(d, "X", 0, 2), 0);
+    /* layers: not a metadata key, "text" nor a field's name */
+    static const char *const reserved[] = {"id", "title", "url", "date", "source", "text", "lang"};
+    static const char *const fine[] = {"ids", "t", "sentences", "dates", "u", "entities", "x", "texts"};
+    assert_int_equal(nahr_doc_set_field(d, "lang", nahr_value_cstr(d, "ar")), NAHR_OK);
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        assert_int_equal(nahr_doc_add_span_in(d, reserved[i], "X", 0, 2), NAHR_EINVAL);
+    for (size_t i = 0; i < sizeof fine / sizeof *fine; i++)
+        assert_true(nahr_doc_add_span_in(d, fine[i], "X", 0, 2) >= 0);
     /* text cannot change once spans exist */
     assert_int_equal(nahr_doc_set_text(d, "x", 1), NAHR_EBUSY);
     nahr_doc_free(d);
@@ -269,6 +393,50 @@ static void test_reset_and_arena_reuse(void **state)
         size_t n;
         nahr_doc_text(d, &n);
         assert_int_equal(n, 0);
+    }
+    nahr_doc_free(d);
+}
+
+/* Texts of Arabic, ASCII, quotes, backslashes, newlines and other control
+ * bytes, written by the JSON writer and read back by the parser (plain runs
+ * of every length between escapes): the same bytes. */
+static void test_prepare_jsonl_escapes_round_trip(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7", " ", "word", "\"", "\\", "\n",
+                                         "\t", "\x01", "/", "\xE2\x80\x9C"};
+    nahr_doc *d = nahr_doc_new();
+    uint64_t seed = 31;
+    for (int it = 0; it < 3000; it++) {
+        char text[400];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = 1 + (size_t)(seed >> 33) % 300;
+        text[n++] = 'x'; /* never only whitespace */
+        while (n < want) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            const char *pc = pieces[r % 4 ? r % 3 : (r >> 4) % (sizeof pieces / sizeof *pieces)];
+            size_t len = strlen(pc);
+            if (n + len > sizeof text - 1)
+                break;
+            memcpy(text + n, pc, len);
+            n += len;
+        }
+        nahr_buf line = {0};
+        nahr_buf_append(&line, "{\"id\":\"r\",\"text\":", 17);
+        nahr_buf_json_string(&line, text, n);
+        nahr_buf_append(&line, "}", 1);
+        nahr_doc_reset(d);
+        nahr_buf_append(&d->raw, line.data, line.len);
+        d->kind = RAW_JSONL;
+        d->origin = "t.jsonl:1";
+        assert_int_equal(nahr__doc_prepare(d, true, NULL), NAHR_OK);
+        size_t tl;
+        const char *got = nahr_doc_text(d, &tl);
+        assert_int_equal(tl, n);
+        assert_memory_equal(got, text, n);
+        nahr_buf_free(&line);
     }
     nahr_doc_free(d);
 }
@@ -443,7 +611,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_in_json),
         cmocka_unit_test(test_parsed_numbers),
-        cmocka_unit_test(test_spans_use_codepoints_in_json),
+        cmocka_unit_test(test_spans_use_codepoints_in_json), cmocka_unit_test(test_span_codepoints_long_text), cmocka_unit_test(test_keys_and_types_escaped),
+        cmocka_unit_test(test_prepare_jsonl_escapes_round_trip),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
         cmocka_unit_test(test_normalized_cache),

@@ -1,6 +1,7 @@
 /* test_text.c - UTF-8 helpers, JSON string escaping and the Arabic normaliser. */
 #include "testutil.h"
 #include <nahr/nahr.h>
+#include "internal.h"
 
 static void test_utf8_check(void **state)
 {
@@ -115,6 +116,68 @@ static void test_utf8_check_blocks(void **state)
         }
 }
 
+/* nahr_utf8_next on every one- and two-byte input: the code point and the
+ * step of the plain rules (a lead whose sequence is cut or broken is one
+ * invalid byte). */
+static void test_utf8_next_short(void **state)
+{
+    (void)state;
+    for (unsigned b0 = 0; b0 < 256; b0++)
+        for (unsigned b1 = 0; b1 < 256; b1++)
+            for (size_t n = 1; n <= 2; n++) {
+                const char in[2] = {(char)b0, (char)b1};
+                size_t i = 0;
+                int32_t cp = nahr_utf8_next(in, n, &i);
+                int32_t want = -1;
+                size_t step = 1;
+                if (b0 < 0x80) {
+                    want = (int32_t)b0;
+                } else if (b0 >= 0xC2 && b0 <= 0xDF && n == 2 && (b1 & 0xC0) == 0x80) {
+                    want = (int32_t)(((b0 & 0x1F) << 6) | (b1 & 0x3F));
+                    step = 2;
+                }
+                if (cp != want || i != step)
+                    fail_msg("%02x %02x (n %zu): %d step %zu, want %d step %zu", b0, b1, n, cp, i, want, step);
+            }
+}
+
+/* The check that copies as it goes (nahr_doc_set_text): the same answer
+ * as nahr_utf8_check on random mixes of Arabic runs, ASCII, three- and
+ * four-byte characters and broken sequences, and, for valid text, a copy
+ * of every byte (none written past n). */
+static void test_utf8_check_copy(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"\xD8\xA7\xD9\x84\xD9\x85\xD8\xAF\xD9\x8A\xD9\x86\xD8\xA9 ", "a", "\n",
+                                         "\xE2\x80\x9C", "\xF0\x9F\x98\x80", "\xD8", "\x80", "\xC0\xAF", "\xED\xA0\x80"};
+    uint64_t seed = 77;
+    for (int it = 0; it < 30000; it++) {
+        char src[300], dst[300 + 16];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t want = (size_t)(seed >> 33) % 280;
+        int broken = (seed >> 20) % 4 == 0;
+        while (n < want) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            size_t k = r % 16 == 0 ? 1 + (r >> 4) % (broken ? 8 : 4) : 0;
+            size_t len = strlen(pieces[k]);
+            if (n + len > sizeof src)
+                break;
+            memcpy(src + n, pieces[k], len);
+            n += len;
+        }
+        memset(dst, 0x5A, sizeof dst);
+        size_t got = nahr__utf8_check_copy(src, n, dst), ref = nahr_utf8_check(src, n);
+        if (got != ref)
+            fail_msg("case %d (%zu bytes): copying check %zu, check %zu", it, n, got, ref);
+        if (got == n)
+            assert_memory_equal(dst, src, n);
+        for (size_t k = n; k < sizeof dst; k++)
+            assert_int_equal((unsigned char)dst[k], 0x5A);
+    }
+}
+
 /* nahr_hash_bytes() reads the tail with overlapping loads: the values are
  * those of the plain definition (a zero-extended copy of the last bytes) for
  * every length and alignment. */
@@ -206,6 +269,63 @@ static void test_json_string_runs(void **state)
         }
 }
 
+/* The escaping written plainly, one byte at a time. */
+static size_t ref_json_string(const unsigned char *s, size_t n, char *out)
+{
+    size_t w = 0;
+    out[w++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            out[w++] = '\\';
+            out[w++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+            out[w++] = '\\';
+            out[w++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
+        } else if (c < 0x20) {
+            w += (size_t)sprintf(out + w, "\\u%04x", c);
+        } else {
+            out[w++] = (char)c;
+        }
+    }
+    out[w++] = '"';
+    out[w] = '\0';
+    return w;
+}
+
+/* Random strings of every byte value, lengths 0..80, few or many escapes,
+ * appended to a buffer that already holds text (of every length, so the
+ * output starts at every alignment and the buffer grows at every point):
+ * the writer's output is the plain escaping's. */
+static void test_json_string_random(void **state)
+{
+    (void)state;
+    uint64_t seed = 3;
+    nahr_buf b = {0};
+    for (int it = 0; it < 20000; it++) {
+        unsigned char in[80];
+        char want[80 * 6 + 3];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = (size_t)(seed >> 33) % 81, dense = (size_t)(seed >> 50) % 4;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            if (r % 16 < dense * 3) /* an escaped byte */
+                in[i] = (unsigned char)("\"\\\n\x01\x1f\t\r\b\f"[(r >> 4) % 9]);
+            else
+                in[i] = (unsigned char)(r >> 8);
+        }
+        size_t w = ref_json_string(in, n, want);
+        if (it % 50 == 0)
+            nahr_buf_free(&b);
+        size_t before = b.len;
+        assert_int_equal(nahr_buf_json_string(&b, (const char *)in, n), NAHR_OK);
+        assert_int_equal(b.len, before + w);
+        assert_memory_equal(b.data + before, want, w + 1); /* with the terminator */
+    }
+    nahr_buf_free(&b);
+}
+
 static void test_normalize(void **state)
 {
     (void)state;
@@ -282,6 +402,67 @@ static void test_normalize_every_code_point(void **state)
     }
 }
 
+/* The normaliser written plainly: one code point at a time through
+ * nahr_utf8_next() and documented_norm(); invalid bytes are copied. */
+static size_t ref_normalize(const char *in, size_t n, char *out, size_t *map)
+{
+    size_t i = 0, k = 0;
+    while (i < n) {
+        size_t at = i;
+        int32_t cp = nahr_utf8_next(in, n, &i);
+        if (cp < 0) {
+            map[k] = at;
+            out[k++] = in[at];
+            continue;
+        }
+        int32_t nc = documented_norm(cp);
+        if (!nc)
+            continue;
+        size_t m = nahr_utf8_put((uint32_t)nc, out + k);
+        for (size_t j = 0; j < m; j++)
+            map[k + j] = at;
+        k += m;
+    }
+    map[k] = n;
+    out[k] = '\0';
+    return k;
+}
+
+/* Random words of the Arabic block (every code point of it), marks, ASCII,
+ * other two-, three- and four-byte characters and broken sequences: output
+ * and map are the plain definition's, with and without the map. */
+static void test_normalize_random(void **state)
+{
+    (void)state;
+    static const char *const other[] = {"A", "z", " ", "\xC3\x89", "\xE2\x80\x8C", "\xF0\x9F\x98\x80", "\xD8",
+                                        "\x80", "\xD9\xC0", "\xDA", "\xFF", "\xDB\xB0"};
+    uint64_t seed = 9;
+    for (int it = 0; it < 50000; it++) {
+        char in[200], out[201], want[201];
+        size_t map[201], want_map[201], n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t pieces = (size_t)(seed >> 59) + 1;
+        for (size_t p = 0; p < pieces; p++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            if (r % 8) {
+                n += nahr_utf8_put(0x0600 + (r >> 3) % 0x100, in + n);
+            } else {
+                const char *o = other[(r >> 3) % (sizeof other / sizeof *other)];
+                memcpy(in + n, o, strlen(o));
+                n += strlen(o);
+            }
+        }
+        size_t w = ref_normalize(in, n, want, want_map);
+        memset(map, 0xAB, sizeof map);
+        assert_int_equal(nahr_ar_normalize(in, n, out, map), w);
+        assert_memory_equal(out, want, w + 1);
+        assert_memory_equal(map, want_map, (w + 1) * sizeof *map);
+        assert_int_equal(nahr_ar_normalize(in, n, out, NULL), w);
+        assert_memory_equal(out, want, w + 1);
+    }
+}
+
 /* Invalid bytes are copied through with their offsets; NUL is dropped. */
 static void test_normalize_invalid(void **state)
 {
@@ -301,15 +482,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_check),
-        cmocka_unit_test(test_utf8_check_words),
+        cmocka_unit_test(test_utf8_check_words), cmocka_unit_test(test_utf8_check_copy), cmocka_unit_test(test_utf8_next_short),
         cmocka_unit_test(test_utf8_check_blocks),
         cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_hash_bytes),
         cmocka_unit_test(test_json_string),
-        cmocka_unit_test(test_json_string_runs),
+        cmocka_unit_test(test_json_string_runs), cmocka_unit_test(test_json_string_random),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_every_code_point),
-        cmocka_unit_test(test_normalize_invalid),
+        cmocka_unit_test(test_normalize_invalid), cmocka_unit_test(test_normalize_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,6 +442,46 @@ static void test_tokens_like_reference(void **state)
     }
 }
 
+/* Every two-byte sequence inside and right after long runs of Arabic
+ * letters, at every position of a sixteen-byte block (the word loop's fast
+ * path takes such runs a block at a time), before a space, before other
+ * bytes and at the end of the text: the tokens are the reference's. */
+static void test_every_pair_in_long_words(void **state)
+{
+    (void)state;
+    for (unsigned pair = 0; pair < 0x10000; pair++) {
+        char text[64];
+        size_t n = 0, before = (pair * 7 + pair / 256) % 12; /* letters before the pair: 0..11 */
+        for (size_t k = 0; k < before; k++) {
+            memcpy(text + n, k % 3 ? "\xD8\xA8" : "\xD9\x8E", 2); /* ba, fatha */
+            n += 2;
+        }
+        text[n++] = (char)(pair & 0xFF);
+        text[n++] = (char)(pair >> 8);
+        if (pair % 5 != 4) { /* else the pair ends the text */
+            for (size_t k = 0; k < 9; k++) {
+                memcpy(text + n, "\xD9\x84", 2); /* lam */
+                n += 2;
+            }
+            if (pair % 5 == 1)
+                text[n++] = ' ';
+            else if (pair % 5 == 2)
+                n += (size_t)sprintf(text + n, "\xD8\x8C x");
+        }
+        nahr_token got[MAXT], want_t[MAXT];
+        memset(got, 0xAB, sizeof got);
+        memset(want_t, 0xCD, sizeof want_t);
+        size_t ng = nahr_tokenize(text, n, got, MAXT), nw = ref_tokenize(text, n, want_t, MAXT);
+        if (ng != nw)
+            fail_msg("pair %04x: %zu tokens, reference %zu", pair, ng, nw);
+        for (size_t j = 0; j < ng; j++)
+            if (memcmp(&got[j], &want_t[j], sizeof *got) != 0)
+                fail_msg("pair %04x token %zu: [%zu,%zu) kind %u flags %u, reference [%zu,%zu) kind %u flags %u",
+                         pair, j, got[j].start, got[j].end, got[j].kind, got[j].flags, want_t[j].start,
+                         want_t[j].end, want_t[j].kind, want_t[j].flags);
+    }
+}
+
 /* ---- proclitics ---- */
 
 static int has_split(const char *w, size_t off)
@@ -755,7 +796,7 @@ int main(void)
         cmocka_unit_test(test_splits_basic),    cmocka_unit_test(test_splits_limits),
         cmocka_unit_test(test_splits_same),     cmocka_unit_test(test_arabic_runs),
         cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_same_tokens_any_max),
-        cmocka_unit_test(test_tokens_like_reference),
+        cmocka_unit_test(test_tokens_like_reference), cmocka_unit_test(test_every_pair_in_long_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
