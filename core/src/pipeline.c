@@ -20,13 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct nahr_ctx {
-    int worker;
-    const nahr_buf *prepared; /* ORDERED_POST process(): what the stage's prepare() made */
-    bool has_msg;
-    char msg[1024];
-};
-
 int nahr_ctx_error(nahr_ctx *c, const char *fmt, ...)
 {
     va_list ap;

@@ -348,6 +348,8 @@ static int read_jsonl(jsonl_src *src, const char *name, reader_sink *s)
             break;
     }
 out:
+    if (d) /* a record cut short: its bytes read so far (an oversized one keeps only a prefix in raw) */
+        d->raw_total = linelen;
     if (!d && rc == NAHR_EIO) /* the error's own record: what follows it was not read */
         d = s->acquire(s->ctx);
     if (d) {

@@ -19,6 +19,16 @@ typedef struct opt_value {
     size_t nlist;
 } opt_value;
 
+/* What a plugin's process(), flush() or sync() gets as its nahr_ctx (the
+ * plugin API only sees the accessors of nahr/plugin.h; tests/fuzz builds its
+ * own from this definition). */
+struct nahr_ctx {
+    int worker;
+    const nahr_buf *prepared; /* ORDERED_POST process(): what the stage's prepare() made */
+    bool has_msg;
+    char msg[1024];
+};
+
 struct nahr_stage {
     int index; /* 1-based */
     char *plugin;   /* as written in the config */

@@ -119,6 +119,34 @@ static void test_jsonl_oversized_line(void **state)
     free_all(&c);
 }
 
+/* An oversized record cut by a read error (here a UTF-16 file that ends
+ * inside a character): its dead-letter record gives the bytes read of it,
+ * not 0 (found by tests/fuzz/reader). */
+static void test_jsonl_oversized_record_cut_by_read_error(void **state)
+{
+    (void)state;
+    char in[2 + 2 * 400 + 1];
+    size_t n = 0;
+    in[n++] = '\xFF', in[n++] = '\xFE'; /* UTF-16LE byte-order mark */
+    for (int i = 0; i < 400; i++) /* 400 ASCII characters, no newline */
+        in[n++] = i < 9 ? "{\"text\":\""[i] : 'a', in[n++] = 0;
+    in[n++] = 'b'; /* half a character */
+    const char *p = tu_write_temp(".jsonl", in, n);
+    collect c = {0};
+    reader_sink s = {.acquire = c_acquire, .submit = c_submit, .release = c_release, .ctx = &c,
+                     .max_bytes = 100, .stop = &no_stop};
+    assert_int_equal(nahr__read_path(p, &s), NAHR_EIO);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.docs[0]->status, DOC_FAILED);
+    assert_true(c.docs[0]->raw_truncated);
+    assert_int_equal(c.docs[0]->raw_total, 400);
+    nahr_buf dl = {0};
+    assert_int_equal(nahr__doc_write_dead_letter(c.docs[0], &dl), NAHR_OK);
+    assert_non_null(strstr(dl.data, "\"input_truncated\":true,\"input_bytes\":400"));
+    nahr_buf_free(&dl);
+    free_all(&c);
+}
+
 static void test_text_file_id_and_oversize(void **state)
 {
     (void)state;
@@ -190,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_lines_and_origins),   cmocka_unit_test(test_jsonl_list_separators),   cmocka_unit_test(test_jsonl_oversized_line),
         cmocka_unit_test(test_text_file_id_and_oversize), cmocka_unit_test(test_directory_recursive_sorted),
         cmocka_unit_test(test_missing_and_empty_files),
+        cmocka_unit_test(test_jsonl_oversized_record_cut_by_read_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
