@@ -2113,7 +2113,7 @@ static void test_bilou_constraint(void **state)
             total *= NER_NTAGS;
         for (unsigned code = 0; code < total; code++) {
             unsigned v = code;
-            for (size_t i = 0; i < n; i++, v /= NER_NTAGS)
+            for (size_t i = 0; i < n && i < sizeof bio; i++, v /= NER_NTAGS) /* the bound for gcc -O3 */
                 bio[i] = (uint8_t)(v % NER_NTAGS);
             ner_bilou_from_bio(bio, n, bl);
             assert_true(bilou_valid(bl, n));
