@@ -189,10 +189,14 @@ if [ $quick = 0 ]; then
             "$T/grep.out" grep -F -o -f "$T/words.txt" "$corpus"
         cp "$T/bl_cpu" "$T/grep_t"
     fi
-    lex=$(ls plugins/sentiment/data/*.tsv 2>/dev/null | head -1 || true)
+    # the sentiment plugin's default lexicons, in its order (later files override)
+    lex=""
+    for f in nileulex news_cues modifiers; do
+        if [ -f plugins/sentiment/data/$f.tsv ]; then lex="$lex plugins/sentiment/data/$f.tsv"; fi
+    done
     if [ -n "$gaz" ] && [ -n "$lex" ] && $PY -c 'import ahocorasick' 2>/dev/null; then
         baseline "Python (re + ahocorasick + lexicon + json)" "the pipeline a user would write, 1 core" /dev/null \
-            sh -c "$PY bench/python_pipeline.py plugins/entities/data '$lex' <'$corpus'"
+            sh -c "$PY bench/python_pipeline.py plugins/entities/data $lex <'$corpus'"
         cp "$T/bl_cpu" "$T/py_t"
     else
         echo "| Python pipeline | skipped (needs python3-ahocorasick and the plugins' data) | | | | |"
