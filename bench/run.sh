@@ -131,7 +131,7 @@ if echo "$stages" | grep -qx entities; then
       echo "  { plugin = \"entities\"; model = \"\"; rules = false; coref = false; dates = false; numbers = false; },"
       echo "  { plugin = \"sentiment\"; model = \"\"; },"
       echo "  { plugin = \"export\"; path = \"-\"; } ); };"; } >"$T/comparable.cfg"
-    best_of "like the Python pipeline: clean + lists + lexicon sentiment" "$T/comparable.cfg" 1 "$corpus"
+    for w in 1 2; do best_of "like the Python pipeline: clean + lists + lexicon sentiment" "$T/comparable.cfg" $w "$corpus"; done
 fi
 
 # start-up: config, plugins, data and models loaded, no article
@@ -197,7 +197,7 @@ if [ $quick = 0 ]; then
     if [ -n "$gaz" ] && [ -n "$lex" ] && $PY -c 'import ahocorasick' 2>/dev/null; then
         baseline "Python (re + ahocorasick + lexicon + json)" "the pipeline a user would write, 1 core" /dev/null \
             sh -c "$PY bench/python_pipeline.py plugins/entities/data $lex <'$corpus'"
-        cp "$T/bl_cpu" "$T/py_t"
+        cp "$T/bl_cpu" "$T/py_t"; cp "$T/bl_wall" "$T/py_w"
     else
         echo "| Python pipeline | skipped (needs python3-ahocorasick and the plugins' data) | | | | |"
     fi
@@ -205,12 +205,14 @@ if [ $quick = 0 ]; then
     # ratios: CPU time against CPU time, so a loaded machine does not bias them
     echo "Ratios (MB per CPU second, nahr with 1 worker):"
     echo
-    awk -F'\t' -v py="$(cat "$T/py_t" 2>/dev/null)" -v gr="$(cat "$T/grep_t" 2>/dev/null)" -v mb=$MB '
+    awk -F'\t' -v py="$(cat "$T/py_t" 2>/dev/null)" -v pyw="$(cat "$T/py_w" 2>/dev/null)" -v gr="$(cat "$T/grep_t" 2>/dev/null)" -v mb=$MB '
         $1=="default" && $2==1 {d=$5/($4>0?$4:1)}
         $1=="entities lists only (+export)" {e=$5/($4>0?$4:1)}
-        $1 ~ /^like the Python pipeline/ {c=$5/($4>0?$4:1)}
+        $1 ~ /^like the Python pipeline/ && $2==1 {c=$5/($4>0?$4:1)}
+        $1 ~ /^like the Python pipeline/ && $2==2 {c2=$5/($3>0?$3:1)}
         END {
             if (py > 0 && c) printf "- the same work as the Python pipeline (clean + lists + lexicon sentiment) vs Python: %.1f vs %.1f MB/s per core: nahr %.2fx\n", c, mb/py, c/(mb/py)
+            if (pyw > 0 && c2) printf "- the same work, wall clock on this machine (nahr with 2 workers; the Python script uses one core): %.1f vs %.1f MB/s: nahr %.2fx\n", c2, mb/pyw, c2/(mb/pyw)
             if (py > 0 && d) printf "- default pipeline vs the Python pipeline: %.1f vs %.1f MB/s per core: nahr %.2fx\n", d, mb/py, d/(mb/py)
             if (gr > 0 && e) printf "- entities lists only vs grep -F: %.1f vs %.1f MB/s per core: nahr %.2fx\n", e, mb/gr, e/(mb/gr)
         }' "$rows"
