@@ -156,6 +156,10 @@ void ent_cache_free(ent_cache *c);
 int ent_tag_cached(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *model, ent_cache *cache,
                    nahr_doc *doc);
 
+/* The set of the cache (tests: tokens that compete for one set) a token of
+ * n bytes and kind `kind` goes to; SIZE_MAX for a token it does not hold. */
+size_t ent_cache_set_of(const char *s, size_t n, int kind);
+
 /* memcmp(a, b, n) == 0 for the cache's keys (n <= 30): nahr_bytes_eq
  * (nahr/text.h); a name of its own for the tests. */
 static inline int ent_key_eq(const char *a, const char *b, size_t n) { return nahr_bytes_eq(a, b, n); }

@@ -1,7 +1,8 @@
 /* lexicon.c - interned normalised words with classes, and the gazetteer trie.
  *
- * Words: a string pool plus an open-addressing hash table (FNV-1a) mapping a
- * normalised word to its id. Trie: node 0 is the root; an edge is the pair
+ * Words: a string pool plus an open-addressing hash table (ent_word_hash:
+ * FNV-1a from the last byte) mapping a normalised word to its id. Trie: node
+ * 0 is the root; an edge is the pair
  * (parent node, word id) in a second hash table, so a lookup costs one hash
  * probe per token and matching never compares strings after the first
  * lookup of each token.
@@ -33,17 +34,6 @@ int ent_type_from_name(const char *s, size_t n)
         if (strlen(names[i].name) == n && strncasecmp(names[i].name, s, n) == 0)
             return names[i].type;
     return ENT_NONE;
-}
-
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -112,23 +102,12 @@ static int pool_add(ent_lexicon *lx, const char *s, size_t n, uint32_t *off)
 
 int32_t ent_lex_find(const ent_lexicon *lx, const char *s, size_t n)
 {
-    return ent_lex_find_h(lx, s, n, fnv1a(s, n));
+    return ent_lex_find_h(lx, s, n, ent_word_hash(s, n));
 }
 
 int32_t ent_lex_find_h(const ent_lexicon *lx, const char *s, size_t n, uint32_t h)
 {
-    size_t mask = lx->wtab_cap - 1, i = h & mask;
-    for (;;) {
-        uint32_t id1 = lx->wtab[i].id1;
-        if (id1 == 0)
-            return -1;
-        if (lx->wtab[i].hash == h) {
-            const ent_word *w = &lx->words[id1 - 1];
-            if (w->len == n && memcmp(lx->pool + w->off, s, n) == 0)
-                return (int32_t)(id1 - 1);
-        }
-        i = (i + 1) & mask;
-    }
+    return ent_lex_find_inline(lx, s, n, h);
 }
 
 static int wtab_grow(ent_lexicon *lx)
@@ -176,7 +155,7 @@ static int32_t intern_norm(ent_lexicon *lx, const char *s, size_t n)
     if ((rc = pool_add(lx, s, n, &w->off)) != NAHR_OK)
         return rc;
     w->len = (uint32_t)n;
-    w->hash = fnv1a(s, n);
+    w->hash = ent_word_hash(s, n);
     j = w->hash & (lx->wtab_cap - 1);
     while (lx->wtab[j].id1)
         j = (j + 1) & (lx->wtab_cap - 1);

@@ -43,10 +43,39 @@ struct ent_lexicon {
     int finished;
 };
 
+/* The hash of a normalised word in the word table: FNV-1a over its bytes
+ * from the last to the first, so that one pass from the end of a token gives
+ * the hash of every suffix (the stems after proclitics) as it goes:
+ * ent_word_hash(s, n) = ent_word_hash_step(ent_word_hash(s + 1, n - 1), s[0]). */
+#define ENT_WORD_HASH_BASIS 2166136261u
+static inline uint32_t ent_word_hash_step(uint32_t h, unsigned char c) { return (h ^ c) * 16777619u; }
+static inline uint32_t ent_word_hash(const char *s, size_t n)
+{
+    uint32_t h = ENT_WORD_HASH_BASIS;
+    while (n > 0)
+        h = ent_word_hash_step(h, (unsigned char)s[--n]);
+    return h;
+}
+
 /* Word id of a normalised string, or -1. */
 int32_t ent_lex_find(const ent_lexicon *lx, const char *s, size_t n);
-/* Same with the FNV-1a hash of s already computed (the tagger has it). */
+/* Same with ent_word_hash(s, n) already computed (the tagger has it). */
 int32_t ent_lex_find_h(const ent_lexicon *lx, const char *s, size_t n, uint32_t h);
+/* ent_lex_find_h() inline, for the tagger's per-candidate lookups. */
+static inline int32_t ent_lex_find_inline(const ent_lexicon *lx, const char *s, size_t n, uint32_t h)
+{
+    const size_t mask = lx->wtab_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const uint32_t id1 = lx->wtab[i].id1;
+        if (id1 == 0)
+            return -1;
+        if (lx->wtab[i].hash == h) {
+            const ent_word *w = &lx->words[id1 - 1];
+            if (w->len == n && memcmp(lx->pool + w->off, s, n) == 0)
+                return (int32_t)(id1 - 1);
+        }
+    }
+}
 /* Child of node by word id, or -1. */
 int32_t ent_trie_child(const ent_lexicon *lx, uint32_t node, uint32_t word);
 /* Interns w (surface form, normalised here), ORs flags, sets info. */

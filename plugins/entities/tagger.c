@@ -25,7 +25,7 @@
 
 typedef struct cand {
     int32_t id;   /* word id, -1 = unknown */
-    uint32_t h;   /* FNV-1a of the normalised candidate (coreference of unknown words) */
+    uint32_t h;   /* ent_word_hash() of the normalised candidate (lookup; coreference of unknown words) */
     uint16_t off; /* bytes stripped from the token start (< WORD_MAX) */
     uint8_t ll;   /* 1 when "لل" was stripped and "ال" restored */
     uint8_t groot; /* the word starts a gazetteer phrase (the trie's root has it as a child) */
@@ -33,13 +33,14 @@ typedef struct cand {
 _Static_assert(sizeof(cand) == 12, "groot in the padding: tokinfo keeps its size");
 
 enum { END_MAQSURA = 1, END_HA = 2 }; /* tokinfo.ending */
+enum { WL_WORD = 1, WL_GROOT = 2 };     /* tokinfo.wordlike (read as a truth value but in gaz_match) */
 
 typedef struct tokinfo {
     uint32_t flags; /* classes of the least-stripped candidate that has any */
     uint16_t info;
     uint8_t ncand;
     uint8_t fcand;    /* candidate that gave flags */
-    uint8_t wordlike; /* Arabic or Latin word */
+    uint8_t wordlike; /* Arabic or Latin word: WL_WORD, | WL_GROOT when a candidate starts a phrase */
     uint8_t verbish;  /* looks like an imperfect verb */
     uint8_t waw;      /* starts with the conjunction و / ف and the rest is not a known name */
     uint8_t prep_al;  /* starts with بال/لل/كال/فال/وال-type clitics (not a name part) */
@@ -163,17 +164,6 @@ static double parse_number(const char *s, size_t n)
 
 /* ---- per-token facts ---- */
 
-static uint32_t hash_str(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 /* Normalised form of candidate c of token k into buf (WORD_MAX + 8 bytes). */
 static size_t cand_norm(const tagger *t, size_t k, const cand *c, char *buf)
 {
@@ -220,7 +210,7 @@ static void token_facts(tagger *t, size_t k)
         }
         return;
     }
-    ti->wordlike = 1;
+    ti->wordlike = WL_WORD;
     if (wl > WORD_MAX) {
         ti->c[0].id = -1;
         ti->ncand = 1;
@@ -233,6 +223,11 @@ static void token_facts(tagger *t, size_t k)
      * (normalisation works code point by code point) */
     wm = nahr_ar_normalize(w, wl, whole, map);
     ti->oneletter = wm <= 2;
+    /* suf[o] = ent_word_hash(whole + o, wm - o): every stem's hash from one pass */
+    uint32_t suf[WORD_MAX + 9];
+    suf[wm] = ENT_WORD_HASH_BASIS;
+    for (size_t q = wm; q > 0; q--)
+        suf[q - 1] = ent_word_hash_step(suf[q], (unsigned char)whole[q - 1]);
     for (s = 0; s < ns; s++) {
         size_t off = splits[s], m, o = 0;
         cand *c = &ti->c[ti->ncand];
@@ -263,12 +258,15 @@ static void token_facts(tagger *t, size_t k)
             memcpy(buf + 4, whole + o, wm - o);
             m = 4 + wm - o;
             norm = buf;
+            c->h = suf[o];
+            for (size_t q = 4; q > 0; q--) /* "ال" before the stem */
+                c->h = ent_word_hash_step(c->h, (unsigned char)buf[q - 1]);
         } else {
             norm = whole + o;
             m = wm - o;
+            c->h = suf[o];
         }
-        c->h = hash_str(norm, m);
-        c->id = m ? ent_lex_find_h(lx, norm, m, c->h) : -1;
+        c->id = m ? ent_lex_find_inline(lx, norm, m, c->h) : -1;
         c->off = (uint16_t)off;
         c->ll = (uint8_t)ll;
         /* a stem after a stripped article (الـ) is never looked up: names
@@ -327,8 +325,11 @@ static void token_facts(tagger *t, size_t k)
             ti->def = 1;
     }
     /* the candidates that gaz_match() follows into the trie */
-    for (s = 0; s < ti->ncand; s++)
+    for (s = 0; s < ti->ncand; s++) {
         ti->c[s].groot = ti->c[s].id >= 0 && ent_trie_child(lx, 0, (uint32_t)ti->c[s].id) > 0;
+        if (ti->c[s].groot)
+            ti->wordlike |= WL_GROOT;
+    }
     /* a single word that is itself a LOC/ORG entry */
     if (ti->c[ti->fcand].id >= 0) {
         int32_t node = ent_trie_child(lx, 0, (uint32_t)ti->c[ti->fcand].id);
@@ -432,6 +433,13 @@ static inline uint64_t cache_hash(const tagger *t, size_t k)
 static inline size_t ec_set(uint64_t h) { return (size_t)h & (EC_SETS - 1); }
 static inline uint32_t ec_tag(uint64_t h) { return (uint32_t)(h >> 32); } /* bit 63 set: never 0 */
 
+size_t ent_cache_set_of(const char *s, size_t n, int kind)
+{
+    if (n > EC_KEY)
+        return SIZE_MAX;
+    return ec_set(ent_key_hash_plain(s, n, (uint64_t)n << 8 | (unsigned)kind) | (1ull << 63));
+}
+
 /* The ways of set whose tag is tag, as bits. */
 static inline unsigned ec_match(const ent_cache *c, size_t set, uint32_t tag)
 {
@@ -450,23 +458,29 @@ static inline unsigned ec_match(const ent_cache *c, size_t set, uint32_t tag)
 
 /* Starts loading the slot of the token with hash h (the loop below reads it
  * EC_AHEAD tokens later: a slot is rarely in the CPU cache, and waiting for
- * it was the tagger's largest single cost). */
-static inline void cache_prefetch(const ent_cache *c, uint64_t h)
+ * it was the tagger's largest single cost). Returns the way it asked for
+ * (EC_WAYS: none), the lookup's first guess. */
+static inline unsigned cache_prefetch(const ent_cache *c, uint64_t h)
 {
     if (!h)
-        return;
+        return EC_WAYS;
     const size_t set = ec_set(h);
     const unsigned m = ec_match(c, set, ec_tag(h));
-    if (m) {
-        const char *e = (const char *)&c->slot[set][__builtin_ctz(m)];
-        __builtin_prefetch(e);
-        __builtin_prefetch(e + 64);
-    }
+    if (!m)
+        return EC_WAYS;
+    const unsigned way = (unsigned)__builtin_ctz(m);
+    const char *e = (const char *)&c->slot[set][way];
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + 64);
+    return way;
 }
 
 /* token_facts() through the cache (h: cache_hash() of token k): the facts
- * depend on the token's bytes and kind only. */
-static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h)
+ * depend on the token's bytes and kind only. hint: the way cache_prefetch()
+ * found for h (EC_WAYS: none), tried first; the tokens since may have
+ * replaced it, and then the set is searched as without it (a key is in at
+ * most one way of its set, so the way found is the same). */
+static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h, unsigned hint)
 {
     const nahr_token *tk = &t->tok[k];
     size_t n = tk->end - tk->start;
@@ -478,7 +492,12 @@ static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h)
     const size_t set = ec_set(h);
     const uint32_t tag = ec_tag(h);
     unsigned way = EC_WAYS;
-    for (unsigned m = ec_match(c, set, tag); m; m &= m - 1) {
+    if (hint < EC_WAYS && c->tag[set][hint] == tag) {
+        const ec_slot *e = &c->slot[set][hint];
+        if (e->klen == n && e->kind == tk->kind && ent_key_eq(e->key, w, n))
+            way = hint;
+    }
+    for (unsigned m = way < EC_WAYS ? 0 : ec_match(c, set, tag); m; m &= m - 1) {
         const unsigned q = (unsigned)__builtin_ctz(m);
         const ec_slot *e = &c->slot[set][q];
         if (e->klen == n && e->kind == tk->kind && ent_key_eq(e->key, w, n)) {
@@ -596,14 +615,12 @@ static __attribute__((noinline)) gmatch gaz_follow(const tagger *t, size_t i)
 }
 
 /* The longest gazetteer phrase starting at token i (end 0: none). Inline:
- * called for nearly every word, and most start no phrase. */
+ * called for nearly every word, and most start no phrase (WL_GROOT: some
+ * candidate of a word has groot). */
 static inline gmatch gaz_match(const tagger *t, size_t i)
 {
-    const tokinfo *ti = &t->ti[i];
-    if (ti->wordlike)
-        for (size_t c = 0; c < ti->ncand; c++)
-            if (ti->c[c].groot)
-                return gaz_follow(t, i);
+    if (t->ti[i].wordlike & WL_GROOT)
+        return gaz_follow(t, i);
     return (gmatch){0, 0, -1};
 }
 
@@ -1490,13 +1507,30 @@ static const corefent *coref_lookup(const tagger *t, corefent *keys, size_t cap,
     return e->used ? e : NULL;
 }
 
+/* Whether span s may give coreference a key: a full person name (of a list,
+ * or a strong rule span) whose last word is a word that is no stop word,
+ * connector or non-name class. */
+static int coref_source(const tagger *t, const espan *s)
+{
+    if (s->type != ENT_PER || s->tb - s->ta < 2 || (s->src == 1 && !s->strong))
+        return 0;
+    const tokinfo *tl = &t->ti[s->tb - 1];
+    return tl->wordlike && tl->ncand && !(tl->flags & (W_STOP | W_CONNECT | BLOCK_NAME));
+}
+
 static void coref(tagger *t)
 {
-    size_t cap = 16, nk = 0, i, k;
+    size_t cap = 16, nk = 0, i, k, nsrc = 0;
     corefent *keys;
     size_t nsp0 = t->nsp;
     uint64_t bits = 0; /* coref_bit() of every key */
-    while (cap < nsp0 * 2 + 16)
+    /* the key table is sized for the spans that may give a key, and neither
+     * allocated nor cleared when none may (most articles) */
+    for (i = 0; i < nsp0; i++)
+        nsrc += (size_t)coref_source(t, &t->sp[i]);
+    if (!nsrc)
+        return;
+    while (cap < nsrc * 2 + 16)
         cap *= 2;
     keys = nahr_doc_alloc(t->doc, cap * sizeof *keys);
     if (!keys)
@@ -1509,11 +1543,9 @@ static void coref(tagger *t)
         const tokinfo *tl;
         char buf[WORD_MAX + 8], *key;
         corefent *e;
-        if (s->type != ENT_PER || s->tb - s->ta < 2 || (s->src == 1 && !s->strong))
+        if (!coref_source(t, s))
             continue;
         tl = &t->ti[last];
-        if (!tl->wordlike || !tl->ncand || (tl->flags & (W_STOP | W_CONNECT | BLOCK_NAME)))
-            continue;
         if (!s->canon)
             set_surface_canon(t, s);
         if (!s->canon)
@@ -1818,15 +1850,18 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
         cache_clear(cache, lx);
     if (cache) {
         uint64_t ring[EC_RING]; /* cache_hash() of tokens i .. i + EC_AHEAD */
-        for (i = 0; i < EC_AHEAD && i < n; i++)
+        uint8_t hint[EC_RING];  /* and cache_prefetch()'s way */
+        for (i = 0; i < EC_AHEAD && i < n; i++) {
             ring[i] = cache_hash(&t, i);
+            hint[i] = EC_WAYS;
+        }
         for (i = 0; i < n; i++) {
             if (i + EC_AHEAD < n) {
                 uint64_t h = cache_hash(&t, i + EC_AHEAD);
                 ring[(i + EC_AHEAD) % EC_RING] = h;
-                cache_prefetch(cache, h);
+                hint[(i + EC_AHEAD) % EC_RING] = (uint8_t)cache_prefetch(cache, h);
             }
-            token_facts_cached(&t, cache, i, ring[i % EC_RING]);
+            token_facts_cached(&t, cache, i, ring[i % EC_RING], hint[i % EC_RING]);
             t.cover[i] = -1;
         }
     } else {

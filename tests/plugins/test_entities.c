@@ -1082,6 +1082,65 @@ static void test_token_cache_evictions(void **state)
     ent_cache_free(c);
 }
 
+/* The lookup tries first the way its prefetch found EC_AHEAD (8) tokens
+ * earlier; the tokens in between may have replaced it. Here a listed place
+ * is looked up after four new words of its set (found by the cache's own
+ * hash) were added within those 8 tokens, pushing it out: its facts must
+ * not be those of the word now in its way. Some rounds, random fillers. */
+static void test_token_cache_stale_hint(void **state)
+{
+    static const char *const letters[] = {"ب", "ت", "ج", "ح", "د", "ر", "س", "ع", "ف", "ق", "ك", "م", "ن", "ي"};
+    const char *place = "دمشق";
+    const size_t set = ent_cache_set_of(place, strlen(place), NAHR_TOK_WORD);
+    char same[4][64], fill[8][64];
+    uint32_t x = 99;
+    size_t found = 0;
+    (void)state;
+    assert_true(set != SIZE_MAX);
+    /* four unknown 6-letter words in the place's set, and fillers elsewhere */
+    for (size_t nf = 0; found < 4 || nf < 8;) {
+        char w[64];
+        size_t len = 0;
+        for (int k = 0; k < 6; k++) {
+            x = x * 1103515245u + 12345u;
+            const char *l = letters[(x >> 16) % (sizeof letters / sizeof letters[0])];
+            memcpy(w + len, l, strlen(l));
+            len += strlen(l);
+        }
+        w[len] = 0;
+        if (ent_cache_set_of(w, len, NAHR_TOK_WORD) == set) {
+            if (found < 4)
+                memcpy(same[found++], w, len + 1);
+        } else if (nf < 8) {
+            memcpy(fill[nf++], w, len + 1);
+        }
+    }
+    ent_cache *c = ent_cache_new();
+    assert_non_null(c);
+    for (int round = 0; round < 3; round++) {
+        /* place, 7 fillers, the 4 words of its set, place: the second place's
+         * prefetch (at token 4) sees it in the set, tokens 8..11 push it out */
+        char text[1024];
+        size_t len = 0;
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s", place);
+        for (int k = 0; k < 7; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, " %s", fill[(k + round) % 8]);
+        for (int k = 0; k < 4; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, " %s", same[(k + round) % 4]);
+        snprintf(text + len, sizeof text - len, " %s", place);
+        char *plain = tagged_json(text, NULL);
+        char *cached = tagged_json(text, c);
+        assert_string_equal(plain, cached);
+        /* both mentions of the place found */
+        const char *p = strstr(plain, "\"LOC\"");
+        assert_non_null(p);
+        assert_non_null(strstr(p + 1, "\"LOC\""));
+        free(plain);
+        free(cached);
+    }
+    ent_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1096,6 +1155,7 @@ int main(void)
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_veto_org_loc), cmocka_unit_test(test_model_person_after_place), cmocka_unit_test(test_model_into_title),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
         cmocka_unit_test(test_cache_key_eq), cmocka_unit_test(test_token_cache_evictions),
+        cmocka_unit_test(test_token_cache_stale_hint),
         cmocka_unit_test(test_fast_paths_same_spans), cmocka_unit_test(test_lru4_table),
         cmocka_unit_test(test_key_hash_same),
         cmocka_unit_test(test_surface_canon), cmocka_unit_test(test_scale_word_at_start),

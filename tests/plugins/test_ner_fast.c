@@ -801,10 +801,78 @@ static int teardown_cache(void **state)
     return 0;
 }
 
+/* ner_features_token() (the cached tagger's features of a new token, the
+ * values several features mix hashed once) gives ner_features_unary() and
+ * ner_features_neighbour() at -2, -1, +1, +2, key for key in the same order:
+ * random descriptions, with the equalities it takes shortcuts on (stem =
+ * word, stm[k] = stem, stem suffix = word suffix, news of the stem = of the
+ * word) half the time, zero affixes, absent news, every combination of the
+ * flags that change the unary and neighbour features. */
+static void test_features_token_matches_plain(void **state)
+{
+    (void)state;
+    ner_model *m = ner_model_new();
+    assert_non_null(m);
+    static const uint32_t flagbits[] = {NER_F_CLUSTERS, NER_F_CLX, NER_F_NEWS, NER_F_LEX, NER_F_LEXSP};
+    uint32_t x = 0x9E3779B9u;
+#define RND() (x ^= x << 13, x ^= x >> 17, x ^= x << 5, x)
+    for (int it = 0; it < 64000; it++) {
+        uint32_t flags = 0;
+        for (unsigned b = 0; b < sizeof flagbits / sizeof flagbits[0]; b++)
+            if ((unsigned)it >> b & 1u)
+                flags |= flagbits[b];
+        m->flags = flags | NER_F_GAZ | NER_F_HIST;
+        ner_tokdesc t;
+        memset(&t, 0, sizeof t);
+        /* small values collide often: 0 (no affix), equal fields */
+        const uint32_t lim = it % 3 == 0 ? 4u : 0xFFFFFFFFu;
+        t.word = RND() % lim;
+        t.stem = RND() & 1u ? t.word : RND() % lim;
+        t.shape = RND() % 512u;
+        for (unsigned k = 0; k < 3; k++) {
+            t.pfx[k] = RND() & 3u ? RND() % lim : 0;
+            t.sfx[k] = RND() & 3u ? RND() % lim : 0;
+        }
+        for (unsigned k = 0; k < 2; k++) {
+            const uint32_t r = RND();
+            t.stem_sfx[k] = r & 1u ? t.sfx[k] : r & 2u ? 0 : RND() % lim;
+            t.stem_pfx[k] = RND() & 3u ? RND() % lim : 0;
+        }
+        t.nsplit = (uint8_t)(1u + RND() % NER_MAXSPLIT);
+        for (unsigned k = 1; k < t.nsplit; k++) {
+            t.pre[k] = RND() % lim;
+            t.stm[k] = RND() & 1u ? t.stem : RND() % lim;
+        }
+        t.has_cl = RND() & 1u;
+        for (unsigned c = 0; c < NER_NCL; c++)
+            t.cl[c] = RND() % 70000u;
+        t.news = RND() & 3u ? (uint8_t)RND() : NER_NEWS_ABSENT;
+        t.news_stem = RND() & 1u ? t.news : (uint8_t)RND();
+        t.lex = RND() & 3u;
+        t.lex_stem = RND() & 3u;
+        t.lex_sp = RND() & 7u;
+        uint32_t f[NER_MAXF], fn[4][NER_MAXF], g[NER_MAXF];
+        size_t nn[4];
+        const size_t nf = ner_features_token(m, &t, f, fn, nn);
+        const size_t ng = ner_features_unary(m, &t, g);
+        assert_int_equal(nf, ng);
+        assert_memory_equal(f, g, nf * sizeof *f);
+        static const int off[4] = {-2, -1, 1, 2};
+        for (unsigned r = 0; r < 4; r++) {
+            const size_t nb = ner_features_neighbour(m, &t, off[r], g);
+            assert_int_equal(nn[r], nb);
+            assert_memory_equal(fn[r], g, nb * sizeof *g);
+        }
+    }
+#undef RND
+    ner_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_viterbi_matches_reference),
+        cmocka_unit_test(test_features_token_matches_plain),
         cmocka_unit_test(test_random_model_matches_reference),
         cmocka_unit_test(test_actx_model_matches_reference),
         cmocka_unit_test(test_shipped_model_matches_reference),

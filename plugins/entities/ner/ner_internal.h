@@ -305,6 +305,12 @@ size_t ner_features_context(const ner_model *m, const ner_tokdesc *d, size_t n, 
  * at offset -2, -1, 1 or 2 (t NULL: beyond the sentence edge); the same for
  * every occurrence of the word (cacheable per word and offset). */
 size_t ner_features_neighbour(const ner_model *m, const ner_tokdesc *t, int offset, uint32_t *f);
+/* ner_features_unary(m, t, f) (the count returned) and, for r = 0..3,
+ * ner_features_neighbour(m, t, offset -2, -1, 1, 2) in fn[r] (nn[r] keys):
+ * the same keys in the same order, computed together (the cached tagger's
+ * path for a token it has not seen; t not NULL). */
+size_t ner_features_token(const ner_model *m, const ner_tokdesc *t, uint32_t *f,
+                          uint32_t fn[4][NER_MAXF], size_t nn[4]);
 /* The context features that are not ner_features_neighbour's: shape trigram,
  * bigrams, gazetteer marks, cluster bigram, quotations, history. */
 size_t ner_features_rest(const ner_model *m, const ner_tokdesc *d, size_t n, size_t i, uint32_t *f);

@@ -251,6 +251,22 @@ unsigned ner_lex_spell_bucket(const ner_model *m, const char *s, size_t n)
     return b;
 }
 
+/* The FNV-1a state of ner_hash_bytes() after each of the first i bytes of
+ * s, i = 0..n, in st[i]. */
+static inline void fnv_states(const char *s, size_t n, uint32_t *st)
+{
+    uint32_t h = 2166136261u;
+    st[0] = h;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+        st[i + 1] = h;
+    }
+}
+
+/* ner_hash_bytes() of n bytes from the FNV-1a state h after them. */
+static inline uint32_t hash_end(uint32_t h, size_t n) { return ner_fmix32(h ^ (uint32_t)n); }
+
 /* The code point starts of s[0..n) as cp_prefix() and cp_suffix() step over
  * them: 0, and every later byte that is not a continuation byte. */
 static inline size_t cp_starts(const char *s, size_t n, uint8_t *cps)
@@ -271,7 +287,18 @@ static NER_HOT void describe_token(const ner_model *m, const char *w, size_t wn,
     char norm[NER_MAXTOKB + 1];
     size_t nlen;
     memset(t, 0, sizeof *t);
-    t->word = ner_word_hash(w, wn, norm, &nlen);
+    /* fast: the FNV-1a state after every byte of the word (hw) and of the
+     * stem (hs), so that the word's prefixes (pfx, pre) and the stem's
+     * (stem_pfx) cost no pass of their own: ner_hash_bytes(s, p) is
+     * hash_end(state after p bytes of s, p) */
+    uint32_t hw[NER_MAXTOKB + 1], hs[NER_MAXTOKB + 1];
+    if (fast) {
+        nlen = nahr_ar_normalize(w, wn > NER_MAXTOKB ? NER_MAXTOKB : wn, norm, NULL);
+        fnv_states(norm, nlen, hw);
+        t->word = hash_end(hw[nlen], nlen);
+    } else {
+        t->word = ner_word_hash(w, wn, norm, &nlen);
+    }
     int punct;
     t->shape = shape_of(norm, nlen, w, wn, &punct, fast);
     t->punct = punct != 0;
@@ -282,11 +309,12 @@ static NER_HOT void describe_token(const ner_model *m, const char *w, size_t wn,
         if (fast) {
             p = k + 1 < ncp ? cps[k + 1] : nlen;
             s = k + 1 <= ncp ? cps[ncp - (k + 1)] : 0;
+            t->pfx[k] = p < nlen ? hash_end(hw[p], p) : 0;
         } else {
             p = cp_prefix(norm, nlen, k + 1);
             s = cp_suffix(norm, nlen, k + 1);
+            t->pfx[k] = p < nlen ? ner_hash_bytes(norm, p) : 0;
         }
-        t->pfx[k] = p < nlen ? ner_hash_bytes(norm, p) : 0;
         t->sfx[k] = s > 0 ? ner_hash_bytes(norm + s, nlen - s) : 0;
     }
     size_t splits[NER_MAXSPLIT];
@@ -294,11 +322,23 @@ static NER_HOT void describe_token(const ner_model *m, const char *w, size_t wn,
     if (ns == 0)
         ns = 1, splits[0] = 0;
     t->nsplit = ns & 0xFu; /* ns <= NER_MAXSPLIT */
-    for (size_t k = 1; k < ns; k++) {
-        t->pre[k] = ner_hash_bytes(norm, splits[k]);
-        t->stm[k] = ner_hash_bytes(norm + splits[k], nlen - splits[k]);
-    }
     size_t st = splits[ns - 1];
+    if (fast) {
+        for (size_t k = 1; k + 1 < ns; k++) {
+            t->pre[k] = hash_end(hw[splits[k]], splits[k]);
+            t->stm[k] = ner_hash_bytes(norm + splits[k], nlen - splits[k]);
+        }
+        if (ns > 1) { /* the stem: its states kept for stem_pfx */
+            t->pre[ns - 1] = hash_end(hw[st], st);
+            fnv_states(norm + st, nlen - st, hs);
+            t->stm[ns - 1] = hash_end(hs[nlen - st], nlen - st);
+        }
+    } else {
+        for (size_t k = 1; k < ns; k++) {
+            t->pre[k] = ner_hash_bytes(norm, splits[k]);
+            t->stm[k] = ner_hash_bytes(norm + splits[k], nlen - splits[k]);
+        }
+    }
     t->stem = ns > 1 ? t->stm[ns - 1] : t->word;
     /* the stem's code points: those of the word from st on, when st starts one */
     size_t q = 0;
@@ -311,10 +351,14 @@ static NER_HOT void describe_token(const ner_model *m, const char *w, size_t wn,
         if (stem_cps) {
             s = k + 1 <= nsub ? cps[ncp - (k + 1)] - st : 0;
             p = k + 2 < nsub ? cps[q + k + 2] - st : nlen - st;
-        } else {
-            s = cp_suffix(norm + st, nlen - st, k + 1);
-            p = cp_prefix(norm + st, nlen - st, k + 2);
+            /* a suffix of the stem shorter than it is the word's suffix of
+             * as many code points (sfx[k]) */
+            t->stem_sfx[k] = s > 0 ? t->sfx[k] : 0;
+            t->stem_pfx[k] = p < nlen - st ? hash_end(ns > 1 ? hs[p] : hw[p], p) : 0;
+            continue;
         }
+        s = cp_suffix(norm + st, nlen - st, k + 1);
+        p = cp_prefix(norm + st, nlen - st, k + 2);
         t->stem_sfx[k] = s > 0 ? ner_hash_bytes(norm + st + s, nlen - st - s) : 0;
         t->stem_pfx[k] = p < nlen - st ? ner_hash_bytes(norm + st, p) : 0;
     }
@@ -1472,8 +1516,66 @@ typedef int32_t ner_v8i __attribute__((vector_size(32)));
 typedef float ner_v8f __attribute__((vector_size(32)));
 _Static_assert(NER_NTAGS == 9, "rows are 8 vector lanes + 1");
 
+/* The 8 lanes of a row being summed (tag 8 is a scalar beside it). With
+ * SSE2, two registers: GCC keeps a 32-byte vector in memory without AVX, and
+ * stored it back after every addition. */
+#if defined(__SSE2__)
+typedef struct ner_acc {
+    __m128i lo, hi;
+} ner_acc;
+
+static inline void acc_load(ner_acc *a, const void *p)
+{
+    a->lo = _mm_loadu_si128((const __m128i *)p);
+    a->hi = _mm_loadu_si128((const __m128i *)p + 1);
+}
+
+static inline void acc_store(void *p, const ner_acc *a)
+{
+    _mm_storeu_si128((__m128i *)p, a->lo);
+    _mm_storeu_si128((__m128i *)p + 1, a->hi);
+}
+
+/* e[0..8) = (float)a * scale, lane by lane (= ner_v8f arithmetic) */
+static inline void acc_scaled(float *e, const ner_acc *a, float scale)
+{
+    const __m128 s = _mm_set1_ps(scale);
+    _mm_storeu_ps(e, _mm_mul_ps(_mm_cvtepi32_ps(a->lo), s));
+    _mm_storeu_ps(e + 4, _mm_mul_ps(_mm_cvtepi32_ps(a->hi), s));
+}
+
 /* (a8, a9) += the int32 row r */
-static inline void row9_add(ner_v8i *a8, int32_t *a9, const int32_t *r)
+static inline void row9_add(ner_acc *a8, int32_t *a9, const int32_t *r)
+{
+    a8->lo = _mm_add_epi32(a8->lo, _mm_loadu_si128((const __m128i *)(const void *)r));
+    a8->hi = _mm_add_epi32(a8->hi, _mm_loadu_si128((const __m128i *)(const void *)(r + 4)));
+    *a9 += r[8];
+}
+
+/* (a8, a9) += the int16 weights w of a table slot (each lane doubled into a
+ * 32-bit lane and shifted back down: sign-extended) */
+static inline void row9_add16(ner_acc *a8, int32_t *a9, const int16_t *w)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+    a8->lo = _mm_add_epi32(a8->lo, _mm_srai_epi32(_mm_unpacklo_epi16(v, v), 16));
+    a8->hi = _mm_add_epi32(a8->hi, _mm_srai_epi32(_mm_unpackhi_epi16(v, v), 16));
+    *a9 += w[8];
+}
+#else
+typedef ner_v8i ner_acc;
+
+static inline void acc_load(ner_acc *a, const void *p) { memcpy(a, p, sizeof *a); }
+
+static inline void acc_store(void *p, const ner_acc *a) { memcpy(p, a, sizeof *a); }
+
+static inline void acc_scaled(float *e, const ner_acc *a, float scale)
+{
+    const ner_v8f sc = __builtin_convertvector(*a, ner_v8f) * scale;
+    memcpy(e, &sc, sizeof sc);
+}
+
+/* (a8, a9) += the int32 row r */
+static inline void row9_add(ner_acc *a8, int32_t *a9, const int32_t *r)
 {
     ner_v8i v;
     memcpy(&v, r, sizeof v);
@@ -1482,16 +1584,17 @@ static inline void row9_add(ner_v8i *a8, int32_t *a9, const int32_t *r)
 }
 
 /* (a8, a9) += the int16 weights w of a table slot */
-static inline void row9_add16(ner_v8i *a8, int32_t *a9, const int16_t *w)
+static inline void row9_add16(ner_acc *a8, int32_t *a9, const int16_t *w)
 {
     ner_v8s v;
     memcpy(&v, w, sizeof v);
     *a8 += __builtin_convertvector(v, ner_v8i);
     *a9 += w[8];
 }
+#endif
 
 static void sum_weights(const ner_model *m, const uint32_t *f, size_t nf, int32_t *acc);
-static inline void sum_rows(const ner_model *m, const uint32_t *f, size_t nf, ner_v8i *a8,
+static inline void sum_rows(const ner_model *m, const uint32_t *f, size_t nf, ner_acc *a8,
                             int32_t *a9);
 static inline void prefetch_slots(const ner_model *m, const uint32_t *f, size_t nf);
 
@@ -1553,6 +1656,121 @@ static inline void row_add(float *row, const int32_t *v)
     memcpy(row + 8, &a9, sizeof a9);
 }
 
+/* ner_mix(a, b) == mix_outer(a, mix_inner(b)) (the same arithmetic, split):
+ * the inner half of a value several features use is computed once. */
+static inline uint32_t mix_inner(uint32_t b) { return ner_fmix32(b + 0x7f4a7c15u); }
+
+static inline uint32_t mix_outer(uint32_t a, uint32_t inner)
+{
+    uint32_t h = ner_fmix32(a * 0x9e3779b1u + inner);
+    return h ? h : 1u;
+}
+
+/* ner_features_unary(m, t, f) and, in fn[r] (nn[r] of them),
+ * ner_features_neighbour(m, t, nb_offset[r]): the same keys in the same
+ * order, with the inner half of ner_mix (mix_inner) of each value that
+ * several of them mix (word, stem, shape, the suffix and prefix of two code
+ * points, clusters, news and dictionary classes) computed once, and that of
+ * the values 0..3 folded to constants. Returns the number of unary keys. */
+size_t ner_features_token(const ner_model *m, const ner_tokdesc *t, uint32_t *f,
+                          uint32_t fn[4][NER_MAXF], size_t nn[4])
+{
+    const uint32_t in03[4] = {mix_inner(0), mix_inner(1), mix_inner(2), mix_inner(3)};
+    const int cl = (m->flags & NER_F_CLUSTERS) != 0, clx = cl && (m->flags & NER_F_CLX);
+    const int news = (m->flags & NER_F_NEWS) != 0, lex = (m->flags & NER_F_LEX) != 0;
+    const uint32_t iw = mix_inner(t->word);
+    const uint32_t is = t->stem == t->word ? iw : mix_inner(t->stem);
+    const uint32_t ish = mix_inner(t->shape);
+    uint32_t isf[3], ipf1 = mix_inner(t->pfx[1]);
+    for (unsigned s = 0; s < 3; s++)
+        isf[s] = mix_inner(t->sfx[s]);
+    uint32_t icl[NER_NCL] = {0}, inews = 0, ilex = 0;
+    if (cl)
+        for (unsigned c = 0; c < NER_NCL; c++)
+            icl[c] = mix_inner(t->has_cl ? t->cl[c] + 1 : 0);
+    if (news)
+        inews = mix_inner(t->news);
+    if (lex)
+        ilex = in03[t->lex];
+    size_t k = 0;
+    f[k++] = ner_mix(T_BIAS, 0);
+    f[k++] = mix_outer(T_W0, iw);
+    f[k++] = mix_outer(T_STEM0, is);
+    for (unsigned s = 1; s < t->nsplit; s++) {
+        f[k++] = ner_mix(T_PRE, t->pre[s]);
+        f[k++] = mix_outer(T_STM, t->stm[s] == t->stem ? is : mix_inner(t->stm[s]));
+    }
+    for (unsigned s = 0; s < 3; s++) {
+        if (t->pfx[s])
+            f[k++] = s == 1 ? mix_outer(T_PFX + 1, ipf1) : ner_mix(T_PFX + s, t->pfx[s]);
+        if (t->sfx[s])
+            f[k++] = mix_outer(T_SFX + s, isf[s]);
+    }
+    for (unsigned s = 0; s < 2; s++)
+        if (t->stem_sfx[s])
+            f[k++] = mix_outer(T_SSFX + s, t->stem_sfx[s] == t->sfx[s] ? isf[s] : mix_inner(t->stem_sfx[s]));
+    f[k++] = mix_outer(T_SHAPE0, ish);
+    for (unsigned s = 0; s < 2; s++)
+        if (t->stem_pfx[s])
+            f[k++] = ner_mix(T_SPFX + s, t->stem_pfx[s]);
+    if (cl)
+        for (unsigned c = 0; c < NER_NCL; c++)
+            f[k++] = mix_outer(T_CL0 + c, icl[c]);
+    if (clx)
+        f[k++] = ner_mix(T_CLSFX, ner_mix(t->has_cl ? t->cl[1] + 1 : 0, t->stem_sfx[1]));
+    if (news) {
+        f[k++] = mix_outer(T_NEWS0, inews);
+        f[k++] = mix_outer(T_NEWSS0, t->news_stem == t->news ? inews : mix_inner(t->news_stem));
+        if (t->news != NER_NEWS_ABSENT)
+            for (unsigned ty = 0; ty < NER_NTYPES; ty++)
+                f[k++] = mix_outer(T_NEWST + ty, in03[(t->news >> (2 * ty)) & 3u]);
+    }
+    if (lex) {
+        f[k++] = mix_outer(T_LEX0, ilex);
+        f[k++] = mix_outer(T_LEXS0, in03[t->lex_stem]);
+        if (m->flags & NER_F_LEXSP) {
+            f[k++] = ner_mix(T_LEXSP, t->lex_sp);
+            f[k++] = ner_mix(T_LEXSPC, ner_mix(t->lex_sp, t->lex));
+        }
+    }
+    /* the neighbours: features_neighbour() with t at -2, -1, +1, +2 */
+    for (unsigned r = 0; r < 4; r++) {
+        uint32_t *g = fn[r];
+        size_t q = 0;
+        if (r == 0 || r == 3) {
+            const int left = r == 0;
+            g[q++] = mix_outer(left ? T_WM2 : T_WP2, iw);
+            if (clx)
+                g[q++] = mix_outer(left ? T_CLM2 : T_CLP2, icl[1]);
+        } else {
+            const int left = r == 1;
+            g[q++] = mix_outer(left ? T_WM1 : T_WP1, iw);
+            g[q++] = mix_outer(left ? T_STEMM1 : T_STEMP1, is);
+            g[q++] = mix_outer(left ? T_SHAPEM1 : T_SHAPEP1, ish);
+            g[q++] = mix_outer(left ? T_SFXM1 : T_SFXP1, isf[1]);
+            g[q++] = mix_outer(left ? T_PFXM1 : T_PFXP1, ipf1);
+            if (cl)
+                for (unsigned c = 0; c < NER_NCL; c++)
+                    g[q++] = mix_outer((left ? T_CLM1 : T_CLP1) + c, icl[c]);
+            if (news)
+                g[q++] = mix_outer(left ? T_NEWSM1 : T_NEWSP1, inews);
+            if (lex)
+                g[q++] = mix_outer(left ? T_LEXM1 : T_LEXP1, ilex);
+        }
+        nn[r] = q;
+    }
+    return k;
+}
+
+/* row = v (NULL: zeros), as row_add() keeps int32 sums in a float row */
+static inline void row_set(float *row, const int32_t *v)
+{
+    if (v)
+        memcpy(row, v, NER_NTAGS * sizeof *v);
+    else
+        memset(row, 0, NER_NTAGS * sizeof *row);
+}
+
 /* Fills the slot e of a token described in full as t. */
 static NER_HOT void tc_fill(const ner_model *m, tc_slot *e, const uint64_t *key, size_t wn,
                             const ner_tokdesc *t)
@@ -1573,9 +1791,11 @@ static NER_HOT void tc_fill(const ner_model *m, tc_slot *e, const uint64_t *key,
         e->stm[k - 1] = k < t->nsplit ? t->stm[k] : 0;
     /* all the weight slots first, so that their cache misses overlap */
     uint32_t f[NER_MAXF], fn[4][NER_MAXF];
-    size_t nu = ner_features_unary(m, t, f), nn[4];
+    size_t nn[4];
+    const size_t nu = ner_features_token(m, t, f, fn, nn);
     prefetch_slots(m, f, nu);
-    neighbour_features(m, t, fn, nn);
+    for (unsigned r = 0; r < 4; r++)
+        prefetch_slots(m, fn[r], nn[r]);
     /* mark_gazetteers stops at once for a strip whose one-word phrase is not
      * in the set (not even as a prefix) */
     e->gz = 0;
@@ -1683,17 +1903,18 @@ static NER_HOT void describe_cached(const ner_model *m, const tc_table *tc,
                                        s->key + i * (NER_TC_KEY / 8)));
             }
         }
-    memset(usum, 0, n * NER_NTAGS * sizeof *usum);
+    /* the rows are not cleared first: row i + 2 is written (not added to) at
+     * token i, with token i's sums for it or zeros, rows 0 and 1 before the
+     * loop with the left edge's; the right edge's are added after it (exact
+     * integer sums: the order does not change them) */
     s->uncached = 0;
-    if (m->slots && n) { /* rows 0 and 1 miss their left neighbours, n-1 and n-2 the right */
-        row_add(usum, edge[0]);
-        row_add(usum, edge[1]);
-        row_add(usum + (n - 1) * NER_NTAGS, edge[2]);
-        row_add(usum + (n - 1) * NER_NTAGS, edge[3]);
-        if (n > 1) {
-            row_add(usum + NER_NTAGS, edge[0]);
-            row_add(usum + (n - 2) * NER_NTAGS, edge[3]);
-        }
+    const int edges = m->slots != NULL; /* rows 0 and 1 miss their left neighbours, n-1 and n-2 the right */
+    if (n) {
+        row_set(usum, edges ? edge[0] : NULL);
+        if (edges)
+            row_add(usum, edge[1]);
+        if (n > 1)
+            row_set(usum + NER_NTAGS, edges ? edge[0] : NULL);
     }
     for (size_t i = 0; i < n; i++) {
         const char *w = text + toks[i].start;
@@ -1703,6 +1924,8 @@ static NER_HOT void describe_cached(const ner_model *m, const tc_table *tc,
             ner_describe_token(m, w, wn, d + i);
             s->gz[i] = 0xFF;
             s->uncached++;
+            if (i + 2 < n)
+                row_set(usum + (i + 2) * NER_NTAGS, NULL);
             if (ax)
                 ner_actx_add_key(ax, d[i].word, ner_actx_stem_key(d[i].stem),
                                  ner_actx_trig(m, d[i].word, d[i].stem), d[i].punct,
@@ -1724,13 +1947,19 @@ static NER_HOT void describe_cached(const ner_model *m, const tc_table *tc,
             ner_actx_add_key(ax, e->word, e->skey, e->trig, e->punct, s->aslot + 2 * i);
         row_add(usum + i * NER_NTAGS, e->unary);
         if (i + 2 < n)
-            row_add(usum + (i + 2) * NER_NTAGS, e->nb[0]);
+            row_set(usum + (i + 2) * NER_NTAGS, e->nb[0]);
         if (i + 1 < n)
             row_add(usum + (i + 1) * NER_NTAGS, e->nb[1]);
         if (i >= 1)
             row_add(usum + (i - 1) * NER_NTAGS, e->nb[2]);
         if (i >= 2)
             row_add(usum + (i - 2) * NER_NTAGS, e->nb[3]);
+    }
+    if (edges && n) {
+        row_add(usum + (n - 1) * NER_NTAGS, edge[2]);
+        row_add(usum + (n - 1) * NER_NTAGS, edge[3]);
+        if (n > 1)
+            row_add(usum + (n - 2) * NER_NTAGS, edge[3]);
     }
     if (ax)
         ner_actx_sentence(ax);
@@ -1801,7 +2030,7 @@ static inline void prefetch_slots(const ner_model *m, const uint32_t *f, size_t 
  * sums: the order does not matter. (Choosing the row without branches, from
  * the first two probes, was tried: 20% more instructions for 30% fewer
  * mispredicted branches, no faster.) */
-static inline void sum_rows(const ner_model *m, const uint32_t *f, size_t nf, ner_v8i *a8,
+static inline void sum_rows(const ner_model *m, const uint32_t *f, size_t nf, ner_acc *a8,
                             int32_t *a9)
 {
     const ner_slot *slots = m->slots;
@@ -1821,29 +2050,23 @@ next:;
 
 static inline void sum_weights(const ner_model *m, const uint32_t *f, size_t nf, int32_t *acc)
 {
-    ner_v8i acc8 = {0};
+    static const int32_t zero[8];
+    ner_acc acc8;
+    acc_load(&acc8, zero);
     int32_t last = 0;
     sum_rows(m, f, nf, &acc8, &last);
     int32_t lanes[8];
-    memcpy(lanes, &acc8, sizeof lanes);
+    acc_store(lanes, &acc8);
     for (unsigned t = 0; t < 8; t++)
         acc[t] += lanes[t];
     acc[8] += last;
 }
 
-/* ner_mix(a, b) == mix_outer(a, mix_inner(b)) (the same arithmetic, split):
- * the inner half of a value several features use is computed once. */
-static inline uint32_t mix_inner(uint32_t b) { return ner_fmix32(b + 0x7f4a7c15u); }
-
-static inline uint32_t mix_outer(uint32_t a, uint32_t inner)
-{
-    uint32_t h = ner_fmix32(a * 0x9e3779b1u + inner);
-    return h ? h : 1u;
-}
-
 /* The memo value (see memo_ent) of feature key: its slot index + 2, or 1
- * when the table does not have it. */
-static uint32_t slot_ref(const ner_model *m, int filter, uint32_t key)
+ * when the table does not have it. Inline: the word-bigram memo misses on
+ * most new word pairs and asks twice (a call was ~6 of its ~34 instructions). */
+static inline __attribute__((always_inline)) uint32_t slot_ref(const ner_model *m, int filter,
+                                                               uint32_t key)
 {
     if (filter && !filter_maybe(m, key))
         return 1;
@@ -1877,7 +2100,7 @@ static inline const memo_ent *bigram_refs(const ner_model *m, ner_cache *c, int 
 }
 
 /* (a8, a9) += the weights of the slot a memo value names (none for 1) */
-static inline void add_ref(const ner_model *m, uint32_t v, ner_v8i *a8, int32_t *a9)
+static inline void add_ref(const ner_model *m, uint32_t v, ner_acc *a8, int32_t *a9)
 {
     if (v >= 2)
         row9_add16(a8, a9, m->slots[v - 2].w);
@@ -2118,9 +2341,9 @@ emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, si
         const size_t j = i - NER_PF_AHEAD, b = bi == NER_PF_AHEAD ? 0 : bi + 1;
         const ner_tokdesc *t = &d[j];
         float *e = emit + j * NER_NTAGS;
-        ner_v8i a8;
+        ner_acc a8;
+        acc_load(&a8, e);
         int32_t a9;
-        memcpy(&a8, e, sizeof a8);
         memcpy(&a9, e + 8, sizeof a9);
         sum_rows(m, f[b], nf[b], &a8, &a9);
         add_ref(m, vbl[b], &a8, &a9);
@@ -2164,12 +2387,11 @@ emissions_cached_body(const ner_model *m, ner_cache *c, const ner_tokdesc *d, si
                 row9_add(&a8, &a9, c->actx[3][d[j + 1].actx]);
         }
         if (sums) {
-            memcpy(sums + j * NER_NTAGS, &a8, sizeof a8);
+            acc_store(sums + j * NER_NTAGS, &a8);
             sums[j * NER_NTAGS + 8] = a9;
         }
         /* the same float operations as emissions(): (float)sum * scale */
-        const ner_v8f sc = __builtin_convertvector(a8, ner_v8f) * m->scale;
-        memcpy(e, &sc, sizeof sc);
+        acc_scaled(e, &a8, m->scale);
         e[8] = (float)a9 * m->scale;
         e[NER_O] -= m->o_penalty;
     }
