@@ -519,6 +519,19 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
         return 1;
     }
 
+    /* a word that starts with alef (a third of those that get here): no
+     * conjunction or preposition, only the article ال can go; what the loop
+     * below finds for it, without its other tests */
+    if (letter_at(w, n, 0, AR_ALEF)) {
+        size_t a = skip_marks(w, n, 2);
+        if (letter_at(w, n, a, AR_LAM)) {
+            size_t r = skip_marks(w, n, a + 2);
+            if (letters_from(w, n, r) >= 2)
+                add_split(splits, max, &k, r);
+        }
+        return k;
+    }
+
     /* conjunction: none, or و / ف */
     conj_ends[nconj++] = 0;
     if (letter_at(w, n, 0, AR_WAW) || letter_at(w, n, 0, AR_FA))

@@ -166,6 +166,9 @@ typedef struct {
     bool ascii_digits;     /* Arabic-Indic / Persian digits -> 0-9 */
     bool no_run_copy;      /* tests: no copy-as-is runs, every character goes
                             * the per-character way (same output) */
+    bool whole_lines;      /* tests: ICU normalises each marked line whole
+                            * instead of the stretch around the mark (same
+                            * output) */
 } clean_unicode_opts;
 
 /* Returns NULL and fills err when ICU is unusable. */

@@ -219,6 +219,29 @@ static void signature_name(const cline *L, char *buf, size_t bufsz)
     buf[cut] = '\0';
 }
 
+/* Breadcrumb separators in s[0..n): each of », ›, " > ", " / ", " | " and
+ * "|" counted apart, left to right without overlapping itself (so " | "
+ * counts twice); » not when the line holds « (it closes a quotation then).
+ * quick: a pattern is looked for (memmem, ~400 instructions a call on such
+ * a line) only when memchr finds a byte every occurrence holds, which is
+ * rare; the test compares both ways. */
+static int crumb_seps(const char *s, size_t n, int quick)
+{
+    static const struct {
+        const char *s;
+        size_t n;
+        unsigned char key;
+    } bc[] = {{"\xC2\xBB", 2, 0xC2}, {"\xE2\x80\xBA", 3, 0xE2}, {" > ", 3, '>'},
+              {" / ", 3, '/'}, {" | ", 3, '|'}, {"|", 1, '|'}};
+    int seps = 0;
+    int guillemets = (!quick || memchr(s, 0xC2, n)) && memmem(s, n, "\xC2\xAB", 2) != NULL;
+    for (size_t b = guillemets ? 1 : 0; b < sizeof bc / sizeof *bc; b++) {
+        if (quick && !memchr(s, bc[b].key, n)) continue;
+        for (const char *q = s; (q = memmem(q, (size_t)(s + n - q), bc[b].s, bc[b].n)) != NULL; q += bc[b].n) seps++;
+    }
+    return seps;
+}
+
 static int is_slug(const cline *L)
 {
     /* "news-details", "spot_img": one Latin token of [a-z0-9_-] with - or _ */
@@ -370,12 +393,7 @@ int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, si
         if (!c->reason && c->n <= 400 && !c->ends_sentence) {
             /* "الرئيسية » أخبار » سياسة", "أخبار مصر | فيديو | رياضة": short
              * segments (at most 3 words each) between separators */
-            int seps = 0;
-            static const char *const bc[] = {"\xC2\xBB", "\xE2\x80\xBA", " > ", " / ", " | ", "|"};
-            /* with « in the line, » closes a quotation, it is no separator */
-            int guillemets = memmem(c->s, c->n, "\xC2\xAB", 2) != NULL;
-            for (size_t b = guillemets ? 1 : 0; b < sizeof bc / sizeof *bc; b++)
-                for (const char *q = c->s; (q = memmem(q, (size_t)(c->s + c->n - q), bc[b], strlen(bc[b]))) != NULL; q += strlen(bc[b])) seps++;
+            int seps = crumb_seps(c->s, c->n, 1);
             if (seps >= 2 && c->words <= 3 * (seps + 1)) c->crumb = 1;
         }
     }

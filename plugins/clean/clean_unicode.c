@@ -194,8 +194,7 @@ typedef struct {
     int pending_space;
     int newlines;      /* line breaks seen since the last character */
     size_t line_start; /* offset in o of the current line */
-    nahr_buf *marks;   /* size_t line starts that need ICU */
-    size_t last_mark;
+    nahr_buf *marks;   /* size_t pairs: [start, end) in o of what needs ICU */
     int err;
 } emitter;
 
@@ -227,12 +226,18 @@ static inline void emit_begin(emitter *e)
     }
 }
 
-static inline void emit_mark(emitter *e)
+/* Notes that o[start, end) (whole characters just written) needs ICU. */
+static inline void emit_mark(emitter *e, size_t start, size_t end)
 {
-    size_t ls = e->line_start + 1; /* +1 so that 0 means "none" */
-    if (e->last_mark == ls) return;
-    e->last_mark = ls;
-    if (nahr_buf_append(e->marks, &e->line_start, sizeof(size_t))) e->err = NAHR_ENOMEM;
+    const size_t m[2] = {start, end};
+    if (nahr_buf_append(e->marks, m, sizeof m)) e->err = NAHR_ENOMEM;
+}
+
+/* 1 when the normaliser may split the text before t[p] (p < n): the
+ * character there never interacts with the ones before it. */
+static int boundary_at(const UNormalizer2 *norm, const char *t, size_t p)
+{
+    return unorm2_hasBoundaryBefore(norm, clean_dec(t, &p));
 }
 
 static int utf16_grow(uint16_t **p, size_t *cap, size_t need)
@@ -382,31 +387,35 @@ restart:;
                 u_strToUTF8(tmp, (int32_t)sizeof tmp, &l8, dst, l, &ec);
                 if (U_SUCCESS(ec) || ec == U_STRING_NOT_TERMINATED_WARNING) {
                     /* the decomposition may hold spaces (e.g. U+FDFA) */
+                    size_t at = e.o->len;
                     put(&e, tmp, (size_t)l8);
-                    emit_mark(&e);
+                    emit_mark(&e, at, e.o->len);
                     continue;
                 }
             }
         }
+        int mark = 0;
         if (u->form) {
             /* ICU is needed for a character whose quick-check is not YES, or
              * for combining marks out of canonical order (shadda + fatha) */
-            if (cp >= 0x10000 || bit_get(u->trigger, cp)) emit_mark(&e);
+            if (cp >= 0x10000 || bit_get(u->trigger, cp)) mark = 1;
             else {
                 unsigned cc = u->ccc[cp];
-                if (cc && prev_ccc > cc) emit_mark(&e);
+                if (cc && prev_ccc > cc) mark = 1;
                 prev_ccc = cc;
             }
         }
+        size_t at = e.o->len;
         if (mapped) put(&e, tmp, nahr_utf8_put(cp, tmp));
         else put(&e, s + cstart, i - cstart); /* unchanged: copy the source bytes */
+        if (mark) emit_mark(&e, at, e.o->len);
     }
     if (!e.err && e.o->data) e.o->data[e.o->len] = '\0';
     if (e.err) {
         nahr_buf_free(&marks);
         return e.err;
     }
-    size_t nm = marks.len / sizeof(size_t);
+    size_t nm = marks.len / (2 * sizeof(size_t));
     if (nm == 0) {
         nahr_buf t = *out; /* hand the pass's buffer over, keep the other for next time */
         *out = sc->b;
@@ -416,17 +425,52 @@ restart:;
         return 0;
     }
     const UNormalizer2 *norm = u->form ? u->form : u->nfc;
-    const size_t *starts = (const size_t *)(void *)marks.data;
+    const size_t *mk = (const size_t *)(void *)marks.data;
     const char *t = sc->b.data;
     size_t tn = sc->b.len, pos = 0;
     int rc = nahr_buf_reserve(out, tn + 16);
-    for (size_t k = 0; k < nm && !rc; k++) {
-        size_t ls = starts[k];
-        const char *nl = memchr(t + ls, '\n', tn - ls);
-        size_t le = nl ? (size_t)(nl - t) : tn;
-        rc = nahr_buf_append(out, t + pos, ls - pos);
-        if (!rc) rc = icu_line(norm, sc, t + ls, le - ls, out);
-        pos = le;
+    if (!u->form || u->o.whole_lines) {
+        /* the whole line of each mark: with no form, the presentation forms'
+         * letters are recomposed by NFC, which may change other characters of
+         * the line too (nothing told the pass that they were NFC already) */
+        for (size_t k = 0; k < nm && !rc; k++) {
+            if (mk[2 * k] < pos) continue; /* on the line just normalised */
+            size_t ls = mk[2 * k];
+            while (ls > 0 && t[ls - 1] != '\n') ls--;
+            const char *nl = memchr(t + mk[2 * k], '\n', tn - mk[2 * k]);
+            size_t le = nl ? (size_t)(nl - t) : tn;
+            rc = nahr_buf_append(out, t + pos, ls - pos);
+            if (!rc) rc = icu_line(norm, sc, t + ls, le - ls, out);
+            pos = le;
+        }
+    } else {
+        /* Only the stretch around each mark, from the normaliser's boundary
+         * before it to the one after it: outside the marks every character's
+         * quick-check is YES and the combining marks are in canonical order
+         * (else the pass marked them), so the text there is in the form
+         * already, and a text split at boundaries normalises piece by piece.
+         * A news paragraph of 2 KB with one presentation form converts ~10
+         * bytes to UTF-16 and back instead of the paragraph. */
+        for (size_t k = 0; k < nm && !rc;) {
+            size_t s0 = mk[2 * k], e0 = mk[2 * k + 1];
+            k++;
+            while (s0 > pos && !boundary_at(norm, t, s0)) {
+                s0--;
+                while (s0 > pos && ((unsigned char)t[s0] & 0xC0) == 0x80) s0--;
+            }
+            for (;;) {
+                while (e0 < tn && !boundary_at(norm, t, e0)) clean_dec(t, &e0);
+                if (k < nm && mk[2 * k] <= e0) { /* the next mark joins the stretch */
+                    if (mk[2 * k + 1] > e0) e0 = mk[2 * k + 1];
+                    k++;
+                    continue;
+                }
+                break;
+            }
+            rc = nahr_buf_append(out, t + pos, s0 - pos);
+            if (!rc) rc = icu_line(norm, sc, t + s0, e0 - s0, out);
+            pos = e0;
+        }
     }
     if (!rc) rc = nahr_buf_append(out, t + pos, tn - pos);
     nahr_buf_free(&marks);

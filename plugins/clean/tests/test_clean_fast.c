@@ -9,6 +9,8 @@
  *   - clean_unicode_run(): the copy-as-is runs (run_step table, eight
  *     characters a step) against the per-character path alone
  *     (no_run_copy), for every option set;
+ *   - clean_unicode_run(): ICU on the stretch around each mark against
+ *     ICU on the whole marked line (whole_lines);
  *   - the quick-check trigger table from ICU's property ranges against
  *     unorm2_quickCheck() on each BMP code point;
  *   - clean_match_norm(): the one-pass form (mn_pair table, letter runs,
@@ -19,6 +21,9 @@
  *   - clean_sse_in(), the byte range test of the 16-byte steps;
  *   - clean_phrases_find(): the ranked automaton against a brute-force
  *     search of every phrase at every offset;
+ *   - crumb_seps(): the memchr prefilter against memmem alone;
+ *   - clean_date_parse(): the quick rejection of lines with fewer than five
+ *     digits against the full parse, on random datelines;
  *   - clean_doc(): an article the cleaner leaves as it is keeps its text
  *     (no second copy), a changed one gets the new text, and a document
  *     with spans is refused as before. */
@@ -35,6 +40,7 @@
 #include "clean_unicode.c"
 #include "clean_phrases.c"
 #include "clean_lines.c"
+#include "clean_date.c"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -185,6 +191,78 @@ static void test_unicode_runs_same(void **state)
         clean_unicode_free(fast_u);
         clean_unicode_free(slow_u);
     }
+}
+
+/* Pieces where normalisation acts across characters: alef/waw/ya/heh goal/
+ * yeh barree before hamza or madda above/below (they compose), harakat and
+ * shadda in both orders, Latin letters with combining accents in and out of
+ * canonical order, a singleton (angstrom), composition exclusions (U+0958,
+ * U+0F73), Hangul jamo that compose and a syllable that takes a final, the
+ * Arabic presentation forms (lam-alef with hamza, U+FDFA with spaces),
+ * compatibility characters (fi ligature, one half, superscript two), a
+ * supplementary character with a decomposition, and plain letters, spaces
+ * and line breaks between them. */
+static const char *const nf_pieces[] = {
+    "\xD8\xA7", "\xD9\x88", "\xD9\x8A", "\xDB\x81", "\xDB\x92", "\xD9\x94", "\xD9\x93", "\xD9\x95", "\xD9\x91",
+    "\xD9\x8E", "\xD9\x90", "\xD9\x8F", "\xD9\x80", "\xD8\xA8", "\xD9\x84", "e", "A", "D", "\xCC\x81", "\xCC\xA7",
+    "\xCC\x8A", "\xCC\xA3", "\xCC\x96", "\xE2\x84\xAB", "\xE0\xA5\x98", "\xE0\xA4\x95", "\xE0\xA4\xBC", "\xE0\xBD\xB3",
+    "\xE1\x84\x80", "\xE1\x85\xA1", "\xEA\xB0\x80", "\xE1\x86\xA8", "\xE1\xB8\x8A", "\xEF\xBB\xB7", "\xEF\xBB\xBB",
+    "\xEF\xBA\x8D", "\xEF\xB7\xBA", "\xEF\xAD\x90", "\xEF\xAC\x81", "\xC2\xBD", "\xC2\xB2", "\xCD\x84",
+    "\xF0\x9D\x85\x9E", "\xF0\xAF\xA0\x80", " ", " ", "\n", "\n\n", "x", ".",
+};
+
+/* ICU on the stretch around each mark against ICU on the whole marked line
+ * (whole_lines), for the forms and options; the texts must compose some
+ * hamza forms (alef + U+0654 -> U+0623) for the test to mean anything. */
+static void test_unicode_stretches_same(void **state)
+{
+    (void)state;
+    static const clean_unicode_opts sets[] = {
+        {.form = 1, .remove_tatweel = true},
+        {.form = 2},
+        {.form = 1, .remove_diacritics = true, .ascii_digits = true},
+        {.form = 2, .remove_tatweel = true, .remove_diacritics = true},
+    };
+    char err[256], text[700];
+    size_t composed = 0;
+    for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {
+        clean_unicode_opts whole = sets[k];
+        whole.whole_lines = true;
+        clean_unicode *seg_u = clean_unicode_new(&sets[k], err, sizeof err);
+        clean_unicode *whole_u = clean_unicode_new(&whole, err, sizeof err);
+        assert_non_null(seg_u);
+        assert_non_null(whole_u);
+        clean_scratch sa = {0}, sb = {0};
+        nahr_buf a = {0}, b = {0};
+        for (int t = 0; t < 20000; t++) {
+            size_t n = 0, want = 1 + rnd(t % 4 ? 12 : 120);
+            for (size_t j = 0; j < want; j++) {
+                const char *p = rnd(5) ? nf_pieces[rnd(sizeof nf_pieces / sizeof *nf_pieces)] : pieces[rnd(NPIECES)];
+                size_t l = strlen(p);
+                if (n + l >= sizeof text) break;
+                memcpy(text + n, p, l);
+                n += l;
+            }
+            text[n] = '\0';
+            char *in = exact_copy(text, n);
+            size_t bada = 0, badb = 0;
+            assert_int_equal(clean_unicode_run(seg_u, &sa, in, n, &a, &bada), 0);
+            assert_int_equal(clean_unicode_run(whole_u, &sb, in, n, &b, &badb), 0);
+            free(in);
+            if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+                fail_msg("options %zu, text '%s': stretches '%.*s', whole lines '%.*s'", k, text, (int)a.len, a.data,
+                         (int)b.len, b.data);
+            assert_int_equal(bada, badb);
+            composed += a.len && memmem(a.data, a.len, "\xD8\xA3", 2) && !strstr(text, "\xD8\xA3");
+        }
+        nahr_buf_free(&a);
+        nahr_buf_free(&b);
+        clean_scratch_free(&sa);
+        clean_scratch_free(&sb);
+        clean_unicode_free(seg_u);
+        clean_unicode_free(whole_u);
+    }
+    assert_true(composed > 1000);
 }
 
 /* The trigger table (from the quick-check property's ranges) is what
@@ -410,6 +488,90 @@ static void test_phrases_brute_force(void **state)
     clean_phrases_free(p);
 }
 
+/* crumb_seps(): the memchr prefilter against memmem alone, on random lines
+ * of separators, guillemets, spaces, letters and other pieces. */
+static void test_crumb_seps_quick(void **state)
+{
+    (void)state;
+    static const char *const crumb_pieces[] = {
+        "\xC2\xBB", "\xC2\xAB", "\xE2\x80\xBA", "\xE2\x80\xB9", "\xE2\x80\x93", ">", "/", "|", " ", " ", " ", "a",
+        "\xD8\xA3\xD8\xAE\xD8\xA8\xD8\xA7\xD8\xB1", "\xD9\x81\xD9\x8A\xD8\xAF\xD9\x8A\xD9\x88", "\xC2", "\xE2", "\xBB",
+    };
+    char line[300];
+    size_t counted = 0;
+    for (int t = 0; t < 50000; t++) {
+        size_t n = 0, want = (size_t)rnd(40);
+        for (size_t k = 0; k < want; k++) {
+            const char *p = rnd(8) ? crumb_pieces[rnd(sizeof crumb_pieces / sizeof *crumb_pieces)] : pieces[rnd(NPIECES)];
+            size_t l = strlen(p);
+            if (n + l >= sizeof line) break;
+            memcpy(line + n, p, l);
+            n += l;
+        }
+        char *c = exact_copy(line, n);
+        int q = crumb_seps(c, n, 1), p = crumb_seps(c, n, 0);
+        if (q != p) fail_msg("'%.*s': quick %d, memmem %d", (int)n, line, q, p);
+        counted += p >= 2;
+        free(c);
+    }
+    assert_true(counted > 1000);
+}
+
+/* ------------------------------------------------------------ dates */
+
+/* Pieces of datelines: day and year numbers in ASCII, Arabic-Indic and
+ * Persian digits (one to five digits), month names (hamza forms and the
+ * two-word Levantine ones), weekdays, fillers, separators, other words. */
+static const char *const date_pieces[] = {
+    "1", "7", "21", "31", "32", "0", "2025", "1999", "12345", "\xD9\xA2\xD9\xA7", "\xD9\xA2\xD9\xA0\xD9\xA2\xD9\xA1",
+    "\xDB\xB1\xDB\xB4\xDB\xB0\xDB\xB2", "\xDB\xB5", "\xD9\xA9", "يناير", "أبريل", "مايو", "آذار", "كانون الثاني",
+    "تشرين الأول", "January", "sept", "Dec", "الثلاثاء", "السبت", "Monday", "نشر في", "بتاريخ", "الساعة", "ص", "GMT",
+    "10:30", "2025-01-21", "21/01/2025", "01.02.2024", "-", "/", ",", "، ", ":", " ", " ", " ", "  ", "الخبر", "قال", "news",
+    "\xD8", "\xD9", "\xDB", "\xFF",
+};
+
+/* The quick rejection in clean_date_parse() (fewer than five digits: no
+ * date) against the full parse: same result, date and coverage, on random
+ * lines of dateline pieces; both found and not found must occur. */
+static void test_date_quick_reject(void **state)
+{
+    (void)state;
+    char line[512];
+    size_t found = 0, rejected = 0;
+    for (int iter = 0; iter < 60000; iter++) {
+        size_t n = 0, want = 1 + rnd(12);
+        for (size_t k = 0; k < want; k++) {
+            const char *p = rnd(6) ? date_pieces[rnd(sizeof date_pieces / sizeof *date_pieces)] : pieces[rnd(NPIECES)];
+            size_t l = strlen(p);
+            if (n + l + 1 >= sizeof line) break;
+            memcpy(line + n, p, l);
+            n += l;
+            if (rnd(3)) line[n++] = ' ';
+        }
+        char *c = exact_copy(line, n);
+        char iso_q[11] = "x", iso_p[11] = "x";
+        int cov_q = -1, cov_p = -1;
+        int rq = date_parse(c, n, iso_q, &cov_q, 1), rp = date_parse(c, n, iso_p, &cov_p, 0);
+        if (rq != rp || cov_q != cov_p || (rp && strcmp(iso_q, iso_p) != 0))
+            fail_msg("'%.*s': quick %d %s %d, full %d %s %d", (int)n, line, rq, iso_q, cov_q, rp, iso_p, cov_p);
+        found += rp;
+        rejected += !rp && digits_of((const unsigned char *)c, n) < 5;
+        free(c);
+    }
+    /* long lines: no date either way */
+    memset(line, '1', 450);
+    char iso[11];
+    int cov = 7;
+    assert_int_equal(clean_date_parse(line, 450, iso, &cov), 0);
+    assert_int_equal(cov, 0);
+    assert_true(found > 1000);
+    assert_true(rejected > 1000);
+    /* the fewest digits a date can have: a one-digit day and a year */
+    static const char five[] = "5 مايو 2024";
+    assert_int_equal(clean_date_parse(five, strlen(five), iso, &cov), 1);
+    assert_string_equal(iso, "2024-05-05");
+}
+
 /* ------------------------------------------------------------ clean_doc */
 
 static void test_doc_unchanged_text(void **state)
@@ -463,6 +625,60 @@ static void test_doc_unchanged_text(void **state)
     clean_unicode_free(cfg.uni);
 }
 
+/* On random texts (invalid bytes, NUL, controls, presentation forms,
+ * combining marks) every text clean_doc() sets is valid UTF-8 (the
+ * document model refuses anything else: the article would be lost). */
+static void test_doc_output_valid(void **state)
+{
+    (void)state;
+    clean_config cfg;
+    clean_config_defaults(&cfg);
+    char err[512], dir[4200], text[900];
+    clean_unicode_opts uo = {.form = 1, .remove_tatweel = true};
+    cfg.uni = clean_unicode_new(&uo, err, sizeof err);
+    assert_non_null(cfg.uni);
+    cfg.phrases = clean_phrases_new();
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/plugins/clean/data/phrases", src ? src : ".");
+    if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
+    assert_int_equal(clean_phrases_build(cfg.phrases), 0);
+    clean_scratch sc = {0};
+    size_t set = 0;
+    for (int t = 0; t < 4000; t++) {
+        size_t n = 0;
+        while (n < 200 + (size_t)rnd(500)) {
+            const char *p = rnd(3) ? pieces[rnd(NPIECES)] : rnd(2) ? nf_pieces[rnd(sizeof nf_pieces / sizeof *nf_pieces)] : "\0";
+            size_t l = *p ? strlen(p) : 1;
+            if (n + l >= sizeof text) break;
+            memcpy(text + n, p, l);
+            n += l;
+        }
+        /* a doc's text is valid UTF-8 (the core repairs or refuses the
+         * input), the unicode pass's input need not be (HTML pages) */
+        nahr_doc *d = nahr_doc_new();
+        assert_non_null(d);
+        nahr_buf fixed = {0};
+        assert_int_equal(nahr_utf8_repair(text, n, &fixed, NULL), 0);
+        assert_int_equal(nahr_doc_set_text(d, fixed.data, fixed.len), 0);
+        nahr_buf_free(&fixed);
+        const char *why = NULL;
+        int rc = clean_unicode_run(cfg.uni, &sc, text, n, &sc.norm, NULL);
+        assert_int_equal(rc, 0);
+        assert_int_equal(nahr_utf8_check(sc.norm.data ? sc.norm.data : "", sc.norm.len), sc.norm.len);
+        rc = clean_doc(&cfg, &sc, d, &why);
+        assert_true(rc == CLEAN_OK || rc == CLEAN_EMPTY);
+        size_t tl = 0;
+        const char *out = nahr_doc_text(d, &tl);
+        assert_int_equal(nahr_utf8_check(out, tl), tl);
+        set += rc == CLEAN_OK;
+        nahr_doc_free(d);
+    }
+    assert_true(set > 100);
+    clean_scratch_free(&sc);
+    clean_phrases_free(cfg.phrases);
+    clean_unicode_free(cfg.uni);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,11 +686,15 @@ int main(void)
         cmocka_unit_test(test_sse_in),
 #endif
         cmocka_unit_test(test_unicode_runs_same),
+        cmocka_unit_test(test_unicode_stretches_same),
         cmocka_unit_test(test_unicode_trigger_table),
         cmocka_unit_test(test_match_norm_random),
         cmocka_unit_test(test_features_random),
         cmocka_unit_test(test_phrases_brute_force),
+        cmocka_unit_test(test_crumb_seps_quick),
+        cmocka_unit_test(test_date_quick_reject),
         cmocka_unit_test(test_doc_unchanged_text),
+        cmocka_unit_test(test_doc_output_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
