@@ -223,12 +223,83 @@ static const senti_entry *suffix_match(const senti_lexicon *lx, const char *w, s
     return NULL;
 }
 
+/* 1 for the two bytes of a proclitic letter: و ف ب ك ل ا. */
+static inline int proclitic_letter(unsigned c, unsigned d)
+{
+    if (c == 0xD9)
+        return d == 0x88 || d == 0x81 || d == 0x83 || d == 0x84;
+    return c == 0xD8 && (d == 0xA8 || d == 0xA7);
+}
+
+/* An upper bound of the proclitic splits of w[0..n): a split steps over at
+ * most four proclitic letters (conjunction, preposition or لل, article),
+ * each with the marks after it, two bytes each. So every split is an even
+ * offset in (0, split_bound()], and there is none when this is 0 (the
+ * first letter is not one of them: most words). */
+static inline size_t split_bound(const unsigned char *u, size_t n)
+{
+    size_t i = 0;
+    if (n < 4 || !proclitic_letter(u[0], u[1]))
+        return 0;
+    for (int letters = 0; letters < 4 && i + 1 < n && proclitic_letter(u[i], u[i + 1]); letters++) {
+        i += 2;
+        while (i + 1 < n && u[i] == 0xD9 &&
+               ((u[i + 1] >= 0x8B && u[i + 1] <= 0x9F) || u[i + 1] == 0xB0 || u[i + 1] == 0x80))
+            i += 2; /* marks: U+064B..U+065F, U+0670, tatweel */
+    }
+    return i;
+}
+
+/* 1 when the stem filter lets one of w[0..end) and w[o..end), o even in
+ * (0, bound], through, for candidates of at least min_len (>= 1) bytes;
+ * a strip leaves at least two letters, so two bytes. */
+static inline int stems_maybe(const senti_lexicon *lx, const char *w, size_t end, size_t bound, size_t min_len)
+{
+    if (end >= min_len && senti_lexicon_stem_maybe(lx, senti_stem_hash(w, end)))
+        return 1;
+    size_t strip_min = min_len > 2 ? min_len : 2;
+    for (size_t o = 2; o <= bound && end >= o + strip_min; o += 2)
+        if (senti_lexicon_stem_maybe(lx, senti_stem_hash(w + o, end - o)))
+            return 1;
+    return 0;
+}
+
+/* 0 when none of the strings lookup_stems() looks up is a key of the
+ * lexicon: the word, each proclitic strip (split_bound()), and for the
+ * suffix fallback the same without the plural/tanween suffix the word ends
+ * with. Then lookup_stems() gives NULL and leaves *context alone. A few
+ * O(1) filter tests instead of the proclitic splits and a hash and lookup
+ * per candidate: most words of a text match no entry. */
+static inline __attribute__((always_inline)) int lexicon_may_match(const senti_lexicon *lx, const char *w,
+                                                                   size_t n)
+{
+    const unsigned char *u = (const unsigned char *)w;
+    size_t bound = split_bound(u, n);
+    if (stems_maybe(lx, w, n, bound, 1))
+        return 1;
+    if (n < 2)
+        return 0;
+    unsigned last = u[n - 1];
+    if (last != 0xA7 && last != 0xAA && last != 0x86) /* ends with none of ا ت ن: no suffix */
+        return 0;
+    for (size_t x = 0; x < sizeof suffixes / sizeof suffixes[0]; x++) {
+        size_t xl = suffix_len[x];
+        const unsigned char *sx = (const unsigned char *)suffixes[x];
+        if (n < xl + suffix_min_stem[x] || last != sx[xl - 1] || u[n - 2] != sx[xl - 2] ||
+            (xl == 4 && (u[n - 4] != sx[0] || u[n - 3] != sx[1])))
+            continue;
+        if (stems_maybe(lx, w, n - xl, bound, suffix_min_stem[x]))
+            return 1;
+    }
+    return 0;
+}
+
 /* *context is set to 1 when the result depends on the words that follow
  * (a phrase entry starts at one of the candidates); else it depends on w
- * alone and may be cached. */
-static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, size_t i,
-                                      const char *w, size_t n, size_t *consumed, size_t *strip,
-                                      int *context)
+ * alone and may be cached. The plain lookup: every candidate stem. */
+static const senti_entry *lookup_stems(const senti_lexicon *lx, const scan *sc, size_t i,
+                                       const char *w, size_t n, size_t *consumed, size_t *strip,
+                                       int *context)
 {
     size_t order[8];
     size_t no = stem_order(w, n, order);
@@ -243,6 +314,16 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
     if (e)
         *consumed = 1;
     return e;
+}
+
+/* lookup_stems() behind the stem filter: the same results. */
+static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, size_t i,
+                                      const char *w, size_t n, size_t *consumed, size_t *strip,
+                                      int *context)
+{
+    if (!lexicon_may_match(lx, w, n))
+        return NULL;
+    return lookup_stems(lx, sc, i, w, n, consumed, strip, context);
 }
 
 /* ---- per-thread word cache ----
@@ -285,6 +366,7 @@ _Static_assert(sizeof(wc_entry) == 64, "one cache line per entry");
 struct senti_wcache {
     const senti_lexicon *lex;
     const senti_model *model;
+    wc_entry number; /* the model part of a number token (normalised "0"), when number.klen is 1 */
     wc_entry *slot; /* WC_SLOTS, 2 MB aligned */
     void *map;      /* the mapping holding slot */
     size_t map_len;
@@ -422,12 +504,6 @@ static inline __attribute__((always_inline)) void
 cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i, const wc_entry **ring,
                uint64_t pair_mask, const int has_model)
 {
-    if (i == 0)
-        for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
-            if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL) {
-                __builtin_prefetch(ring[j & 15]);
-                __builtin_prefetch(ring[j & 15] + 1);
-            }
     if (i + WC_AHEAD < sc->ntok) {
         const wc_entry *e = cache_slot(c, sc->text, &sc->toks[i + WC_AHEAD]);
         ring[(i + WC_AHEAD) & 15] = e;
@@ -445,6 +521,17 @@ cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, s
         if (a && b && a->nfeat && b->nfeat)
             __builtin_prefetch(m->w + (size_t)senti_bigram_feature_mask(a->uni, b->uni, pair_mask) * 3);
     }
+}
+
+/* The ring's first WC_AHEAD sets, before token 0 (cache_prefetch() adds
+ * token i + WC_AHEAD's while token i is worked on). */
+static void cache_prefill(const senti_wcache *c, const scan *sc, const wc_entry **ring)
+{
+    for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
+        if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL) {
+            __builtin_prefetch(ring[j & 15]);
+            __builtin_prefetch(ring[j & 15] + 1);
+        }
 }
 
 /* Entry k of a set to the front, the ones before it one way down: four
@@ -490,11 +577,9 @@ static inline __attribute__((always_inline)) wc_entry *cache_get(const senti_mod
     e->nfeat = 0;
     e->sum[0] = e->sum[1] = e->sum[2] = 0;
     if (m && nl) {
-        uint32_t feats[SENTI_MAX_TOKEN_FEATURES];
-        size_t k = senti_token_features(&m->fc, norm, nl, 0, &e->uni, feats, SENTI_MAX_TOKEN_FEATURES);
+        size_t k = senti_token_weights(m, norm, nl, &e->uni, e->sum);
         if (k > 255)
             return NULL;
-        add_weights(m->w, feats, k, SIZE_MAX, e->sum);
         e->nfeat = (uint8_t)k;
     } else {
         e->uni = senti_word_hash(norm, nl); /* for extend_phrase()'s pair filter (the model sets it above) */
@@ -504,6 +589,24 @@ static inline __attribute__((always_inline)) wc_entry *cache_get(const senti_mod
     e->strip = e->rest_strip = 0;
     memcpy(e->key, raw, n);
     e->klen = (uint8_t)n;
+    return e;
+}
+
+/* The model part of every number token (its normalised form is "0"), as
+ * cache_get() would fill it: computed once per cache. Only its sum, nfeat
+ * and uni are used (a number has no lexicon lookup). NULL when it has too
+ * many features for an entry (it has a handful). */
+static wc_entry *number_entry(const senti_model *m, senti_wcache *c)
+{
+    wc_entry *e = &c->number;
+    if (e->klen == 1)
+        return e;
+    size_t k = senti_token_weights(m, "0", 1, &e->uni, e->sum);
+    if (k > 255)
+        return NULL;
+    e->nfeat = (uint8_t)k;
+    e->nlen = 1;
+    e->klen = 1;
     return e;
 }
 
@@ -555,6 +658,7 @@ typedef struct pass {
     senti_worker *w;
     senti_wcache *cache; /* NULL: no cache (out of memory, or training) */
     size_t nsent;
+    senti_sentence *cur; /* w->sents[nsent - 1] (set where a sentence opens: the array moves only then) */
     int need_new;
     /* scopes, in words counted over the whole text */
     uint64_t word_idx;
@@ -676,6 +780,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
             senti_sentence *ns = &w->sents[p->nsent++];
             memset(ns, 0, sizeof *ns);
             ns->start = chunk_off + t->start;
+            p->cur = ns;
         }
         p->need_new = p->nsent == 0;
         p->neg_left = 0;
@@ -685,7 +790,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     }
     if (p->nsent == 0)
         return; /* out of memory for the first sentence: nothing to score */
-    senti_sentence *s = &w->sents[p->nsent - 1];
+    senti_sentence *s = p->cur;
     /* a sentence's end is written at its last token: a sentence end, or
      * the last token of the chunk (a later chunk may move it on). The
      * tokeniser marks the last token of a chunk as a sentence end; a chunk
@@ -704,6 +809,8 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         norm[0] = '0';
         norm[1] = '\0';
         nl = 1;
+        if (has_model && p->cache)
+            ce = number_entry(cfg->model, p->cache);
     } else if (slot && (ce = cache_get(has_model ? cfg->model : NULL, sc->text + t->start, t->end - t->start, norm,
                                        &have_norm, slot)) != NULL) {
         nl = ce->nlen;
@@ -765,6 +872,13 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     uint32_t word_in_sent = s->nwords;
     s->nwords++;
     p->word_idx++;
+    if (ce && ce->lex_state == WC_LEX_FREE && !ce->lex) {
+        /* a cached word without lexicon entry (most words): what the path
+         * below does for it, whether or not a phrase covers it */
+        if (p->neg_left > 0)
+            p->neg_left--;
+        return;
+    }
     if (t->kind == NAHR_TOK_NUMBER || i < p->skip_until || !nl) {
         if (p->neg_left > 0)
             p->neg_left--;
@@ -821,13 +935,17 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         p->neg_left--;
 }
 
-/* The token loop over one chunk, compiled per value of has_model. */
+/* The token loop over one chunk, compiled per value of has_model and of
+ * cached (p->cache != NULL: not when training, or without memory). */
 static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan *sc, const wc_entry **ring,
-                                                             const char *text, size_t off, const int has_model)
+                                                             const char *text, size_t off, const int has_model,
+                                                             const int cached)
 {
+    if (cached)
+        cache_prefill(p->cache, sc, ring);
     for (size_t i = 0; i < sc->ntok; i++) {
         wc_entry *slot = NULL;
-        if (p->cache) {
+        if (cached) {
             cache_prefetch(p->cfg, p->cache, sc, i, ring, p->pair_mask, has_model);
             slot = (wc_entry *)ring[i & 15]; /* token i's set (NULL when not cached) */
         }
@@ -858,6 +976,7 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
         if (w->cache && (w->cache->lex != cfg->lex || w->cache->model != cfg->model)) {
             if (w->cache->lex || w->cache->model)
                 memset(w->cache->slot, 0, WC_SLOTS * sizeof(wc_entry));
+            memset(&w->cache->number, 0, sizeof w->cache->number);
             w->cache->lex = cfg->lex;
             w->cache->model = cfg->model;
         }
@@ -897,10 +1016,14 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
         const wc_entry *ring[16] = {0};
         scan sc = {text + off, tk, ntok, end < n, p.cache ? ring : NULL};
         p.skip_until = 0;
-        if (cfg->model)
-            scan_chunk(&p, &sc, ring, text, off, 1);
+        if (cfg->model && p.cache)
+            scan_chunk(&p, &sc, ring, text, off, 1, 1);
+        else if (cfg->model)
+            scan_chunk(&p, &sc, ring, text, off, 1, 0);
+        else if (p.cache)
+            scan_chunk(&p, &sc, ring, text, off, 0, 1);
         else
-            scan_chunk(&p, &sc, ring, text, off, 0);
+            scan_chunk(&p, &sc, ring, text, off, 0, 0);
         if (p.nsent == 0 && ntok > 0)
             return NAHR_ENOMEM;
         off = end;

@@ -104,6 +104,10 @@ static senti_entry *put_key(senti_lexicon *lx, const char *key, size_t n)
     lx->pool_len += n + 1;
     lx->used++;
     lx->bloom[(h >> 20) % SENTI_BLOOM_BITS / 64] |= 1ull << ((h >> 20) % 64);
+    size_t sa, sb;
+    senti_stem_bits(senti_stem_hash(key, n), &sa, &sb);
+    lx->stem_bloom[sa / 64] |= 1ull << (sa % 64);
+    lx->stem_bloom[sb / 64] |= 1ull << (sb % 64);
     for (size_t i = 0; i < n; i++) {
         if (key[i] != ' ')
             continue;

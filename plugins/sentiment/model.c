@@ -127,6 +127,79 @@ size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n,
     return k;
 }
 
+/* The weights of a row, added to a, b, c. */
+#define ADD_ROW(idx)                                                                                               \
+    do {                                                                                                           \
+        const float *r_ = w + (size_t)(idx) * 3;                                                                   \
+        a += r_[0];                                                                                                \
+        b += r_[1];                                                                                                \
+        c += r_[2];                                                                                                \
+    } while (0)
+
+size_t senti_token_weights(const senti_model *m, const char *word, size_t n, uint64_t *uni, float *sum)
+{
+    const senti_featcfg *fc = &m->fc;
+    const float *w = m->w;
+    float a = 0, b = 0, c = 0;
+    size_t k = 0;
+    /* the shipped model's features (2..4 code points) of a word short
+     * enough for senti_token_features() to take its unrolled loop (room for
+     * three n-grams per code point) */
+    if (fc->char_min == 2 && fc->char_max == 4 && n <= 160 && n > 0) {
+        const uint64_t mask = (1ull << fc->bits) - 1;
+        const unsigned char *u = (const unsigned char *)word;
+        uint64_t h = senti_word_hash(word, n);
+        *uni = h;
+        ADD_ROW(senti_fold_mask(h, mask));
+        k = 1;
+        uint32_t cps[256];
+        size_t nc = 0;
+        cps[nc++] = '<';
+        for (size_t i = 0; i < n;) {
+            uint32_t v = u[i++];
+            if (i < n && (u[i] & 0xC0) == 0x80) { /* two bytes (or more) */
+                v = (v << 8) | u[i++];
+                while (i < n && (u[i] & 0xC0) == 0x80 && v < (1u << 24))
+                    v = (v << 8) | u[i++];
+            }
+            cps[nc++] = v;
+        }
+        cps[nc++] = '>';
+        const uint64_t basis = 1469598103934665603ull ^ 0x2545F4914F6CDD1Dull, prime = 1099511628211ull;
+        for (size_t s = 0; s + 1 < nc; s++) {
+            size_t lmax = nc - s < 4 ? nc - s : 4;
+            if (s == 0 && lmax == nc)
+                lmax--; /* "<word>" whole is not a feature */
+            if (lmax < 2)
+                break;
+            uint64_t g = (basis ^ cps[s]) * prime;
+            g = (g ^ cps[s + 1]) * prime;
+            ADD_ROW(senti_fold_mask(g + 2, mask));
+            k++;
+            if (lmax < 3)
+                continue;
+            g = (g ^ cps[s + 2]) * prime;
+            ADD_ROW(senti_fold_mask(g + 3, mask));
+            k++;
+            if (lmax < 4)
+                continue;
+            g = (g ^ cps[s + 3]) * prime;
+            ADD_ROW(senti_fold_mask(g + 4, mask));
+            k++;
+        }
+    } else {
+        uint32_t feats[SENTI_MAX_TOKEN_FEATURES];
+        k = senti_token_features(fc, word, n, 0, uni, feats, SENTI_MAX_TOKEN_FEATURES);
+        for (size_t f = 0; f < k; f++)
+            ADD_ROW(feats[f]);
+    }
+    sum[0] = a;
+    sum[1] = b;
+    sum[2] = c;
+    return k;
+}
+#undef ADD_ROW
+
 void senti_model_free(senti_model *m)
 {
     if (!m)

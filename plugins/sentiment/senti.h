@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <nahr/nahr.h>
 
 /* ---------------------------------------------------------------- lexicon */
@@ -29,6 +30,7 @@ enum senti_kind {
 
 #define SENTI_BLOOM_BITS (1u << 16)
 #define SENTI_PAIR_BITS (1u << 16)
+#define SENTI_STEM_BITS (1u << 18)
 
 typedef struct senti_entry {
     uint64_t hash;
@@ -52,6 +54,9 @@ typedef struct senti_lexicon {
      * key K, senti_word_hash of "W..."): a phrase cannot go on from K with
      * a word whose bit is clear (senti_lexicon_pair_maybe) */
     uint64_t pair_bloom[SENTI_PAIR_BITS / 64];
+    /* 2 bits per key from senti_stem_hash(): a word's candidate stems are
+     * tested here first (senti_lexicon_stem_maybe), most words have none */
+    uint64_t stem_bloom[SENTI_STEM_BITS / 64];
 } senti_lexicon;
 
 /* Error location for loaders: "file:line: message". */
@@ -107,6 +112,50 @@ static inline int senti_lexicon_pair_maybe(const senti_lexicon *lx, const senti_
     return (lx->pair_bloom[b / 64] >> (b % 64)) & 1;
 }
 
+/* The stem filter's hash of a key s[0..n) (n >= 1): its length and its
+ * first four and last eight bytes (overlapping loads inside s; fewer
+ * below eight bytes). The bytes between do not count: two keys that
+ * differ only there share bits, which makes a false "maybe", never a false
+ * "no". O(1) whatever the length, so a word's candidate stems are checked
+ * without hashing each. */
+static inline uint64_t senti_stem_hash(const char *s, size_t n)
+{
+    uint64_t a, b;
+    if (n >= 8) {
+        uint32_t lo;
+        memcpy(&lo, s, 4);
+        memcpy(&b, s + n - 8, 8);
+        a = lo;
+    } else if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        a = lo;
+        b = hi;
+    } else {
+        const unsigned char *u = (const unsigned char *)s;
+        a = (uint64_t)u[0] | (uint64_t)u[n >> 1] << 8 | (uint64_t)u[n - 1] << 16;
+        b = 0;
+    }
+    return (a + n * 0x9E3779B97F4A7C15ull) * 0xff51afd7ed558ccdull ^ b * 0xc4ceb9fe1a85ec53ull;
+}
+
+/* The two stem filter bits of a stem hash. */
+static inline void senti_stem_bits(uint64_t h, size_t *a, size_t *b)
+{
+    *a = (size_t)(h >> 46) & (SENTI_STEM_BITS - 1);
+    *b = (size_t)(h >> 20) & (SENTI_STEM_BITS - 1);
+}
+
+/* 0 when no key of the table has stem hash h (senti_stem_hash of the key):
+ * senti_lexicon_get() of that string is NULL for sure. 1 = maybe. */
+static inline int senti_lexicon_stem_maybe(const senti_lexicon *lx, uint64_t h)
+{
+    size_t a, b;
+    senti_stem_bits(h, &a, &b);
+    return (int)((lx->stem_bloom[a / 64] >> (a % 64)) & (lx->stem_bloom[b / 64] >> (b % 64)) & 1);
+}
+
 /* ------------------------------------------------------------------ model */
 #define SENTI_MAX_CLASSES 8
 /* Class order used everywhere: */
@@ -135,6 +184,11 @@ typedef struct senti_model {
  * (for the next call). Used by training and scoring alike. */
 size_t senti_token_features(const senti_featcfg *fc, const char *word, size_t n, uint64_t prev,
                             uint64_t *uni, uint32_t *out, size_t max);
+/* senti_token_features() with prev 0 (the word's own features), their
+ * weight rows summed into sum[0..3) in that order (bit-identical to
+ * fetching the indices and adding the rows one by one), without the index
+ * array. Returns the number of features. */
+size_t senti_token_weights(const senti_model *m, const char *word, size_t n, uint64_t *uni, float *sum);
 /* A 64-bit feature hash folded into [0, mask] (mask = 2^bits - 1). */
 static inline uint32_t senti_fold_mask(uint64_t h, uint64_t mask)
 {
