@@ -26,11 +26,47 @@ const char *nahr__nearest(const char *key, const char *const *names, size_t n)
     return best && bestd <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
 }
 
+/* Appends s (n bytes) with its control characters written as \n, \r, \t
+ * or \xNN: messages echo values from the config file, and one message
+ * must stay one "FILE:LINE: ..." line (fuzz_config found a "format" value
+ * holding a newline splitting its message in two). Returns 0 or
+ * NAHR_ENOMEM. */
+static int put_printable(nahr_buf *b, const char *s, size_t n)
+{
+    int rc = 0;
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != 0x7F)
+            continue;
+        rc |= nahr_buf_append(b, s + from, i - from);
+        if (ch == '\n' || ch == '\r' || ch == '\t')
+            rc |= nahr_buf_printf(b, "\\%c", ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't');
+        else
+            rc |= nahr_buf_printf(b, "\\x%02X", ch);
+        from = i + 1;
+    }
+    rc |= nahr_buf_append(b, s + from, n - from);
+    return rc ? NAHR_ENOMEM : 0;
+}
+
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F)
+            return true;
+    return false;
+}
+
+/* One message line "FILE:LINE: ...", the message made printable. */
 #define ERR(errbuf, line, ...)                                                                                  \
     do {                                                                                                        \
+        nahr_buf msg_ = {0};                                                                                    \
+        nahr_buf_printf(&msg_, __VA_ARGS__);                                                                    \
         nahr_buf_printf(errbuf, "%s:%d: ", c->file, (line));                                                 \
-        nahr_buf_printf(errbuf, __VA_ARGS__);                                                                \
+        put_printable(errbuf, msg_.data ? msg_.data : "", msg_.len);                                            \
         nahr_buf_putc(errbuf, '\n');                                                                            \
+        nahr_buf_free(&msg_);                                                                                   \
         nerr++;                                                                                                 \
     } while (0)
 
@@ -268,6 +304,12 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
     config_setting_t *ns = config_setting_get_member(g, "name");
     if (ns && !(name = config_setting_get_string(ns)))
         ERR(err, config_setting_source_line(ns), "stage %d (%s): 'name' must be a string", st->index, plugin);
+    /* the label goes into every message and log line of the stage */
+    if (name && has_control(name)) {
+        ERR(err, config_setting_source_line(ns), "stage %d (%s): 'name' must not hold control characters: \"%s\"",
+            st->index, plugin, name);
+        name = NULL;
+    }
     nahr_buf perr = {0};
     if (nahr__plugin_open(plugin, c->search_dirs, c->nsearch, &st->dl, &st->desc, &st->so_path, &perr) < 0) {
         ERR(err, config_setting_source_line(ps), "stage %d (%s): %s", st->index, plugin, perr.data);
@@ -689,10 +731,15 @@ int nahr_stage_error(const nahr_stage *s, const char *key, const char *fmt, ...)
         for (size_t i = 0; i < s->nopts; i++)
             if (strcmp(s->opts[i].opt->name, key) == 0 && s->opts[i].set)
                 line = s->opts[i].line;
+    /* the plugin's message may echo an option's value: one line (put_printable) */
+    nahr_buf pm = {0};
+    put_printable(&pm, msg, strlen(msg));
     if (key)
         snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): option '%s': %s", s->cfg_file, line, s->index,
-                 s->label, key, msg);
+                 s->label, key, pm.data ? pm.data : "");
     else
-        snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): %s", s->cfg_file, line, s->index, s->label, msg);
+        snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): %s", s->cfg_file, line, s->index, s->label,
+                 pm.data ? pm.data : "");
+    nahr_buf_free(&pm);
     return NAHR_ECONFIG;
 }

@@ -255,6 +255,15 @@ static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
         errno = EIO;
         return -1;
     }
+    /* zlib hands out a file that does not start with a gzip header as it is
+     * ("transparent" reading): a .gz cut or damaged in its first bytes
+     * would be read as made-up records, the damage unreported (found by
+     * tests/fuzz/streams: a .jsonl.gz cut to its first byte) */
+    if (r > 0 && gzdirect(src->gz)) {
+        *why = "not gzip data (the file is cut or damaged at its start, or not compressed)";
+        errno = EIO;
+        return -1;
+    }
     return r;
 }
 

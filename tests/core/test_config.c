@@ -147,13 +147,50 @@ static void test_init_failure_is_reported(void **state)
     nahr_buf_free(&err);
 }
 
+/* Each message is one "FILE:LINE: ..." line, even when it echoes a value
+ * holding control characters (written as \n, \t, \xNN): fuzz_config found
+ * a value with a newline splitting its message in two
+ * (tests/fuzz/config/regressions/value_newline_splits_message). */
+static void expect_one_line(const char *err, const char *needle)
+{
+    if (!strstr(err, needle))
+        fail_msg("error message lacks '%s':\n%s", needle, err);
+    const char *nl = strchr(err, '\n');
+    if (!nl || nl[1])
+        fail_msg("not one line:\n%s", err);
+}
+
+static void test_messages_stay_one_line(void **state)
+{
+    (void)state;
+    nahr_config *c = NULL;
+    nahr_buf err = {0};
+    assert_int_equal(load("  stages = ( { plugin = \"tp_good\"; mode = \"a\\nb\\tc\\x01\\x7f\"; } );", &c, &err),
+                     NAHR_ECONFIG);
+    expect_one_line(err.data, "option 'mode': value \"a\\nb\\tc\\x01\\x7F\" is not one of: fast|slow");
+    nahr__config_free(c);
+    assert_int_equal(load("  stages = ( { plugin = \"no\\r\\npe\"; } );", &c, &err), NAHR_ECONFIG);
+    expect_one_line(err.data, "stage 1 (no\\r\\npe): plugin 'no\\r\\npe' not found");
+    nahr__config_free(c);
+    /* a stage name goes into every message of the stage: refused */
+    assert_int_equal(load("  stages = ( { plugin = \"tp_good\"; name = \"x\\ny\"; } );", &c, &err), NAHR_ECONFIG);
+    expect_one_line(err.data, ":3: stage 1 (tp_good): 'name' must not hold control characters: \"x\\ny\"");
+    nahr__config_free(c);
+    /* a plugin's own message through nahr_stage_error */
+    assert_int_equal(load("  stages = (\n { plugin = \"tp_initfail\";\n word = \"w\\nx\"; } );", &c, &err), NAHR_OK);
+    assert_int_equal(nahr__check_init(c, &err), NAHR_ECONFIG);
+    expect_one_line(err.data, ":5: stage 1 (tp_initfail): option 'word': cannot load the word list 'w\\nx'");
+    nahr__config_free(c);
+    nahr_buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_config_and_defaults), cmocka_unit_test(test_unknown_option_suggests),
         cmocka_unit_test(test_wrong_types_and_ranges),    cmocka_unit_test(test_pipeline_keys),
         cmocka_unit_test(test_missing_plugin_and_syntax), cmocka_unit_test(test_stage_order),
-        cmocka_unit_test(test_init_failure_is_reported),
+        cmocka_unit_test(test_init_failure_is_reported),  cmocka_unit_test(test_messages_stay_one_line),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -147,6 +147,29 @@ static void test_jsonl_oversized_record_cut_by_read_error(void **state)
     free_all(&c);
 }
 
+/* A .jsonl.gz that does not start with a gzip header (cut to its first
+ * bytes, damaged, or never compressed): zlib would hand its bytes out as
+ * they are, so made-up records came out and the damage went unreported
+ * (tests/fuzz/streams/regressions/gzip_cut_to_first_byte). Now a read
+ * error: NAHR_EIO, one failed doc. */
+static void test_gzip_without_header_is_a_read_error(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {"\x1f", "{\"text\":\"a\"}\n"};
+    for (int k = 0; k < 2; k++) {
+        const char *p = tu_write_temp(".jsonl.gz", bodies[k], strlen(bodies[k]));
+        collect c = {0};
+        reader_sink s = {.acquire = c_acquire, .submit = c_submit, .release = c_release, .ctx = &c,
+                         .max_bytes = 1 << 20, .stop = &no_stop};
+        assert_int_equal(nahr__read_path(p, &s), NAHR_EIO);
+        assert_int_equal(c.acquired, c.n + c.released);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.docs[0]->status, DOC_FAILED);
+        assert_non_null(strstr(c.docs[0]->fail_reason, "not gzip data"));
+        free_all(&c);
+    }
+}
+
 static void test_text_file_id_and_oversize(void **state)
 {
     (void)state;
@@ -219,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_text_file_id_and_oversize), cmocka_unit_test(test_directory_recursive_sorted),
         cmocka_unit_test(test_missing_and_empty_files),
         cmocka_unit_test(test_jsonl_oversized_record_cut_by_read_error),
+        cmocka_unit_test(test_gzip_without_header_is_a_read_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
