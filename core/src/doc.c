@@ -90,6 +90,40 @@ char *nahr_doc_strndup(nahr_doc *d, const char *s, size_t n)
     return p;
 }
 
+/* s[0..n) copied into the arena as valid UTF-8, the promise every string of
+ * the document model keeps for the exporters (an invalid byte in a value,
+ * key, span type or canonical form would make the output line invalid
+ * JSON): each invalid sequence becomes U+FFFD. NUL bytes stay (a JSON string
+ * can carry them: \u0000). *out_n (if not NULL) gets the copy's length. */
+static char *strndup_valid(nahr_doc *d, const char *s, size_t n, size_t *out_n)
+{
+    size_t i = 0;
+    while ((i += nahr_utf8_check(s + i, n - i)) < n && s[i] == '\0')
+        i++;
+    if (i >= n) {
+        if (out_n)
+            *out_n = n;
+        return nahr_doc_strndup(d, s, n);
+    }
+    nahr_buf b = {0};
+    char *p = NULL;
+    for (size_t a = 0; a <= n;) {
+        const char *z = memchr(s + a, '\0', n - a);
+        size_t e = z ? (size_t)(z - s) : n;
+        if (nahr_utf8_repair(s + a, e - a, &b, NULL) < 0 || (z && nahr_buf_putc(&b, '\0') < 0))
+            goto done;
+        a = e + 1;
+    }
+    p = nahr_doc_strndup(d, b.data ? b.data : "", b.len);
+    if (out_n)
+        *out_n = b.len;
+done:
+    nahr_buf_free(&b);
+    return p;
+}
+
+static char *strdup_valid(nahr_doc *d, const char *s) { return strndup_valid(d, s, strlen(s), NULL); }
+
 /* ---- values (struct nahr_value: internal.h) ---- */
 static nahr_value *value_new(nahr_doc *d, nahr_value_type t)
 {
@@ -146,9 +180,8 @@ const char *nahr__value_number_text(const nahr_value *v)
 nahr_value *nahr_value_string(nahr_doc *d, const char *s, size_t n)
 {
     nahr_value *v = value_new(d, NAHR_V_STRING);
-    if (!v || !(v->u.s.s = nahr_doc_strndup(d, s ? s : "", s ? n : 0)))
+    if (!v || !(v->u.s.s = strndup_valid(d, s ? s : "", s ? n : 0, &v->u.s.n)))
         return NULL;
-    v->u.s.n = s ? n : 0;
     return v;
 }
 
@@ -209,7 +242,7 @@ static int object_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value 
     return NAHR_OK;
 }
 
-static const char *key_copy(nahr_doc *d, const char *key) { return nahr_doc_strndup(d, key, strlen(key)); }
+static const char *key_copy(nahr_doc *d, const char *key) { return strdup_valid(d, key); }
 
 int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
 {
@@ -506,7 +539,7 @@ static int field_set(nahr_doc *d, const char *key, nahr_value *v)
         d->fields = f;
         d->capfields = cap;
     }
-    const char *k = nahr_doc_strndup(d, key, strlen(key));
+    const char *k = strdup_valid(d, key);
     if (!k)
         return NAHR_ENOMEM;
     d->fields[d->nfields].key = k;
@@ -581,8 +614,8 @@ int nahr_doc_add_span_in(nahr_doc *d, const char *layer, const char *type, size_
         if (strcmp(d->spans[i].layer, layer) == 0)
             l = d->spans[i].layer;
     if (!l)
-        l = strcmp(layer, "entities") == 0 ? "entities" : nahr_doc_strndup(d, layer, strlen(layer));
-    const char *t = nahr_doc_strndup(d, type, strlen(type));
+        l = strcmp(layer, "entities") == 0 ? "entities" : strdup_valid(d, layer);
+    const char *t = strdup_valid(d, type);
     if (!l || !t)
         return NAHR_ENOMEM;
     nahr_span *s = &d->spans[d->nspans];
@@ -612,7 +645,7 @@ int nahr_span_set_canonical(nahr_doc *d, size_t i, const char *canonical)
         d->spans[i].canonical = NULL;
         return NAHR_OK;
     }
-    const char *c = nahr_doc_strndup(d, canonical, strlen(canonical));
+    const char *c = strdup_valid(d, canonical);
     if (!c)
         return NAHR_ENOMEM;
     d->spans[i].canonical = c;
@@ -637,7 +670,7 @@ static const char *span_key_copy(nahr_doc *d, const char *key)
     for (size_t k = 0; k < sizeof d->attr_keys / sizeof *d->attr_keys; k++)
         if (d->attr_keys[k] && strcmp(d->attr_keys[k], key) == 0)
             return d->attr_keys[k];
-    const char *c = nahr_doc_strndup(d, key, strlen(key));
+    const char *c = strdup_valid(d, key);
     if (c)
         d->attr_keys[d->attr_keys_next++ % (sizeof d->attr_keys / sizeof *d->attr_keys)] = c;
     return c;
@@ -673,7 +706,7 @@ void nahr__doc_set_failed(nahr_doc *d, const char *stage, const char *fmt, ...)
     va_end(ap);
     d->status = DOC_FAILED;
     d->fail_stage = stage;
-    d->fail_reason = nahr_doc_strndup(d, msg, strlen(msg));
+    d->fail_reason = strdup_valid(d, msg);
     if (!d->fail_reason)
         d->fail_reason = (char *)"out of memory";
 }

@@ -41,12 +41,23 @@ static file_format format_of(const char *path)
     return FMT_UNKNOWN;
 }
 
+/* '?' for each byte of s that is not part of valid UTF-8 (file names need
+ * not be UTF-8, and a name cut by a fixed buffer may end inside a
+ * character): origins and ids go into logs and JSON output. */
+static void mask_invalid_utf8(char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while ((i += nahr_utf8_check(s + i, n - i)) < n)
+        s[i++] = '?';
+}
+
 static void set_origin(nahr_doc *d, const char *name, size_t line)
 {
     if (line)
         snprintf(d->origin_buf, sizeof d->origin_buf, "%s:%zu", name, line);
     else
         snprintf(d->origin_buf, sizeof d->origin_buf, "%s", name);
+    mask_invalid_utf8(d->origin_buf);
     d->origin = d->origin_buf;
 }
 
@@ -66,6 +77,7 @@ static int read_whole(const char *path, file_format fmt, reader_sink *s)
         n = sizeof d->id_hint - 1;
     memcpy(d->id_hint, base, n);
     d->id_hint[n] = '\0';
+    mask_invalid_utf8(d->id_hint);
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;

@@ -397,5 +397,12 @@ check "crash: next run dead-letters the poison article, exports the rest" \
 check "crash with --log-format kv: one logfmt event naming stage, article and origin" \
   '[ $rc -ge 128 ] && grep -q "^level=error msg=\"stage crashed\" event=crash signal=11 stage=\"tp_crash\" id=\"crash-7\" origin=\"crash.jsonl:2\"" err' "rc=$rc $(cat err)"
 
+# --- file names that are not UTF-8: origins and ids masked with '?', output stays valid JSON
+mkdir -p oddnames && printf 'x\n' >"oddnames/a$(printf '\377').txt" && printf '%s\n' '{"text":"y"}' '{bad' >"oddnames/b$(printf '\376').jsonl"
+rm -f dl.jsonl
+"$NAHR" run -c tp.cfg oddnames >out 2>err; rc=$?
+check "non-UTF-8 file names: id and dead-letter origin masked, valid JSON" \
+  '[ $rc = 1 ] && python3 -c "import json;assert [json.loads(l)[\"id\"] for l in open(\"out\",encoding=\"utf-8\")][0]==\"a?\";assert json.loads(open(\"dl.jsonl\",encoding=\"utf-8\").readline())[\"origin\"].endswith(\"b?.jsonl:2\")"' "rc=$rc $(cat err) $(cat out)"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

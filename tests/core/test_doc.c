@@ -209,6 +209,40 @@ static void test_keys_and_types_escaped(void **state)
         }
 }
 
+/* Strings a plugin hands the model that are not UTF-8 (a value cut inside a
+ * character, a key or type from binary data) are stored with U+FFFD for
+ * each invalid sequence, NUL bytes kept: the JSON line stays valid. */
+static void test_invalid_utf8_strings_repaired(void **state)
+{
+    (void)state;
+    nahr_doc *d = nahr_doc_new();
+    assert_int_equal(nahr_doc_set_text(d, "\xd9\x85\xd8\xb5\xd8\xb1 x", 8), NAHR_OK);
+    nahr_value *v = nahr_value_string(d, "a\xd8", 2);
+    assert_non_null(v);
+    size_t n;
+    const char *s = nahr_value_as_string(v, &n);
+    assert_int_equal(n, 4);
+    assert_memory_equal(s, "a\xef\xbf\xbd", 4);
+    v = nahr_value_string(d, "b\0c\xff", 4); /* NUL kept, 0xFF replaced */
+    s = nahr_value_as_string(v, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(s, "b\0c\xef\xbf\xbd", 6);
+    assert_int_equal(nahr_doc_set_field(d, "f\xc3", nahr_value_string(d, "a\xd8", 2)), NAHR_OK);
+    assert_int_equal(nahr_doc_add_span(d, "P\xe2\x82", 0, 6), NAHR_OK);
+    assert_int_equal(nahr_span_set_canonical(d, 0, "\xd8\xd8"), NAHR_OK);
+    assert_int_equal(nahr_span_set_attr(d, 0, "k\x80", nahr_value_cstr(d, "\xc0\xaf")), NAHR_OK);
+    json_t *j = to_json(d); /* fails on invalid UTF-8 */
+    json_t *f = json_object_get(j, "f\xef\xbf\xbd");
+    assert_non_null(f);
+    assert_string_equal(json_string_value(f), "a\xef\xbf\xbd");
+    json_t *e = json_array_get(json_object_get(j, "entities"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "P\xef\xbf\xbd\xef\xbf\xbd"); /* as nahr_utf8_repair: per byte */
+    assert_string_equal(json_string_value(json_object_get(e, "canonical")), "\xef\xbf\xbd\xef\xbf\xbd");
+    assert_non_null(json_object_get(e, "k\xef\xbf\xbd"));
+    json_decref(j);
+    nahr_doc_free(d);
+}
+
 static void test_span_validation(void **state)
 {
     (void)state;
@@ -613,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_parsed_numbers),
         cmocka_unit_test(test_spans_use_codepoints_in_json), cmocka_unit_test(test_span_codepoints_long_text), cmocka_unit_test(test_keys_and_types_escaped),
         cmocka_unit_test(test_prepare_jsonl_escapes_round_trip),
+        cmocka_unit_test(test_invalid_utf8_strings_repaired),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
         cmocka_unit_test(test_normalized_cache),
