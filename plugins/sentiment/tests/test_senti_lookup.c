@@ -21,22 +21,7 @@
 
 #include "../analyze.c"
 
-static char data_dir[2048];
-
-static senti_lexicon *shipped_lexicon(void)
-{
-    senti_lexicon *lx = senti_lexicon_new();
-    assert_non_null(lx);
-    const char *files[] = {"nileulex.tsv", "news_cues.tsv", "modifiers.tsv"};
-    for (int i = 0; i < 3; i++) {
-        char path[4096];
-        senti_error err;
-        snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
-        if (senti_lexicon_load(lx, path, &err) != NAHR_OK)
-            fail_msg("%s", err.msg);
-    }
-    return lx;
-}
+#include "senti_test_data.h"
 
 static unsigned next_rand(unsigned *r)
 {
