@@ -39,6 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A stage of plugin desc with every option at its default; data_dir is the
  * plugin's data folder (nahr_stage_path resolves defaults against it). */
+/* The fuzzer's input read a byte at a time (0 once it is used up), for
+ * harnesses that build structured input (documents, article sequences). */
+typedef struct rd {
+    const uint8_t *p;
+    size_t n;
+} rd;
+
+static inline unsigned take8(rd *r)
+{
+    if (!r->n)
+        return 0;
+    r->n--;
+    return *r->p++;
+}
+
 static inline void fuzz_stage_init(nahr_stage *st, const nahr_plugin *desc, const char *data_dir)
 {
     memset(st, 0, sizeof *st);

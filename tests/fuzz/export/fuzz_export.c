@@ -33,18 +33,6 @@
 #include <zstd.h>
 
 /* ---- reading the input ---- */
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-static unsigned take8(rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
 
 static unsigned take16(rd *r) { return take8(r) | take8(r) << 8; }
 

@@ -26,18 +26,6 @@
 
 const nahr_plugin *repeats_test_descriptor(void);
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-static unsigned take8(rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
 
 /* Lines that normalise alike in pairs/triples, and a few that do not. */
 static const char *const vocab[] = {
