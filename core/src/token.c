@@ -498,6 +498,20 @@ static inline void add_split(size_t *splits, size_t max, size_t *k, size_t off)
     splits[j] = off;
 }
 
+/* The article ال at byte at of w, then at least two letters: adds the split
+ * after it. */
+static inline void article_split(const char *w, size_t n, size_t at, size_t *splits, size_t max, size_t *k)
+{
+    if (!letter_at(w, n, at, AR_ALEF))
+        return;
+    size_t a = skip_marks(w, n, at + 2);
+    if (letter_at(w, n, a, AR_LAM)) {
+        size_t r = skip_marks(w, n, a + 2);
+        if (letters_from(w, n, r) >= 2)
+            add_split(splits, max, k, r);
+    }
+}
+
 size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t max)
 {
     size_t k = 0;
@@ -523,12 +537,7 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
      * conjunction or preposition, only the article ال can go; what the loop
      * below finds for it, without its other tests */
     if (letter_at(w, n, 0, AR_ALEF)) {
-        size_t a = skip_marks(w, n, 2);
-        if (letter_at(w, n, a, AR_LAM)) {
-            size_t r = skip_marks(w, n, a + 2);
-            if (letters_from(w, n, r) >= 2)
-                add_split(splits, max, &k, r);
-        }
+        article_split(w, n, 0, splits, max, &k);
         return k;
     }
 
@@ -561,22 +570,8 @@ size_t nahr_ar_proclitic_splits(const char *w, size_t n, size_t *splits, size_t 
         }
         /* article ال after the conjunction and/or preposition (not alone:
          * the word with its article is the form dictionaries list) */
-        if (q > 0 && letter_at(w, n, q, AR_ALEF)) {
-            size_t a = skip_marks(w, n, q + 2);
-            if (letter_at(w, n, a, AR_LAM)) {
-                size_t r = skip_marks(w, n, a + 2);
-                if (letters_from(w, n, r) >= 2)
-                    add_split(splits, max, &k, r);
-            }
-        }
-        if (q == 0 && p == 0 && letter_at(w, n, 0, AR_ALEF)) {
-            size_t a = skip_marks(w, n, 2);
-            if (letter_at(w, n, a, AR_LAM)) {
-                size_t r = skip_marks(w, n, a + 2);
-                if (letters_from(w, n, r) >= 2)
-                    add_split(splits, max, &k, r);
-            }
-        }
+        if (q > 0)
+            article_split(w, n, q, splits, max, &k);
     }
     return k;
 }
