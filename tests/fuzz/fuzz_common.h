@@ -39,6 +39,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A stage of plugin desc with every option at its default; data_dir is the
  * plugin's data folder (nahr_stage_path resolves defaults against it). */
+/* A reader sink that keeps every submitted document in order (seq = its
+ * index) and counts the documents taken and given back, for the harnesses
+ * that drive the stream readers; the caller frees docs[] and the array. */
+typedef struct collect {
+    nahr_doc **docs;
+    size_t n, acquired, released;
+} collect;
+
+static inline nahr_doc *c_acquire(void *ctx)
+{
+    ((collect *)ctx)->acquired++;
+    return nahr_doc_new();
+}
+
+static inline void c_submit(void *ctx, nahr_doc *d)
+{
+    collect *c = ctx;
+    c->docs = realloc(c->docs, (c->n + 1) * sizeof *c->docs);
+    if (!c->docs)
+        abort();
+    d->seq = c->n;
+    c->docs[c->n++] = d;
+}
+
+static inline void c_release(void *ctx, nahr_doc *d)
+{
+    ((collect *)ctx)->released++;
+    nahr_doc_free(d);
+}
+
 /* The fuzzer's input read a byte at a time (0 once it is used up), for
  * harnesses that build structured input (documents, article sequences). */
 typedef struct rd {

@@ -111,32 +111,6 @@ static void check_record(nahr_doc *d, bool repair, const char *enc)
 }
 
 /* ---- the JSONL stream reader (reader.c) over a memory file ---- */
-typedef struct collect {
-    nahr_doc *docs[64];
-    size_t n, acquired, released, total;
-} collect;
-
-static nahr_doc *c_acquire(void *ctx)
-{
-    ((collect *)ctx)->acquired++;
-    return nahr_doc_new();
-}
-
-static void c_submit(void *ctx, nahr_doc *d)
-{
-    collect *c = ctx;
-    d->seq = c->total++;
-    if (c->n < sizeof c->docs / sizeof *c->docs)
-        c->docs[c->n++] = d;
-    else
-        nahr_doc_free(d);
-}
-
-static void c_release(void *ctx, nahr_doc *d)
-{
-    ((collect *)ctx)->released++;
-    nahr_doc_free(d);
-}
 
 /* Lines that are records: not empty, not only spaces and tabs (and a final
  * '\r'), the last one with or without its newline; and any line longer
@@ -177,17 +151,18 @@ static void check_stream(const char *s, size_t n, size_t max_bytes, bool repair,
     bool utf16 = n >= 2 && (((unsigned char)s[0] == 0xFF && (unsigned char)s[1] == 0xFE) ||
                             ((unsigned char)s[0] == 0xFE && (unsigned char)s[1] == 0xFF));
     FUZZ_CHECK(rc == NAHR_OK || utf16, "read_jsonl_fd returned %d", rc);
-    FUZZ_CHECK(c.acquired == c.total + c.released, "%zu docs acquired, %zu submitted, %zu given back", c.acquired,
-               c.total, c.released);
+    FUZZ_CHECK(c.acquired == c.n + c.released, "%zu docs acquired, %zu submitted, %zu given back", c.acquired,
+               c.n, c.released);
     if (!utf16) /* every record line is one article: none lost, none made up */
-        FUZZ_CHECK(c.total == count_records(s, n, max_bytes), "%zu records read from %zu lines", c.total, count_records(s, n, max_bytes));
+        FUZZ_CHECK(c.n == count_records(s, n, max_bytes), "%zu records read from %zu lines", c.n, count_records(s, n, max_bytes));
     for (size_t i = 0; i < c.n; i++) {
         nahr_doc *d = c.docs[i];
         FUZZ_CHECK(d->raw_truncated ? d->status == DOC_FAILED && d->raw.len <= d->raw_total
                                     : d->raw.len <= max_bytes, "record %zu: %zu bytes kept of %zu", i, d->raw.len,
                    d->raw_total);
-        check_record(d, repair, enc);
+        check_record(d, repair, enc); /* frees d */
     }
+    free(c.docs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

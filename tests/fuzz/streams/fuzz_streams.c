@@ -30,32 +30,6 @@
 #include <zlib.h>
 #include <zstd.h>
 
-typedef struct collect {
-    nahr_doc **docs;
-    size_t n, acquired, released;
-} collect;
-
-static nahr_doc *c_acquire(void *ctx)
-{
-    ((collect *)ctx)->acquired++;
-    return nahr_doc_new();
-}
-
-static void c_submit(void *ctx, nahr_doc *d)
-{
-    collect *c = ctx;
-    c->docs = realloc(c->docs, (c->n + 1) * sizeof *c->docs);
-    if (!c->docs)
-        abort();
-    d->seq = c->n;
-    c->docs[c->n++] = d;
-}
-
-static void c_release(void *ctx, nahr_doc *d)
-{
-    ((collect *)ctx)->released++;
-    nahr_doc_free(d);
-}
 
 /* ---- the records of a text ---- */
 typedef struct rec {
