@@ -130,7 +130,9 @@ static int read_whole(const char *path, file_format fmt, reader_sink *s)
  * zstd file (the formats the export plugin writes). */
 typedef struct jsonl_src {
     int fd;
-    gzFile gz;      /* gzip: read through zlib */
+    z_stream *gz;   /* gzip: compressed bytes read from fd into zin, inflated member by member */
+    bool in_member; /* gzip: inside a member (its end not seen yet) */
+    size_t members; /* gzip: members read to their end */
     ZSTD_DCtx *zd;  /* zstd: compressed bytes read from fd into zin */
     char *zin;
     ZSTD_inBuffer in;
@@ -212,6 +214,60 @@ static ssize_t zst_read(jsonl_src *src, char *buf, size_t n, const char **why)
     return (ssize_t)out.pos;
 }
 
+/* gzip through inflate() rather than gzread(): zlib's gzread ignores what
+ * follows a member when it does not start like another member (a file cut
+ * one byte into its next member, or garbage appended, would read as whole;
+ * found by tests/fuzz/streams), and reads a file without a gzip header as
+ * plain text. Here every byte must belong to a member. */
+static ssize_t gz_read(jsonl_src *src, char *buf, size_t n, const char **why)
+{
+    z_stream *z = src->gz;
+    uInt room = n > UINT_MAX ? UINT_MAX : (uInt)n;
+    z->next_out = (Bytef *)buf;
+    z->avail_out = room;
+    while (z->avail_out == room) {
+        if (z->avail_in == 0 && !src->zeof) {
+            ssize_t r = read(src->fd, src->zin, READ_CHUNK);
+            if (r < 0)
+                return -1; /* EINTR: the caller retries */
+            z->next_in = (Bytef *)src->zin;
+            z->avail_in = (uInt)r;
+            src->zeof = r == 0;
+        }
+        if (z->avail_in == 0 && src->zeof) {
+            if (!src->in_member)
+                return 0;
+            *why = !src->members && z->total_in < 10 /* a gzip header's size */
+                       ? "not gzip data (the file is cut or damaged at its start, or not compressed)"
+                       : "gzip file cut short";
+            errno = EIO;
+            return -1;
+        }
+        if (!src->in_member) {
+            if (src->members && inflateReset(z) != Z_OK) {
+                *why = "gzip: cannot start the next member";
+                errno = EIO;
+                return -1;
+            }
+            src->in_member = true;
+        }
+        int zr = inflate(z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END) {
+            src->in_member = false;
+            src->members++;
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            *why = zr == Z_MEM_ERROR                    ? "out of memory"
+                   : !src->members && z->total_out == 0 ? "not gzip data (the file is cut or damaged at its start, or not compressed)"
+                   : src->members && z->total_out == 0  ? "data after the last gzip member is not gzip (garbage appended, or the file is damaged)"
+                   : z->msg                             ? z->msg
+                                                        : "corrupt gzip data";
+            errno = EIO;
+            return -1;
+        }
+    }
+    return (ssize_t)(room - z->avail_out);
+}
+
 /* Plain input, first read: UTF-16 with a byte-order mark (PowerShell's
  * "> file.jsonl", also on stdin) is converted from then on. */
 static ssize_t sniff_read(jsonl_src *src, char *buf, size_t n, const char **why)
@@ -250,33 +306,7 @@ static ssize_t src_read(jsonl_src *src, char *buf, size_t n, const char **why)
         return sniff_read(src, buf, n, why);
     if (!src->gz)
         return read(src->fd, buf, n);
-    int r = gzread(src->gz, buf, (unsigned)n);
-    int zerr = Z_OK;
-    const char *msg = gzerror(src->gz, &zerr);
-    if (r < 0 && zerr == Z_ERRNO && errno == EINTR) { /* a signal (a FIFO): the caller retries */
-        gzclearerr(src->gz);
-        errno = EINTR;
-        return -1;
-    }
-    /* a cut file reads as data, then as end of file with Z_BUF_ERROR set */
-    if (r < 0 || (r == 0 && zerr != Z_OK)) {
-        const char *colon = strstr(msg, ": "); /* gzerror says "<fd:N>: what" */
-        *why = zerr == Z_ERRNO       ? strerror(errno)
-               : zerr == Z_BUF_ERROR ? "gzip file cut short"
-                                     : (colon ? colon + 2 : msg);
-        errno = EIO;
-        return -1;
-    }
-    /* zlib hands out a file that does not start with a gzip header as it is
-     * ("transparent" reading): a .gz cut or damaged in its first bytes
-     * would be read as made-up records, the damage unreported (found by
-     * tests/fuzz/streams: a .jsonl.gz cut to its first byte) */
-    if (r > 0 && gzdirect(src->gz)) {
-        *why = "not gzip data (the file is cut or damaged at its start, or not compressed)";
-        errno = EIO;
-        return -1;
-    }
-    return r;
+    return gz_read(src, buf, n, why);
 }
 
 static int read_jsonl(jsonl_src *src, const char *name, reader_sink *s)
@@ -410,7 +440,13 @@ static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     jsonl_src src = {.fd = fd, .cv = NO_ICONV};
-    if (fd >= 0 && f == FMT_JSONL_GZ && !(src.gz = gzdopen(fd, "rb"))) {
+    if (fd >= 0 && f == FMT_JSONL_GZ &&
+        (!(src.gz = calloc(1, sizeof *src.gz)) || !(src.zin = malloc(READ_CHUNK)) ||
+         inflateInit2(src.gz, 15 + 16) != Z_OK)) { /* 15 + 16: gzip members only */
+        free(src.gz);
+        src.gz = NULL;
+        free(src.zin);
+        src.zin = NULL;
         close(fd);
         fd = -1;
         errno = ENOMEM;
@@ -423,8 +459,6 @@ static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
         fd = -1;
         errno = ENOMEM;
     }
-    if (src.gz)
-        gzbuffer(src.gz, READ_CHUNK);
     if (fd < 0) {
         nahr_doc *d = s->acquire(s->ctx);
         if (!d)
@@ -438,10 +472,11 @@ static int read_jsonl_file(const char *path, file_format f, reader_sink *s)
     ZSTD_freeDCtx(src.zd);
     free(src.zin);
     src_conv_free(&src);
-    if (src.gz)
-        gzclose(src.gz); /* closes fd */
-    else
-        close(fd);
+    if (src.gz) {
+        inflateEnd(src.gz);
+        free(src.gz);
+    }
+    close(fd);
     return rc;
 }
 

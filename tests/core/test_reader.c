@@ -170,6 +170,34 @@ static void test_gzip_without_header_is_a_read_error(void **state)
     }
 }
 
+/* What follows the last complete gzip member must be another whole member:
+ * a file cut one byte into its next member, or with garbage appended, is a
+ * read error after the records before it (zlib's gzread took both as a
+ * clean end). m1: `printf '{"text":"a"}\n' | gzip -n`. */
+static void test_gzip_tail_after_member_is_a_read_error(void **state)
+{
+    (void)state;
+    static const unsigned char m1[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56,
+                                       0x2a, 0x49, 0xad, 0x28, 0x51, 0xb2, 0x52, 0x4a, 0x54, 0xaa, 0xe5, 0x02,
+                                       0x00, 0x77, 0x4c, 0xc2, 0x38, 0x0d, 0x00, 0x00, 0x00};
+    char body[64];
+    const size_t tails[] = {1, 3}; /* 0x1f alone; "xyz" */
+    for (int k = 0; k < 2; k++) {
+        memcpy(body, m1, sizeof m1);
+        memcpy(body + sizeof m1, k == 0 ? "\x1f" : "xyz", tails[k]);
+        const char *p = tu_write_temp(".jsonl.gz", body, sizeof m1 + tails[k]);
+        collect c = {0};
+        reader_sink s = {.acquire = c_acquire, .submit = c_submit, .release = c_release, .ctx = &c,
+                         .max_bytes = 1 << 20, .stop = &no_stop};
+        assert_int_equal(nahr__read_path(p, &s), NAHR_EIO);
+        assert_int_equal(c.n, 2);
+        assert_int_equal(c.docs[0]->status, DOC_PENDING);
+        assert_int_equal(c.docs[1]->status, DOC_FAILED);
+        assert_non_null(strstr(c.docs[1]->fail_reason, k == 0 ? "cut short" : "not gzip"));
+        free_all(&c);
+    }
+}
+
 static void test_text_file_id_and_oversize(void **state)
 {
     (void)state;
@@ -243,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_missing_and_empty_files),
         cmocka_unit_test(test_jsonl_oversized_record_cut_by_read_error),
         cmocka_unit_test(test_gzip_without_header_is_a_read_error),
+        cmocka_unit_test(test_gzip_tail_after_member_is_a_read_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

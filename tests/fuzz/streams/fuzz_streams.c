@@ -202,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < npre; i++)
                 FUZZ_CHECK(doc_is(c.docs[i], tx, &pre[i]), "cut at a boundary: doc %zu differs", i);
         } else {
-            FUZZ_CHECK(rc == NAHR_EIO, "cut inside a frame (%zu of %zu bytes): rc %d, %zu docs", cut, enc.len, rc,
+            FUZZ_CHECK(rc == NAHR_EIO, "%s cut inside a frame (%zu of %zu bytes): rc %d, %zu docs", path, cut, enc.len, rc,
                        c.n);
             FUZZ_CHECK(last_failed, "cut inside a frame: the last doc is not a failed read");
             size_t whole = 0; /* records the complete frames hold, ended by their newline */
