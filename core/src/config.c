@@ -31,7 +31,7 @@ const char *nahr__nearest(const char *key, const char *const *names, size_t n)
  * must stay one "FILE:LINE: ..." line (fuzz_config found a "format" value
  * holding a newline splitting its message in two). Returns 0 or
  * NAHR_ENOMEM. */
-static int put_printable(nahr_buf *b, const char *s, size_t n)
+int nahr__buf_put_printable(nahr_buf *b, const char *s, size_t n)
 {
     int rc = 0;
     size_t from = 0;
@@ -58,17 +58,28 @@ static bool has_control(const char *s)
     return false;
 }
 
-/* One message line "FILE:LINE: ...", the message made printable. */
-#define ERR(errbuf, line, ...)                                                                                  \
+/* One message line "FILE:LINE: ...", the message made printable. FILE is the
+ * file that holds the setting: the config, or a file it @includes. */
+#define ERRAT(errbuf, file, line, ...)                                                                          \
     do {                                                                                                        \
         nahr_buf msg_ = {0};                                                                                    \
         nahr_buf_printf(&msg_, __VA_ARGS__);                                                                    \
-        nahr_buf_printf(errbuf, "%s:%d: ", c->file, (line));                                                 \
-        put_printable(errbuf, msg_.data ? msg_.data : "", msg_.len);                                            \
+        nahr_buf_printf(errbuf, "%s:%d: ", (file), (line));                                                     \
+        nahr__buf_put_printable(errbuf, msg_.data ? msg_.data : "", msg_.len);                                  \
         nahr_buf_putc(errbuf, '\n');                                                                            \
         nahr_buf_free(&msg_);                                                                                   \
         nerr++;                                                                                                 \
     } while (0)
+/* ... at setting S */
+#define ERRS(errbuf, s, ...) ERRAT(errbuf, src_file(c, (s)), config_setting_source_line(s), __VA_ARGS__)
+
+/* The file holding setting s: libconfig names included files; the top
+ * config, parsed from memory, has no name there. */
+static const char *src_file(const nahr_config *c, const config_setting_t *s)
+{
+    const char *f = config_setting_source_file((config_setting_t *)s);
+    return f ? f : c->file;
+}
 
 static const char *type_name(int t)
 {
@@ -170,6 +181,7 @@ static int read_option(opt_value *v, config_setting_t *s, char *why, size_t whyn
     const nahr_option *o = v->opt;
     v->set = true;
     v->line = config_setting_source_line(s);
+    v->file = config_setting_source_file(s);
     switch (o->type) {
     case NAHR_OPT_STRING:
         if (t != CONFIG_TYPE_STRING)
@@ -286,33 +298,33 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
     int nerr = 0;
     int line = config_setting_source_line(g);
     st->line = line;
-    st->cfg_file = c->file;
+    st->cfg_file = src_file(c, g);
     st->cfg_dir = c->dir;
     st->workers = c->workers;
     if (!config_setting_is_group(g)) {
-        ERR(err, line, "stage %d: must be a group like { plugin = \"export\"; }", st->index);
+        ERRAT(err, st->cfg_file, line, "stage %d: must be a group like { plugin = \"export\"; }", st->index);
         return nerr;
     }
     const char *plugin = NULL;
     config_setting_t *ps = config_setting_get_member(g, "plugin");
     if (!ps || !(plugin = config_setting_get_string(ps))) {
-        ERR(err, line, "stage %d: missing 'plugin = \"NAME\";'", st->index);
+        ERRAT(err, st->cfg_file, line, "stage %d: missing 'plugin = \"NAME\";'", st->index);
         return nerr;
     }
     st->plugin = strdup(plugin);
     const char *name = NULL;
     config_setting_t *ns = config_setting_get_member(g, "name");
     if (ns && !(name = config_setting_get_string(ns)))
-        ERR(err, config_setting_source_line(ns), "stage %d (%s): 'name' must be a string", st->index, plugin);
+        ERRS(err, ns, "stage %d (%s): 'name' must be a string", st->index, plugin);
     /* the label goes into every message and log line of the stage */
     if (name && has_control(name)) {
-        ERR(err, config_setting_source_line(ns), "stage %d (%s): 'name' must not hold control characters: \"%s\"",
+        ERRS(err, ns, "stage %d (%s): 'name' must not hold control characters: \"%s\"",
             st->index, plugin, name);
         name = NULL;
     }
     nahr_buf perr = {0};
     if (nahr__plugin_open(plugin, c->search_dirs, c->nsearch, &st->dl, &st->desc, &st->so_path, &perr) < 0) {
-        ERR(err, config_setting_source_line(ps), "stage %d (%s): %s", st->index, plugin, perr.data);
+        ERRS(err, ps, "stage %d (%s): %s", st->index, plugin, perr.data);
         nahr_buf_free(&perr);
         return nerr;
     }
@@ -340,7 +352,6 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
     for (int k = 0; k < n; k++) {
         config_setting_t *s = config_setting_get_elem(g, (unsigned)k);
         const char *key = config_setting_name(s);
-        int kl = config_setting_source_line(s);
         if (strcmp(key, "plugin") == 0 || strcmp(key, "name") == 0)
             continue;
         opt_value *v = NULL;
@@ -352,7 +363,7 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
             nahr_buf valid = {0};
             for (size_t i = 0; i < nopt; i++)
                 nahr_buf_printf(&valid, "%s%s", i ? ", " : "", names[i]);
-            ERR(err, kl, "stage %d (%s): unknown option '%s'%s%s%s; valid options: %s", st->index, st->label, key,
+            ERRS(err, s, "stage %d (%s): unknown option '%s'%s%s%s; valid options: %s", st->index, st->label, key,
                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
                 valid.data ? valid.data : "(none)");
             nahr_buf_free(&valid);
@@ -360,7 +371,7 @@ static int load_stage(nahr_config *c, nahr_stage *st, config_setting_t *g, nahr_
         }
         char why[256];
         if (read_option(v, s, why, sizeof why) < 0)
-            ERR(err, kl, "stage %d (%s): option '%s': %s", st->index, st->label, key, why);
+            ERRS(err, s, "stage %d (%s): option '%s': %s", st->index, st->label, key, why);
     }
     free(names);
     return nerr;
@@ -380,17 +391,17 @@ static int check_order(nahr_config *c, nahr_buf *err)
             if (!b->desc)
                 continue;
             if ((a->desc->flags & NAHR_PLUGIN_ADDS_SPANS) && (b->desc->flags & NAHR_PLUGIN_REWRITES_TEXT))
-                ERR(err, b->line,
+                ERRAT(err, b->cfg_file, b->line,
                     "stage %d (%s) rewrites the text but comes after stage %d (%s), which adds spans: "
                     "move it before",
                     b->index, b->label, a->index, a->label);
             if (b->desc->thread_model == NAHR_THREAD_ORDERED_PRE && a->desc->thread_model != NAHR_THREAD_ORDERED_PRE)
-                ERR(err, b->line,
+                ERRAT(err, b->cfg_file, b->line,
                     "stage %d (%s) runs in input order before the workers, so it cannot come after "
                     "stage %d (%s): move it up",
                     b->index, b->label, a->index, a->label);
             if (a->desc->thread_model == NAHR_THREAD_ORDERED_POST && b->desc->thread_model != NAHR_THREAD_ORDERED_POST)
-                ERR(err, b->line,
+                ERRAT(err, b->cfg_file, b->line,
                     "stage %d (%s) runs in the workers, so it cannot come after stage %d (%s), which runs "
                     "after them in input order (sinks go last)",
                     b->index, b->label, a->index, a->label);
@@ -414,11 +425,13 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
     c->progress = false;
     c->dead_letter = strdup("rejected.jsonl");
     config_init(&c->cfg);
-    if (access(file, R_OK) != 0) {
-        nahr_buf_printf(err, "%s: cannot read config: %s\n", file, strerror(errno));
-        return NAHR_ECONFIG;
-    }
-    if (config_read_file(&c->cfg, file) != CONFIG_TRUE) {
+    char *text = NULL;
+    int trc = nahr__config_text(file, &text, err);
+    if (trc < 0)
+        return trc;
+    int parsed = config_read_string(&c->cfg, text);
+    free(text);
+    if (parsed != CONFIG_TRUE) {
         nahr_buf_printf(err, "%s:%d: syntax error: %s\n", config_error_file(&c->cfg) ? config_error_file(&c->cfg) : file,
                         config_error_line(&c->cfg), config_error_text(&c->cfg));
         return NAHR_ECONFIG;
@@ -427,7 +440,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
     for (int k = 0; k < config_setting_length(root); k++) {
         config_setting_t *s = config_setting_get_elem(root, (unsigned)k);
         if (strcmp(config_setting_name(s), "pipeline") != 0)
-            ERR(err, config_setting_source_line(s), "unknown top-level setting '%s' (everything goes in 'pipeline: { ... };')",
+            ERRS(err, s, "unknown top-level setting '%s' (everything goes in 'pipeline: { ... };')",
                 config_setting_name(s));
     }
     config_setting_t *p = config_lookup(&c->cfg, "pipeline");
@@ -440,37 +453,36 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
     for (int k = 0; k < config_setting_length(p); k++) {
         config_setting_t *s = config_setting_get_elem(p, (unsigned)k);
         const char *key = config_setting_name(s);
-        int line = config_setting_source_line(s);
         int t = config_setting_type(s);
         size_t ki = 0;
         while (ki < NPIPELINE_KEYS && strcmp(pipeline_keys[ki], key) != 0)
             ki++;
         if (ki == NPIPELINE_KEYS) {
             const char *near = nahr__nearest(key, pipeline_keys, NPIPELINE_KEYS);
-            ERR(err, line, "pipeline: unknown key '%s'%s%s%s; valid keys: workers, on_error, dead_letter, "
+            ERRS(err, s, "pipeline: unknown key '%s'%s%s%s; valid keys: workers, on_error, dead_letter, "
                            "max_article_bytes, queue_depth, plugin_path, utf8, encoding, progress, log_level, log_format, input, stages",
                 key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
             continue;
         }
         if (strcmp(key, "workers") == 0 || strcmp(key, "queue_depth") == 0 || strcmp(key, "max_article_bytes") == 0) {
             if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-                ERR(err, line, "pipeline: '%s' must be an integer, not a %s", key, type_name(t));
+                ERRS(err, s, "pipeline: '%s' must be an integer, not a %s", key, type_name(t));
                 continue;
             }
             long long v = config_setting_get_int64(s);
             if (key[0] == 'w') {
                 if (v < 0 || v > 1024)
-                    ERR(err, line, "pipeline: 'workers' must be in [0, 1024] (0 = number of cores), not %lld", v);
+                    ERRS(err, s, "pipeline: 'workers' must be in [0, 1024] (0 = number of cores), not %lld", v);
                 else
                     c->workers = (int)v;
             } else if (key[0] == 'q') {
                 if (v < 1 || v > 65536)
-                    ERR(err, line, "pipeline: 'queue_depth' must be in [1, 65536], not %lld", v);
+                    ERRS(err, s, "pipeline: 'queue_depth' must be in [1, 65536], not %lld", v);
                 else
                     c->queue_depth = (int)v;
             } else {
                 if (v < 1024 || v > (1ll << 31))
-                    ERR(err, line, "pipeline: 'max_article_bytes' must be in [1024, 2147483648], not %lld", v);
+                    ERRS(err, s, "pipeline: 'max_article_bytes' must be in [1024, 2147483648], not %lld", v);
                 else
                     c->max_article_bytes = (size_t)v;
             }
@@ -478,33 +490,33 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
             const char *v = config_setting_get_string(s);
             int kind = v ? nahr__encoding_kind(v) : -1;
             if (!v)
-                ERR(err, line, "pipeline: 'encoding' must be a string, not a %s", type_name(t));
+                ERRS(err, s, "pipeline: 'encoding' must be a string, not a %s", type_name(t));
             else if (kind == -2)
-                ERR(err, line, "pipeline: 'encoding' \"%s\" does not keep ASCII bytes as ASCII, so records "
+                ERRS(err, s, "pipeline: 'encoding' \"%s\" does not keep ASCII bytes as ASCII, so records "
                                "cannot be split in it (UTF-16/UTF-32 files are recognised by their byte-order mark)", v);
             else if (kind < 0)
-                ERR(err, line, "pipeline: 'encoding' \"%s\" is not an encoding iconv knows "
+                ERRS(err, s, "pipeline: 'encoding' \"%s\" is not an encoding iconv knows "
                                "(e.g. \"UTF-8\", \"WINDOWS-1256\", \"ISO-8859-6\"; `iconv -l` lists them)", v);
             else if (kind != 1 && !(c->encoding = strdup(v)))
-                ERR(err, line, "pipeline: out of memory");
+                ERRS(err, s, "pipeline: out of memory");
         } else if (strcmp(key, "on_error") == 0 || strcmp(key, "utf8") == 0 || strcmp(key, "dead_letter") == 0 ||
                    strcmp(key, "log_level") == 0 || strcmp(key, "log_format") == 0) {
             const char *v = config_setting_get_string(s);
             if (!v) {
-                ERR(err, line, "pipeline: '%s' must be a string, not a %s", key, type_name(t));
+                ERRS(err, s, "pipeline: '%s' must be a string, not a %s", key, type_name(t));
                 continue;
             }
             if (strcmp(key, "on_error") == 0) {
                 if (strcmp(v, "dead-letter") && strcmp(v, "fail"))
-                    ERR(err, line, "pipeline: 'on_error' must be \"dead-letter\" or \"fail\", not \"%s\"", v);
+                    ERRS(err, s, "pipeline: 'on_error' must be \"dead-letter\" or \"fail\", not \"%s\"", v);
                 c->on_error_fail = strcmp(v, "fail") == 0;
             } else if (strcmp(key, "utf8") == 0) {
                 if (strcmp(v, "repair") && strcmp(v, "reject"))
-                    ERR(err, line, "pipeline: 'utf8' must be \"repair\" or \"reject\", not \"%s\"", v);
+                    ERRS(err, s, "pipeline: 'utf8' must be \"repair\" or \"reject\", not \"%s\"", v);
                 c->utf8_repair = strcmp(v, "reject") != 0;
             } else if (strcmp(key, "log_format") == 0) {
                 if (strcmp(v, "text") && strcmp(v, "kv"))
-                    ERR(err, line, "pipeline: 'log_format' must be \"text\" or \"kv\", not \"%s\"", v);
+                    ERRS(err, s, "pipeline: 'log_format' must be \"text\" or \"kv\", not \"%s\"", v);
                 else
                     nahr__log_config_format(strcmp(v, "kv") == 0); /* run --log-format wins */
             } else if (strcmp(key, "log_level") == 0) {
@@ -514,25 +526,25 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                     if (strcmp(v, lv[i]) == 0)
                         found = i;
                 if (found < 0)
-                    ERR(err, line, "pipeline: 'log_level' must be error, warning, info or debug, not \"%s\"", v);
+                    ERRS(err, s, "pipeline: 'log_level' must be error, warning, info or debug, not \"%s\"", v);
                 else
                     nahr_log_set_level(found);
             } else {
                 if (!*v || strcmp(v, "-") == 0)
-                    ERR(err, line, "pipeline: 'dead_letter' must be a file path (stdout carries data only)");
+                    ERRS(err, s, "pipeline: 'dead_letter' must be a file path (stdout carries data only)");
                 free(c->dead_letter);
                 c->dead_letter = strdup(v);
             }
         } else if (strcmp(key, "progress") == 0) {
             if (t != CONFIG_TYPE_BOOL)
-                ERR(err, line, "pipeline: 'progress' must be true or false, not a %s", type_name(t));
+                ERRS(err, s, "pipeline: 'progress' must be true or false, not a %s", type_name(t));
             else
                 c->progress = config_setting_get_bool(s);
         } else if (strcmp(key, "plugin_path") == 0) {
             char **v = NULL;
             size_t n = 0;
             if (read_strings(s, &v, &n) < 0) {
-                ERR(err, line, "pipeline: 'plugin_path' must be a string or a list of strings");
+                ERRS(err, s, "pipeline: 'plugin_path' must be a string or a list of strings");
             } else {
                 for (size_t i = 0; i < n; i++) {
                     char *pth = path_in(c->dir, v[i]);
@@ -546,7 +558,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
             nahr__strv_free(v, n);
         } else if (strcmp(key, "input") == 0) {
             if (!config_setting_is_group(s)) {
-                ERR(err, line, "pipeline: 'input' must be a group like { type = \"files\"; paths = [ \"dir/\" ]; }");
+                ERRS(err, s, "pipeline: 'input' must be a group like { type = \"files\"; paths = [ \"dir/\" ]; }");
                 continue;
             }
             const char *itype = NULL;
@@ -554,24 +566,23 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
             if (itype && strcmp(itype, "nats") == 0) {
                 c->input_type = strdup("nats");
                 c->input_setting = s;
-                nerr += nahr__nats_check(s, c->file, err);
+                nerr += nahr__nats_check(s, src_file(c, s), err);
                 continue;
             }
             for (int j = 0; j < config_setting_length(s); j++) {
                 config_setting_t *is = config_setting_get_elem(s, (unsigned)j);
                 const char *ik = config_setting_name(is);
-                int il = config_setting_source_line(is);
                 if (strcmp(ik, "type") == 0) {
                     const char *v = config_setting_get_string(is);
                     if (!v || (strcmp(v, "files") && strcmp(v, "stdin")))
-                        ERR(err, il, "input: 'type' must be \"files\", \"stdin\" or \"nats\"");
+                        ERRS(err, is, "input: 'type' must be \"files\", \"stdin\" or \"nats\"");
                     else
                         c->input_type = strdup(v);
                 } else if (strcmp(ik, "paths") == 0) {
                     char **v = NULL;
                     size_t n = 0;
                     if (read_strings(is, &v, &n) < 0) {
-                        ERR(err, il, "input: 'paths' must be a string or a list of strings");
+                        ERRS(err, is, "input: 'paths' must be a string or a list of strings");
                         nahr__strv_free(v, n);
                     } else {
                         for (size_t i = 0; i < n; i++) {
@@ -583,7 +594,7 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
                         c->ninputs = n;
                     }
                 } else {
-                    ERR(err, il, "input: unknown key '%s'; valid keys: type, paths", ik);
+                    ERRS(err, is, "input: unknown key '%s'; valid keys: type, paths", ik);
                 }
             }
         }
@@ -600,11 +611,11 @@ int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err)
 
     config_setting_t *stages = config_setting_get_member(p, "stages");
     if (!stages) {
-        ERR(err, config_setting_source_line(p), "pipeline: missing 'stages = ( { plugin = \"...\"; }, ... );'");
+        ERRS(err, p, "pipeline: missing 'stages = ( { plugin = \"...\"; }, ... );'");
     } else if (!config_setting_is_list(stages)) {
-        ERR(err, config_setting_source_line(stages), "pipeline: 'stages' must be a list: ( { ... }, { ... } )");
+        ERRS(err, stages, "pipeline: 'stages' must be a list: ( { ... }, { ... } )");
     } else if (config_setting_length(stages) == 0) {
-        ERR(err, config_setting_source_line(stages), "pipeline: 'stages' is empty");
+        ERRS(err, stages, "pipeline: 'stages' is empty");
     } else {
         c->nstages = (size_t)config_setting_length(stages);
         c->stages = calloc(c->nstages, sizeof *c->stages);
@@ -727,15 +738,18 @@ int nahr_stage_error(const nahr_stage *s, const char *key, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     int line = s->line;
+    const char *file = s->cfg_file;
     if (key)
         for (size_t i = 0; i < s->nopts; i++)
-            if (strcmp(s->opts[i].opt->name, key) == 0 && s->opts[i].set)
+            if (strcmp(s->opts[i].opt->name, key) == 0 && s->opts[i].set) {
                 line = s->opts[i].line;
-    /* the plugin's message may echo an option's value: one line (put_printable) */
+                file = s->opts[i].file ? s->opts[i].file : s->cfg_file;
+            }
+    /* the plugin's message may echo an option's value: one line (nahr__buf_put_printable) */
     nahr_buf pm = {0};
-    put_printable(&pm, msg, strlen(msg));
+    nahr__buf_put_printable(&pm, msg, strlen(msg));
     if (key)
-        snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): option '%s': %s", s->cfg_file, line, s->index,
+        snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): option '%s': %s", file, line, s->index,
                  s->label, key, pm.data ? pm.data : "");
     else
         snprintf(m->err, sizeof m->err, "%s:%d: stage %d (%s): %s", s->cfg_file, line, s->index, s->label,

@@ -11,6 +11,7 @@ typedef struct opt_value {
     const nahr_option *opt;
     bool set;
     int line;
+    const char *file; /* an @included file holding the option, else NULL (libconfig's string) */
     char *str;
     int64_t i;
     double f;
@@ -73,6 +74,15 @@ typedef struct nahr_config {
  * NAHR_ECONFIG with every message (one per line) in *err. */
 NAHR_INTERNAL int nahr__config_load(const char *file, nahr_config **out, nahr_buf *err);
 NAHR_INTERNAL void nahr__config_free(nahr_config *c);
+/* Reads config FILE (a pipe too) into *text (NUL-terminated, caller frees) and
+ * checks every @include line in it and in the files it includes (exists, a
+ * regular file of text, at most 16 MiB, nested at most 10 deep): libconfig
+ * would block on a FIFO or exit the process on a directory. NAHR_ECONFIG
+ * with "FILE:LINE: ..." messages in *err. */
+NAHR_INTERNAL int nahr__config_text(const char *file, char **text, nahr_buf *err);
+/* Appends s (n bytes) to b with control characters escaped (\n, \xNN):
+ * one message stays one line. */
+NAHR_INTERNAL int nahr__buf_put_printable(nahr_buf *b, const char *s, size_t n);
 
 /* Plugin search path without a config: NAHR_PLUGIN_PATH, beside the binary, install dir. */
 NAHR_INTERNAL int nahr__search_path(char **extra, size_t nextra, char ***dirs, size_t *ndirs);

@@ -46,6 +46,27 @@ sed 's/word = "nahr";/word = "nahr"; wrod = 1;/' tp.cfg >typo.cfg
 "$NAHR" check -c typo.cfg >out 2>err; rc=$?
 check "unknown option: exit 2, line, suggestion" '[ $rc = 2 ] && grep -q "typo.cfg:6: stage 1 (tp_good): unknown option .wrod. (did you mean .word.?)" err' "$(cat err)"
 "$NAHR" run -c typo.cfg - </dev/null >out 2>err; check "run with a bad config exits 2 and reads nothing" '[ $? = 2 ] && [ ! -s out ]'
+# @include: libconfig opens the files itself, so nahr vets each first (a FIFO blocked it, a directory made it exit)
+mkdir -p inc && printf 'workers = 1;\n' >inc/one.cfg && mkfifo inc/fifo
+for what in fifo:FIFO dir:directory missing:relative; do
+    case ${what%%:*} in fifo) p=inc/fifo ;; dir) p=inc ;; missing) p=inc/none.cfg ;; esac
+    printf 'pipeline: {\n  /* @include "inc/fifo" */\n  @include "%s"\n  stages = ( { plugin = "export"; } );\n};\n' "$p" >inc.cfg
+    timeout 20 "$NAHR" check -c inc.cfg >out 2>err; rc=$?
+    check "@include of a ${what%%:*}: exit 2, FILE:LINE and why" "[ \$rc = 2 ] && grep -q '^inc.cfg:3: @include \"$p\": .*${what#*:}' err && ! grep -q flex err" "rc=$rc $(cat err)"
+done
+sed 's#inc/none.cfg#inc/one.cfg#' inc.cfg >inc_ok.cfg
+"$NAHR" check -c inc_ok.cfg >out 2>err; rc=$?
+check "@include of a file (commented-out FIFO include ignored): 1 worker" '[ $rc = 0 ] && cat out err | grep -q "1 worker(s)"' "$(cat out err)"
+"$NAHR" check -c <(cat inc_ok.cfg) >out 2>err; rc=$?
+check "a config given as a pipe (-c <(...)) is read" '[ $rc = 0 ] && cat out err | grep -q "1 worker(s)"' "$(cat out err)"
+printf '\nworkers = "two";\nstages = ( { plugin = "clean"; },\n  { plugin = "export"; pth = "-"; } );\n' >inc/body.cfg
+printf 'pipeline: {\n  @include "inc/body.cfg"\n};\n' >inc_body.cfg
+"$NAHR" check -c inc_body.cfg >out 2>err; rc=$?
+check "errors in an included file name that file and its lines" \
+  '[ $rc = 2 ] && grep -q "^inc/body.cfg:2: pipeline: .workers. must be an integer" err && grep -q "^inc/body.cfg:4: stage 2 (export): unknown option .pth." err' "$(cat err)"
+printf '@include "loop.cfg"\n' >loop.cfg
+"$NAHR" check -c loop.cfg >out 2>err; rc=$?
+check "an @include loop: exit 2, nested too deep" '[ $rc = 2 ] && grep -q "loop.cfg:1: @include \"loop.cfg\": includes nested more than 10 deep" err' "$(cat err)"
 sed 's/{ plugin = "entities"; }/{ plugin = "entities"; model_veto_org = -1.0; }/' "$SRC/configs/default.cfg" >veto.cfg
 "$NAHR" check -c veto.cfg >out 2>err; rc=$?
 check "entities model_veto_org below 0: exit 2, file:line and the key" \

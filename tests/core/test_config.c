@@ -184,6 +184,45 @@ static void test_messages_stay_one_line(void **state)
     nahr_buf_free(&err);
 }
 
+/* @include lines are vetted as libconfig's scanner reads them (line start,
+ * outside comments) and messages name the included file and its line. */
+static void test_include_lines(void **state)
+{
+    (void)state;
+    nahr_config *c = NULL;
+    nahr_buf err = {0};
+    const char *inc = tu_write_temp(".cfg", "workers = 3;\n", 12);
+    char body[1024];
+    snprintf(body, sizeof body,
+             "  // @include \"/dev/null\"\n  # @include \"/dev/null\"\n  /* a block\n@include \"/dev/null\"\n*/\n"
+             "  @include \"%s\"\n  stages = ( { plugin = \"tp_good\"; } );", inc);
+    assert_int_equal(load(body, &c, &err), NAHR_OK);
+    assert_int_equal(c->workers, 3);
+    nahr__config_free(c);
+    /* the same line outside a comment is refused, with the line */
+    assert_int_equal(load("  stages = ( { plugin = \"tp_good\"; } );\n@include \"/dev/null\"", &c, &err), NAHR_ECONFIG);
+    expect_one_line(err.data, ":4: @include \"/dev/null\": is a device or socket, not a regular file");
+    nahr__config_free(c);
+    /* a plugin's message about an option set in an included file names that file, also when the
+     * stage itself is in another file */
+    const char *stages = tu_write_temp(".cfg", "stages = (\n { plugin = \"tp_initfail\";\n word = \"w\"; } );\n", 56);
+    snprintf(body, sizeof body, "  @include \"%s\"", stages);
+    assert_int_equal(load(body, &c, &err), NAHR_OK);
+    assert_int_equal(nahr__check_init(c, &err), NAHR_ECONFIG);
+    char want[1200];
+    snprintf(want, sizeof want, "%s:3: stage 1 (tp_initfail): option 'word': cannot load the word list 'w'", stages);
+    expect_one_line(err.data, want);
+    nahr__config_free(c);
+    const char *opt = tu_write_temp(".cfg", "\nword = \"w\";\n", 13);
+    snprintf(body, sizeof body, "  stages = ( { plugin = \"tp_initfail\";\n@include \"%s\"\n} );", opt);
+    assert_int_equal(load(body, &c, &err), NAHR_OK);
+    assert_int_equal(nahr__check_init(c, &err), NAHR_ECONFIG);
+    snprintf(want, sizeof want, "%s:2: stage 1 (tp_initfail): option 'word': cannot load the word list 'w'", opt);
+    expect_one_line(err.data, want);
+    nahr__config_free(c);
+    nahr_buf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_and_ranges),    cmocka_unit_test(test_pipeline_keys),
         cmocka_unit_test(test_missing_plugin_and_syntax), cmocka_unit_test(test_stage_order),
         cmocka_unit_test(test_init_failure_is_reported),  cmocka_unit_test(test_messages_stay_one_line),
+        cmocka_unit_test(test_include_lines),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
