@@ -14,10 +14,12 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_BYTES (16u << 20) /* a pipeline config is a few KB */
 #define INCLUDE_MAX_DEPTH 10         /* libconfig's own limit */
@@ -61,13 +63,18 @@ static int read_all(FILE *f, char **out, size_t *outlen, bool *too_big)
 
 /* Opens and reads file path whole. Returns 0, NAHR_ENOMEM, or NAHR_ECONFIG
  * with *why saying what is wrong. */
-static int read_text(const char *path, char **out, size_t *outlen, const char **why)
+static int read_text(const char *path, bool nonblock, char **out, size_t *outlen, const char **why)
 {
     struct stat st;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    /* an included file is read without blocking: a "regular" file of
+     * /proc such as /proc/kmsg would wait for data forever */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
     if (!f) {
         *why = strerror(errno);
+        if (fd >= 0)
+            close(fd);
         return NAHR_ECONFIG;
     }
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -77,9 +84,10 @@ static int read_text(const char *path, char **out, size_t *outlen, const char **
     }
     bool too_big = false;
     int rc = read_all(f, out, outlen, &too_big);
+    int read_errno = errno;
     fclose(f);
     if (rc == NAHR_EIO) {
-        *why = "read error";
+        *why = read_errno == EAGAIN ? "read error: it has no data now (not a regular file's content)" : "read error";
         return NAHR_ECONFIG;
     }
     if (rc == 0 && too_big) {
@@ -129,7 +137,7 @@ static int check_include(const char *from, size_t line, const char *path, int de
     }
     char *text = NULL;
     size_t n = 0;
-    int rc = read_text(path, &text, &n, &why);
+    int rc = read_text(path, true, &text, &n, &why);
     if (rc == NAHR_ECONFIG) {
         nahr_buf_printf(err, "%s:%zu: @include \"", from, line);
         nahr__buf_put_printable(err, path, strlen(path));
@@ -225,7 +233,7 @@ int nahr__config_text(const char *file, char **out, nahr_buf *err)
     size_t n = 0;
     const char *why = NULL;
     *out = NULL;
-    int rc = read_text(file, &text, &n, &why);
+    int rc = read_text(file, false, &text, &n, &why);
     if (rc == NAHR_ECONFIG)
         nahr_buf_printf(err, "%s: cannot read config: %s\n", file, why);
     if (rc < 0)

@@ -13,7 +13,7 @@ fuzz_build() {
         -DNAHR_LIBFUZZER -DNAHR_PLUGIN_INSTALL_FULLDIR='"/nonexistent"' -I"$root/core/include" -I"$core" \
         "$@" "$fz/$area/fuzz_$area.c" \
         "$core"/common.c "$core"/doc.c "$core"/encoding.c "$core"/json.c "$core"/jsonparse.c "$core"/text.c \
-        "$core"/token.c "$core"/config.c "$core"/loader.c "$core"/reader.c "$core"/pipeline.c "$core"/metrics.c \
+        "$core"/token.c "$core"/config.c "$core"/config_text.c "$core"/loader.c "$core"/reader.c "$core"/pipeline.c "$core"/metrics.c \
         "$core"/source_nats_stub.c $(pkg-config --cflags --libs libconfig zlib libzstd) -lpthread -ldl -lm -o "$out"
     echo "built $out"
 }
