@@ -78,17 +78,33 @@ static inline int put_json_cstr(nahr_buf *out, const char *s)
     return nahr_buf_json_string(out, s, strlen(s));
 }
 
-/* Decimal digits of v into out (no terminator); returns the length. */
+/* Decimal digits of v into out (no terminator); returns the length. Two
+ * digits a step from a table, right to left (span offsets: two numbers per
+ * span, most of three to five digits). */
 static size_t format_uint(unsigned long long v, char *out)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char *q = tmp + sizeof tmp;
+    while (v >= 100) {
+        const unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        q[0] = pairs[2 * r];
+        q[1] = pairs[2 * r + 1];
+    }
+    if (v >= 10) {
+        q -= 2;
+        q[0] = pairs[2 * v];
+        q[1] = pairs[2 * v + 1];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - q);
     for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+        out[i] = q[i];
     return n;
 }
 
@@ -117,7 +133,10 @@ static size_t format_short_decimal(double x, char *out)
     if (!(a >= 1e-4 && a < 1e6))
         return 0;
     for (int p = 0; p <= 9; p++) {
-        double m = nearbyint(a * pow10[p]);
+        /* nearbyint() without the call: below 2^52 (a * 10^p < 1e15 here)
+         * adding 2^52 rounds to the nearest integer, ties to even, in the
+         * default rounding mode, and taking it off again is exact */
+        double m = (a * pow10[p] + 0x1p52) - 0x1p52;
         if (m >= 1e6)
             return 0; /* more than 6 significant digits */
         if (m / pow10[p] != a)

@@ -170,30 +170,32 @@ static inline __attribute__((always_inline)) size_t utf8_check_run(const char *s
 #endif
         if (i >= n)
             break;
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c == 0)
-                return i;
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            if (i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+        /* one character at a time: the one that stopped the steps above
+         * (then back to them), or the last bytes, fewer than a step takes
+         * (then to the end here: short strings, most keys and values of
+         * the document model, do not go round the steps' tests per byte) */
+        do {
+            unsigned char c = s[i];
+            if (c < 0x80) {
+                if (c == 0)
+                    return i;
+                i++;
+            } else if (c >= 0xC2 && c <= 0xDF) {
+                if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+                    return i;
                 i += 2;
-                continue;
+            } else if (c >= 0xE0 && c <= 0xEF && i + 2 < n) {
+                unsigned char c1 = s[i + 1], c2 = s[i + 2];
+                if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (c == 0xE0 && c1 < 0xA0) ||
+                    (c == 0xED && c1 >= 0xA0))
+                    return i;
+                i += 3;
+            } else {
+                size_t at = i;
+                if (nahr_utf8_next(str, n, &i) < 0)
+                    return at;
             }
-            return i;
-        }
-        if (c >= 0xE0 && c <= 0xEF && i + 2 < n) {
-            unsigned char c1 = s[i + 1], c2 = s[i + 2];
-            if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
-                return i;
-            i += 3;
-            continue;
-        }
-        size_t at = i;
-        if (nahr_utf8_next(str, n, &i) < 0)
-            return at;
+        } while (i < n && n - i < 8);
     }
     if (dst && copied < n)
         memcpy(dst + copied, str + copied, n - copied);

@@ -220,6 +220,60 @@ static inline size_t ar_run(const unsigned char *u, size_t n, size_t i, unsigned
     return i;
 }
 
+/* After a run of ar_pair[] characters that started a word (CC_ARABIC) and
+ * stops at e: 1 when the word ends there for sure, as scan_word() would
+ * find: at the end of the text, at an ASCII byte, or at a whole two-byte
+ * character whose class is not CC_ARABIC (an Arabic comma: the two-byte
+ * CC_IGNORE character, U+061C, does not join a word either); 0 when
+ * scan_word() must decide. */
+static inline int ar_word_ends_at(const unsigned char *u, size_t n, size_t e)
+{
+    if (e >= n || u[e] < 0x80)
+        return 1;
+    unsigned c = u[e];
+    return c >= 0xC2 && c <= 0xDF && e + 1 < n && (u[e + 1] & 0xC0) == 0x80 &&
+           class_lo[((c & 0x1Fu) << 6) | (u[e + 1] & 0x3Fu)] != CC_ARABIC;
+}
+
+#if defined(__SSE2__)
+/* The words of tokenize_scan()'s loop that follow, one space apart, a word
+ * of ar_pair[] characters: each stored as the loop would, with no flags;
+ * returns where the last one ends. Stops at the first that is not such a
+ * word or that does not end for sure (the general path takes it from the
+ * space), or 17 bytes before the end (the loop after this does the rest).
+ * Apart from the loop so that its values stay in registers. */
+static size_t more_ar_words(const unsigned char *u, size_t n, size_t next, nahr_token *toks, size_t max,
+                            size_t *count)
+{
+    size_t c = *count;
+    while (next + 17 <= n && u[next] == ' ') {
+        size_t from = next + 1, end;
+        unsigned letters = ar_pair[u[from] | (unsigned)u[from + 1] << 8];
+        if (!letters)
+            break;
+        unsigned k = ar_block_len(u + from);
+        end = from + k;
+        if (k == 16)
+            end = ar_run(u, n, end, &letters);
+        if (!ar_word_ends_at(u, n, end))
+            break;
+        for (size_t j = from; j < end && letters < 3; j += 2) /* a run that starts with a mark */
+            letters |= ar_pair[u[j] | (unsigned)u[j + 1] << 8];
+        if (c < max) {
+            nahr_token *t = &toks[c];
+            memset(t, 0, sizeof *t); /* the padding too */
+            t->start = from;
+            t->end = end;
+            t->kind = letters > 1 ? NAHR_TOK_WORD : NAHR_TOK_PUNCT;
+        }
+        c++;
+        next = end;
+    }
+    *count = c;
+    return next;
+}
+#endif
+
 /* The rest of a word of class word_cc (CC_ARABIC or CC_LETTER) from i;
  * returns its end. *has_letter is set when an Arabic letter is seen. */
 static size_t scan_word(const char *text, size_t n, size_t start, size_t i, char_class word_cc, int *has_letter)
@@ -321,15 +375,20 @@ static size_t tokenize_scan(const char *text, size_t n, nahr_token *toks, size_t
              * loop takes the rest in */
             unsigned letters = ar_pair[u[i] | (unsigned)u[i + 1] << 8];
             next = ar_run(u, n, i, &letters);
-            if (next >= n || u[next] < 0x80) {
+            if (ar_word_ends_at(u, n, next)) {
                 put_token(&o, start, next, letters > 1 ? NAHR_TOK_WORD : NAHR_TOK_PUNCT, 0);
                 /* more such words, one space apart: no flags for them (no
-                 * newline, no sentence-final mark before them) */
+                 * newline, no sentence-final mark before them); a word
+                 * that ends at a character of its own (an Arabic comma)
+                 * ends the loop there, the general path takes that on */
+#if defined(__SSE2__)
+                next = more_ar_words(u, n, next, toks, max, &o.count);
+#endif
                 while (next + 2 < n && u[next] == ' ' && ar_pair[u[next + 1] | (unsigned)u[next + 2] << 8]) {
                     size_t from = next + 1, end;
                     letters = ar_pair[u[from] | (unsigned)u[from + 1] << 8];
                     end = ar_run(u, n, from, &letters);
-                    if (end < n && u[end] >= 0x80)
+                    if (!ar_word_ends_at(u, n, end))
                         break; /* the word goes on: the general path below takes it from the space */
                     if (o.count < max) {
                         nahr_token *t = &toks[o.count];

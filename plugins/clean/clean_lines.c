@@ -129,6 +129,43 @@ static inline size_t ar_letter_run(const unsigned char *s, unsigned *spaces)
     return clean_sse_take((unsigned)_mm_movemask_epi8(_mm_or_si128(lead, _mm_slli_si128(lead, 1))),
                           (unsigned)_mm_movemask_epi8(lead));
 }
+
+/* Population count of a 32-bit word (x86-64's baseline has no POPCNT:
+ * __builtin_popcount() would be a libgcc call). */
+static inline unsigned popcount32(uint32_t v)
+{
+    v -= (v >> 1) & 0x55555555u;
+    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+    v = (v + (v >> 4)) & 0x0F0F0F0Fu;
+    return (v * 0x01010101u) >> 24;
+}
+
+/* The 32 bytes at s (reads s[0..33)) as masks, bit k = byte k, for the
+ * word count of features(): returns the bytes that are neither a space
+ * (*sp gets those) nor part of a two-byte character of U+0600..U+06FF
+ * other than U+0660..U+066F (the Arabic-Indic digits, led by D9 and
+ * A0..AF) and U+06C0..U+06FF (led by DB, where the Persian digits are).
+ * Each such character is a letter for features() (U+0621..U+064A through
+ * ar_letter_at(), the rest through the range 0xC0..0x1FFF), and none is a
+ * digit, a colon or the start of a URL. A lead in byte 31 is taken with its
+ * second byte, past the block. */
+static inline uint32_t other_bytes32(const unsigned char *s, uint32_t *sp)
+{
+    uint32_t ar = 0, spaces = 0;
+    for (int h = 0; h < 2; h++) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(s + 16 * h)),
+                      b = _mm_loadu_si128((const __m128i *)(s + 16 * h + 1));
+        const __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(a, _mm_set1_epi8((char)0xFC)), _mm_set1_epi8((char)0xD8));
+        const __m128i dig = _mm_or_si128(
+            _mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xDB)),
+            _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD9)),
+                          _mm_cmpeq_epi8(_mm_and_si128(b, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xA0))));
+        ar |= (uint32_t)_mm_movemask_epi8(_mm_andnot_si128(dig, lead)) << (16 * h);
+        spaces |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, _mm_set1_epi8(' '))) << (16 * h);
+    }
+    *sp = spaces;
+    return ~(ar | ar << 1 | spaces);
+}
 #endif
 
 static void features(cline *L)
@@ -142,6 +179,23 @@ static void features(cline *L)
             i++;
             continue;
         }
+#if defined(__SSE2__)
+        /* the words of Arabic text between spaces (most of a line), 32
+         * bytes a step: every token that ends at a space before the first
+         * other byte of the block is a word (token_end() would only count
+         * it) */
+        if (i + 33 <= n) {
+            uint32_t sp, other = other_bytes32(u + i, &sp);
+            uint32_t in = sp & (other ? (other & (0u - other)) - 1 : 0xFFFFFFFFu); /* spaces before it */
+            if (in) {
+                unsigned at = 31u - (unsigned)__builtin_clz(in); /* the last of them */
+                /* token starts: a non-space after a space, or byte 0 (i is one) */
+                L->words += (int)popcount32(~sp & ((sp << 1) | 1u) & ((1u << at) - 1u));
+                i += at + 1;
+                continue;
+            }
+        }
+#endif
         size_t tok_start = i;
         int has_letter = 0, has_colon = 0;
 #if defined(__SSE2__)

@@ -68,6 +68,26 @@ static void test_numbers_in_json(void **state)
         assert_string_equal(b.data, want);
         nahr_buf_free(&b);
     }
+    /* integers (and span offsets) through the two-digits-a-step formatter:
+     * every value below 100000, then random ones of every length */
+    for (int64_t k = -100; k < 100000; k++) {
+        nahr_buf b = {0};
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)k);
+        assert_int_equal(nahr_value_write_json(nahr_value_int(d, k), &b), NAHR_OK);
+        assert_string_equal(b.data, want);
+        nahr_buf_free(&b);
+    }
+    for (int it = 0; it < 20000; it++) {
+        nahr_buf b = {0};
+        char want[32];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int64_t k = (int64_t)(seed >> (seed % 63));
+        snprintf(want, sizeof want, "%lld", (long long)k);
+        assert_int_equal(nahr_value_write_json(nahr_value_int(d, k), &b), NAHR_OK);
+        assert_string_equal(b.data, want);
+        nahr_buf_free(&b);
+    }
     static const int64_t ns[] = {0, 7, -1, 1234567890123LL, INT64_MAX, INT64_MIN};
     static const char *const nw[] = {"0", "7", "-1", "1234567890123", "9223372036854775807", "-9223372036854775808"};
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {

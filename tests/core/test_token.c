@@ -482,6 +482,65 @@ static void test_every_pair_in_long_words(void **state)
     }
 }
 
+/* Long texts of words one space apart, as news text is (the loop that
+ * takes such words sixteen bytes at a time, and the test whether a word
+ * ends before the character after it): words of the two-byte Arabic
+ * letters and marks (runs of 1..20 characters, so that some fill a whole
+ * block), now and then any character of U+0600..U+06FF, a ZWNJ or ZWJ, a
+ * word-final Arabic comma, ASCII punctuation, a newline or a double space;
+ * the tokens are the reference's, also with an array that fills up in the
+ * middle. */
+static void test_long_word_runs(void **state)
+{
+    (void)state;
+    static const char *const extras[] = {"\xD8\x8C", "\xD8\x9C", "\xE2\x80\x8C", "\xE2\x80\x8D", ".", ",", "\"",
+                                         "\n",       "\n\n",     " ",            "\xC2\xAB",     "7",  "x"};
+    uint64_t seed = 11;
+    static nahr_token got[1024], want_t[1024];
+    for (int it = 0; it < 3000; it++) {
+        char text[1200];
+        size_t n = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t len = 100 + (size_t)(seed >> 33) % 1000;
+        while (n + 48 < len) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(seed >> 33);
+            size_t chars = 1 + r % 20;
+            for (size_t k = 0; k < chars; k++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                unsigned q = (unsigned)(seed >> 33);
+                uint32_t cp;
+                if (q % 16 == 0)
+                    cp = 0x0600 + (q >> 4) % 0x100; /* any of the block */
+                else if (q % 16 == 1)
+                    cp = 0x064B + (q >> 4) % 0x15; /* a mark */
+                else
+                    cp = 0x0620 + (q >> 4) % 0x2B; /* a letter (and the tatweel) */
+                n += nahr_utf8_put(cp, text + n);
+            }
+            if ((r >> 8) % 8 == 0) {
+                const char *e = extras[(r >> 11) % (sizeof extras / sizeof *extras)];
+                memcpy(text + n, e, strlen(e));
+                n += strlen(e);
+            }
+            text[n++] = ' ';
+        }
+        size_t max = it % 3 == 0 ? (size_t)(seed >> 40) % 64 : sizeof got / sizeof *got;
+        memset(got, 0xAB, sizeof got);
+        memset(want_t, 0xCD, sizeof want_t);
+        size_t ng = nahr_tokenize(text, n, got, max), nw = ref_tokenize(text, n, want_t, max);
+        if (ng != nw)
+            fail_msg("case %d: %zu tokens, reference %zu", it, ng, nw);
+        for (size_t j = 0; j < ng && j < max; j++)
+            if (memcmp(&got[j], &want_t[j], sizeof *got) != 0)
+                fail_msg("case %d token %zu: [%zu,%zu) kind %u flags %u, reference [%zu,%zu) kind %u flags %u", it, j,
+                         got[j].start, got[j].end, got[j].kind, got[j].flags, want_t[j].start, want_t[j].end,
+                         want_t[j].kind, want_t[j].flags);
+        if (max < sizeof got / sizeof *got)
+            assert_int_equal((unsigned char)((char *)got)[max * sizeof *got], 0xAB); /* nothing past max */
+    }
+}
+
 /* ---- proclitics ---- */
 
 static int has_split(const char *w, size_t off)
@@ -797,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_splits_same),     cmocka_unit_test(test_arabic_runs),
         cmocka_unit_test(test_huge_text),       cmocka_unit_test(test_same_tokens_any_max),
         cmocka_unit_test(test_tokens_like_reference), cmocka_unit_test(test_every_pair_in_long_words),
+        cmocka_unit_test(test_long_word_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

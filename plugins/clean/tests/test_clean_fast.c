@@ -373,7 +373,7 @@ static void test_features_random(void **state)
     for (int t = 0; t < 100000; t++) {
         /* features() sees lines of the normalised text: no line breaks,
          * single spaces, valid UTF-8; half of them mostly words of letters
-         * (the 16-byte word step) */
+         * (the 16-byte word step, the 32-byte step over words) */
         size_t len = 1 + rnd(t % 50000 < 5000 ? 6 : 300);
         size_t n = t < 50000 ? random_text(raw, sizeof raw, len) : random_words(raw, sizeof raw, len);
         assert_int_equal(clean_unicode_run(u, &sc, raw, n, &norm, NULL), 0);
@@ -392,6 +392,34 @@ static void test_features_random(void **state)
             free(in);
             i = le + 1;
         }
+    }
+    /* lines as features() may see them, not normalised: words of every
+     * character of U+0600..U+06FF (letters, marks, the Arabic-Indic and
+     * Persian digits, punctuation) between spaces, now and then a piece of
+     * the list, for the 32-byte step over words of two-byte characters */
+    for (int t = 0; t < 20000; t++) {
+        size_t len = 20 + rnd(200), n = 0;
+        while (n < len) {
+            uint32_t r = rnd(16);
+            const char *p = r == 0 ? pieces[rnd(NPIECES - 2)] : r < 4 ? " " : NULL; /* no invalid pieces */
+            if (p) {
+                memcpy(raw + n, p, strlen(p));
+                n += strlen(p);
+            } else {
+                n += nahr_utf8_put(0x0600 + rnd(0x100), raw + n);
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            if (raw[i] == '\n' || raw[i] == '\r') raw[i] = ' ';
+        char *in = exact_copy(raw, n);
+        cline got = {.s = in, .n = n}, want = got;
+        int letters = 0;
+        features(&got);
+        features_plain(want.s, want.n, &want, &letters);
+        if (got.words != want.words || got.url_bytes != want.url_bytes || got.digits != want.digits)
+            fail_msg("'%.*s': words %d/%d url %zu/%zu digits %u/%u", (int)got.n, got.s, got.words, want.words,
+                     got.url_bytes, want.url_bytes, got.digits, want.digits);
+        free(in);
     }
     nahr_buf_free(&norm);
     clean_scratch_free(&sc);
