@@ -146,8 +146,11 @@ int ent_tag(const ent_lexicon *lx, const ent_opts *opts, const ent_model_hook *m
 /* Per-thread cache of the per-token facts (proclitic splits, normalised
  * word ids, word classes), which depend on a token's bytes alone: frequent
  * words are analysed once per thread instead of once per occurrence. Bounded
- * (65,536 tokens: 8.7 MB, touched as it fills), one per worker, never shared
- * between threads. Tagging with a cache gives exactly the same spans as
+ * (65,536 tokens, and a table of the 8,704 possible tokens of one byte or
+ * one two-byte character: 9.3 MB, touched as it fills), one per worker,
+ * never shared between threads. The tagger reads the facts where the cache
+ * holds them; an entry the current article uses is not replaced before the
+ * article is tagged. Tagging with a cache gives exactly the same spans as
  * without. */
 typedef struct ent_cache ent_cache;
 ent_cache *ent_cache_new(void);
@@ -157,7 +160,9 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *opts, const ent_model_
                    nahr_doc *doc);
 
 /* The set of the cache (tests: tokens that compete for one set) a token of
- * n bytes and kind `kind` goes to; SIZE_MAX for a token it does not hold. */
+ * n bytes and kind `kind` goes to; SIZE_MAX for a token no set holds (more
+ * than 30 bytes, or one of the small table: one byte or one two-byte
+ * character). */
 size_t ent_cache_set_of(const char *s, size_t n, int kind);
 
 /* memcmp(a, b, n) == 0 for the cache's keys (n <= 30): nahr_bytes_eq

@@ -73,7 +73,10 @@ typedef struct tagger {
     const char *text;
     size_t len;
     const nahr_token *tok;
-    tokinfo *ti;
+    /* ti[k]: token k's facts, in the worker's cache slot of its word (which
+     * stays put until the next article: see token_facts_cached()) or in own[k] */
+    const tokinfo **ti;
+    tokinfo *own;
     size_t n;
     espan *sp;
     size_t nsp, capsp;
@@ -122,9 +125,19 @@ static int starts2(const char *s, size_t n, const char *a)
     return n >= 2 && s[0] == a[0] && s[1] == a[1];
 }
 
+/* The first four bytes of s as one word, in the machine's byte order (only
+ * ever compared with another load4()). */
+static inline uint32_t load4(const char *s)
+{
+    uint32_t v;
+    memcpy(&v, s, 4);
+    return v;
+}
+
 static int starts_al(const char *s, size_t n)
 {
-    return n >= 4 && memcmp(s, U_ALEF U_LAM, 4) == 0;
+    /* one 4-byte compare: GCC called memcmp() here (69 k calls on 7 MB) */
+    return n >= 4 && load4(s) == load4(U_ALEF U_LAM);
 }
 
 static const char *word_str(const ent_lexicon *lx, int32_t id, size_t *n)
@@ -178,11 +191,11 @@ static size_t cand_norm(const tagger *t, size_t k, const cand *c, char *buf)
     return nahr_ar_normalize(w + c->off, wl - c->off, buf, NULL);
 }
 
-static void token_facts(tagger *t, size_t k)
+/* The facts of token k into *ti. */
+static void token_facts(const tagger *t, size_t k, tokinfo *ti)
 {
     const ent_lexicon *lx = t->lx;
     const nahr_token *tk = &t->tok[k];
-    tokinfo *ti = &t->ti[k];
     const char *w = t->text + tk->start;
     size_t wl = tk->end - tk->start;
     size_t splits[MAXC];
@@ -352,6 +365,13 @@ static void token_facts(tagger *t, size_t k)
 #define EC_KEY 30         /* longer tokens are not cached; a slot is 128 bytes */
 #define EC_RING 16u       /* hashes of the tokens between the prefetch and the lookup */
 #define EC_AHEAD 8u       /* the slot of token i + EC_AHEAD is asked for before token i is read */
+/* Tokens of one byte, or of one two-byte UTF-8 character (punctuation such
+ * as ، ؛ ؟, single letters, digits ٣): 13 % of the tokens of the news files.
+ * They have a table of their own, indexed by kind and bytes, where an entry
+ * is filled once and never replaced: no hash, no search, no key compare. */
+#define EC_SMALL_KIND (256u + 30u * 64u) /* bytes 0..255, then lead 0xC2..0xDF x continuation */
+#define EC_SMALL (4u * EC_SMALL_KIND)     /* kinds 1..4 (NAHR_TOK_WORD .. NAHR_TOK_LATIN) */
+#define EC_SMALL_FLAG (1ull << 62)        /* cache_hash() of a small token: this | index */
 
 typedef struct ec_slot {
     uint8_t klen; /* meaningful when the way's tag is not 0 */
@@ -364,10 +384,16 @@ _Static_assert(sizeof(ec_slot) == 128, "two cache lines per slot");
 struct ent_cache {
     const ent_lexicon *lx; /* the lexicon the facts were computed with (NULL: the tags not cleared yet) */
     /* per-article arrays, reused: they grow to the largest article seen */
-    void *buf[4];          /* [0] unused (the tokens are the document's), tokinfo, spans, cover */
+    void *buf[4];          /* the tokens' facts pointers, tokinfo, spans, cover */
     size_t cap[4];         /* bytes */
+    uint32_t article;      /* counts the articles tagged (wraps) */
     uint8_t age[EC_SETS];  /* 2 bits per way: 0 most recently used .. 3 least */
     _Alignas(16) uint32_t tag[EC_SETS][EC_WAYS];
+    /* the value of `article` when the way was last used: a way the current
+     * article uses is not replaced (its tokens point into it) */
+    uint32_t used[EC_SETS][EC_WAYS];
+    uint8_t small_set[EC_SMALL]; /* small[i] holds its token's facts */
+    tokinfo small[EC_SMALL];
     _Alignas(64) ec_slot slot[EC_SETS][EC_WAYS]; /* never cleared: read only under a tag */
 };
 
@@ -400,6 +426,9 @@ static void cache_clear(ent_cache *c, const ent_lexicon *lx)
 {
     memset(c->tag, 0, sizeof c->tag);
     memset(c->age, LRU4_INIT, sizeof c->age);
+    memset(c->used, 0, sizeof c->used);
+    memset(c->small_set, 0, sizeof c->small_set);
+    c->article = 0;
     c->lx = lx;
 }
 
@@ -420,13 +449,33 @@ static void *scratch(ent_cache *c, nahr_doc *doc, int which, size_t n)
     return c->buf[which];
 }
 
-/* The hash of token k's key, 0 for a token the cache does not hold. */
+/* The index in the small table of a token of n bytes and kind `kind`,
+ * SIZE_MAX for a token it does not hold. */
+static inline size_t ec_small_index(const char *s, size_t n, unsigned kind)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (kind - 1u >= 4u || n - 1u >= 2u)
+        return SIZE_MAX;
+    if (n == 1)
+        return (kind - 1u) * EC_SMALL_KIND + u[0];
+    if (u[0] < 0xC2 || u[0] > 0xDF || (u[1] & 0xC0) != 0x80)
+        return SIZE_MAX;
+    return (kind - 1u) * EC_SMALL_KIND + 256u + (u[0] - 0xC2u) * 64u + (u[1] & 0x3Fu);
+}
+
+/* The hash of token k's key (bit 63 set), EC_SMALL_FLAG | its index for a
+ * token of the small table, 0 for a token the cache does not hold. */
 static inline uint64_t cache_hash(const tagger *t, size_t k)
 {
     const nahr_token *tk = &t->tok[k];
     size_t n = tk->end - tk->start;
     if (n > EC_KEY)
         return 0;
+    if (n <= 2) {
+        const size_t x = ec_small_index(t->text + tk->start, n, tk->kind);
+        if (x != SIZE_MAX)
+            return EC_SMALL_FLAG | x;
+    }
     return ent_key_hash(t->text + tk->start, n, tk->start, (uint64_t)n << 8 | tk->kind) | (1ull << 63);
 }
 
@@ -435,7 +484,7 @@ static inline uint32_t ec_tag(uint64_t h) { return (uint32_t)(h >> 32); } /* bit
 
 size_t ent_cache_set_of(const char *s, size_t n, int kind)
 {
-    if (n > EC_KEY)
+    if (n > EC_KEY || ec_small_index(s, n, (unsigned)kind) != SIZE_MAX)
         return SIZE_MAX;
     return ec_set(ent_key_hash_plain(s, n, (uint64_t)n << 8 | (unsigned)kind) | (1ull << 63));
 }
@@ -462,7 +511,7 @@ static inline unsigned ec_match(const ent_cache *c, size_t set, uint32_t tag)
  * (EC_WAYS: none), the lookup's first guess. */
 static inline unsigned cache_prefetch(const ent_cache *c, uint64_t h)
 {
-    if (!h)
+    if (!(h >> 63)) /* not in the sets */
         return EC_WAYS;
     const size_t set = ec_set(h);
     const unsigned m = ec_match(c, set, ec_tag(h));
@@ -476,17 +525,57 @@ static inline unsigned cache_prefetch(const ent_cache *c, uint64_t h)
 }
 
 /* token_facts() through the cache (h: cache_hash() of token k): the facts
- * depend on the token's bytes and kind only. hint: the way cache_prefetch()
- * found for h (EC_WAYS: none), tried first; the tokens since may have
- * replaced it, and then the set is searched as without it (a key is in at
- * most one way of its set, so the way found is the same). */
-static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h, unsigned hint)
+ * depend on the token's bytes and kind only. Sets t->ti[k] to the facts in
+ * the slot of the token's word, or in t->own[k] for a token the cache does
+ * not hold. hint: the way cache_prefetch() found for h (EC_WAYS: none),
+ * tried first; the tokens since may have replaced it, and then the set is
+ * searched as without it (a key is in at most one way of its set, so the
+ * way found is the same).
+ *
+ * The facts are not copied out of the slot: a way the current article has
+ * used (used[][] == article) is never replaced, so that every pointer of
+ * t->ti stays valid until the article is tagged. When the least recently
+ * used way of the set is such a way, all four are (LRU order), and the
+ * token's facts go to own[k] without entering the cache. */
+static __attribute__((noinline)) void token_facts_miss(tagger *t, ent_cache *c, size_t k, size_t set, uint32_t tag)
+{
+    const nahr_token *tk = &t->tok[k];
+    const size_t n = tk->end - tk->start;
+    const unsigned way = lru4_oldest(c->age[set]);
+    if (c->used[set][way] == c->article) {
+        token_facts(t, k, &t->own[k]);
+        t->ti[k] = &t->own[k];
+        return;
+    }
+    ec_slot *e = &c->slot[set][way];
+    token_facts(t, k, &e->ti);
+    c->tag[set][way] = tag;
+    e->klen = (uint8_t)n;
+    e->kind = (uint8_t)tk->kind;
+    memcpy(e->key, t->text + tk->start, n);
+    t->ti[k] = &e->ti;
+    c->used[set][way] = c->article;
+    c->age[set] = lru4_touch(c->age[set], way);
+}
+
+/* Inline: the hit, with no call (most tokens). */
+static inline void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h, unsigned hint)
 {
     const nahr_token *tk = &t->tok[k];
     size_t n = tk->end - tk->start;
     const char *w = t->text + tk->start;
-    if (!h) {
-        token_facts(t, k);
+    if (!(h >> 63)) {
+        if (h) {
+            const size_t x = (size_t)(h & (EC_SMALL_FLAG - 1));
+            if (!c->small_set[x]) {
+                token_facts(t, k, &c->small[x]);
+                c->small_set[x] = 1;
+            }
+            t->ti[k] = &c->small[x];
+        } else {
+            token_facts(t, k, &t->own[k]);
+            t->ti[k] = &t->own[k];
+        }
         return;
     }
     const size_t set = ec_set(h);
@@ -505,18 +594,12 @@ static void token_facts_cached(tagger *t, ent_cache *c, size_t k, uint64_t h, un
             break;
         }
     }
-    if (way < EC_WAYS) {
-        t->ti[k] = c->slot[set][way].ti;
-    } else {
-        token_facts(t, k);
-        way = lru4_oldest(c->age[set]);
-        ec_slot *e = &c->slot[set][way];
-        c->tag[set][way] = tag;
-        e->ti = t->ti[k];
-        e->klen = (uint8_t)n;
-        e->kind = (uint8_t)tk->kind;
-        memcpy(e->key, w, n);
+    if (way == EC_WAYS) {
+        token_facts_miss(t, c, k, set, tag);
+        return;
     }
+    t->ti[k] = &c->slot[set][way].ti;
+    c->used[set][way] = c->article;
     c->age[set] = lru4_touch(c->age[set], way);
 }
 
@@ -548,7 +631,7 @@ static espan *span_new(tagger *t, uint8_t type, uint8_t src, size_t ta, size_t t
 
 static size_t tok_start(const tagger *t, size_t k, size_t ci)
 {
-    return t->tok[k].start + t->ti[k].c[ci].off;
+    return t->tok[k].start + t->ti[k]->c[ci].off;
 }
 
 /* same sentence between token a and token b (a < b) */
@@ -564,7 +647,7 @@ static int joined(const tagger *t, size_t a)
 
 static int32_t id0(const tagger *t, size_t k)
 {
-    return t->ti[k].ncand ? t->ti[k].c[0].id : -1;
+    return t->ti[k]->ncand ? t->ti[k]->c[0].id : -1;
 }
 
 static int is_word(const tagger *t, size_t k, const char *w)
@@ -590,7 +673,7 @@ typedef struct gmatch {
 static __attribute__((noinline)) gmatch gaz_follow(const tagger *t, size_t i)
 {
     gmatch best = {0, 0, -1};
-    const tokinfo *ti = &t->ti[i];
+    const tokinfo *ti = t->ti[i];
     size_t c;
     for (c = 0; c < ti->ncand; c++) {
         int32_t node;
@@ -619,7 +702,7 @@ static __attribute__((noinline)) gmatch gaz_follow(const tagger *t, size_t i)
  * candidate of a word has groot). */
 static inline gmatch gaz_match(const tagger *t, size_t i)
 {
-    if (t->ti[i].wordlike & WL_GROOT)
+    if (t->ti[i]->wordlike & WL_GROOT)
         return gaz_follow(t, i);
     return (gmatch){0, 0, -1};
 }
@@ -654,7 +737,7 @@ static int name_part_known(const tokinfo *ti)
 /* can token k start or continue a name as an unknown word? */
 static int unknown_name_word(const tagger *t, size_t k)
 {
-    const tokinfo *ti = &t->ti[k];
+    const tokinfo *ti = t->ti[k];
     if (!ti->wordlike || ti->verbish || ti->waw || ti->prep_al || ti->gazloc)
         return 0;
     if (ti->oneletter) /* (ب أ), initials, لـ */
@@ -673,12 +756,12 @@ static size_t name_extent(const tagger *t, size_t j, int max_unknown)
     const tokinfo *ti;
     if (j >= t->n)
         return j;
-    ti = &t->ti[j];
+    ti = t->ti[j];
     if (!ti->wordlike)
         return j;
     if (name_part_known(ti) && !(ti->flags & BLOCK_NAME) && !(ti->flags & W_STOP && ti->waw)) {
         /* known name part */
-    } else if ((ti->flags & W_CONNECT) && j + 1 < t->n && t->ti[j + 1].wordlike) {
+    } else if ((ti->flags & W_CONNECT) && j + 1 < t->n && t->ti[j + 1]->wordlike) {
         /* أبو محمد */
     } else if (unknown_name_word(t, j) && max_unknown > 0) {
         unknown++;
@@ -687,11 +770,11 @@ static size_t name_extent(const tagger *t, size_t j, int max_unknown)
     }
     k = j + 1;
     while (k < t->n && k - j < 5 && joined(t, k - 1)) {
-        const tokinfo *tk = &t->ti[k];
+        const tokinfo *tk = t->ti[k];
         if (!tk->wordlike)
             break;
-        if ((tk->flags & W_CONNECT) && k + 1 < t->n && joined(t, k) && t->ti[k + 1].wordlike &&
-            !(t->ti[k + 1].flags & W_STOP && !name_part_known(&t->ti[k + 1]))) {
+        if ((tk->flags & W_CONNECT) && k + 1 < t->n && joined(t, k) && t->ti[k + 1]->wordlike &&
+            !(t->ti[k + 1]->flags & W_STOP && !name_part_known(t->ti[k + 1]))) {
             k += 2;
             continue;
         }
@@ -717,9 +800,9 @@ static int is_punct(const tagger *t, size_t k, const char *p);
 /* "آل نهيان", "بن راشد" continuing a name that ends at e */
 static size_t connector_tail(const tagger *t, size_t e)
 {
-    while (e + 1 < t->n && joined(t, e - 1) && joined(t, e) && (t->ti[e].flags & W_CONNECT) && !t->ti[e].waw &&
-           t->ti[e + 1].wordlike && !(t->ti[e + 1].flags & (W_STOP | BLOCK_NAME)) && !t->ti[e + 1].verbish &&
-           !t->ti[e + 1].waw)
+    while (e + 1 < t->n && joined(t, e - 1) && joined(t, e) && (t->ti[e]->flags & W_CONNECT) && !t->ti[e]->waw &&
+           t->ti[e + 1]->wordlike && !(t->ti[e + 1]->flags & (W_STOP | BLOCK_NAME)) && !t->ti[e + 1]->verbish &&
+           !t->ti[e + 1]->waw)
         e += 2;
     return e;
 }
@@ -731,7 +814,7 @@ static size_t rule_title(tagger *t, size_t i)
 {
     size_t j = i + 1, steps = 0, e;
     while (j < t->n && steps < 5 && joined(t, j - 1)) {
-        const tokinfo *tj = &t->ti[j];
+        const tokinfo *tj = t->ti[j];
         gmatch g;
         if (tj->wordlike && (tj->flags & (W_TITLEPOST | W_NATION)) && !(tj->flags & (W_FIRST))) {
             j++;
@@ -751,7 +834,7 @@ static size_t rule_title(tagger *t, size_t i)
             steps++;
             continue;
         }
-        if (t->ti[j].oneletter && j + 1 < t->n) {
+        if (t->ti[j]->oneletter && j + 1 < t->n) {
             j++;
             steps++;
             continue;
@@ -781,9 +864,9 @@ static size_t rule_title(tagger *t, size_t i)
         gmatch g = gaz_match(t, j);
         if (g.end && t->lx->nodes[g.node].type == ENT_PER) {
             /* extend a listed first name with a family name */
-            size_t e2 = g.end == j + 1 && (t->ti[j].flags & W_FIRST) ? name_extent(t, j, 1) : g.end;
+            size_t e2 = g.end == j + 1 && (t->ti[j]->flags & W_FIRST) ? name_extent(t, j, 1) : g.end;
             if (e2 > g.end) {
-                espan *s = span_new(t, ENT_PER, 1, j, e2, tok_start(t, j, t->ti[j].fcand));
+                espan *s = span_new(t, ENT_PER, 1, j, e2, tok_start(t, j, t->ti[j]->fcand));
                 if (s)
                     set_surface_canon(t, s);
                 return e2;
@@ -794,16 +877,16 @@ static size_t rule_title(tagger *t, size_t i)
     }
     /* a word with the article no list knows is the complement of the title
      * (مدير المركز الإعلامي، رئيس الجمعية الوطنية، الرئيس القادم), not a name */
-    if (t->ti[j].def && !name_part_known(&t->ti[j]))
+    if (t->ti[j]->def && !name_part_known(t->ti[j]))
         return j;
-    e = name_extent(t, j, name_part_known(&t->ti[j]) ? 1 : 2);
-    if (e == j + 1 && (t->ti[j].flags & W_STOP))
+    e = name_extent(t, j, name_part_known(t->ti[j]) ? 1 : 2);
+    if (e == j + 1 && (t->ti[j]->flags & W_STOP))
         return j; /* a common word that is also a name part, alone (لاعب جديد) */
     if (e > j) {
-        espan *s = span_new(t, ENT_PER, 1, j, e, tok_start(t, j, t->ti[j].fcand));
+        espan *s = span_new(t, ENT_PER, 1, j, e, tok_start(t, j, t->ti[j]->fcand));
         if (s) {
             set_surface_canon(t, s);
-            s->strong = name_part_known(&t->ti[j]) || name_part_known(&t->ti[e - 1]);
+            s->strong = name_part_known(t->ti[j]) || name_part_known(t->ti[e - 1]);
         }
         return e;
     }
@@ -815,18 +898,18 @@ static size_t rule_title(tagger *t, size_t i)
 static size_t rule_say(const tagger *t, size_t i)
 {
     size_t j = i + 1, e;
-    if (!(t->ti[i].flags & W_SAY) || j >= t->n || !joined(t, i))
+    if (!(t->ti[i]->flags & W_SAY) || j >= t->n || !joined(t, i))
         return i;
-    if (!t->ti[j].wordlike || (t->ti[j].flags & (W_TITLE | W_SAY)))
+    if (!t->ti[j]->wordlike || (t->ti[j]->flags & (W_TITLE | W_SAY)))
         return i;
     e = name_extent(t, j, 2);
     if (e == j || e >= t->n || !joined(t, e - 1))
         return i;
     /* one word with the article no list knows is a body or a thing that speaks
      * (وأضافت الصحيفة أن، أعلن المستشفى أن), not a person */
-    if (e == j + 1 && t->ti[j].def && !name_part_known(&t->ti[j]))
+    if (e == j + 1 && t->ti[j]->def && !name_part_known(t->ti[j]))
         return i;
-    if ((t->ti[e].flags & W_THAT) || is_punct(t, e, "\xD8\x8C") || is_punct(t, e, ",") || is_punct(t, e, ":"))
+    if ((t->ti[e]->flags & W_THAT) || is_punct(t, e, "\xD8\x8C") || is_punct(t, e, ",") || is_punct(t, e, ":"))
         return e;
     return i;
 }
@@ -834,13 +917,13 @@ static size_t rule_say(const tagger *t, size_t i)
 /* a first name followed by name parts; returns the end or i */
 static size_t rule_first_name(const tagger *t, size_t i)
 {
-    const tokinfo *ti = &t->ti[i];
+    const tokinfo *ti = t->ti[i];
     size_t e;
     if (!(ti->flags & W_FIRST) || !name_part_known(ti) || (ti->flags & BLOCK_NAME))
         return i;
     if (ti->flags & W_STOP) {
         /* ambiguous (أمل، سلام): only before a known name part */
-        if (i + 1 >= t->n || !joined(t, i) || !name_part_known(&t->ti[i + 1]))
+        if (i + 1 >= t->n || !joined(t, i) || !name_part_known(t->ti[i + 1]))
             return i;
     }
     e = name_extent(t, i, 1);
@@ -867,15 +950,15 @@ static int nisba_def(const tagger *t, size_t k)
 
 static size_t rule_org(const tagger *t, size_t i)
 {
-    const tokinfo *ti = &t->ti[i];
+    const tokinfo *ti = t->ti[i];
     size_t j = i + 1, ncomp = 0;
     int last_def;
-    if (j >= t->n || !joined(t, i) || !t->ti[j].wordlike)
+    if (j >= t->n || !joined(t, i) || !t->ti[j]->wordlike)
         return i;
     if (ti->flags & W_ORGHEAD_DEF && !(ti->flags & W_ORGHEAD)) {
         /* الجيش السوري، الحزب الشيوعي */
-        while (j < t->n && j - i < 4 && joined(t, j - 1) && (t->ti[j].flags & (W_NATION | W_GENERIC)) &&
-               t->ti[j].def && !t->ti[j].waw)
+        while (j < t->n && j - i < 4 && joined(t, j - 1) && (t->ti[j]->flags & (W_NATION | W_GENERIC)) &&
+               t->ti[j]->def && !t->ti[j]->waw)
             j++;
         return j - i >= 2 ? j : i;
     }
@@ -883,7 +966,7 @@ static size_t rule_org(const tagger *t, size_t i)
         return i;
     {
         gmatch g = gaz_match(t, j);
-        const tokinfo *tj = &t->ti[j];
+        const tokinfo *tj = t->ti[j];
         if (g.end) {
             /* a listed organisation or person after the head stands alone
              * (حركة [حماس]); a place completes it (جامعة دمشق) */
@@ -909,7 +992,7 @@ static size_t rule_org(const tagger *t, size_t i)
         ncomp = 1;
     }
     while (j < t->n && ncomp < 5 && joined(t, j - 1)) {
-        const tokinfo *tj = &t->ti[j];
+        const tokinfo *tj = t->ti[j];
         if (!tj->wordlike || tj->waw)
             break;
         if (tj->def && !tj->prep_al && (tj->flags & (W_GENERIC | W_NATION))) {
@@ -943,8 +1026,8 @@ static size_t rule_org(const tagger *t, size_t i)
         }
         /* لحقوق الإنسان، للأغذية: a ل-phrase completing the name */
         if (tj->prep_al == 0 && starts2(t->text + t->tok[j].start, t->tok[j].end - t->tok[j].start, U_LAM) &&
-            !(tj->flags & (W_STOP)) && j + 1 < t->n && joined(t, j) && t->ti[j + 1].def &&
-            !(t->ti[j + 1].flags & W_STOP) && !t->ti[j + 1].waw && t->ti[j + 1].wordlike) {
+            !(tj->flags & (W_STOP)) && j + 1 < t->n && joined(t, j) && t->ti[j + 1]->def &&
+            !(t->ti[j + 1]->flags & W_STOP) && !t->ti[j + 1]->waw && t->ti[j + 1]->wordlike) {
             j += 2;
             ncomp += 2;
             last_def = 1;
@@ -976,9 +1059,9 @@ static size_t rule_loc(tagger *t, size_t i)
     size_t j = i + 1, e;
     const tokinfo *tj;
     gmatch g;
-    if (!(t->ti[i].flags & W_LOCTRIG))
+    if (!(t->ti[i]->flags & W_LOCTRIG))
         return i;
-    if (j < t->n && joined(t, i) && (t->ti[j].flags & W_NATION))
+    if (j < t->n && joined(t, i) && (t->ti[j]->flags & W_NATION))
         j++;
     if (j >= t->n || !joined(t, j - 1))
         return i;
@@ -990,10 +1073,10 @@ static size_t rule_loc(tagger *t, size_t i)
         }
         return i;
     }
-    tj = &t->ti[j];
+    tj = t->ti[j];
     if (!unknown_name_word(t, j) || tj->def > 1)
         return i;
-    if (t->ti[i].def && tj->def && j == i + 1)
+    if (t->ti[i]->def && tj->def && j == i + 1)
         return i; /* after a trigger with the article, a word with it no list knows agrees with it:
                    * an adjective (المدينة القديمة، القرية الواحدة), not a name */
     {
@@ -1011,7 +1094,7 @@ static size_t rule_loc(tagger *t, size_t i)
             return i; /* ال...ي */
     }
     e = j + 1;
-    if (is_loc_prefix(t, j) && e < t->n && joined(t, j) && t->ti[e].wordlike && !(t->ti[e].flags & W_STOP))
+    if (is_loc_prefix(t, j) && e < t->n && joined(t, j) && t->ti[e]->wordlike && !(t->ti[e]->flags & W_STOP))
         e++;
     {
         espan *s = span_new(t, ENT_LOC, 1, j, e, tok_start(t, j, 0));
@@ -1029,7 +1112,7 @@ static size_t month_at(const tagger *t, size_t k, int *month, int *hijri, int *a
     const tokinfo *ti;
     if (k >= t->n)
         return 0;
-    ti = &t->ti[k];
+    ti = t->ti[k];
     if (!(ti->flags & W_MONTH))
         return 0;
     *hijri = (ti->flags & W_HIJRI) != 0;
@@ -1089,7 +1172,7 @@ static int is_int_tok(const tagger *t, size_t k, double lo, double hi)
     double v;
     if (k >= t->n || t->tok[k].kind != NAHR_TOK_NUMBER)
         return 0;
-    v = t->ti[k].num;
+    v = t->ti[k]->num;
     return !isnan(v) && v >= lo && v <= hi && v == floor(v);
 }
 
@@ -1103,10 +1186,10 @@ static int is_punct(const tagger *t, size_t k, const char *p)
 /* Whether rule_date() may find a date at token i: it starts with a number or
  * a word of one of these classes (else it returns i at once). KEEP IN STEP
  * with rule_date(): called for nearly every token, so the test is inline. */
+#define DATE_START (W_DAYW | W_WEEKDAY | W_MONTHW | W_MONTH | W_YEARW)
 static inline int date_may_start(const tagger *t, size_t i)
 {
-    return t->tok[i].kind == NAHR_TOK_NUMBER ||
-           (t->ti[i].flags & (W_DAYW | W_WEEKDAY | W_MONTHW | W_MONTH | W_YEARW)) != 0;
+    return t->tok[i].kind == NAHR_TOK_NUMBER || (t->ti[i]->flags & DATE_START) != 0;
 }
 
 static size_t rule_date(tagger *t, size_t i)
@@ -1125,8 +1208,8 @@ static size_t rule_date(tagger *t, size_t i)
         int sep_dash = is_punct(t, i + 1, "-") && is_punct(t, i + 3, "-");
         int sep_dot = is_punct(t, i + 1, ".") && is_punct(t, i + 3, ".");
         if ((sep_slash || sep_dash || sep_dot) && is_int_tok(t, i + 2, 1, 12) && is_int_tok(t, i + 4, 1, 9999)) {
-            double a = t->ti[i].num, c = t->ti[i + 4].num;
-            int mo = (int)t->ti[i + 2].num;
+            double a = t->ti[i]->num, c = t->ti[i + 4]->num;
+            int mo = (int)t->ti[i + 2]->num;
             if (a >= 1000 && a <= 2100 && c >= 1 && c <= 31) {
                 year = (int)a, month = mo, day = (int)c;
             } else if (a >= 1 && a <= 31 && c >= 1000 && c <= 2100) {
@@ -1142,12 +1225,12 @@ static size_t rule_date(tagger *t, size_t i)
             }
         }
     }
-    if (t->ti[k].flags & W_DAYW && k + 1 < t->n && (t->ti[k + 1].flags & W_WEEKDAY)) {
-        weekday = t->ti[k + 1].info;
+    if (t->ti[k]->flags & W_DAYW && k + 1 < t->n && (t->ti[k + 1]->flags & W_WEEKDAY)) {
+        weekday = t->ti[k + 1]->info;
         k += 2;
         strong = 1;
-    } else if (t->ti[k].flags & W_WEEKDAY) {
-        weekday = t->ti[k].info;
+    } else if (t->ti[k]->flags & W_WEEKDAY) {
+        weekday = t->ti[k]->info;
         k++;
     }
     if (weekday && k + 1 < t->n && (is_punct(t, k, "\xD8\x8C") || is_punct(t, k, ","))) { /* ، , */
@@ -1156,12 +1239,12 @@ static size_t rule_date(tagger *t, size_t i)
         if (is_int_tok(t, k + 1, 1, 31) || month_at(t, k + 1, &m0, &h0, &a0))
             k++;
     }
-    if (t->ti[k < t->n ? k : i].flags & W_MONTHW && k + 1 < t->n && (t->ti[k + 1].flags & W_MONTH)) {
+    if (t->ti[k < t->n ? k : i]->flags & W_MONTHW && k + 1 < t->n && (t->ti[k + 1]->flags & W_MONTH)) {
         k++;
         strong = 1;
     }
     if (is_int_tok(t, k, 1, 31) && (used = month_at(t, k + 1, &month, &hijri, &ambig)) > 0) {
-        day = (int)t->ti[k].num;
+        day = (int)t->ti[k]->num;
         k += 1 + used;
         strong = 1;
     } else if ((used = month_at(t, k, &month, &hijri, &ambig)) > 0) {
@@ -1171,14 +1254,14 @@ static size_t rule_date(tagger *t, size_t i)
             ((k + 1 < t->n && (is_punct(t, k + 1, ",") || is_punct(t, k + 1, "\xD8\x8C")) &&
               is_int_tok(t, k + 2, 1000, 2100)) ||
              is_int_tok(t, k + 1, 1000, 2100))) {
-            day = (int)t->ti[k].num;
+            day = (int)t->ti[k]->num;
             k += is_int_tok(t, k + 1, 1000, 2100) ? 1 : 2;
             strong = 1;
         }
     }
     if (month) {
         /* "سبتمبر/أيلول": a second month name of the other system */
-        if (k + 1 < t->n && is_punct(t, k, "/") && (t->ti[k + 1].flags & W_MONTH)) {
+        if (k + 1 < t->n && is_punct(t, k, "/") && (t->ti[k + 1]->flags & W_MONTH)) {
             int m2, h2, a2;
             size_t u2 = month_at(t, k + 1, &m2, &h2, &a2);
             if (u2 && m2 == month) {
@@ -1187,7 +1270,7 @@ static size_t rule_date(tagger *t, size_t i)
             }
         }
         if (is_int_tok(t, k, 1000, 2100) || (hijri && is_int_tok(t, k, 1300, 1600))) {
-            year = (int)t->ti[k].num;
+            year = (int)t->ti[k]->num;
             k++;
             strong = 1;
             /* هـ / م after the year */
@@ -1198,8 +1281,8 @@ static size_t rule_date(tagger *t, size_t i)
             return i;
     } else if (!weekday) {
         /* عام 2015، سنة 1445 هـ */
-        if ((t->ti[i].flags & W_YEARW) && is_int_tok(t, i + 1, 1000, 2100) && joined(t, i)) {
-            year = (int)t->ti[i + 1].num;
+        if ((t->ti[i]->flags & W_YEARW) && is_int_tok(t, i + 1, 1000, 2100) && joined(t, i)) {
+            year = (int)t->ti[i + 1]->num;
             k = i + 2;
         } else {
             return i;
@@ -1207,7 +1290,7 @@ static size_t rule_date(tagger *t, size_t i)
     }
     if (k <= start_tok)
         return i;
-    s = span_new(t, ENT_DATE, 1, start_tok, k, tok_start(t, start_tok, t->ti[start_tok].fcand));
+    s = span_new(t, ENT_DATE, 1, start_tok, k, tok_start(t, start_tok, t->ti[start_tok]->fcand));
     if (s && (v = nahr_doc_alloc(t->doc, 24)) != NULL) {
         if (year && month && day)
             snprintf(v, 24, "%04d-%02d-%02d", year, month, day);
@@ -1240,7 +1323,7 @@ static size_t rule_number(tagger *t, size_t i)
     espan *s;
 
     if (t->tok[i].kind == NAHR_TOK_NUMBER) {
-        v = t->ti[i].num;
+        v = t->ti[i]->num;
         if (isnan(v))
             return i;
         have_num = 1;
@@ -1252,36 +1335,36 @@ static size_t rule_number(tagger *t, size_t i)
                 s->value = v;
             return k + 1;
         }
-        if (k < t->n && (t->ti[k].flags & W_PERCENTW) && t->ti[k].fcand > 0) { /* بالمئة */
+        if (k < t->n && (t->ti[k]->flags & W_PERCENTW) && t->ti[k]->fcand > 0) { /* بالمئة */
             s = span_new(t, ENT_PERCENT, 1, i, k + 1, t->tok[i].start);
             if (s)
                 s->value = v;
             return k + 1;
         }
-        if (k + 1 < t->n && is_word(t, k, "في") && (t->ti[k + 1].flags & W_PERCENTW) && joined(t, k)) {
+        if (k + 1 < t->n && is_word(t, k, "في") && (t->ti[k + 1]->flags & W_PERCENTW) && joined(t, k)) {
             s = span_new(t, ENT_PERCENT, 1, i, k + 2, t->tok[i].start);
             if (s)
                 s->value = v;
             return k + 2;
         }
-    } else if (t->ti[i].wordlike && (t->ti[i].flags & W_SCALE) && t->ti[i].fcand == 0 && t->ti[i].info >= 6) {
+    } else if (t->ti[i]->wordlike && (t->ti[i]->flags & W_SCALE) && t->ti[i]->fcand == 0 && t->ti[i]->info >= 6) {
         v = 1; /* مليون طن */
     } else {
         return i;
     }
-    while (k < t->n && joined(t, k - 1) && (t->ti[k].flags & W_SCALE) && t->ti[k].fcand == 0) {
-        v *= pow(10, t->ti[k].info);
+    while (k < t->n && joined(t, k - 1) && (t->ti[k]->flags & W_SCALE) && t->ti[k]->fcand == 0) {
+        v *= pow(10, t->ti[k]->info);
         scaled = 1;
         k++;
     }
-    if (k < t->n && joined(t, k - 1) && t->ti[k].wordlike && (t->ti[k].flags & (W_CURRENCY | W_UNIT))) {
+    if (k < t->n && joined(t, k - 1) && t->ti[k]->wordlike && (t->ti[k]->flags & (W_CURRENCY | W_UNIT))) {
         size_t n;
-        int32_t id = t->ti[k].c[t->ti[k].fcand].id;
-        type = (t->ti[k].flags & W_CURRENCY) ? ENT_MONEY : ENT_QUANTITY;
+        int32_t id = t->ti[k]->c[t->ti[k]->fcand].id;
+        type = (t->ti[k]->flags & W_CURRENCY) ? ENT_MONEY : ENT_QUANTITY;
         unit = id >= 0 ? word_str(t->lx, id, &n) : NULL;
         k++;
         /* دولار أمريكي */
-        if (type == ENT_MONEY && k < t->n && joined(t, k - 1) && (t->ti[k].flags & W_NATION) && !t->ti[k].def)
+        if (type == ENT_MONEY && k < t->n && joined(t, k - 1) && (t->ti[k]->flags & W_NATION) && !t->ti[k]->def)
             k++;
     } else if (!scaled) {
         return i;
@@ -1363,7 +1446,7 @@ static const char *const named_places[] = {"طريق", "شارع", "ملعب", "
 
 static int word_in(const tagger *t, size_t k, const char *const *words)
 {
-    const tokinfo *ti = &t->ti[k];
+    const tokinfo *ti = t->ti[k];
     for (size_t c = 0; c < ti->ncand; c++) {
         size_t n;
         const char *w = ti->c[c].id >= 0 ? word_str(t->lx, ti->c[c].id, &n) : NULL;
@@ -1390,8 +1473,8 @@ static int spans_in_order(const tagger *t)
 /* named_after() of the person span si that starts at token k (>= 1). */
 static void named_after_at(tagger *t, size_t k, int32_t si)
 {
-    if (joined(t, k - 1) && (t->ti[k - 1].flags & W_LOCTRIG) && !(t->ti[k - 1].flags & W_TITLE) &&
-        !t->ti[k - 1].def && t->ti[k - 1].ending != END_HA) {
+    if (joined(t, k - 1) && (t->ti[k - 1]->flags & W_LOCTRIG) && !(t->ti[k - 1]->flags & W_TITLE) &&
+        !t->ti[k - 1]->def && t->ti[k - 1]->ending != END_HA) {
         /* a person right after a place word is the place's name (بلدة ضهر البيدر، بمحافظة أبو عريش);
          * not after one with the article, a title's complement (محافظ العاصمة خالد أبو زيد),
          * nor after ولائه "his allegiance", which normalises as ولاية */
@@ -1405,7 +1488,7 @@ static void named_after_at(tagger *t, size_t k, int32_t si)
     if (t->cover[h] >= 0 || t->cover[h + 1] >= 0 || !joined(t, h) || !joined(t, h + 1) ||
         !word_in(t, h + 1, named_titles))
         return;
-    const tokinfo *th = &t->ti[h];
+    const tokinfo *th = t->ti[h];
     int c = word_in(t, h, named_places);
     uint8_t type;
     if (c)
@@ -1417,17 +1500,17 @@ static void named_after_at(tagger *t, size_t k, int32_t si)
     espan *sp = &t->sp[si];
     /* what completes the name: للإغاثة (والتقنية), الدولي */
     size_t e = sp->tb;
-    if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].wordlike) {
+    if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e]->wordlike) {
         const char *w = t->text + t->tok[e].start;
         size_t wl = t->tok[e].end - t->tok[e].start;
-        if (type == ENT_ORG && t->ti[e].prep_al && starts2(w, wl, U_LAM) && starts2(w + 2, wl - 2, U_LAM) &&
-            !(t->ti[e].flags & W_STOP)) {
+        if (type == ENT_ORG && t->ti[e]->prep_al && starts2(w, wl, U_LAM) && starts2(w + 2, wl - 2, U_LAM) &&
+            !(t->ti[e]->flags & W_STOP)) {
             e++;
-            if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e].waw && wl >= 2 &&
+            if (e < t->n && joined(t, e - 1) && t->cover[e] < 0 && t->ti[e]->waw && wl >= 2 &&
                 t->tok[e].end - t->tok[e].start >= 8 &&
                 !memcmp(t->text + t->tok[e].start + 2, U_ALEF U_LAM, 4))
                 e++;
-        } else if (t->ti[e].def && !t->ti[e].prep_al && nisba_def(t, e) && !(t->ti[e].flags & W_STOP)) {
+        } else if (t->ti[e]->def && !t->ti[e]->prep_al && nisba_def(t, e) && !(t->ti[e]->flags & W_STOP)) {
             e++;
         }
     }
@@ -1514,7 +1597,7 @@ static int coref_source(const tagger *t, const espan *s)
 {
     if (s->type != ENT_PER || s->tb - s->ta < 2 || (s->src == 1 && !s->strong))
         return 0;
-    const tokinfo *tl = &t->ti[s->tb - 1];
+    const tokinfo *tl = t->ti[s->tb - 1];
     return tl->wordlike && tl->ncand && !(tl->flags & (W_STOP | W_CONNECT | BLOCK_NAME));
 }
 
@@ -1545,7 +1628,7 @@ static void coref(tagger *t)
         corefent *e;
         if (!coref_source(t, s))
             continue;
-        tl = &t->ti[last];
+        tl = t->ti[last];
         if (!s->canon)
             set_surface_canon(t, s);
         if (!s->canon)
@@ -1570,7 +1653,7 @@ static void coref(tagger *t)
     if (!nk)
         return;
     for (k = 0; k < t->n; k++) {
-        const tokinfo *ti = &t->ti[k];
+        const tokinfo *ti = t->ti[k];
         size_t c;
         if (!ti->wordlike)
             continue;
@@ -1634,7 +1717,7 @@ static int lex_known(const ent_lexicon *lx, const cand *c)
 /* Token k is a common word (common_words.txt) and no name part or list entry. */
 static int common_word(const tagger *t, size_t k)
 {
-    const tokinfo *ti = &t->ti[k];
+    const tokinfo *ti = t->ti[k];
     if (!(ti->flags & W_STOP) || (ti->flags & (W_FIRST | W_LAST)) || ti->gazloc || ti->c[ti->fcand].off)
         return 0; /* the whole word, not a stem after a clitic (فورد is not ف + ورد) */
     return ti->c[ti->fcand].id < 0 || ent_trie_child(t->lx, 0, (uint32_t)ti->c[ti->fcand].id) <= 0;
@@ -1646,7 +1729,7 @@ static int after_amount(const tagger *t, size_t k)
 {
     for (size_t back = 1; back <= 2 && back <= k; back++) {
         const size_t j = k - back;
-        if (t->tok[j].kind == NAHR_TOK_NUMBER || (t->ti[j].flags & W_SCALE))
+        if (t->tok[j].kind == NAHR_TOK_NUMBER || (t->ti[j]->flags & W_SCALE))
             return 1;
         if (t->tok[j].kind != NAHR_TOK_PUNCT)
             return 0;
@@ -1660,7 +1743,7 @@ static int after_amount(const tagger *t, size_t k)
  * (مليون ريال "riyal"; ريال alone may be the club). */
 static int not_alone(const tagger *t, size_t k, uint8_t type)
 {
-    const tokinfo *ti = &t->ti[k];
+    const tokinfo *ti = t->ti[k];
     if (ti->c[ti->fcand].off || ti->gazloc)
         return 0;
     if (ti->flags & (W_ORGHEAD | W_LOCTRIG | W_TITLE))
@@ -1695,14 +1778,14 @@ static int vetoed(const tagger *t, const espan *s)
          * sure of O for many right ones (news-021: 13 of a random 40) */
         size_t g = s->ta;
         th = t->o->model_veto_loc;
-        if (g > 0 && (t->ti[g - 1].flags & W_NATION) && !(t->ti[g - 1].flags & W_LOCTRIG))
+        if (g > 0 && (t->ti[g - 1]->flags & W_NATION) && !(t->ti[g - 1]->flags & W_LOCTRIG))
             g--; /* العاصمة الإريترية أسمرا */
-        if (g == 0 || !(t->ti[g - 1].flags & W_LOCTRIG) || !t->ti[g - 1].def)
+        if (g == 0 || !(t->ti[g - 1]->flags & W_LOCTRIG) || !t->ti[g - 1]->def)
             th = 0;
     } else if (s->type == ENT_ORG && s->src == 1 && s->tb > s->ta + 1) {
         th = t->o->model_veto_org;
         for (size_t c = s->ta + 1; c < s->tb && th > 0; c++)
-            if (t->ti[c].def || t->ti[c].prep_al || (t->ti[c].flags & (W_FIRST | W_LAST)) || gaz_match(t, c).end)
+            if (t->ti[c]->def || t->ti[c]->prep_al || (t->ti[c]->flags & (W_FIRST | W_LAST)) || gaz_match(t, c).end)
                 th = 0; /* a definite or known word makes a name (وزارة الصحة); an unknown
                          * proper noun (كلية سلون) is the model's call */
     } else {
@@ -1757,8 +1840,8 @@ static void merge_model(tagger *t, const ent_model_hook *m)
              * العهد]): the model's span stops before the first one */
             size_t full = e;
             for (size_t q = k + 1; type == ENT_PER && q < e; q++)
-                if ((t->ti[q].flags & W_TITLE) && !t->ti[q].def && !(t->ti[q].flags & (W_FIRST | W_LAST)) &&
-                    !t->ti[q].c[t->ti[q].fcand].off)
+                if ((t->ti[q]->flags & W_TITLE) && !t->ti[q]->def && !(t->ti[q]->flags & (W_FIRST | W_LAST)) &&
+                    !t->ti[q]->c[t->ti[q]->fcand].off)
                     e = q; /* (a title with the article may be a family name: السيد، القاضي) */
             if (e < full) {
                 /* the tokens cut off are left to the rules */
@@ -1771,10 +1854,10 @@ static void merge_model(tagger *t, const ent_model_hook *m)
                 free_run = 0;
         if (free_run && e == k + 1 && (common_word(t, k) || not_alone(t, k, type)))
             free_run = 0; /* a common word alone is no name (أسعار، المرأة، جديد) */
-        if (free_run && t->o->numbers && t->o->money_first && k > 0 && joined(t, k - 1) && (t->ti[k].flags & W_CURRENCY) &&
-            (t->tok[k - 1].kind == NAHR_TOK_NUMBER || (t->ti[k - 1].flags & W_SCALE)))
+        if (free_run && t->o->numbers && t->o->money_first && k > 0 && joined(t, k - 1) && (t->ti[k]->flags & W_CURRENCY) &&
+            (t->tok[k - 1].kind == NAHR_TOK_NUMBER || (t->ti[k - 1]->flags & W_SCALE)))
             free_run = 0; /* 1.5 مليار [دولار]: an amount's currency is the MONEY rule's, not a MISC */
-        if (free_run && type == ENT_MISC && t->ti[k].wordlike) {
+        if (free_run && type == ENT_MISC && t->ti[k]->wordlike) {
             /* MISC over the words of a listed place, person or organisation:
              * the list's type (تبوك is a city) */
             gmatch g = gaz_match(t, k);
@@ -1788,7 +1871,7 @@ static void merge_model(tagger *t, const ent_model_hook *m)
              * title, an event (لبطولة -> بطولة, بحي -> حي; ولاية keeps its
              * و); otherwise only و and a preposition before ال go (فيروس
              * keeps its ف) */
-            const tokinfo *ti = &t->ti[k];
+            const tokinfo *ti = t->ti[k];
             size_t off = 0, c;
             int decided = lex_known(t->lx, &ti->c[0]);
             for (c = 1; c < ti->ncand && !decided; c++) {
@@ -1840,33 +1923,41 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
     if (n == 0)
         return NAHR_OK;
     t.n = n;
-    t.ti = scratch(cache, doc, 1, n * sizeof *t.ti);
+    t.ti = scratch(cache, doc, 0, n * sizeof *t.ti);
+    t.own = scratch(cache, doc, 1, n * sizeof *t.own);
     t.capsp = n + 1;
     t.sp = scratch(cache, doc, 2, t.capsp * sizeof *t.sp);
     t.cover = scratch(cache, doc, 3, n * sizeof *t.cover);
-    if (!t.ti || !t.sp || !t.cover)
+    if (!t.ti || !t.own || !t.sp || !t.cover)
         return NAHR_ENOMEM;
     if (cache && cache->lx != lx)
         cache_clear(cache, lx);
     if (cache) {
         uint64_t ring[EC_RING]; /* cache_hash() of tokens i .. i + EC_AHEAD */
         uint8_t hint[EC_RING];  /* and cache_prefetch()'s way */
+        const size_t ahead = n > EC_AHEAD ? n - EC_AHEAD : 0; /* tokens with one EC_AHEAD after them */
+        /* wraps after 2^32 articles: a way last used 2^32 articles before then
+         * counts as used, and is kept for one article more */
+        cache->article++;
         for (i = 0; i < EC_AHEAD && i < n; i++) {
             ring[i] = cache_hash(&t, i);
             hint[i] = EC_WAYS;
         }
-        for (i = 0; i < n; i++) {
-            if (i + EC_AHEAD < n) {
-                uint64_t h = cache_hash(&t, i + EC_AHEAD);
-                ring[(i + EC_AHEAD) % EC_RING] = h;
-                hint[(i + EC_AHEAD) % EC_RING] = (uint8_t)cache_prefetch(cache, h);
-            }
+        for (i = 0; i < ahead; i++) {
+            uint64_t h = cache_hash(&t, i + EC_AHEAD);
+            ring[(i + EC_AHEAD) % EC_RING] = h;
+            hint[(i + EC_AHEAD) % EC_RING] = (uint8_t)cache_prefetch(cache, h);
+            token_facts_cached(&t, cache, i, ring[i % EC_RING], hint[i % EC_RING]);
+            t.cover[i] = -1;
+        }
+        for (; i < n; i++) {
             token_facts_cached(&t, cache, i, ring[i % EC_RING], hint[i % EC_RING]);
             t.cover[i] = -1;
         }
     } else {
         for (i = 0; i < n; i++) {
-            token_facts(&t, i);
+            token_facts(&t, i, &t.own[i]);
+            t.ti[i] = &t.own[i];
             t.cover[i] = -1;
         }
     }
@@ -1876,12 +1967,13 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
         merge_model(&t, model);
 
     i = 0;
-    if (!o->dates && !o->numbers && !o->rules && !ent_test_plain_paths) {
+    const int plain = ent_test_plain_paths;
+    if (!o->dates && !o->numbers && !o->rules && !plain) {
         /* lists only: the loop below with its tests folded (a number or a
          * word without a phrase starting at it is passed over) */
         while (i < n) {
             gmatch g;
-            if (!t.ti[i].wordlike || t.cover[i] >= 0) {
+            if (!t.ti[i]->wordlike || t.cover[i] >= 0) {
                 i++;
                 continue;
             }
@@ -1894,11 +1986,23 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
             i = g.end;
         }
     }
+    /* The classes of a word at which a rule of the loop below may start
+     * (date_may_start(), rule_number(), rule_title(), rule_org(),
+     * rule_first_name(), rule_say(), rule_loc()): a word with none of them and
+     * no phrase starting at it (no WL_GROOT) gets i++ from the whole body, and
+     * is passed over at once (most words). KEEP IN STEP with the loop. */
+    const uint32_t start_classes = (o->dates ? DATE_START : 0) | (o->numbers ? W_SCALE : 0) |
+                                   (o->rules ? W_TITLE | W_ORGHEAD | W_ORGHEAD_DEF | W_FIRST | W_SAY | W_LOCTRIG : 0);
     while (i < n) {
         gmatch g;
         size_t best = i, e;
         int which = 0; /* 1 gaz 2 org 3 first-name 4 date 5 number */
-        if ((!t.ti[i].wordlike && t.tok[i].kind != NAHR_TOK_NUMBER) || t.cover[i] >= 0) {
+        if (!plain && !(t.ti[i]->flags & start_classes) && !(t.ti[i]->wordlike & WL_GROOT) &&
+            t.tok[i].kind != NAHR_TOK_NUMBER) {
+            i++;
+            continue;
+        }
+        if ((!t.ti[i]->wordlike && t.tok[i].kind != NAHR_TOK_NUMBER) || t.cover[i] >= 0) {
             i++;
             continue;
         }
@@ -1916,7 +2020,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
                 continue;
             }
         }
-        if (!t.ti[i].wordlike) {
+        if (!t.ti[i]->wordlike) {
             i++;
             continue;
         }
@@ -1926,19 +2030,20 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
             which = 1;
         }
         if (o->rules) {
-            if ((t.ti[i].flags & W_TITLE) && best <= i + 1 && !(which == 1 && lx->nodes[g.node].type == ENT_PER)) {
+            if ((t.ti[i]->flags & W_TITLE) && best <= i + 1 && !(which == 1 && lx->nodes[g.node].type == ENT_PER)) {
                 e = rule_title(&t, i);
                 if (e > i) {
                     i = e;
                     continue;
                 }
             }
-            e = rule_org(&t, i);
+            /* rule_org() gives i for a word that is no head: no call for most words */
+            e = plain || (t.ti[i]->flags & (W_ORGHEAD | W_ORGHEAD_DEF)) ? rule_org(&t, i) : i;
             if (e > best) {
                 best = e;
                 which = 2;
             }
-            if (which == 1 && lx->nodes[g.node].type == ENT_PER && g.end == i + 1 && (t.ti[i].flags & W_FIRST)) {
+            if (which == 1 && lx->nodes[g.node].type == ENT_PER && g.end == i + 1 && (t.ti[i]->flags & W_FIRST)) {
                 /* a listed name extended by a family name: محمد + الخالدي */
                 e = name_extent(&t, i, 1);
                 if (e > best) {
@@ -1952,7 +2057,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
                     which = 3;
                 }
             }
-            if (!which && (t.ti[i].flags & W_SAY)) {
+            if (!which && (t.ti[i]->flags & W_SAY)) {
                 /* the speaker after a verb of saying */
                 e = rule_say(&t, i);
                 if (e > i + 1) {
@@ -1961,7 +2066,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
                         emit_gaz(&t, i + 1, g2);
                         i = g2.end;
                     } else {
-                        espan *s = span_new(&t, ENT_PER, 1, i + 1, e, tok_start(&t, i + 1, t.ti[i + 1].fcand));
+                        espan *s = span_new(&t, ENT_PER, 1, i + 1, e, tok_start(&t, i + 1, t.ti[i + 1]->fcand));
                         if (s)
                             set_surface_canon(&t, s);
                         i = e;
@@ -1969,7 +2074,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
                     continue;
                 }
             }
-            if (!which && (t.ti[i].flags & W_LOCTRIG)) {
+            if (!which && (t.ti[i]->flags & W_LOCTRIG)) {
                 e = rule_loc(&t, i);
                 if (e > i) {
                     i = e;
@@ -1980,7 +2085,7 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
         if (which == 1) {
             emit_gaz(&t, i, g);
         } else if (which == 2 || which == 3) {
-            espan *s = span_new(&t, which == 2 ? ENT_ORG : ENT_PER, 1, i, best, tok_start(&t, i, t.ti[i].fcand));
+            espan *s = span_new(&t, which == 2 ? ENT_ORG : ENT_PER, 1, i, best, tok_start(&t, i, t.ti[i]->fcand));
             if (s) {
                 set_surface_canon(&t, s);
                 s->strong = which == 3; /* a known first name + family name */

@@ -925,7 +925,9 @@ static void test_fast_paths_same_spans(void **state)
         "دمشق", "بشار الأسد", "محمد", "بن", "آل", "عبد", "الله", "خليفة بن زايد", "نهيان", "القاهرة", "بيروت",
         "الأمم المتحدة", "للأمم المتحدة", "وزارة", "الخارجية", "الرئيس", "السوري", "قال", "مدينة", "محافظة",
         "الملك", "سلمان", "السعودية", "وبالقاهرة", "لموسكو", "الرياض", "جدة", "3", "2020", "%", "مليون", "دولار",
-        "يناير", "،", ".", ":", "x", "Ab", "ـ", "في", "من", "إلى", "و", "ب", "ال", "لل"};
+        "يناير", "،", ".", ":", "x", "Ab", "ـ", "في", "من", "إلى", "و", "ب", "ال", "لل",
+        "الجيش", "حزب", "الوطني", "جامعة", "الحرس", "الثوري", "وكالة", "الحزب", "البنك", "المصرف", "النادي",
+        "المركزي", "المصري"};
     const ent_opts saved = opts;
     char buf[4096];
     unsigned seed = 777;
@@ -1141,6 +1143,98 @@ static void test_token_cache_stale_hint(void **state)
     ent_cache_free(c);
 }
 
+/* A token's facts are read from its word's cache slot, not copied out: a
+ * way the current article has used is never replaced while it is tagged.
+ * A listed place, then six new words of its set (found by the cache's own
+ * hash; four ways), then the place again: from the fourth word on, every
+ * way is used by the article, and none may take the place's (the first
+ * mention would then read a new word's facts). Three rounds through one
+ * cache (the later ones with the set full of the earlier rounds' words),
+ * each as the plain tagger tags it. */
+static void test_token_cache_ways_kept(void **state)
+{
+    static const char *const letters[] = {"ب", "ت", "ج", "ح", "د", "ر", "س", "ع", "ف", "ق", "ك", "م", "ن", "ي"};
+    const char *place = "دمشق";
+    const size_t set = ent_cache_set_of(place, strlen(place), NAHR_TOK_WORD);
+    char same[12][64];
+    uint32_t x = 4242;
+    size_t found = 0;
+    (void)state;
+    assert_true(set != SIZE_MAX);
+    while (found < 12) {
+        char w[64];
+        size_t len = 0;
+        for (int k = 0; k < 5; k++) {
+            x = x * 1103515245u + 12345u;
+            const char *l = letters[(x >> 16) % (sizeof letters / sizeof letters[0])];
+            memcpy(w + len, l, strlen(l));
+            len += strlen(l);
+        }
+        w[len] = 0;
+        if (ent_cache_set_of(w, len, NAHR_TOK_WORD) == set)
+            memcpy(same[found++], w, len + 1);
+    }
+    ent_cache *c = ent_cache_new();
+    assert_non_null(c);
+    for (int round = 0; round < 3; round++) {
+        char text[1024];
+        size_t len = (size_t)snprintf(text, sizeof text, "%s", place);
+        for (int k = 0; k < 6; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, " %s", same[(size_t)(k + 3 * round) % 12]);
+        snprintf(text + len, sizeof text - len, " %s", place);
+        char *plain = tagged_json(text, NULL);
+        char *cached = tagged_json(text, c);
+        assert_string_equal(plain, cached);
+        const char *p = strstr(cached, "\"LOC\"");
+        assert_non_null(p);
+        assert_non_null(strstr(p + 1, "\"LOC\""));
+        free(plain);
+        free(cached);
+    }
+    ent_cache_free(c);
+}
+
+/* Tokens of one byte or one two-byte character (punctuation, single
+ * letters, digits ٣) have a table of their own in the token cache, indexed
+ * by kind and bytes. Random texts of such tokens between amounts, dates and
+ * names, tagged through one cache (cold, then warm), give the plain
+ * tagger's spans, values included (٣ and ٥ share their first byte). */
+static void test_token_cache_small_tokens(void **state)
+{
+    static const char *const pieces[] = {
+        "٣", "٥", "٩", "7", "1", "%", "٪", "،", "؛", "؟", ".", "(", ")", "-", "/", "$", "و", "ب", "ل", "x", "Z",
+        "é", "في", "المئة", "مليون", "دولار", "آذار", "2024", "دمشق", "يوم", "الأحد", "بشار الأسد", "قال",
+        "الرئيس", "عام", "1990", "ألف", "طن", "د", "م"};
+    char buf[2048];
+    unsigned seed = 31337;
+    int values = 0;
+    ent_cache *c = ent_cache_new();
+    (void)state;
+    assert_non_null(c);
+    for (int it = 0; it < 600; it++) {
+        size_t len = 0;
+        int parts = 1 + (int)(seed % 40);
+        for (int k = 0; k < parts; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = pieces[(seed >> 8) % (sizeof pieces / sizeof pieces[0])];
+            if (len + strlen(p) + 2 >= sizeof buf)
+                break;
+            memcpy(buf + len, p, strlen(p));
+            len += strlen(p);
+            buf[len++] = (seed >> 20) % 5 ? ' ' : '\n';
+        }
+        buf[len] = 0;
+        char *plain = tagged_json(buf, NULL);
+        char *cached = tagged_json(buf, c);
+        assert_string_equal(plain, cached);
+        values += strstr(cached, "\"value\"") != NULL;
+        free(plain);
+        free(cached);
+    }
+    ent_cache_free(c);
+    assert_true(values > 100); /* amounts and percentages of the small digits */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1155,7 +1249,8 @@ int main(void)
         cmocka_unit_test(test_user_list_used), cmocka_unit_test(test_model_merge), cmocka_unit_test(test_model_veto), cmocka_unit_test(test_model_veto_org_loc), cmocka_unit_test(test_model_person_after_place), cmocka_unit_test(test_model_into_title),
         cmocka_unit_test(test_model_merge_proclitic), cmocka_unit_test(test_model_common_words), cmocka_unit_test(test_model_title_tail), cmocka_unit_test(test_token_cache_same_spans),
         cmocka_unit_test(test_cache_key_eq), cmocka_unit_test(test_token_cache_evictions),
-        cmocka_unit_test(test_token_cache_stale_hint),
+        cmocka_unit_test(test_token_cache_stale_hint), cmocka_unit_test(test_token_cache_ways_kept),
+        cmocka_unit_test(test_token_cache_small_tokens),
         cmocka_unit_test(test_fast_paths_same_spans), cmocka_unit_test(test_lru4_table),
         cmocka_unit_test(test_key_hash_same),
         cmocka_unit_test(test_surface_canon), cmocka_unit_test(test_scale_word_at_start),
