@@ -38,11 +38,13 @@ void senti_worker_free(senti_worker *w)
         return;
     free(w->toks);
     free(w->sents);
+    free(w->sets);
     cache_free(w->cache);
     w->toks = NULL;
     w->sents = NULL;
     w->cache = NULL;
-    w->tok_cap = w->sent_cap = 0;
+    w->sets = NULL;
+    w->tok_cap = w->sent_cap = w->sets_cap = 0;
 }
 
 int senti_label_of(const senti_config *cfg, double score)
@@ -91,7 +93,7 @@ typedef struct scan {
     const nahr_token *toks;
     size_t ntok;
     int chunk_cut; /* 1 when more text follows this chunk */
-    const wc_entry *const *ring; /* word cache sets of the next tokens (cache_prefetch), or NULL */
+    const wc_entry *const *sets; /* the word cache set of each token (NULL: not cached), or NULL: no cache */
 } scan;
 
 static inline const wc_entry *next_entry(const scan *sc, size_t i, size_t j);
@@ -231,34 +233,54 @@ static inline int proclitic_letter(unsigned c, unsigned d)
     return c == 0xD8 && (d == 0xA8 || d == 0xA7);
 }
 
-/* An upper bound of the proclitic splits of w[0..n): a split steps over at
- * most four proclitic letters (conjunction, preposition or لل, article),
- * each with the marks after it, two bytes each. So every split is an even
- * offset in (0, split_bound()], and there is none when this is 0 (the
- * first letter is not one of them: most words). */
-static inline size_t split_bound(const unsigned char *u, size_t n)
+/* 1 when u[i..i+2) (i + 2 <= n) is a mark: U+064B..U+065F, U+0670, tatweel. */
+static inline int is_mark_at(const unsigned char *u, size_t i, size_t n)
+{
+    return i + 1 < n && u[i] == 0xD9 &&
+           ((u[i + 1] >= 0x8B && u[i + 1] <= 0x9F) || u[i + 1] == 0xB0 || u[i + 1] == 0x80);
+}
+
+/* Bounds of the proclitic splits of w[0..n): a split steps over at most
+ * four proclitic letters (conjunction, preposition or لل, article), each
+ * with the marks after it, two bytes each. So every split is an even
+ * offset in [*lo, split_bound()], and there is none when this is 0 (the
+ * first letter is not one of them: most words). A word that starts with
+ * alef has one split at most, after its article ال (and the marks): *lo
+ * is 4 and the bound the end of the lam with its marks. Else *lo is 2. */
+static inline size_t split_bound(const unsigned char *u, size_t n, size_t *lo)
 {
     size_t i = 0;
+    *lo = 2;
     if (n < 4 || !proclitic_letter(u[0], u[1]))
         return 0;
+    if (u[0] == 0xD8 && u[1] == 0xA7) { /* alef: the article or nothing */
+        for (i = 2; is_mark_at(u, i, n); i += 2)
+            ;
+        if (!(i + 1 < n && u[i] == 0xD9 && u[i + 1] == 0x84)) /* ل */
+            return 0;
+        for (i += 2; is_mark_at(u, i, n); i += 2)
+            ;
+        *lo = 4;
+        return i;
+    }
     for (int letters = 0; letters < 4 && i + 1 < n && proclitic_letter(u[i], u[i + 1]); letters++) {
         i += 2;
-        while (i + 1 < n && u[i] == 0xD9 &&
-               ((u[i + 1] >= 0x8B && u[i + 1] <= 0x9F) || u[i + 1] == 0xB0 || u[i + 1] == 0x80))
-            i += 2; /* marks: U+064B..U+065F, U+0670, tatweel */
+        while (is_mark_at(u, i, n))
+            i += 2;
     }
     return i;
 }
 
 /* 1 when the stem filter lets one of w[0..end) and w[o..end), o even in
- * (0, bound], through, for candidates of at least min_len (>= 1) bytes;
+ * [lo, bound], through, for candidates of at least min_len (>= 1) bytes;
  * a strip leaves at least two letters, so two bytes. */
-static inline int stems_maybe(const senti_lexicon *lx, const char *w, size_t end, size_t bound, size_t min_len)
+static inline int stems_maybe(const senti_lexicon *lx, const char *w, size_t end, size_t lo, size_t bound,
+                              size_t min_len)
 {
     if (end >= min_len && senti_lexicon_stem_maybe(lx, senti_stem_hash(w, end)))
         return 1;
     size_t strip_min = min_len > 2 ? min_len : 2;
-    for (size_t o = 2; o <= bound && end >= o + strip_min; o += 2)
+    for (size_t o = lo; o <= bound && end >= o + strip_min; o += 2)
         if (senti_lexicon_stem_maybe(lx, senti_stem_hash(w + o, end - o)))
             return 1;
     return 0;
@@ -274,8 +296,8 @@ static inline __attribute__((always_inline)) int lexicon_may_match(const senti_l
                                                                    size_t n)
 {
     const unsigned char *u = (const unsigned char *)w;
-    size_t bound = split_bound(u, n);
-    if (stems_maybe(lx, w, n, bound, 1))
+    size_t lo, bound = split_bound(u, n, &lo);
+    if (stems_maybe(lx, w, n, lo, bound, 1))
         return 1;
     if (n < 2)
         return 0;
@@ -288,7 +310,7 @@ static inline __attribute__((always_inline)) int lexicon_may_match(const senti_l
         if (n < xl + suffix_min_stem[x] || last != sx[xl - 1] || u[n - 2] != sx[xl - 2] ||
             (xl == 4 && (u[n - 4] != sx[0] || u[n - 3] != sx[1])))
             continue;
-        if (stems_maybe(lx, w, n - xl, bound, suffix_min_stem[x]))
+        if (stems_maybe(lx, w, n - xl, lo, bound, suffix_min_stem[x]))
             return 1;
     }
     return 0;
@@ -344,14 +366,21 @@ static const senti_entry *lookup_word(const senti_lexicon *lx, const scan *sc, s
 
 /* lex_state: what the lexicon gives for the word
  *   UNKNOWN  not looked up yet
- *   FREE     context-free: lex (0 = no match), strip
+ *   NONE     context-free: no match (most words; the token loop's fast
+ *            path takes them with one compare)
+ *   FREE     context-free: lex (a match), strip
  *   CONTEXT  a phrase may start at candidate strip with entry lex; when none
  *            does, the word gives rest (0 = none) at rest_strip
+ *   PHRASE   CONTEXT where entry lex is only a phrase prefix (kind 0) and
+ *            rest is 0: the word gives nothing unless a phrase goes on from
+ *            it (common words that start a lexicon phrase: the fast path
+ *            asks the pair filter about the next word)
  *   FULL     depends on the context in a way not cached: full lookup */
-enum { WC_LEX_UNKNOWN = 0, WC_LEX_FREE = 1, WC_LEX_CONTEXT = 2, WC_LEX_FULL = 3 };
+enum { WC_LEX_UNKNOWN = 0, WC_LEX_FREE = 1, WC_LEX_CONTEXT = 2, WC_LEX_FULL = 3, WC_LEX_NONE = 4, WC_LEX_PHRASE = 5 };
 
 struct wc_entry {
-    uint64_t uni;   /* senti_word_hash of the normalised word (the model's unigram hash) */
+    uint64_t uni;   /* senti_word_hash of the normalised word (the model's unigram hash);
+                     * without a model 0 until entry_word_hash() makes it */
     float sum[3];   /* weights of the word's own features (model only) */
     uint32_t lex;   /* lexicon slot + 1, 0 = none (see lex_state) */
     uint32_t rest;  /* CONTEXT: lexicon slot + 1, 0 = none */
@@ -362,6 +391,7 @@ struct wc_entry {
     char key[WC_KEY];
 };
 _Static_assert(sizeof(wc_entry) == 64, "one cache line per entry");
+_Static_assert(WC_WAYS == 4, "cache_get() moves three entries on a miss");
 
 struct senti_wcache {
     const senti_lexicon *lex;
@@ -464,18 +494,76 @@ static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text
     return cache_set(c, text + t->start, n);
 }
 
-static inline int entry_is(const wc_entry *e, const char *raw, size_t n)
+/* key[0..n) == raw[0..n) for n <= WC_KEY (a cached token): overlapping
+ * loads inside both, no loop (nahr_bytes_eq() loops over eight-byte
+ * words): 17..30 bytes are the words at 0, 8, n - 16 and n - 8, 8..16 the
+ * words at 0 and n - 8, 4..7 two fours, 1..3 the first, middle and last
+ * byte. */
+static inline int key_eq(const char *key, const char *raw, size_t n)
 {
-    return e->klen == n && nahr_bytes_eq(e->key, raw, n);
+    if (n >= 8) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, key, 8);
+        memcpy(&b0, raw, 8);
+        memcpy(&a1, key + n - 8, 8);
+        memcpy(&b1, raw + n - 8, 8);
+        uint64_t d = (a0 ^ b0) | (a1 ^ b1);
+        if (n > 16) {
+            uint64_t a2, b2, a3, b3;
+            memcpy(&a2, key + 8, 8);
+            memcpy(&b2, raw + 8, 8);
+            memcpy(&a3, key + n - 16, 8);
+            memcpy(&b3, raw + n - 16, 8);
+            d |= (a2 ^ b2) | (a3 ^ b3);
+        }
+        return d == 0;
+    }
+    if (n >= 4) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, key, 4);
+        memcpy(&b0, raw, 4);
+        memcpy(&a1, key + n - 4, 4);
+        memcpy(&b1, raw + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n == 0)
+        return 1;
+    return key[0] == raw[0] && key[n >> 1] == raw[n >> 1] && key[n - 1] == raw[n - 1];
 }
 
-/* While token i is worked on, the cache entry of token j (i < j <=
- * i + WC_AHEAD) when its set (in the ring) holds that token, else NULL. */
+/* key[0..n) = raw[0..n) for n <= WC_KEY: two overlapping copies (a call
+ * to memcpy cost more); key's bytes past n are left as they were. */
+static inline void key_copy(char *key, const char *raw, size_t n)
+{
+    if (n >= 16) {
+        memcpy(key, raw, 16);
+        memcpy(key + n - 16, raw + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(key, raw, 8);
+        memcpy(key + n - 8, raw + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(key, raw, 4);
+        memcpy(key + n - 4, raw + n - 4, 4);
+    } else if (n) {
+        key[0] = raw[0];
+        key[n >> 1] = raw[n >> 1];
+        key[n - 1] = raw[n - 1];
+    }
+}
+
+static inline int entry_is(const wc_entry *e, const char *raw, size_t n)
+{
+    return e->klen == n && key_eq(e->key, raw, n);
+}
+
+/* While token i is worked on, the cache entry of token j (i < j) when its
+ * set holds that token, else NULL. */
 static inline const wc_entry *next_entry(const scan *sc, size_t i, size_t j)
 {
-    if (!sc->ring || j - i > WC_AHEAD)
+    (void)i;
+    if (!sc->sets)
         return NULL;
-    const wc_entry *set = sc->ring[j & 15];
+    const wc_entry *set = sc->sets[j];
     const nahr_token *t = &sc->toks[j];
     const char *raw = sc->text + t->start;
     size_t n = t->end - t->start;
@@ -487,26 +575,38 @@ static inline const wc_entry *next_entry(const scan *sc, size_t i, size_t j)
     return NULL;
 }
 
-/* (extend_phrase() comes before the entry's definition) */
+/* The word hash of a lexicon-only entry, made when first asked for (0 =
+ * not yet): from the entry's key, as cache_get() would have made it. */
+static __attribute__((noinline)) uint64_t entry_word_hash_fill(wc_entry *ce)
+{
+    char norm[WC_KEY + 1];
+    size_t nl = senti_normalize(ce->key, ce->klen, norm);
+    ce->uni = senti_word_hash(norm, nl);
+    return ce->uni;
+}
+
+/* (extend_phrase() comes before the entry's definition.) Without a model
+ * only extend_phrase()'s pair filter wants it, after a phrase start: most
+ * entries never need it, so it is made then (uni 0); a hash that is 0 is
+ * made again each time, the same. */
 static inline uint64_t entry_word_hash(const wc_entry *ce)
 {
-    return ce->uni;
+    return ce->uni ? ce->uni : entry_word_hash_fill((wc_entry *)ce);
 }
 
 /* Memory latency, not arithmetic, is what a token costs: its cache entry
  * and the weight row of its word pair are random accesses into tables
  * larger than the CPU caches. So the pass starts loading the entry of token
  * i + 8 and, from the entries of tokens i + 3 and i + 4 (loaded by then),
- * the pair weights of token i + 4, before working on token i. ring[j % 16]
- * remembers token j's set (of which the first two entries, where most hits
- * are, are prefetched). Only hints: nothing depends on them. */
+ * the pair weights of token i + 4, before working on token i. sets[j] is
+ * token j's set (cache_sets()), of which the first two entries, where most
+ * hits are, are prefetched. Only hints: nothing depends on them. */
 static inline __attribute__((always_inline)) void
-cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, size_t i, const wc_entry **ring,
-               uint64_t pair_mask, const int has_model)
+cache_prefetch(const senti_config *cfg, const scan *sc, size_t i, const wc_entry **sets, uint64_t pair_mask,
+               const int has_model)
 {
     if (i + WC_AHEAD < sc->ntok) {
-        const wc_entry *e = cache_slot(c, sc->text, &sc->toks[i + WC_AHEAD]);
-        ring[(i + WC_AHEAD) & 15] = e;
+        const wc_entry *e = sets[i + WC_AHEAD];
         if (e) {
             __builtin_prefetch(e);
             __builtin_prefetch(e + 1);
@@ -517,20 +617,26 @@ cache_prefetch(const senti_config *cfg, const senti_wcache *c, const scan *sc, s
      * another word holds */
     const senti_model *m = cfg->model;
     if (has_model && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
-        const wc_entry *a = ring[(i + 3) & 15], *b = ring[(i + 4) & 15];
+        const wc_entry *a = sets[i + 3], *b = sets[i + 4];
         if (a && b && a->nfeat && b->nfeat)
             __builtin_prefetch(m->w + (size_t)senti_bigram_feature_mask(a->uni, b->uni, pair_mask) * 3);
     }
 }
 
-/* The ring's first WC_AHEAD sets, before token 0 (cache_prefetch() adds
- * token i + WC_AHEAD's while token i is worked on). */
-static void cache_prefill(const senti_wcache *c, const scan *sc, const wc_entry **ring)
+/* The set of every token of the chunk, before token 0, in a loop of its
+ * own (in the token loop, with everything else live there, it cost twice
+ * as much), and the first WC_AHEAD prefetched (cache_prefetch() does token
+ * i + WC_AHEAD's while token i is worked on). */
+static void cache_sets(const senti_wcache *c, const scan *sc, const wc_entry **sets)
 {
+    const nahr_token *t = sc->toks;
+    const char *text = sc->text;
+    for (size_t j = 0, n = sc->ntok; j < n; j++)
+        sets[j] = cache_slot(c, text, &t[j]);
     for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
-        if ((ring[j & 15] = cache_slot(c, sc->text, &sc->toks[j])) != NULL) {
-            __builtin_prefetch(ring[j & 15]);
-            __builtin_prefetch(ring[j & 15] + 1);
+        if (sets[j]) {
+            __builtin_prefetch(sets[j]);
+            __builtin_prefetch(sets[j] + 1);
         }
 }
 
@@ -554,7 +660,7 @@ static inline void move_to_front(wc_entry *e, int k)
 }
 
 /* The entry of raw[0..n) in its set e (cache_slot(): the token is
- * cacheable, and the set is the one cache_prefetch() put in the ring), or
+ * cacheable, and the set is the one cache_sets() found), or
  * NULL when it cannot be cached; the entry is then the first of its set.
  * On a miss the entry is filled and norm receives the normalised word
  * (*have_norm = 1); on a hit norm is untouched (*have_norm = 0). */
@@ -569,7 +675,11 @@ static inline __attribute__((always_inline)) wc_entry *cache_get(const senti_mod
             move_to_front(e, k);
             return e;
         }
-    move_to_front(e, WC_WAYS - 1); /* the last entry goes: it is overwritten */
+    /* the last entry goes: the others one way down, every field of the
+     * first is written below */
+    e[3] = e[2];
+    e[2] = e[1];
+    e[1] = e[0];
     e->klen = 0;
     size_t nl = senti_normalize(raw, n, norm);
     *have_norm = 1;
@@ -582,12 +692,12 @@ static inline __attribute__((always_inline)) wc_entry *cache_get(const senti_mod
             return NULL;
         e->nfeat = (uint8_t)k;
     } else {
-        e->uni = senti_word_hash(norm, nl); /* for extend_phrase()'s pair filter (the model sets it above) */
+        e->uni = 0; /* made when extend_phrase()'s pair filter asks (entry_word_hash()) */
     }
     e->lex_state = WC_LEX_UNKNOWN;
     e->lex = e->rest = 0;
     e->strip = e->rest_strip = 0;
-    memcpy(e->key, raw, n);
+    key_copy(e->key, raw, n);
     e->klen = (uint8_t)n;
     return e;
 }
@@ -648,7 +758,7 @@ static void context_info(const senti_lexicon *lx, const char *w, size_t n, wc_en
     e = suffix_match(lx, w, n, order, no, &strip);
     ce->rest = e ? (uint32_t)(e - lx->slots) + 1 : 0;
     ce->rest_strip = (uint8_t)strip;
-    ce->lex_state = WC_LEX_CONTEXT;
+    ce->lex_state = !ce->rest && !lx->slots[ce->lex - 1].kind ? WC_LEX_PHRASE : WC_LEX_CONTEXT;
 }
 
 /* ---- the pass ---- */
@@ -764,7 +874,7 @@ static int ma_is_negator(const scan *sc, size_t i, const char *w, size_t strip, 
 
 /* Inline in the token loop: a call per token cost more than its body's
  * shortest path (a cached word without lexicon match). slot: token i's
- * word cache set from the ring, NULL when the token is not cached (too
+ * word cache set (cache_sets()), NULL when the token is not cached (too
  * long, a number, or no cache). has_model is a constant (cfg->model !=
  * NULL): the loop is compiled once with the model and once without. */
 static inline __attribute__((always_inline)) void do_token(pass *p, const scan *sc, size_t i,
@@ -872,7 +982,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     uint32_t word_in_sent = s->nwords;
     s->nwords++;
     p->word_idx++;
-    if (ce && ce->lex_state == WC_LEX_FREE && !ce->lex) {
+    if (ce && ce->lex_state == WC_LEX_NONE) {
         /* a cached word without lexicon entry (most words): what the path
          * below does for it, whether or not a phrase covers it */
         if (p->neg_left > 0)
@@ -890,7 +1000,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
     if (ce && ce->lex_state == WC_LEX_FREE) {
         e = ce->lex ? lx->slots + ce->lex - 1 : NULL;
         strip = ce->strip;
-    } else if (ce && ce->lex_state == WC_LEX_CONTEXT) {
+    } else if (ce && (ce->lex_state == WC_LEX_CONTEXT || ce->lex_state == WC_LEX_PHRASE)) {
         e = extend_phrase(lx, sc, i, lx->slots + ce->lex - 1, &consumed);
         strip = ce->strip;
         if (!e) {
@@ -903,7 +1013,7 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         e = lookup_word(lx, sc, i, norm, nl, &consumed, &strip, &context);
         if (ce && ce->lex_state == WC_LEX_UNKNOWN) {
             if (!context) {
-                ce->lex_state = WC_LEX_FREE;
+                ce->lex_state = e ? WC_LEX_FREE : WC_LEX_NONE;
                 ce->lex = e ? (uint32_t)(e - lx->slots) + 1 : 0;
                 ce->strip = (uint8_t)strip;
             } else {
@@ -935,19 +1045,108 @@ static inline __attribute__((always_inline)) void do_token(pass *p, const scan *
         p->neg_left--;
 }
 
+/* Tests set this to run every token through do_token() (the plain path),
+ * to compare the fast path with it. */
+static int fast_run_off;
+
 /* The token loop over one chunk, compiled per value of has_model and of
- * cached (p->cache != NULL: not when training, or without memory). */
-static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan *sc, const wc_entry **ring,
+ * cached (p->cache != NULL: not when training, or without memory).
+ *
+ * With the cache, a fast path: a token found in its set (a hit further
+ * down is moved to the front, as cache_get() does) whose entry says the
+ * lexicon has nothing for it (NONE), or that is punctuation, or a word
+ * inside a phrase already matched, or a word that only starts phrases
+ * (PHRASE) when the next token is no word or the pair filter turns it
+ * away, only adds its cached model weights and pair feature and moves the
+ * scope counters on: what do_token() does for it, without its sentence
+ * and lookup checks. The rest (a sentence's first or last token, the
+ * chunk's last token, a cache miss, a word with a lexicon entry or not
+ * looked up yet) goes to do_token(). Not with a training feature sink
+ * (sink_fc without a model: do_token() computes features there). */
+static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan *sc, const wc_entry **sets,
                                                              const char *text, size_t off, const int has_model,
                                                              const int cached)
 {
+    size_t i = 0;
     if (cached)
-        cache_prefill(p->cache, sc, ring);
-    for (size_t i = 0; i < sc->ntok; i++) {
+        cache_sets(p->cache, sc, sets);
+    if (cached && !fast_run_off && (has_model || !p->cfg->sink_fc) && sc->ntok > 0) {
+        const nahr_token *toks = sc->toks;
+        const char *tx = sc->text;
+        const float *wt = has_model ? p->cfg->model->w : NULL;
+        const int pairs = has_model && p->cfg->model->fc.word_ngrams >= 2;
+        for (size_t last = sc->ntok - 1; i < last; i++) {
+            cache_prefetch(p->cfg, sc, i, sets, p->pair_mask, has_model);
+            const wc_entry *e = sets[i];
+            const nahr_token *t = &toks[i];
+            size_t n = t->end - t->start;
+            if (e && !p->need_new && !(t->flags & NAHR_TOK_SENT_END)) {
+                const char *raw = tx + t->start;
+                if (!entry_is(e, raw, n)) {
+                    /* further down the set: to the front, as cache_get()
+                     * does on a hit; not there: a miss, do_token() */
+                    int k = 1;
+                    while (k < WC_WAYS && !entry_is(&e[k], raw, n))
+                        k++;
+                    if (k == WC_WAYS)
+                        goto slow;
+                    move_to_front((wc_entry *)e, k);
+                }
+                int punct = t->kind == NAHR_TOK_PUNCT;
+                size_t nl = e->nlen;
+                int plain = punct || e->lex_state == WC_LEX_NONE || !nl || i < p->skip_until;
+                if (!plain && e->lex_state == WC_LEX_PHRASE) {
+                    /* what extend_phrase() finds first: no phrase when
+                     * the next token is not a word, or when the pair
+                     * filter rejects it; then the word gives nothing */
+                    if (!is_wordish(t + 1)) {
+                        plain = 1;
+                    } else {
+                        const wc_entry *ne = next_entry(sc, i, i + 1);
+                        const senti_lexicon *lx = p->cfg->lex;
+                        plain = ne && !senti_lexicon_pair_maybe(lx, lx->slots + e->lex - 1, entry_word_hash(ne));
+                    }
+                }
+                if (plain) {
+                    senti_sentence *s = p->cur;
+                    if (has_model && nl) {
+                        float a = e->sum[0], b = e->sum[1], c = e->sum[2];
+                        uint32_t k = e->nfeat;
+                        if (pairs && p->prev_uni) {
+                            uint32_t x = senti_bigram_feature_mask(p->prev_uni, e->uni, p->pair_mask);
+                            const float *r = wt + (size_t)x * 3;
+                            a += r[0];
+                            b += r[1];
+                            c += r[2];
+                            k++;
+                        }
+                        p->prev_uni = e->uni;
+                        s->sums[0] += a;
+                        s->sums[1] += b;
+                        s->sums[2] += c;
+                        s->nfeat += k;
+                    }
+                    if (punct) {
+                        p->neg_left = 0;
+                        p->pending_mult = 0;
+                    } else {
+                        s->nwords++;
+                        p->word_idx++;
+                        if (p->neg_left > 0)
+                            p->neg_left--;
+                    }
+                    continue;
+                }
+            }
+        slow:
+            do_token(p, sc, i, text, off, (wc_entry *)e, has_model);
+        }
+    }
+    for (; i < sc->ntok; i++) {
         wc_entry *slot = NULL;
         if (cached) {
-            cache_prefetch(p->cfg, p->cache, sc, i, ring, p->pair_mask, has_model);
-            slot = (wc_entry *)ring[i & 15]; /* token i's set (NULL when not cached) */
+            cache_prefetch(p->cfg, sc, i, sets, p->pair_mask, has_model);
+            slot = (wc_entry *)sets[i]; /* token i's set (NULL when not cached) */
         }
         do_token(p, sc, i, text, off, slot, has_model);
     }
@@ -1013,17 +1212,29 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
             }
             tk = w->toks;
         }
-        const wc_entry *ring[16] = {0};
-        scan sc = {text + off, tk, ntok, end < n, p.cache ? ring : NULL};
+        const wc_entry **sets = NULL; /* the cache set of each token, in the worker */
+        if (p.cache) {
+            if (ntok > w->sets_cap) {
+                size_t ncap = ntok + ntok / 4 + 16;
+                const wc_entry **ns = realloc(w->sets, ncap * sizeof *ns);
+                if (ns) {
+                    w->sets = ns;
+                    w->sets_cap = ncap;
+                }
+            }
+            if (ntok <= w->sets_cap)
+                sets = w->sets; /* else (out of memory) this chunk without the cache */
+        }
+        scan sc = {text + off, tk, ntok, end < n, sets};
         p.skip_until = 0;
-        if (cfg->model && p.cache)
-            scan_chunk(&p, &sc, ring, text, off, 1, 1);
+        if (cfg->model && sets)
+            scan_chunk(&p, &sc, sets, text, off, 1, 1);
         else if (cfg->model)
-            scan_chunk(&p, &sc, ring, text, off, 1, 0);
-        else if (p.cache)
-            scan_chunk(&p, &sc, ring, text, off, 0, 1);
+            scan_chunk(&p, &sc, sets, text, off, 1, 0);
+        else if (sets)
+            scan_chunk(&p, &sc, sets, text, off, 0, 1);
         else
-            scan_chunk(&p, &sc, ring, text, off, 0, 0);
+            scan_chunk(&p, &sc, sets, text, off, 0, 0);
         if (p.nsent == 0 && ntok > 0)
             return NAHR_ENOMEM;
         off = end;

@@ -253,6 +253,7 @@ typedef struct senti_sentence {
 } senti_sentence;
 
 typedef struct senti_wcache senti_wcache;
+struct wc_entry;
 
 /* Per-thread state of senti_analyze(): zero-initialise, free with
  * senti_worker_free(). Besides the token and sentence buffers it keeps a
@@ -266,6 +267,8 @@ typedef struct senti_worker {
     senti_sentence *sents;
     size_t sent_cap;
     senti_wcache *cache; /* allocated on first use (8 MB of address space, pages backed as used) */
+    const struct wc_entry **sets; /* a chunk's tokens' cache sets (grows like toks) */
+    size_t sets_cap;
 } senti_worker;
 
 typedef struct senti_result {

@@ -1,6 +1,6 @@
 /* test_senti_lookup.c - the word lookup's fast paths against their plain
  * ones (analyze.c is included to reach its static functions):
- *  - split_bound() is at least every proclitic split nahr_ar_proclitic_splits()
+ *  - split_bound()'s range holds every proclitic split nahr_ar_proclitic_splits()
  *    offers, and every split is an even offset;
  *  - the stem filter never rejects a key the table holds;
  *  - lookup_word() (the stem filter, then the full lookup) gives what
@@ -10,7 +10,15 @@
  *    and the filter does reject most random words (else it saves nothing);
  *  - senti_token_weights() (features and weights in one pass) against
  *    senti_token_features() and the rows added one by one;
- *  - the word cache and the cached number entry against the uncached path.
+ *  - the word cache and the cached number entry against the uncached path;
+ *  - key_eq() and key_copy() (the cache's key compare and copy) against
+ *    memcmp() and memcpy();
+ *  - a cache set's order (most recent first) after hits and misses;
+ *  - the token loop's fast path against do_token() for every token
+ *    (fast_run_off), with and without a model, on texts of lexicon words,
+ *    phrase starts, negators, modifiers, punctuation and paragraph breaks;
+ *  - the lexicon-only cache's word hash made on demand (entry_word_hash())
+ *    against senti_word_hash() of the normalised key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,8 +42,8 @@ static unsigned next_rand(unsigned *r)
  * of the time. */
 static size_t random_word(unsigned *r, char *w)
 {
-    static const char *const starts[] = {"و",   "ف",   "ب",  "ك",   "ل",  "ال",
-                                         "وال", "بال", "لل", "ولل", "فب", "وَ"};
+    static const char *const starts[] = {"و",   "ف",   "ب",  "ك",   "ل",  "ال",  "وال", "بال",
+                                         "لل", "ولل", "فب", "وَ", "اَل", "الْ", "ا",  "اب"};
     size_t n = 0;
     if (next_rand(r) % 2) {
         const char *s = starts[next_rand(r) % (sizeof starts / sizeof starts[0])];
@@ -64,7 +72,8 @@ static size_t random_word(unsigned *r, char *w)
     return n;
 }
 
-/* Every proclitic split of a word is even and within split_bound(). */
+/* Every proclitic split of a word is even and within split_bound()'s
+ * range (one split at most after an initial alef: its article). */
 static void t_split_bound_covers_splits(void **state)
 {
     (void)state;
@@ -75,9 +84,10 @@ static void t_split_bound_covers_splits(void **state)
         size_t n = random_word(&r, w);
         size_t splits[8];
         size_t ns = nahr_ar_proclitic_splits(w, n, splits, 8);
-        size_t bound = split_bound((const unsigned char *)w, n);
+        size_t lo, bound = split_bound((const unsigned char *)w, n, &lo);
         for (size_t k = 0; k < ns; k++) {
             assert_true(splits[k] <= bound);
+            assert_true(splits[k] == 0 || splits[k] >= lo);
             assert_int_equal(splits[k] % 2, 0);
         }
         with_splits += ns > 1;
@@ -312,6 +322,262 @@ static void t_cached_same_as_uncached(void **state)
     senti_lexicon_free(lx);
 }
 
+/* key_eq() against memcmp() for 0..WC_KEY bytes: equal keys, and keys
+ * that differ in one byte at each position (one bit, or a whole byte);
+ * key_copy() against memcpy(). */
+static void t_key_eq_copy_same_as_libc(void **state)
+{
+    (void)state;
+    unsigned r = 77;
+    size_t differ = 0;
+    for (int round = 0; round < 20000; round++) {
+        char a[WC_KEY + 8], b[WC_KEY + 8];
+        size_t n = (size_t)round % (WC_KEY + 1);
+        for (size_t k = 0; k < sizeof a; k++)
+            a[k] = b[k] = (char)(next_rand(&r) % (round % 3 ? 256 : 3));
+        if (round % 4) {
+            size_t at = n ? next_rand(&r) % n : 0;
+            if (n)
+                b[at] ^= (char)(round % 8 == 1 ? 0xFF : 1u << (next_rand(&r) % 8));
+        } else {
+            /* a difference past n only: must not count */
+            b[n] ^= 1;
+        }
+        int want = memcmp(a, b, n) == 0;
+        assert_int_equal(key_eq(a, b, n), want);
+        assert_int_equal(key_eq(b, a, n), want);
+        differ += !want;
+    }
+    assert_true(differ > 10000);
+    /* key_copy() copies exactly n bytes, for every length */
+    for (size_t n = 0; n <= WC_KEY; n++)
+        for (int round = 0; round < 50; round++) {
+            char src[WC_KEY + 8], dst[WC_KEY + 8], want[WC_KEY + 8];
+            for (size_t k = 0; k < sizeof src; k++) {
+                src[k] = (char)next_rand(&r);
+                dst[k] = want[k] = (char)next_rand(&r);
+            }
+            memcpy(want, src, n);
+            key_copy(dst, src, n);
+            assert_memory_equal(dst, want, sizeof dst);
+        }
+    /* every position of every length */
+    for (size_t n = 1; n <= WC_KEY; n++)
+        for (size_t at = 0; at < n; at++) {
+            char a[WC_KEY], b[WC_KEY];
+            memset(a, 'x', sizeof a);
+            memset(b, 'x', sizeof b);
+            b[at] = 'y';
+            assert_false(key_eq(a, b, n));
+            b[at] = 'x';
+            assert_true(key_eq(a, b, n));
+        }
+}
+
+/* A set of the word cache keeps the most recent first: a miss goes in
+ * front and drops the last, a hit moves to the front. */
+static void t_cache_set_order(void **state)
+{
+    (void)state;
+    static wc_entry set[WC_WAYS] __attribute__((aligned(64)));
+    static const char *const words[] = {"a", "bb", "ccc", "dddd", "eeeee"};
+    char norm[WORD_MAX + 1];
+    int have = 0;
+    memset(set, 0, sizeof set);
+    for (int k = 0; k < 4; k++)
+        assert_ptr_equal(cache_get(NULL, words[k], strlen(words[k]), norm, &have, set), set);
+    const char *want1[] = {"dddd", "ccc", "bb", "a"};
+    for (int k = 0; k < 4; k++)
+        assert_true(entry_is(&set[k], want1[k], strlen(want1[k])));
+    assert_ptr_equal(cache_get(NULL, "bb", 2, norm, &have, set), set); /* a hit */
+    assert_int_equal(have, 0);
+    assert_ptr_equal(cache_get(NULL, "eeeee", 5, norm, &have, set), set); /* a miss */
+    assert_int_equal(have, 1);
+    const char *want2[] = {"eeeee", "bb", "dddd", "ccc"};
+    for (int k = 0; k < 4; k++)
+        assert_true(entry_is(&set[k], want2[k], strlen(want2[k])));
+}
+
+/* A text of lexicon words (one-word keys, with proclitics now and then,
+ * negators and modifiers among them), the first words of phrase keys
+ * (followed by the rest of the phrase or by another word), words of a
+ * small vocabulary (so that most tokens hit the cache), numbers, tokens
+ * longer than a cache key, punctuation and paragraph breaks. */
+static size_t lexicon_text(const senti_lexicon *lx, unsigned *r, char *t, size_t cap)
+{
+    static const char *const pre[] = {"", "", "", "و", "ب", "ال", "وال", "لل"};
+    static const char *const punct[] = {".", "،", "!", "؟", "\n\n", ":", "(", ")"};
+    size_t o = 0;
+    while (o + 700 < cap) {
+        unsigned x = next_rand(r) % 100;
+        if (x < 35) {
+            /* a key of the table, or the first word of one */
+            const senti_entry *e = NULL;
+            while (!e) {
+                const senti_entry *c = &lx->slots[next_rand(r) % (lx->mask + 1)];
+                if (c->hash && c->key_len < 300)
+                    e = c;
+            }
+            const char *key = lx->pool + e->key_off;
+            const char *sp = memchr(key, ' ', e->key_len);
+            size_t kl = e->key_len;
+            if (sp && next_rand(r) % 2)
+                kl = (size_t)(sp - key); /* the phrase start alone */
+            const char *p = pre[next_rand(r) % (sizeof pre / sizeof pre[0])];
+            memcpy(t + o, p, strlen(p));
+            o += strlen(p);
+            memcpy(t + o, key, kl);
+            o += kl;
+        } else if (x < 85) {
+            o += random_word(r, t + o) % 24;
+            if (next_rand(r) % 4) { /* a small vocabulary: hits */
+                unsigned w = next_rand(r) % 300;
+                o += (size_t)snprintf(t + o, 32, "\xd9\x83\xd9%c%c", (char)(0x80 + w % 10), "abc"[w % 3]);
+            }
+        } else if (x < 88) {
+            o += (size_t)snprintf(t + o, 32, "%u", next_rand(r) % 1000);
+        } else if (x < 90) {
+            for (int k = 0; k < 20; k++) { /* 40 bytes: not cached */
+                memcpy(t + o, "\xd8\xb3", 2);
+                o += 2;
+            }
+        } else {
+            const char *p = punct[next_rand(r) % (sizeof punct / sizeof punct[0])];
+            memcpy(t + o, p, strlen(p));
+            o += strlen(p);
+        }
+        t[o++] = ' ';
+    }
+    return o;
+}
+
+static void assert_results_same(const senti_result *a, const senti_result *b)
+{
+    assert_int_equal(a->nsent, b->nsent);
+    assert_int_equal(a->nhits, b->nhits);
+    assert_int_equal(a->nwords, b->nwords);
+    assert_memory_equal(&a->score, &b->score, sizeof a->score);
+    assert_memory_equal(&a->pos, &b->pos, sizeof a->pos);
+    assert_memory_equal(&a->neg, &b->neg, sizeof a->neg);
+    assert_memory_equal(&a->model_score, &b->model_score, sizeof a->model_score);
+    for (size_t k = 0; k < a->nsent; k++) {
+        const senti_sentence *x = &a->sents[k], *y = &b->sents[k];
+        assert_int_equal(x->start, y->start);
+        assert_int_equal(x->end, y->end);
+        assert_int_equal(x->nwords, y->nwords);
+        assert_int_equal(x->nfeat, y->nfeat);
+        assert_int_equal(x->label, y->label);
+        assert_memory_equal(&x->pos, &y->pos, sizeof x->pos);
+        assert_memory_equal(&x->neg, &y->neg, sizeof x->neg);
+        assert_memory_equal(x->sums, y->sums, sizeof x->sums);
+        assert_memory_equal(&x->score, &y->score, sizeof x->score);
+    }
+}
+
+/* The cache entries of a worker in each lexicon state. */
+static void count_states(const senti_worker *w, size_t *states)
+{
+    for (size_t k = 0; k < WC_SLOTS; k++)
+        if (w->cache->slot[k].klen)
+            states[w->cache->slot[k].lex_state]++;
+}
+
+/* The token loop with its fast path against every token through
+ * do_token(): bit-identical sentences and scores, with a fresh worker and
+ * a warm one (every word cached), with and without a model. */
+static void t_fast_path_same_as_do_token(void **state)
+{
+    (void)state;
+    senti_lexicon *lx = shipped_lexicon();
+    senti_model *model = NULL;
+    char path[4096];
+    senti_error err;
+    snprintf(path, sizeof path, "%s/astd.model", data_dir);
+    if (senti_model_load(path, &model, &err) != NAHR_OK)
+        fail_msg("%s", err.msg);
+    enum { CAP = 1 << 16 };
+    char *text = malloc(CAP);
+    assert_non_null(text);
+    for (int with_model = 0; with_model < 2; with_model++) {
+        senti_config cfg = {0};
+        cfg.lex = lx;
+        cfg.model = with_model ? model : NULL;
+        cfg.model_weight = 0.4;
+        cfg.neutral_band = 0.2;
+        cfg.length_damping = 0.02;
+        cfg.negation_window = 3;
+        senti_worker fast = {0}, plain = {0};
+        unsigned r = 4242 + (unsigned)with_model;
+        size_t hits = 0, states[8] = {0};
+        for (int round = 0; round < 60; round++) {
+            size_t n = lexicon_text(lx, &r, text, CAP);
+            senti_result a, b;
+            for (int twice = 0; twice < 2; twice++) { /* the second time warm */
+                fast_run_off = 0;
+                assert_int_equal(senti_analyze(&cfg, &fast, text, n, &a), NAHR_OK);
+                fast_run_off = 1;
+                assert_int_equal(senti_analyze(&cfg, &plain, text, n, &b), NAHR_OK);
+                fast_run_off = 0;
+                assert_results_same(&a, &b);
+            }
+            hits += a.nhits;
+        }
+        count_states(&fast, states);
+        assert_true(hits > 1000);
+        assert_true(states[WC_LEX_NONE] > 1000);
+        assert_true(states[WC_LEX_PHRASE] > 50);
+        assert_true(states[WC_LEX_FREE] > 1000);
+        senti_worker_free(&fast);
+        senti_worker_free(&plain);
+    }
+    free(text);
+    senti_model_free(model);
+    senti_lexicon_free(lx);
+}
+
+/* Without a model a cache entry's word hash is made on demand: it equals
+ * senti_word_hash() of the normalised key, as with the model (made at
+ * once), for every entry of a worker that scored lexicon texts. */
+static void t_entry_word_hash(void **state)
+{
+    (void)state;
+    senti_lexicon *lx = shipped_lexicon();
+    senti_config cfg = {0};
+    cfg.lex = lx;
+    cfg.negation_window = 3;
+    cfg.length_damping = 0.02;
+    cfg.neutral_band = 0.2;
+    enum { CAP = 1 << 16 };
+    char *text = malloc(CAP);
+    assert_non_null(text);
+    senti_worker w = {0};
+    unsigned r = 99;
+    for (int round = 0; round < 10; round++) {
+        size_t n = lexicon_text(lx, &r, text, CAP);
+        senti_result res;
+        assert_int_equal(senti_analyze(&cfg, &w, text, n, &res), NAHR_OK);
+    }
+    size_t lazy = 0, made = 0;
+    for (size_t k = 0; k < WC_SLOTS; k++) {
+        wc_entry *e = &w.cache->slot[k];
+        if (!e->klen)
+            continue;
+        char norm[WC_KEY + 1];
+        size_t nl = senti_normalize(e->key, e->klen, norm);
+        uint64_t want = senti_word_hash(norm, nl);
+        lazy += e->uni == 0;
+        made += e->uni != 0;
+        assert_true(e->uni == 0 || e->uni == want); /* made after a phrase start */
+        assert_true(entry_word_hash(e) == want);
+        assert_true(e->uni == want);
+    }
+    assert_true(lazy > 1000); /* most never needed it */
+    assert_true(made > 10);
+    senti_worker_free(&w);
+    free(text);
+    senti_lexicon_free(lx);
+}
+
 int main(void)
 {
     const char *src = getenv("NAHR_SOURCE_DIR");
@@ -322,6 +588,10 @@ int main(void)
         cmocka_unit_test(t_lookup_word_same_as_plain),
         cmocka_unit_test(t_token_weights_same),
         cmocka_unit_test(t_cached_same_as_uncached),
+        cmocka_unit_test(t_key_eq_copy_same_as_libc),
+        cmocka_unit_test(t_cache_set_order),
+        cmocka_unit_test(t_fast_path_same_as_do_token),
+        cmocka_unit_test(t_entry_word_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
