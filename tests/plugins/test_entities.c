@@ -887,6 +887,20 @@ static char *tagged_json(const char *text, ent_cache *cache)
     return b.data;
 }
 
+/* text tagged through cache c gives the plain tagger's output, with both
+ * mentions of the place it starts and ends with found. */
+static void same_spans_two_places(const char *text, ent_cache *c)
+{
+    char *plain = tagged_json(text, NULL);
+    char *cached = tagged_json(text, c);
+    assert_string_equal(plain, cached);
+    const char *p = strstr(plain, "\"LOC\"");
+    assert_non_null(p);
+    assert_non_null(strstr(p + 1, "\"LOC\""));
+    free(plain);
+    free(cached);
+}
+
 /* The per-worker token cache and reused arrays change nothing: texts of
  * growing and shrinking size, tagged twice through one cache (cold, then
  * every token a hit), give the same spans as without a cache. */
@@ -1130,15 +1144,7 @@ static void test_token_cache_stale_hint(void **state)
         for (int k = 0; k < 4; k++)
             len += (size_t)snprintf(text + len, sizeof text - len, " %s", same[(k + round) % 4]);
         snprintf(text + len, sizeof text - len, " %s", place);
-        char *plain = tagged_json(text, NULL);
-        char *cached = tagged_json(text, c);
-        assert_string_equal(plain, cached);
-        /* both mentions of the place found */
-        const char *p = strstr(plain, "\"LOC\"");
-        assert_non_null(p);
-        assert_non_null(strstr(p + 1, "\"LOC\""));
-        free(plain);
-        free(cached);
+        same_spans_two_places(text, c);
     }
     ent_cache_free(c);
 }
@@ -1182,14 +1188,7 @@ static void test_token_cache_ways_kept(void **state)
         for (int k = 0; k < 6; k++)
             len += (size_t)snprintf(text + len, sizeof text - len, " %s", same[(size_t)(k + 3 * round) % 12]);
         snprintf(text + len, sizeof text - len, " %s", place);
-        char *plain = tagged_json(text, NULL);
-        char *cached = tagged_json(text, c);
-        assert_string_equal(plain, cached);
-        const char *p = strstr(cached, "\"LOC\"");
-        assert_non_null(p);
-        assert_non_null(strstr(p + 1, "\"LOC\""));
-        free(plain);
-        free(cached);
+        same_spans_two_places(text, c);
     }
     ent_cache_free(c);
 }

@@ -22,4 +22,28 @@ static senti_lexicon *shipped_lexicon(void)
     return lx;
 }
 
+/* The plugin's default n-gram model. */
+static senti_model *shipped_model(void)
+{
+    senti_model *model = NULL;
+    char path[4096];
+    senti_error err;
+    snprintf(path, sizeof path, "%s/astd.model", data_dir);
+    if (senti_model_load(path, &model, &err) != NAHR_OK)
+        fail_msg("%s", err.msg);
+    return model;
+}
+
+/* The document-level results of a and b are the same, bit for bit. */
+static void assert_totals_same(const senti_result *a, const senti_result *b)
+{
+    assert_int_equal(a->nsent, b->nsent);
+    assert_int_equal(a->nhits, b->nhits);
+    assert_int_equal(a->nwords, b->nwords);
+    assert_memory_equal(&a->score, &b->score, sizeof a->score);
+    assert_memory_equal(&a->pos, &b->pos, sizeof a->pos);
+    assert_memory_equal(&a->neg, &b->neg, sizeof a->neg);
+    assert_memory_equal(&a->model_score, &b->model_score, sizeof a->model_score);
+}
+
 #endif

@@ -195,12 +195,7 @@ static void t_lookup_word_same_as_plain(void **state)
 static void t_token_weights_same(void **state)
 {
     (void)state;
-    senti_model *model = NULL;
-    char path[4096];
-    senti_error err;
-    snprintf(path, sizeof path, "%s/astd.model", data_dir);
-    if (senti_model_load(path, &model, &err) != NAHR_OK)
-        fail_msg("%s", err.msg);
+    senti_model *model = shipped_model();
     const senti_featcfg cfgs[] = {model->fc, {16, 2, 1, 3}, {16, 1, 3, 5}, {16, 2, 0, 0}};
     unsigned r = 31337;
     size_t fast = 0;
@@ -263,12 +258,7 @@ static void t_cached_same_as_uncached(void **state)
 {
     (void)state;
     senti_lexicon *lx = shipped_lexicon();
-    senti_model *model = NULL;
-    char path[4096];
-    senti_error err;
-    snprintf(path, sizeof path, "%s/astd.model", data_dir);
-    if (senti_model_load(path, &model, &err) != NAHR_OK)
-        fail_msg("%s", err.msg);
+    senti_model *model = shipped_model();
     senti_config a = {0};
     a.lex = lx;
     a.model = model;
@@ -453,13 +443,7 @@ static size_t lexicon_text(const senti_lexicon *lx, unsigned *r, char *t, size_t
 
 static void assert_results_same(const senti_result *a, const senti_result *b)
 {
-    assert_int_equal(a->nsent, b->nsent);
-    assert_int_equal(a->nhits, b->nhits);
-    assert_int_equal(a->nwords, b->nwords);
-    assert_memory_equal(&a->score, &b->score, sizeof a->score);
-    assert_memory_equal(&a->pos, &b->pos, sizeof a->pos);
-    assert_memory_equal(&a->neg, &b->neg, sizeof a->neg);
-    assert_memory_equal(&a->model_score, &b->model_score, sizeof a->model_score);
+    assert_totals_same(a, b);
     for (size_t k = 0; k < a->nsent; k++) {
         const senti_sentence *x = &a->sents[k], *y = &b->sents[k];
         assert_int_equal(x->start, y->start);
@@ -489,12 +473,7 @@ static void t_fast_path_same_as_do_token(void **state)
 {
     (void)state;
     senti_lexicon *lx = shipped_lexicon();
-    senti_model *model = NULL;
-    char path[4096];
-    senti_error err;
-    snprintf(path, sizeof path, "%s/astd.model", data_dir);
-    if (senti_model_load(path, &model, &err) != NAHR_OK)
-        fail_msg("%s", err.msg);
+    senti_model *model = shipped_model();
     enum { CAP = 1 << 16 };
     char *text = malloc(CAP);
     assert_non_null(text);
