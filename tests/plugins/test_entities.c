@@ -876,6 +876,25 @@ static void test_scale_word_at_start(void **state)
     }
 }
 
+/* Into buf (cap bytes): 1 + *seed % maxparts random pieces, each followed
+ * by a space, or by a newline one time in nl_every; stops before buf fills. */
+static void pieces_text(const char *const *pieces, size_t npieces, int maxparts, unsigned nl_every, unsigned *seed,
+                        char *buf, size_t cap)
+{
+    size_t len = 0;
+    int parts = 1 + (int)(*seed % (unsigned)maxparts);
+    for (int k = 0; k < parts; k++) {
+        *seed = *seed * 1103515245u + 12345u;
+        const char *p = pieces[(*seed >> 8) % npieces];
+        if (len + strlen(p) + 2 >= cap)
+            break;
+        memcpy(buf + len, p, strlen(p));
+        len += strlen(p);
+        buf[len++] = (*seed >> 20) % nl_every ? ' ' : '\n';
+    }
+    buf[len] = 0;
+}
+
 /* The doc as JSON after tagging text (cache NULL: plain ent_tag). */
 static char *tagged_json(const char *text, ent_cache *cache)
 {
@@ -956,18 +975,7 @@ static void test_fast_paths_same_spans(void **state)
         if (set == 3)
             opts.rules = 1; /* one of the three on: the general scan */
         for (int it = 0; it < 400; it++) {
-            size_t len = 0;
-            int parts = 1 + (int)(seed % 60);
-            for (int k = 0; k < parts; k++) {
-                seed = seed * 1103515245u + 12345u;
-                const char *p = pieces[(seed >> 8) % (sizeof pieces / sizeof pieces[0])];
-                if (len + strlen(p) + 2 >= sizeof buf)
-                    break;
-                memcpy(buf + len, p, strlen(p));
-                len += strlen(p);
-                buf[len++] = (seed >> 20) % 7 ? ' ' : '\n';
-            }
-            buf[len] = 0;
+            pieces_text(pieces, sizeof pieces / sizeof pieces[0], 60, 7, &seed, buf, sizeof buf);
             ent_test_plain_paths = 0;
             char *fast = tagged_json(buf, NULL);
             ent_test_plain_paths = 1;
@@ -1211,18 +1219,7 @@ static void test_token_cache_small_tokens(void **state)
     (void)state;
     assert_non_null(c);
     for (int it = 0; it < 600; it++) {
-        size_t len = 0;
-        int parts = 1 + (int)(seed % 40);
-        for (int k = 0; k < parts; k++) {
-            seed = seed * 1103515245u + 12345u;
-            const char *p = pieces[(seed >> 8) % (sizeof pieces / sizeof pieces[0])];
-            if (len + strlen(p) + 2 >= sizeof buf)
-                break;
-            memcpy(buf + len, p, strlen(p));
-            len += strlen(p);
-            buf[len++] = (seed >> 20) % 5 ? ' ' : '\n';
-        }
-        buf[len] = 0;
+        pieces_text(pieces, sizeof pieces / sizeof pieces[0], 40, 5, &seed, buf, sizeof buf);
         char *plain = tagged_json(buf, NULL);
         char *cached = tagged_json(buf, c);
         assert_string_equal(plain, cached);

@@ -6,6 +6,13 @@
 
 static char data_dir[2048];
 
+/* data_dir from NAHR_SOURCE_DIR (the working directory without it). */
+static void set_data_dir(void)
+{
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    snprintf(data_dir, sizeof data_dir, "%s/plugins/sentiment/data", src && *src ? src : ".");
+}
+
 /* The plugin's default lexicons, in its order. */
 static senti_lexicon *shipped_lexicon(void)
 {

@@ -559,8 +559,7 @@ static void t_entry_word_hash(void **state)
 
 int main(void)
 {
-    const char *src = getenv("NAHR_SOURCE_DIR");
-    snprintf(data_dir, sizeof data_dir, "%s/plugins/sentiment/data", src && *src ? src : ".");
+    set_data_dir();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_split_bound_covers_splits),
         cmocka_unit_test(t_stem_filter_no_false_rejects),

@@ -409,8 +409,7 @@ static void t_char_ngrams_paths(void **state)
 
 int main(void)
 {
-    const char *src = getenv("NAHR_SOURCE_DIR");
-    snprintf(data_dir, sizeof data_dir, "%s/plugins/sentiment/data", src && *src ? src : ".");
+    set_data_dir();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_pair_filter_no_false_rejects),
         cmocka_unit_test(t_cache_sets_same_results),
