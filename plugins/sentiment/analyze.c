@@ -479,19 +479,19 @@ static inline void add_weights(const float *wt, const uint32_t *feats, size_t k,
     sum[2] = c;
 }
 
-/* The set of raw[0..n): its first entry. */
-static inline wc_entry *cache_set(const senti_wcache *c, const char *raw, size_t n)
+/* The set of raw[0..n) in the cache's entries slot: its first entry. */
+static inline wc_entry *cache_set(wc_entry *slot, const char *raw, size_t n)
 {
-    return &c->slot[(raw_hash(raw, n) & (WC_SETS - 1)) * WC_WAYS];
+    return &slot[(raw_hash(raw, n) & (WC_SETS - 1)) * WC_WAYS];
 }
 
 /* The set of token t (whatever it holds now), NULL when t is not cached. */
-static inline const wc_entry *cache_slot(const senti_wcache *c, const char *text, const nahr_token *t)
+static inline const wc_entry *cache_slot(wc_entry *slot, const char *text, const nahr_token *t)
 {
     size_t n = t->end - t->start;
     if (n > WC_KEY || t->kind == NAHR_TOK_NUMBER)
         return NULL;
-    return cache_set(c, text + t->start, n);
+    return cache_set(slot, text + t->start, n);
 }
 
 /* key[0..n) == raw[0..n) for n <= WC_KEY (a cached token): overlapping
@@ -605,18 +605,17 @@ static inline __attribute__((always_inline)) void
 cache_prefetch(const senti_config *cfg, const scan *sc, size_t i, const wc_entry **sets, uint64_t pair_mask,
                const int has_model)
 {
-    if (i + WC_AHEAD < sc->ntok) {
-        const wc_entry *e = sets[i + WC_AHEAD];
-        if (e) {
-            __builtin_prefetch(e);
-            __builtin_prefetch(e + 1);
-        }
+    (void)sc;
+    const wc_entry *e = sets[i + WC_AHEAD]; /* NULL past the chunk's end (cache_sets()) */
+    if (e) {
+        __builtin_prefetch(e);
+        __builtin_prefetch(e + 1);
     }
     /* the slots are not checked against the tokens: two key compares per
      * token cost more than the useless prefetch now and then from an entry
      * another word holds */
     const senti_model *m = cfg->model;
-    if (has_model && m->fc.word_ngrams >= 2 && i + 4 < sc->ntok) {
+    if (has_model && m->fc.word_ngrams >= 2) {
         const wc_entry *a = sets[i + 3], *b = sets[i + 4];
         if (a && b && a->nfeat && b->nfeat)
             __builtin_prefetch(m->w + (size_t)senti_bigram_feature_mask(a->uni, b->uni, pair_mask) * 3);
@@ -626,13 +625,18 @@ cache_prefetch(const senti_config *cfg, const scan *sc, size_t i, const wc_entry
 /* The set of every token of the chunk, before token 0, in a loop of its
  * own (in the token loop, with everything else live there, it cost twice
  * as much), and the first WC_AHEAD prefetched (cache_prefetch() does token
- * i + WC_AHEAD's while token i is worked on). */
+ * i + WC_AHEAD's while token i is worked on). sets has room for WC_AHEAD
+ * more: NULL there, so that cache_prefetch() reads past the last token
+ * without a bounds test. */
 static void cache_sets(const senti_wcache *c, const scan *sc, const wc_entry **sets)
 {
     const nahr_token *t = sc->toks;
     const char *text = sc->text;
+    wc_entry *slot = c->slot; /* read once: the stores to sets could alias c->slot */
     for (size_t j = 0, n = sc->ntok; j < n; j++)
-        sets[j] = cache_slot(c, text, &t[j]);
+        sets[j] = cache_slot(slot, text, &t[j]);
+    for (size_t j = 0; j < WC_AHEAD; j++)
+        sets[sc->ntok + j] = NULL;
     for (size_t j = 0; j < WC_AHEAD && j < sc->ntok; j++)
         if (sets[j]) {
             __builtin_prefetch(sets[j]);
@@ -1059,7 +1063,9 @@ static int fast_run_off;
  * (PHRASE) when the next token is no word or the pair filter turns it
  * away, only adds its cached model weights and pair feature and moves the
  * scope counters on: what do_token() does for it, without its sentence
- * and lookup checks. The rest (a sentence's first or last token, the
+ * and lookup checks. Without the model, a word whose entry is a
+ * context-free polarity match (FREE, SENTI_POLAR) takes that path too,
+ * with add_polar(). The rest (a sentence's first or last token, the
  * chunk's last token, a cache miss, a word with a lexicon entry or not
  * looked up yet) goes to do_token(). Not with a training feature sink
  * (sink_fc without a model: do_token() computes features there). */
@@ -1107,6 +1113,17 @@ static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan
                         plain = ne && !senti_lexicon_pair_maybe(lx, lx->slots + e->lex - 1, entry_word_hash(ne));
                     }
                 }
+                const senti_entry *polar = NULL;
+                if (!has_model && !plain && e->lex_state == WC_LEX_FREE && !p->cfg->hit_counts) {
+                    /* a polarity word whatever follows it (negators and
+                     * modifiers take the path below). Lexicon-only: with
+                     * the model this loop got slower (+0.5 M on s2) */
+                    const senti_entry *x = p->cfg->lex->slots + e->lex - 1;
+                    if (x->kind == SENTI_POLAR) {
+                        polar = x;
+                        plain = 1;
+                    }
+                }
                 if (plain) {
                     senti_sentence *s = p->cur;
                     if (has_model && nl) {
@@ -1132,6 +1149,8 @@ static inline __attribute__((always_inline)) void scan_chunk(pass *p, const scan
                     } else {
                         s->nwords++;
                         p->word_idx++;
+                        if (polar)
+                            add_polar(p, s, polar->value);
                         if (p->neg_left > 0)
                             p->neg_left--;
                     }
@@ -1214,15 +1233,15 @@ int senti_analyze_tokens(const senti_config *cfg, senti_worker *w, const char *t
         }
         const wc_entry **sets = NULL; /* the cache set of each token, in the worker */
         if (p.cache) {
-            if (ntok > w->sets_cap) {
-                size_t ncap = ntok + ntok / 4 + 16;
+            if (ntok + WC_AHEAD > w->sets_cap) { /* WC_AHEAD more: see cache_sets() */
+                size_t ncap = ntok + ntok / 4 + 16 + WC_AHEAD;
                 const wc_entry **ns = realloc(w->sets, ncap * sizeof *ns);
                 if (ns) {
                     w->sets = ns;
                     w->sets_cap = ncap;
                 }
             }
-            if (ntok <= w->sets_cap)
+            if (ntok + WC_AHEAD <= w->sets_cap)
                 sets = w->sets; /* else (out of memory) this chunk without the cache */
         }
         scan sc = {text + off, tk, ntok, end < n, sets};

@@ -76,6 +76,14 @@ static int grow(senti_lexicon *lx)
     return NAHR_OK;
 }
 
+/* The space after sp in key[0..n), NULL when none (memchr: most keys are
+ * one word, and loading tested every byte of each up to three times). */
+static const char *next_space(const char *key, size_t n, const char *sp)
+{
+    size_t at = (size_t)(sp - key) + 1;
+    return at < n ? memchr(key + at, ' ', n - at) : NULL;
+}
+
 /* Inserts key (already normalised); returns the slot or NULL (ENOMEM). */
 static senti_entry *put_key(senti_lexicon *lx, const char *key, size_t n)
 {
@@ -108,9 +116,8 @@ static senti_entry *put_key(senti_lexicon *lx, const char *key, size_t n)
     senti_stem_bits(senti_stem_hash(key, n), &sa, &sb);
     lx->stem_bloom[sa / 64] |= 1ull << (sa % 64);
     lx->stem_bloom[sb / 64] |= 1ull << (sb % 64);
-    for (size_t i = 0; i < n; i++) {
-        if (key[i] != ' ')
-            continue;
+    for (const char *sp = memchr(key, ' ', n); sp; sp = next_space(key, n, sp)) {
+        size_t i = (size_t)(sp - key);
         size_t b = senti_pair_bit(key_hash(key, i), senti_word_hash(key + i + 1, n - i - 1));
         lx->pair_bloom[b / 64] |= 1ull << (b % 64);
     }
@@ -123,6 +130,10 @@ static size_t normalise_term(const char *term, size_t n, char *out)
 {
     char tmp[MAX_TERM + 1];
     size_t m = nahr_ar_normalize(term, n, tmp, NULL);
+    if (strcspn(tmp, " \t\r\n") == m) { /* no whitespace (most terms): as it is */
+        memcpy(out, tmp, m + 1);
+        return m;
+    }
     size_t o = 0;
     int space = 0;
     for (size_t i = 0; i < m; i++) {
@@ -150,16 +161,14 @@ int senti_lexicon_add(senti_lexicon *lx, const char *term, size_t n, int kind, f
         return NAHR_EINVAL;
     /* keep the table at most half full (a phrase adds up to words-1 prefixes) */
     int words = 1;
-    for (size_t i = 0; i < m; i++)
-        words += key[i] == ' ';
+    for (const char *sp = memchr(key, ' ', m); sp; sp = next_space(key, m, sp))
+        words++;
     while ((lx->used + (size_t)words) * 2 + 16 > lx->mask + 1)
         if (grow(lx) != NAHR_OK)
             return NAHR_ENOMEM;
     /* prefixes of a phrase, at word boundaries */
-    for (size_t i = 0; i < m; i++) {
-        if (key[i] != ' ')
-            continue;
-        senti_entry *p = put_key(lx, key, i);
+    for (const char *sp = memchr(key, ' ', m); sp; sp = next_space(key, m, sp)) {
+        senti_entry *p = put_key(lx, key, (size_t)(sp - key));
         if (!p)
             return NAHR_ENOMEM;
         p->prefix = 1;

@@ -215,6 +215,20 @@ static size_t find_sentence(const senti_result *r, size_t pos)
     return lo;
 }
 
+/* find_sentence() starting from hint (< r->nsent), the sentence of the
+ * previous mention: mentions mostly come in text order, several to a
+ * sentence, so pos is most often in that sentence or the next; else the
+ * binary search. */
+static size_t find_sentence_near(const senti_result *r, size_t pos, size_t hint)
+{
+    const senti_sentence *s = r->sents;
+    size_t n = r->nsent;
+    for (size_t k = hint; k < n && k < hint + 2 && s[k].start <= pos; k++)
+        if (k + 1 == n || s[k + 1].start > pos)
+            return k;
+    return find_sentence(r, pos);
+}
+
 /* m[0..ne) in cmp_mention() order: by group, then sentence, then span.
  * The mentions come in span order, and each group's list (next, from its
  * first mention; tail = its last one) in that order too; when every list
@@ -256,12 +270,18 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
         return nahr_ctx_error(ctx, "sentiment: out of memory");
     int in_order = 1;
     memset(table, 0, tsize * sizeof *table);
-    size_t tlen;
+    size_t tlen, sent = 0;
     const char *text = nahr_doc_text(doc, &tlen);
+    const char *layer = NULL; /* the layer string last found to be "entities" (the document keeps one per name) */
     for (size_t i = 0; i < ns; i++) {
         const nahr_span *sp = nahr_doc_span(doc, i);
-        if (!sp || !sp->layer || strcmp(sp->layer, "entities") != 0 || sp->end > tlen)
+        if (!sp || !sp->layer || sp->end > tlen)
             continue;
+        if (sp->layer != layer) {
+            if (strcmp(sp->layer, "entities") != 0)
+                continue;
+            layer = sp->layer;
+        }
         const char *k;
         size_t kl;
         if (sp->canonical && *sp->canonical) {
@@ -277,7 +297,7 @@ static int entity_sentiment(const instance *in, nahr_doc *doc, const senti_resul
         mention *x = &m[ne];
         x->key = nahr_hash_bytes(k, kl, kl); /* any hash: groups are decided by the keys' bytes */
         x->span = i;
-        x->sent = find_sentence(r, sp->start);
+        x->sent = sent = find_sentence_near(r, sp->start, sent);
         keys[i] = k;
         klen[i] = kl;
         /* group = first earlier mention with the same key (hash table in the arena) */

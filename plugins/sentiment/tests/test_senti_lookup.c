@@ -18,7 +18,12 @@
  *    (fast_run_off), with and without a model, on texts of lexicon words,
  *    phrase starts, negators, modifiers, punctuation and paragraph breaks;
  *  - the lexicon-only cache's word hash made on demand (entry_word_hash())
- *    against senti_word_hash() of the normalised key.
+ *    against senti_word_hash() of the normalised key;
+ *  - the chunk's cache-set array: WC_AHEAD NULL entries past its last
+ *    token (cache_prefetch() reads them without a bounds test), whatever
+ *    the chunks before it;
+ *  - the lexicon hit counts (sentiment-eval --hits) the same with the fast
+ *    path as through do_token() (the fast path leaves them to do_token()).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -557,6 +562,120 @@ static void t_entry_word_hash(void **state)
     senti_lexicon_free(lx);
 }
 
+/* A text of ntok tokens: three-letter words of a small vocabulary and a
+ * full stop now and then. */
+static size_t text_of_tokens(char *t, size_t ntok, unsigned *r)
+{
+    size_t o = 0;
+    for (size_t k = 0; k < ntok; k++) {
+        if (next_rand(r) % 9 == 0) {
+            t[o++] = '.';
+        } else {
+            unsigned w = next_rand(r) % 100;
+            o += (size_t)sprintf(t + o, "\xd9\x83\xd8%c\xd8%c", (char)(0xa8 + w % 10), (char)(0xa8 + w / 10));
+        }
+        t[o++] = ' ';
+    }
+    return o;
+}
+
+/* After each analysis the worker's cache-set array has room for the
+ * chunk's tokens and WC_AHEAD more, and those are NULL: token counts that
+ * grow the array, that fill it to its capacity less 0..WC_AHEAD, and
+ * shorter texts after longer ones (stale sets past the end). */
+static void t_cache_sets_padding(void **state)
+{
+    (void)state;
+    senti_lexicon *lx = shipped_lexicon();
+    senti_config cfg = {0};
+    cfg.lex = lx;
+    cfg.negation_window = 3;
+    cfg.length_damping = 0.02;
+    cfg.neutral_band = 0.2;
+    enum { MAXTOK = 3000 };
+    char *text = malloc(MAXTOK * 8 + 16);
+    nahr_token *toks = malloc(MAXTOK * sizeof *toks);
+    assert_non_null(text);
+    assert_non_null(toks);
+    senti_worker w = {0};
+    unsigned r = 31;
+    size_t checked = 0;
+    for (int round = 0; round < 400; round++) {
+        size_t want;
+        if (round % 3 == 0)
+            want = 1 + next_rand(&r) % MAXTOK;
+        else if (round % 3 == 1 && w.sets_cap > WC_AHEAD)
+            want = w.sets_cap - WC_AHEAD + next_rand(&r) % (WC_AHEAD + 1); /* at the capacity's edge */
+        else
+            want = 1 + next_rand(&r) % 40;
+        if (want > MAXTOK)
+            want = MAXTOK;
+        size_t n = text_of_tokens(text, want, &r);
+        size_t ntok = nahr_tokenize(text, n, toks, MAXTOK);
+        assert_int_equal(ntok, want);
+        senti_result res;
+        assert_int_equal(senti_analyze(&cfg, &w, text, n, &res), NAHR_OK);
+        assert_non_null(w.sets);
+        assert_true(w.sets_cap >= ntok + WC_AHEAD);
+        for (size_t j = 0; j < WC_AHEAD; j++)
+            assert_null(w.sets[ntok + j]);
+        checked++;
+    }
+    assert_true(checked == 400);
+    senti_worker_free(&w);
+    free(toks);
+    free(text);
+    senti_lexicon_free(lx);
+}
+
+/* sentiment-eval --hits: each lexicon slot's match count is the same with
+ * the fast path as with every token through do_token(). */
+static void t_hit_counts_same(void **state)
+{
+    (void)state;
+    senti_lexicon *lx = shipped_lexicon();
+    size_t nslots = lx->mask + 1;
+    uint32_t *ca = calloc(nslots, sizeof *ca), *cb = calloc(nslots, sizeof *cb);
+    enum { CAP = 1 << 16 };
+    char *text = malloc(CAP);
+    assert_non_null(ca);
+    assert_non_null(cb);
+    assert_non_null(text);
+    senti_config cfg = {0};
+    cfg.lex = lx;
+    cfg.negation_window = 3;
+    cfg.length_damping = 0.02;
+    cfg.neutral_band = 0.2;
+    senti_worker fast = {0}, plain = {0};
+    unsigned r = 4711;
+    for (int round = 0; round < 20; round++) {
+        size_t n = lexicon_text(lx, &r, text, CAP);
+        senti_result a, b;
+        for (int twice = 0; twice < 2; twice++) { /* the second time warm */
+            cfg.hit_counts = ca;
+            fast_run_off = 0;
+            assert_int_equal(senti_analyze(&cfg, &fast, text, n, &a), NAHR_OK);
+            cfg.hit_counts = cb;
+            fast_run_off = 1;
+            assert_int_equal(senti_analyze(&cfg, &plain, text, n, &b), NAHR_OK);
+            fast_run_off = 0;
+            assert_results_same(&a, &b);
+        }
+    }
+    size_t total = 0;
+    for (size_t k = 0; k < nslots; k++) {
+        assert_int_equal(ca[k], cb[k]);
+        total += ca[k];
+    }
+    assert_true(total > 1000);
+    senti_worker_free(&fast);
+    senti_worker_free(&plain);
+    free(text);
+    free(ca);
+    free(cb);
+    senti_lexicon_free(lx);
+}
+
 int main(void)
 {
     set_data_dir();
@@ -570,6 +689,8 @@ int main(void)
         cmocka_unit_test(t_cache_set_order),
         cmocka_unit_test(t_fast_path_same_as_do_token),
         cmocka_unit_test(t_entry_word_hash),
+        cmocka_unit_test(t_cache_sets_padding),
+        cmocka_unit_test(t_hit_counts_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,11 @@
  *  - entity groups share a result value only when it is written the same;
  *  - the model loader's block reader: lines across blocks, CRLF, a line
  *    longer than a block, no final newline;
- *  - the unrolled character n-grams (2..4) against the bounded loop.
+ *  - the unrolled character n-grams (2..4) against the bounded loop;
+ *  - a mention's sentence looked for from the previous one's
+ *    (find_sentence_near()) against the binary search;
+ *  - only spans of layer "entities" get a sentiment, with spans of other
+ *    layers between them (the layer compared as a pointer once known).
  * The plugin source is included to reach its static functions.
  */
 #include <setjmp.h>
@@ -407,6 +411,107 @@ static void t_char_ngrams_paths(void **state)
     }
 }
 
+/* find_sentence_near() against find_sentence() for every hint, on random
+ * sentence starts (gaps, equal starts, a first sentence after byte 0) and
+ * positions before, inside and past them. */
+static void t_find_sentence_near(void **state)
+{
+    (void)state;
+    enum { NS = 40 };
+    senti_sentence sents[NS];
+    memset(sents, 0, sizeof sents);
+    unsigned r = 2024;
+    size_t near_hits = 0;
+    for (int round = 0; round < 300; round++) {
+        size_t ns = 1 + (size_t)round % NS, at = (size_t)round % 3;
+        for (size_t k = 0; k < ns; k++) {
+            r = r * 1103515245u + 12345u;
+            at += (r >> 16) % 4 == 0 ? 0 : (r >> 8) % 20; /* equal starts now and then */
+            sents[k].start = at;
+        }
+        senti_result res = {0};
+        res.sents = sents;
+        res.nsent = ns;
+        for (size_t pos = 0; pos < at + 25; pos++) {
+            size_t want = find_sentence(&res, pos);
+            for (size_t hint = 0; hint < ns; hint++) {
+                size_t got = find_sentence_near(&res, pos, hint);
+                assert_int_equal(got, want);
+                near_hits += hint == want;
+            }
+        }
+    }
+    assert_true(near_hits > 1000);
+}
+
+/* Spans of other layers (some added first, so the first span is not an
+ * entity) between the entity spans: every entity span gets a sentiment
+ * and no other span does, and the entity scores are those of a document
+ * with the entity spans alone. */
+static void t_entities_layer_only(void **state)
+{
+    (void)state;
+    instance in = {0};
+    in.lex = shipped_lexicon();
+    in.cfg.lex = in.lex;
+    in.cfg.model_weight = 0.4;
+    in.cfg.neutral_band = 0.2;
+    in.cfg.length_damping = 0.02;
+    in.cfg.negation_window = 3;
+    in.entities = 1;
+    in.title_weight = 2;
+    void *w = NULL;
+    assert_int_equal(worker_init(&in, &w), NAHR_OK);
+    const char *text = "قتل عشرة في حلب. نجاح كبير في مصر. حلب ومصر جيدة جدا. فشل ذريع في حمص.";
+    static const char *const names[] = {"حلب", "مصر", "حمص"};
+    static const char *const others[] = {"places", "entities_x", "entitie", "topics"};
+    double alone[5] = {0};
+    for (int mixed = 0; mixed < 2; mixed++) {
+        nahr_doc *d = nahr_doc_new();
+        assert_non_null(d);
+        assert_int_equal(nahr_doc_set_text(d, text, strlen(text)), NAHR_OK);
+        if (mixed) { /* two of one layer in a row */
+            assert_true(nahr_doc_add_span_in(d, others[0], "X", 0, 4) >= 0);
+            assert_true(nahr_doc_add_span_in(d, others[0], "X", 0, 2) >= 0);
+        }
+        int n = 0;
+        for (const char *at = text; *at; at++)
+            for (int k = 0; k < 3; k++)
+                if (strncmp(at, names[k], strlen(names[k])) == 0) {
+                    size_t st = (size_t)(at - text);
+                    assert_true(nahr_doc_add_span(d, "LOC", st, st + strlen(names[k])) >= 0);
+                    if (mixed) {
+                        assert_true(nahr_doc_add_span_in(d, others[(n + 1) % 4], "X", st, st + 2) >= 0);
+                        assert_true(nahr_doc_add_span_in(d, others[(n + 1) % 4], "X", st + 2, st + 4) >= 0);
+                    }
+                    n++;
+                }
+        assert_int_equal(n, 5);
+        assert_int_equal(process(&in, w, d, NULL), NAHR_OK);
+        int ent = 0;
+        for (size_t i = 0; i < nahr_doc_span_count(d); i++) {
+            const nahr_span *sp = nahr_doc_span(d, i);
+            nahr_value *v = sp->attrs ? nahr_value_get(sp->attrs, "sentiment") : NULL;
+            if (strcmp(sp->layer, "entities") != 0) {
+                assert_null(v);
+                continue;
+            }
+            assert_non_null(v);
+            double sc = nahr_value_as_double(nahr_value_get(v, "score"));
+            if (!mixed)
+                alone[ent] = sc;
+            else
+                assert_memory_equal(&sc, &alone[ent], sizeof sc);
+            ent++;
+        }
+        assert_int_equal(ent, 5);
+        nahr_doc_free(d);
+    }
+    assert_true(alone[0] != alone[4]); /* حلب and حمص: not one aggregate */
+    worker_destroy(&in, w);
+    senti_lexicon_free(in.lex);
+}
+
 int main(void)
 {
     set_data_dir();
@@ -418,6 +523,8 @@ int main(void)
         cmocka_unit_test(t_group_values_shared_when_same),
         cmocka_unit_test(t_model_reader_blocks),
         cmocka_unit_test(t_char_ngrams_paths),
+        cmocka_unit_test(t_find_sentence_near),
+        cmocka_unit_test(t_entities_layer_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
