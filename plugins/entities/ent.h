@@ -169,22 +169,64 @@ size_t ent_cache_set_of(const char *s, size_t n, int kind);
  * (nahr/text.h); a name of its own for the tests. */
 static inline int ent_key_eq(const char *a, const char *b, size_t n) { return nahr_bytes_eq(a, b, n); }
 
+/* memcpy(d, s, n) for a cache key of 1 <= n <= 32 bytes, with no call: two
+ * overlapping copies of the largest of 16, 8 or 4 bytes that fits in n (a
+ * byte at a time below 4). Writes d[0..n) only. */
+static inline void ent_key_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+/* The 128-bit product of a and b folded to 64 bits (its two halves xored),
+ * from 32-bit halves: the definition of ent_mum(). */
+static inline uint64_t ent_mum_portable(uint64_t a, uint64_t b)
+{
+    const uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+    const uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    const uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+    const uint64_t lo = (mid << 32) | (uint32_t)ll;
+    const uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    return lo ^ hi;
+}
+
+/* ent_mum_portable() in one multiply where the compiler has 128-bit integers:
+ * every bit of a and b reaches every bit of the result. */
+static inline uint64_t ent_mum(uint64_t a, uint64_t b)
+{
+#if defined(__SIZEOF_INT128__)
+    const unsigned __int128 p = (unsigned __int128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+#else
+    return ent_mum_portable(a, b);
+#endif
+}
+
 /* The token cache's 64-bit hash of a key of n <= 32 bytes, seed mixing in
  * what else tells keys apart; the low bits choose the set, the high half is
  * the tag. The definition: the key's bytes, zero-extended when n < 8, as one
  * to four little-endian words (bytes 0..7 and n-8..n-1; with n > 16 also
- * 8..15 and n-16..n-9), each mixed in with a multiply. */
+ * 8..15 and n-16..n-9), w[0] and w[1] (w[1] = 0 with one word) xored with
+ * constants and the seed and multiplied (ent_mum), w[2] and w[3] the same and
+ * the two products xored. */
 static inline uint64_t ent_key_hash_words(uint64_t seed, const uint64_t *w, size_t nw)
 {
-    uint64_t h = seed * 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < nw; i++) {
-        h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    /* once more: a word's last bytes reach the low bits (the set) only
-     * through a second multiply */
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 32);
+    uint64_t h = ent_mum(w[0] ^ 0xa0761d6478bd642full, (nw > 1 ? w[1] : 0) ^ seed ^ 0xe7037ed1a0b428dbull);
+    if (nw > 2)
+        h ^= ent_mum(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ 0x589965cc75374cc3ull);
+    return h;
 }
 
 /* ent_key_hash() from the key alone (no byte outside it is read). */

@@ -258,6 +258,8 @@ static int32_t trie_add_child(ent_lexicon *lx, uint32_t node, uint32_t word)
     lx->etab[j].key = key;
     lx->etab[j].child = (uint32_t)lx->nnodes;
     lx->nedges++;
+    if (node == 0)
+        lx->words[word].root = (uint32_t)lx->nnodes; /* ent_trie_root() */
     return (int32_t)lx->nnodes++;
 }
 

@@ -9,6 +9,8 @@ typedef struct ent_word {
     uint32_t off, len; /* normalised form in pool */
     uint32_t hash;
     uint32_t flags;    /* W_* classes */
+    uint32_t root;     /* the trie node of the phrases that start with this word (the root's
+                        * child by this word), 0 = none: ent_trie_root() */
     uint16_t info;     /* month number (1-12, Hijri 1-12), weekday, scale exponent ... */
 } ent_word;
 
@@ -78,6 +80,12 @@ static inline int32_t ent_lex_find_inline(const ent_lexicon *lx, const char *s, 
 }
 /* Child of node by word id, or -1. */
 int32_t ent_trie_child(const ent_lexicon *lx, uint32_t node, uint32_t word);
+/* ent_trie_child(lx, 0, word) read from the word itself, no hash probe (word < nwords). */
+static inline int32_t ent_trie_root(const ent_lexicon *lx, uint32_t word)
+{
+    const uint32_t c = lx->words[word].root;
+    return c ? (int32_t)c : -1;
+}
 /* Interns w (surface form, normalised here), ORs flags, sets info. */
 int ent_lexicon_set_info(ent_lexicon *lx, const char *w, uint32_t flags, uint16_t info);
 

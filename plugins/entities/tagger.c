@@ -191,6 +191,26 @@ static size_t cand_norm(const tagger *t, size_t k, const cand *c, char *buf)
     return nahr_ar_normalize(w + c->off, wl - c->off, buf, NULL);
 }
 
+/* *ti = {0} but num = NAN. Six 16-byte stores: the compiler's memset of the
+ * 96 bytes is a `rep stos`, a dozen instructions more. */
+static inline void tokinfo_clear(tokinfo *ti)
+{
+#if defined(__SSE2__)
+    _Static_assert(sizeof(tokinfo) == 96, "six 16-byte stores");
+    char *p = (char *)ti;
+    const __m128i z = _mm_setzero_si128();
+    _mm_storeu_si128((__m128i *)(void *)p, z);
+    _mm_storeu_si128((__m128i *)(void *)(p + 16), z);
+    _mm_storeu_si128((__m128i *)(void *)(p + 32), z);
+    _mm_storeu_si128((__m128i *)(void *)(p + 48), z);
+    _mm_storeu_si128((__m128i *)(void *)(p + 64), z);
+    _mm_storeu_si128((__m128i *)(void *)(p + 80), z);
+    ti->num = NAN;
+#else
+    *ti = (tokinfo){.num = NAN};
+#endif
+}
+
 /* The facts of token k into *ti. */
 static void token_facts(const tagger *t, size_t k, tokinfo *ti)
 {
@@ -203,8 +223,7 @@ static void token_facts(const tagger *t, size_t k, tokinfo *ti)
     char buf[WORD_MAX + 8], whole[WORD_MAX + 8];
     size_t map[WORD_MAX + 8];
 
-    memset(ti, 0, sizeof *ti);
-    ti->num = NAN;
+    tokinfo_clear(ti);
     if (tk->kind == NAHR_TOK_NUMBER) {
         size_t m;
         if (wl < WORD_MAX) {
@@ -233,14 +252,26 @@ static void token_facts(const tagger *t, size_t k, tokinfo *ti)
     if (tk->kind != NAHR_TOK_WORD)
         splits[0] = 0;
     /* normalise the word once; each stem's normalised form is a suffix of it
-     * (normalisation works code point by code point) */
-    wm = nahr_ar_normalize(w, wl, whole, map);
+     * (normalisation works code point by code point); the map from its
+     * bytes to the token's is needed for stems after a proclitic only */
+    wm = nahr_ar_normalize(w, wl, whole, ns > 1 ? map : NULL);
     ti->oneletter = wm <= 2;
     /* suf[o] = ent_word_hash(whole + o, wm - o): every stem's hash from one pass */
     uint32_t suf[WORD_MAX + 9];
-    suf[wm] = ENT_WORD_HASH_BASIS;
-    for (size_t q = wm; q > 0; q--)
-        suf[q - 1] = ent_word_hash_step(suf[q], (unsigned char)whole[q - 1]);
+    {
+        /* two bytes a step (a letter, most of the time) */
+        uint32_t h = ENT_WORD_HASH_BASIS;
+        size_t q = wm;
+        suf[q] = h;
+        if (q & 1) {
+            q--;
+            suf[q] = h = ent_word_hash_step(h, (unsigned char)whole[q]);
+        }
+        for (; q > 0; q -= 2) {
+            suf[q - 1] = h = ent_word_hash_step(h, (unsigned char)whole[q - 1]);
+            suf[q - 2] = h = ent_word_hash_step(h, (unsigned char)whole[q - 2]);
+        }
+    }
     for (s = 0; s < ns; s++) {
         size_t off = splits[s], m, o = 0;
         cand *c = &ti->c[ti->ncand];
@@ -264,7 +295,7 @@ static void token_facts(const tagger *t, size_t k, tokinfo *ti)
             }
             ll = lams == 2;
         }
-        while (o < wm && map[o] < off)
+        while (off && o < wm && map[o] < off)
             o++;
         if (ll) {
             memcpy(buf, U_ALEF U_LAM, 4);
@@ -339,13 +370,13 @@ static void token_facts(const tagger *t, size_t k, tokinfo *ti)
     }
     /* the candidates that gaz_match() follows into the trie */
     for (s = 0; s < ti->ncand; s++) {
-        ti->c[s].groot = ti->c[s].id >= 0 && ent_trie_child(lx, 0, (uint32_t)ti->c[s].id) > 0;
+        ti->c[s].groot = ti->c[s].id >= 0 && ent_trie_root(lx, (uint32_t)ti->c[s].id) > 0;
         if (ti->c[s].groot)
             ti->wordlike |= WL_GROOT;
     }
     /* a single word that is itself a LOC/ORG entry */
     if (ti->c[ti->fcand].id >= 0) {
-        int32_t node = ent_trie_child(lx, 0, (uint32_t)ti->c[ti->fcand].id);
+        int32_t node = ent_trie_root(lx, (uint32_t)ti->c[ti->fcand].id);
         if (node > 0 && (lx->nodes[node].type == ENT_LOC || lx->nodes[node].type == ENT_ORG))
             ti->gazloc = 1;
     }
@@ -440,9 +471,11 @@ static void *scratch(ent_cache *c, nahr_doc *doc, int which, size_t n)
         return nahr_doc_alloc(doc, n);
     if (c->cap[which] < n) {
         size_t cap = n + n / 2 + 4096;
-        void *p = realloc(c->buf[which], cap);
+        /* nothing in it outlives an article: a new buffer, not realloc()'s copy */
+        void *p = malloc(cap);
         if (!p)
             return NULL;
+        free(c->buf[which]);
         c->buf[which] = p;
         c->cap[which] = cap;
     }
@@ -552,7 +585,7 @@ static __attribute__((noinline)) void token_facts_miss(tagger *t, ent_cache *c, 
     c->tag[set][way] = tag;
     e->klen = (uint8_t)n;
     e->kind = (uint8_t)tk->kind;
-    memcpy(e->key, t->text + tk->start, n);
+    ent_key_copy(e->key, t->text + tk->start, n);
     t->ti[k] = &e->ti;
     c->used[set][way] = c->article;
     c->age[set] = lru4_touch(c->age[set], way);
@@ -680,7 +713,7 @@ static __attribute__((noinline)) gmatch gaz_follow(const tagger *t, size_t i)
         size_t k;
         if (!ti->c[c].groot) /* no phrase starts with it (or no word id) */
             continue;
-        node = ent_trie_child(t->lx, 0, (uint32_t)ti->c[c].id);
+        node = ent_trie_root(t->lx, (uint32_t)ti->c[c].id);
         k = i + 1;
         while (node > 0) {
             if (t->lx->nodes[node].type != ENT_NONE && k > best.end) {
@@ -1709,7 +1742,7 @@ static int lex_known(const ent_lexicon *lx, const cand *c)
     if (c->id < 0)
         return 0;
     fl = lx->words[c->id].flags;
-    if ((fl & (W_FIRST | W_LAST)) || ent_trie_child(lx, 0, (uint32_t)c->id) > 0)
+    if ((fl & (W_FIRST | W_LAST)) || ent_trie_root(lx, (uint32_t)c->id) > 0)
         return 1;
     return !c->ll && (fl & W_CONTENT);
 }
@@ -1720,7 +1753,7 @@ static int common_word(const tagger *t, size_t k)
     const tokinfo *ti = t->ti[k];
     if (!(ti->flags & W_STOP) || (ti->flags & (W_FIRST | W_LAST)) || ti->gazloc || ti->c[ti->fcand].off)
         return 0; /* the whole word, not a stem after a clitic (فورد is not ف + ورد) */
-    return ti->c[ti->fcand].id < 0 || ent_trie_child(t->lx, 0, (uint32_t)ti->c[ti->fcand].id) <= 0;
+    return ti->c[ti->fcand].id < 0 || ent_trie_root(t->lx, (uint32_t)ti->c[ti->fcand].id) <= 0;
 }
 
 /* Token k follows an amount: a number or ألف/مليون, with at most one
@@ -1973,11 +2006,17 @@ int ent_tag_cached(const ent_lexicon *lx, const ent_opts *o, const ent_model_hoo
          * word without a phrase starting at it is passed over) */
         while (i < n) {
             gmatch g;
-            if (!t.ti[i]->wordlike || t.cover[i] >= 0) {
+            /* WL_GROOT: a word (wordlike) with a candidate that starts a phrase */
+            const tokinfo *const *const ti = t.ti;
+            while (i < n && !(ti[i]->wordlike & WL_GROOT))
+                i++;
+            if (i == n)
+                break;
+            if (t.cover[i] >= 0) {
                 i++;
                 continue;
             }
-            g = gaz_match(&t, i);
+            g = gaz_follow(&t, i);
             if (!g.end) {
                 i++;
                 continue;

@@ -991,6 +991,104 @@ static void test_fast_paths_same_spans(void **state)
     assert_true(spans > 1000); /* most texts have entities */
 }
 
+/* a stand-in model that tags the first words of listed phrases alone (and
+ * الأسد inside one), so that the scan meets phrase starts the model covered */
+static int fake_tag_starts(const void *model, const char *text, const nahr_token *toks, size_t ntok,
+                           void *scratch, uint8_t *tags)
+{
+    static const word_tag words[] = {{"بشار", 1}, {"الأسد", 3}, {"الأمم", 5}, {"زايد", 1}, {"القاهرة", 5}};
+    (void)model;
+    (void)scratch;
+    tag_by_table(words, sizeof words / sizeof words[0], text, toks, ntok, tags);
+    return 0;
+}
+
+static char *tagged_json_model(const char *text, const ent_model_hook *model)
+{
+    nahr_buf b = {0};
+    nahr_doc_reset(doc);
+    assert_int_equal(nahr_doc_set_text(doc, text, strlen(text)), NAHR_OK);
+    assert_int_equal(ent_tag(lex, &opts, model, doc), NAHR_OK);
+    assert_int_equal(nahr_doc_write_json(doc, &b), NAHR_OK);
+    return b.data;
+}
+
+/* The lists-only scan passes over phrase starts that a span already covers,
+ * as the general loop does: the model's spans taken first, and a person's
+ * connector tail (خليفة بن زايد + آل نهيان) running past its phrase. */
+static void test_fast_scan_covered_starts(void **state)
+{
+    static const char *const pieces[] = {"بشار الأسد", "بشار", "الأسد", "خليفة بن زايد", "آل", "نهيان", "زايد",
+                                         "الأمم المتحدة", "الأمم", "المتحدة", "دمشق", "القاهرة", "بن", "في",
+                                         "،", "و", "قال"};
+    const ent_model_hook hook = {.tag = fake_tag_starts, .scratch_size = fake_scratch};
+    const ent_opts saved = opts;
+    char buf[4096];
+    unsigned seed = 4711;
+    int differ = 0;
+    (void)state;
+    opts.dates = opts.numbers = opts.rules = opts.coref = 0;
+    for (int set = 0; set < 3; set++) {
+        opts.model_first = set != 2;
+        for (int it = 0; it < 300; it++) {
+            pieces_text(pieces, sizeof pieces / sizeof pieces[0], 30, 9, &seed, buf, sizeof buf);
+            const ent_model_hook *m = set == 0 ? NULL : &hook;
+            ent_test_plain_paths = 0;
+            char *fast = tagged_json_model(buf, m);
+            ent_test_plain_paths = 1;
+            char *plain = tagged_json_model(buf, m);
+            ent_test_plain_paths = 0;
+            assert_string_equal(fast, plain);
+            if (m) { /* the model changed something: covered starts were met */
+                char *none = tagged_json_model(buf, NULL);
+                differ += strcmp(none, fast) != 0;
+                free(none);
+            }
+            free(fast);
+            free(plain);
+        }
+    }
+    opts = saved;
+    assert_true(differ > 100);
+}
+
+/* Words of every length, odd ones too (the stems' hashes are taken two bytes
+ * a step from the end), are found in the lists: Latin names of 1..12
+ * letters, and Arabic ones with and without proclitics. */
+static void test_word_lookup_lengths(void **state)
+{
+    static const char *const names[] = {"Q", "Ab", "Abc", "Abcd", "Abcde", "Abcdef", "Abcdefg", "Abcdefgh",
+                                        "Abcdefghi", "Abcdefghij", "Abcdefghijk", "Abcdefghijkl", "ثج", "ثجخ",
+                                        "ثجخذ", "ثجخذض"};
+    const size_t nn = sizeof names / sizeof names[0];
+    ent_opts o;
+    char text[1024];
+    size_t len = 0;
+    (void)state;
+    ent_lexicon *lx = ent_lexicon_new();
+    assert_non_null(lx);
+    for (size_t i = 0; i < nn; i++)
+        assert_int_equal(ent_lexicon_add_entry(lx, ENT_LOC, names[i], strlen(names[i]), NULL), NAHR_OK);
+    ent_lexicon_finish(lx);
+    for (size_t i = 0; i < nn; i++) {
+        const int arabic = (unsigned char)names[i][0] >= 0x80;
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s ، ", arabic && i % 2 ? "و" : "", names[i]);
+    }
+    ent_opts_default(&o);
+    o.rules = o.dates = o.numbers = o.coref = 0;
+    for (int cached = 0; cached < 2; cached++) {
+        ent_cache *c = cached ? ent_cache_new() : NULL;
+        nahr_doc_reset(doc);
+        assert_int_equal(nahr_doc_set_text(doc, text, len), NAHR_OK);
+        assert_int_equal(ent_tag_cached(lx, &o, NULL, c, doc), NAHR_OK);
+        assert_int_equal(nahr_doc_span_count(doc), nn);
+        for (size_t i = 0; i < nn; i++)
+            EXPECT("LOC", names[i]);
+        ent_cache_free(c);
+    }
+    ent_lexicon_free(lx);
+}
+
 /* The cache's key hash reading bytes around the key (one load for a short
  * key) is its definition from the key alone: every length 0..32 at every
  * offset 0..12 of random texts; keys that differ in one byte or in the seed
@@ -1018,6 +1116,102 @@ static void test_key_hash_same(void **state)
                 }
             }
     }
+}
+
+/* ent_mum() (one 128-bit multiply where the compiler has them) is its
+ * definition from 32-bit halves, and that definition is the product's halves
+ * xored: known products, edge values in every pair, random pairs. */
+static void test_key_mum_same(void **state)
+{
+    static const uint64_t edge[] = {0,
+                                    1,
+                                    2,
+                                    0xFFFFFFFFull,
+                                    0x100000000ull,
+                                    0x7FFFFFFFFFFFFFFFull,
+                                    0x8000000000000000ull,
+                                    ~0ull,
+                                    0xa0761d6478bd642full,
+                                    0xe7037ed1a0b428dbull};
+    const size_t ne = sizeof edge / sizeof edge[0];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    (void)state;
+    assert_true(ent_mum_portable(3, 5) == 15);
+    assert_true(ent_mum_portable(1ull << 32, 1ull << 32) == 1);                 /* 2^64: lo 0, hi 1 */
+    assert_true(ent_mum_portable(~0ull, ~0ull) == (0xFFFFFFFFFFFFFFFEull ^ 1)); /* 2^128 - 2^65 + 1 */
+    assert_true(ent_mum_portable(~0ull, 2) == (0xFFFFFFFFFFFFFFFEull ^ 1));     /* 2^65 - 2 */
+    for (size_t i = 0; i < ne; i++)
+        for (size_t j = 0; j < ne; j++)
+            assert_true(ent_mum(edge[i], edge[j]) == ent_mum_portable(edge[i], edge[j]));
+    for (int it = 0; it < 100000; it++) {
+        uint64_t a, b;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        a = x;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        b = it & 1 ? x : x >> (it % 64); /* short operands too */
+        assert_true(ent_mum(a, b) == ent_mum_portable(a, b));
+    }
+}
+
+/* The cache's key copy is memcpy for every key length 1..32 at every
+ * alignment of source and destination, and writes no byte past the key. */
+static void test_key_copy_same(void **state)
+{
+    char src[64], got[56], want[56];
+    uint32_t x = 4242;
+    (void)state;
+    for (int it = 0; it < 20; it++) {
+        for (size_t i = 0; i < sizeof src; i++) {
+            x = x * 1103515245u + 12345u;
+            src[i] = (char)(x >> 16);
+        }
+        for (size_t n = 1; n <= 32; n++)
+            for (size_t so = 0; so < 8; so++)
+                for (size_t d = 0; d < 8; d++) {
+                    memset(got, 0x5A, sizeof got);
+                    memset(want, 0x5A, sizeof want);
+                    memcpy(want + 8 + d, src + so, n);
+                    ent_key_copy(got + 8 + d, src + so, n);
+                    assert_memory_equal(got, want, sizeof got);
+                }
+    }
+}
+
+/* The trie's root children kept with the words are the trie's: for every
+ * word of the shipped lists, and in a lexicon where a word is first inside an
+ * entry, then starts one, and where rule words are added between entries. */
+static void test_trie_root_same(void **state)
+{
+    size_t roots = 0;
+    (void)state;
+    for (uint32_t id = 0; id < lex->nwords; id++) {
+        const int32_t r = ent_trie_root(lex, id);
+        assert_int_equal(r, ent_trie_child(lex, 0, id));
+        roots += r > 0;
+    }
+    assert_true(roots > 1000);
+    assert_true(roots < lex->nwords); /* rule words and inner words start none */
+
+    ent_lexicon *lx = ent_lexicon_new();
+    assert_non_null(lx);
+    assert_int_equal(ent_lexicon_add_word(lx, "مدينة", W_LOCTRIG), NAHR_OK);
+    /* the phrases' first words: بيت; لحم (inside بيت لحم before); مدينة (a rule
+     * word before); بيت again; نصر (inside مدينة نصر before); عين */
+    static const char *const entries[] = {"بيت لحم", "لحم", "مدينة نصر", "بيت", "نصر الدين", "عين الحلوة"};
+    static const size_t starts[] = {1, 2, 3, 3, 4, 5};
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        assert_int_equal(ent_lexicon_add_entry(lx, ENT_LOC, entries[i], strlen(entries[i]), NULL), NAHR_OK);
+        assert_int_equal(ent_lexicon_add_word(lx, "الحلوة", W_STOP), NAHR_OK); /* a word of no phrase yet */
+        size_t n = 0;
+        for (uint32_t id = 0; id < lx->nwords; id++) {
+            const int32_t r = ent_trie_root(lx, id);
+            assert_int_equal(r, ent_trie_child(lx, 0, id));
+            n += r > 0;
+        }
+        assert_int_equal(n, starts[i]);
+    }
+    ent_lexicon_finish(lx);
+    ent_lexicon_free(lx);
 }
 
 /* The table of lru4_touch() is its definition, for every byte of ages and
@@ -1248,7 +1442,9 @@ int main(void)
         cmocka_unit_test(test_token_cache_stale_hint), cmocka_unit_test(test_token_cache_ways_kept),
         cmocka_unit_test(test_token_cache_small_tokens),
         cmocka_unit_test(test_fast_paths_same_spans), cmocka_unit_test(test_lru4_table),
-        cmocka_unit_test(test_key_hash_same),
+        cmocka_unit_test(test_key_hash_same),   cmocka_unit_test(test_key_mum_same),
+        cmocka_unit_test(test_key_copy_same),   cmocka_unit_test(test_trie_root_same),
+        cmocka_unit_test(test_fast_scan_covered_starts), cmocka_unit_test(test_word_lookup_lengths),
         cmocka_unit_test(test_surface_canon), cmocka_unit_test(test_scale_word_at_start),
     };
     return cmocka_run_group_tests(tests, load_lexicon, free_lexicon);
