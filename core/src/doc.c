@@ -90,21 +90,18 @@ char *nahr_doc_strndup(nahr_doc *d, const char *s, size_t n)
     return p;
 }
 
-/* s[0..n) copied into the arena as valid UTF-8, the promise every string of
- * the document model keeps for the exporters (an invalid byte in a value,
- * key, span type or canonical form would make the output line invalid
- * JSON): each invalid sequence becomes U+FFFD. NUL bytes stay (a JSON string
- * can carry them: \u0000). *out_n (if not NULL) gets the copy's length. */
-static char *strndup_valid(nahr_doc *d, const char *s, size_t n, size_t *out_n)
+/* 1 when s[0..n) is valid UTF-8 but for NUL bytes */
+static inline bool valid_with_nul(const char *s, size_t n)
 {
     size_t i = 0;
     while ((i += nahr_utf8_check(s + i, n - i)) < n && s[i] == '\0')
         i++;
-    if (i >= n) {
-        if (out_n)
-            *out_n = n;
-        return nahr_doc_strndup(d, s, n);
-    }
+    return i >= n;
+}
+
+/* strndup_valid() of a string that is not valid UTF-8 */
+static char *strndup_repaired(nahr_doc *d, const char *s, size_t n, size_t *out_n)
+{
     nahr_buf b = {0};
     char *p = NULL;
     for (size_t a = 0; a <= n;) {
@@ -121,6 +118,46 @@ done:
     nahr_buf_free(&b);
     return p;
 }
+
+/* s[0..n) copied into the arena as valid UTF-8, the promise every string of
+ * the document model keeps for the exporters (an invalid byte in a value,
+ * key, span type or canonical form would make the output line invalid
+ * JSON): each invalid sequence becomes U+FFFD. NUL bytes stay (a JSON string
+ * can carry them: \u0000). *out_n (if not NULL) gets the copy's length. */
+static char *strndup_valid(nahr_doc *d, const char *s, size_t n, size_t *out_n)
+{
+    if (valid_with_nul(s, n)) {
+        if (out_n)
+            *out_n = n;
+        return nahr_doc_strndup(d, s, n);
+    }
+    return strndup_repaired(d, s, n, out_n);
+}
+
+/* strndup_valid() that returns the copy of s it made before when it can
+ * (the strings of the document model are never written to once made: span
+ * types, canonical forms, keys and labels recur in an article): d->recent
+ * keeps the last copy of each length and pair of end bytes, up to 64 bytes. */
+static char *strndup_recent(nahr_doc *d, const char *s, size_t n, size_t *out_n)
+{
+    if (n == 0 || n > 64)
+        return strndup_valid(d, s, n, out_n);
+    unsigned h = ((unsigned)n * 7u + (unsigned char)s[0] * 3u + (unsigned char)s[n - 1]) % 32u;
+    if (out_n)
+        *out_n = n;
+    if (d->recent[h].len == n && memcmp(d->recent[h].s, s, n) == 0)
+        return (char *)d->recent[h].s;
+    if (!valid_with_nul(s, n))
+        return strndup_repaired(d, s, n, out_n); /* not s: not kept */
+    char *c = nahr_doc_strndup(d, s, n);
+    if (c) {
+        d->recent[h].s = c;
+        d->recent[h].len = n;
+    }
+    return c;
+}
+
+static const char *strdup_recent(nahr_doc *d, const char *s) { return strndup_recent(d, s, strlen(s), NULL); }
 
 static char *strdup_valid(nahr_doc *d, const char *s) { return strndup_valid(d, s, strlen(s), NULL); }
 
@@ -180,7 +217,7 @@ const char *nahr__value_number_text(const nahr_value *v)
 nahr_value *nahr_value_string(nahr_doc *d, const char *s, size_t n)
 {
     nahr_value *v = value_new(d, NAHR_V_STRING);
-    if (!v || !(v->u.s.s = strndup_valid(d, s ? s : "", s ? n : 0, &v->u.s.n)))
+    if (!v || !(v->u.s.s = strndup_recent(d, s ? s : "", s ? n : 0, &v->u.s.n)))
         return NULL;
     return v;
 }
@@ -242,7 +279,7 @@ static int object_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value 
     return NAHR_OK;
 }
 
-static const char *key_copy(nahr_doc *d, const char *key) { return strdup_valid(d, key); }
+static const char *key_copy(nahr_doc *d, const char *key) { return strdup_recent(d, key); }
 
 int nahr_value_put(nahr_doc *d, nahr_value *obj, const char *key, nahr_value *v)
 {
@@ -339,6 +376,7 @@ void nahr_doc_reset(nahr_doc *d)
     d->nspans = 0;
     memset(d->attr_keys, 0, sizeof d->attr_keys);
     d->attr_keys_next = 0;
+    memset(d->recent, 0, sizeof d->recent);
     d->origin = "";
     d->seq = 0;
     nahr_buf_reset(&d->raw);
@@ -615,7 +653,7 @@ int nahr_doc_add_span_in(nahr_doc *d, const char *layer, const char *type, size_
             l = d->spans[i].layer;
     if (!l)
         l = strcmp(layer, "entities") == 0 ? "entities" : strdup_valid(d, layer);
-    const char *t = strdup_valid(d, type);
+    const char *t = strdup_recent(d, type);
     if (!l || !t)
         return NAHR_ENOMEM;
     nahr_span *s = &d->spans[d->nspans];
@@ -645,7 +683,7 @@ int nahr_span_set_canonical(nahr_doc *d, size_t i, const char *canonical)
         d->spans[i].canonical = NULL;
         return NAHR_OK;
     }
-    const char *c = strdup_valid(d, canonical);
+    const char *c = strdup_recent(d, canonical);
     if (!c)
         return NAHR_ENOMEM;
     d->spans[i].canonical = c;

@@ -128,6 +128,14 @@ struct nahr_doc {
      * a plugin sets the same few keys on every span of an article */
     const char *attr_keys[4];
     unsigned attr_keys_next;
+    /* strings of up to 64 bytes copied into the arena (span types, canonical
+     * forms, object keys, string values: the same few recur in an article),
+     * the last one of each slot, by length and end bytes (strndup_recent in
+     * doc.c); len 0: the slot is empty */
+    struct {
+        const char *s;
+        size_t len;
+    } recent[32];
     const char *origin;
     uint64_t seq;
 

@@ -263,6 +263,92 @@ static void test_invalid_utf8_strings_repaired(void **state)
     nahr_doc_free(d);
 }
 
+/* The plain definition of a document string: s[0..n) with each invalid
+ * UTF-8 sequence between NUL bytes replaced by U+FFFD (nahr_utf8_repair). */
+static void ref_doc_string(const char *s, size_t n, nahr_buf *out)
+{
+    nahr_buf_reset(out);
+    for (size_t a = 0; a <= n;) {
+        const char *z = memchr(s + a, '\0', n - a);
+        size_t e = z ? (size_t)(z - s) : n;
+        assert_int_equal(nahr_utf8_repair(s + a, e - a, out, NULL), NAHR_OK);
+        if (z)
+            nahr_buf_append(out, "", 1);
+        a = e + 1;
+    }
+}
+
+/* Strings the model copied before are handed out again (d->recent): the
+ * result is still the plain definition's, for strings that share a slot
+ * (same length and end bytes), strings repaired (never handed out for the
+ * original), NUL inside, and after a reset that reuses the arena. */
+static void test_recent_strings_same_as_copies(void **state)
+{
+    (void)state;
+    static const char *const pool[] = {"PER", "LOC", "ORG", "PXR", "P\xffR", "P\0R", "label", "score", "lbbel",
+                                       "\xd8\xa7\xd9\x84\xd9\x85\xd9\x85\xd9\x84\xd9\x83\xd8\xa9",
+                                       "\xd8\xa7\xd9\x84\xd9\x85\xd8\xaf\xd9\x8a\xd9\x86\xd8\xa9", "\xd8\xa7\xd8", "a",
+                                       "b\xd8", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaz",
+                                       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaz", "",
+                                       "PERk",          /* the slot of "PER", which it starts with */
+                                       "\xef\x41\xbd", /* repaired, starts like the next: same slot */
+                                       "\xef\xbf\xbd"};
+    static const size_t lens[] = {3, 3, 3, 3, 3, 3, 5, 5, 5, 14, 14, 3, 1, 2, 65, 64, 0, 4, 3, 3};
+    const size_t npool = sizeof pool / sizeof *pool;
+    nahr_doc *d = nahr_doc_new();
+    nahr_buf want = {0};
+    uint64_t seed = 99;
+    for (int round = 0; round < 40; round++) {
+        nahr_doc_reset(d); /* the arena is reused: nothing from before may come back */
+        assert_int_equal(nahr_doc_set_text(d, "\xd9\x85\xd8\xb5\xd8\xb1 x", 8), NAHR_OK);
+        nahr_value *obj = nahr_value_object(d);
+        for (int it = 0; it < 200; it++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t k = (size_t)(seed >> 33) % npool, n = lens[k];
+            const char *src = pool[k];
+            size_t gl;
+            const char *got;
+            switch ((seed >> 20) % 4) {
+            case 0: { /* string values, NUL kept */
+                nahr_value *v = nahr_value_string(d, src, n);
+                assert_non_null(v);
+                got = nahr_value_as_string(v, &gl);
+                ref_doc_string(src, n, &want);
+                break;
+            }
+            case 1: { /* span types and canonical forms (C strings) */
+                int sp = nahr_doc_add_span(d, src, 0, 2);
+                assert_true(sp >= 0);
+                assert_int_equal(nahr_span_set_canonical(d, (size_t)sp, src), NAHR_OK);
+                const nahr_span *span = nahr_doc_span(d, (size_t)sp);
+                ref_doc_string(src, strlen(src), &want);
+                assert_string_equal(span->type, want.data);
+                got = span->canonical;
+                gl = strlen(got);
+                break;
+            }
+            default: { /* object keys */
+                if (!*src)
+                    continue;
+                assert_int_equal(nahr_value_put(d, obj, src, nahr_value_null(d)), NAHR_OK);
+                ref_doc_string(src, strlen(src), &want);
+                got = NULL;
+                for (size_t i = 0; i < nahr_value_len(obj) && !got; i++)
+                    if (strcmp(nahr_value_key_at(obj, i), want.data) == 0)
+                        got = nahr_value_key_at(obj, i);
+                assert_non_null(got);
+                gl = strlen(got);
+                break;
+            }
+            }
+            if (gl != want.len || memcmp(got, want.data, gl) != 0)
+                fail_msg("round %d step %d: string %zu came out as %zu bytes, not %zu", round, it, k, gl, want.len);
+        }
+    }
+    nahr_buf_free(&want);
+    nahr_doc_free(d);
+}
+
 static void test_span_validation(void **state)
 {
     (void)state;
@@ -668,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_spans_use_codepoints_in_json), cmocka_unit_test(test_span_codepoints_long_text), cmocka_unit_test(test_keys_and_types_escaped),
         cmocka_unit_test(test_prepare_jsonl_escapes_round_trip),
         cmocka_unit_test(test_invalid_utf8_strings_repaired),
+        cmocka_unit_test(test_recent_strings_same_as_copies),
         cmocka_unit_test(test_span_validation),
         cmocka_unit_test(test_fields_and_values),
         cmocka_unit_test(test_normalized_cache),
