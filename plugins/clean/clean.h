@@ -3,7 +3,7 @@
  * The cleaner is split so that every part can be unit-tested without the
  * plugin loader:
  *   clean_unicode.c  UTF-8 repair, character filtering, NFC/NFKC (ICU)
- *   clean_phrases.c  phrase families (data files) as one Aho-Corasick automaton
+ *   clean_phrases.c  phrase families (data files) as one trie, walked at word starts
  *   clean_date.c     Arabic/English date lines -> ISO 8601
  *   clean_lines.c    line classification, tail cut, metadata recovery
  *   clean_html.c     HTML -> text blocks (libxml2), title/date from <head>
@@ -94,7 +94,7 @@ const char *clean_reason_name(int reason);
 /* Family index (1..CR_NFAMILIES-1) of a data file name ("nav"), 0 if unknown. */
 int clean_family_from_name(const char *name, size_t n);
 
-/* ---- phrase automaton ---- */
+/* ---- phrase trie ---- */
 /* Match modes, written as a prefix in the data files:
  *   "=phrase"  the whole line is the phrase (ignoring punctuation/digits)
  *   "^phrase"  the line starts with the phrase (glued text allowed after it)
@@ -116,14 +116,16 @@ int clean_phrases_add(clean_phrases *p, int family, int mode, const char *s, siz
 /* Loads a data file: one phrase per line, '#' comments, mode prefix.
  * On error returns negative code and writes a message in err. */
 int clean_phrases_load(clean_phrases *p, int family, const char *path, char *err, size_t errsz);
-/* Freezes the automaton (builds failure links). No add after this. */
+/* Freezes the trie (its compact form). No add after this. */
 int clean_phrases_build(clean_phrases *p);
 size_t clean_phrases_count(const clean_phrases *p);
 /* Loads every <family>.txt present in dir. Returns the number of files
  * loaded (> 0) or a negative code with a message in err. */
 int clean_phrases_load_dir(clean_phrases *p, const char *dir, char *err, size_t errsz);
 /* Finds matches in an already-normalised line (see clean_match_norm);
- * returns how many were found (may exceed max; only max are written). */
+ * returns how many were found (may exceed max; only the first max are
+ * written). Order: by end, then start (at one end the longer first), then
+ * the phrases of one text in reverse order of adding. */
 size_t clean_phrases_find(const clean_phrases *p, const char *s, size_t n, clean_match *out,
                           size_t max);
 /* Matching form of a line: nahr_ar_normalize + lower case + every
@@ -214,6 +216,9 @@ typedef struct clean_config {
     int head_lines, tail_lines;
     double max_url_share;     /* URL bytes / line bytes above which a line goes */
     int min_story_words;      /* words for a line to count as a story paragraph */
+    bool exact_words;         /* tests: every line's words counted whole instead of
+                               * up to the largest count the rules tell apart
+                               * (same result) */
 } clean_config;
 
 /* Defaults of the option table (no unicode/phrases: the caller sets them). */

@@ -2,7 +2,7 @@
  * the story, which are chrome, and what metadata hides in the chrome.
  *
  * Signals, in the order they are applied:
- *  1. phrase families (data files, Aho-Corasick on the matching form), each
+ *  1. phrase families (data files, a trie on the matching form), each
  *     with a mode: whole line, line start, short line, anywhere;
  *  2. shape: URL share, lines without letters, CSS-class-like slugs;
  *  3. story paragraphs: long lines (min_story_words) that end a sentence, or
@@ -18,6 +18,7 @@
  */
 #include "clean.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 #include <stdio.h>
@@ -76,6 +77,8 @@ typedef struct {
 /* Lines longer than this are story paragraphs or garbage: no phrase search
  * (a cookie banner of 001's kind is ~450 bytes). */
 #define MAX_NORM_LINE 800
+/* Lines longer than this are never breadcrumbs. */
+#define CRUMB_MAX_LINE 400
 
 static int is_terminal(int32_t cp) { return cp == '.' || cp == '!' || cp == '?' || cp == 0x061F || cp == 0x2026 || cp == 0x06D4; }
 static int is_closer(int32_t cp)
@@ -168,7 +171,14 @@ static inline uint32_t other_bytes32(const unsigned char *s, uint32_t *sp)
 }
 #endif
 
-static void features(cline *L)
+/* The line's words (tokens holding a letter), URL bytes, digits and end.
+ * cap: once more than cap words are counted, the rest of the line is only
+ * read for URLs, and only when it holds an 'h' or a 'w' (every URL token
+ * does, see token_end()): words is then some count above cap, and digits
+ * may miss the digits of the part not read. The classification tells no
+ * count above its largest threshold apart (the cap of clean_lines_run()),
+ * and reads digits only for lines of at most 4 words. */
+static void features(cline *L, int cap)
 {
     const char *s = L->s;
     const unsigned char *u = (const unsigned char *)s;
@@ -178,6 +188,12 @@ static void features(cline *L)
         if (u[i] == ' ') {
             i++;
             continue;
+        }
+        if (L->words > cap) {
+            /* at a token's start: the tokens left hold no URL without an
+             * 'h' or a 'w' (memchr reads 32 bytes a step) */
+            if (!memchr(u + i, 'h', n - i) && !memchr(u + i, 'w', n - i)) break;
+            cap = INT_MAX; /* they may: read them all */
         }
 #if defined(__SSE2__)
         /* the words of Arabic text between spaces (most of a line), 32
@@ -392,10 +408,21 @@ int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, si
         i = le + 1;
     }
     clean_match m[16];
+    /* the largest word count the classification below tells apart from a
+     * larger one: min_story_words twice, short_line_words, the 5 of bylines
+     * and story lines of the second pass. The headline's "at most 40 words"
+     * needs no more: a line without a reason and with 2 * min_story_words
+     * words or more is a story paragraph of the first pass, and the headline
+     * is looked for above the first one. Lines up to CRUMB_MAX_LINE bytes are
+     * counted whole (the breadcrumb shape compares the words with the
+     * separators). */
+    int cap = 5;
+    if (2 * cfg->min_story_words > cap) cap = 2 * cfg->min_story_words;
+    if (cfg->short_line_words > cap) cap = cfg->short_line_words;
     /* 1-2: phrases and shape */
     for (size_t k = 0; k < cnt; k++) {
         cline *c = &L[k];
-        features(c);
+        features(c, c->n > CRUMB_MAX_LINE && !cfg->exact_words ? cap : INT_MAX);
         if (c->n <= MAX_NORM_LINE) {
             c->norm = nahr_doc_alloc(doc, c->n + 1);
             if (!c->norm) return NAHR_ENOMEM;
@@ -444,7 +471,7 @@ int clean_lines_run(const clean_config *cfg, nahr_doc *doc, const char *text, si
             default: break;
             }
         }
-        if (!c->reason && c->n <= 400 && !c->ends_sentence) {
+        if (!c->reason && c->n <= CRUMB_MAX_LINE && !c->ends_sentence) {
             /* "الرئيسية » أخبار » سياسة", "أخبار مصر | فيديو | رياضة": short
              * segments (at most 3 words each) between separators */
             int seps = crumb_seps(c->s, c->n, 1);

@@ -1,7 +1,15 @@
-/* clean_phrases.c - boilerplate phrase families as one Aho-Corasick automaton
- * over the matching form of the text (nahr_ar_normalize + punctuation folded
- * to spaces), so "اقرأ أيضاً:" and "اقرا ايضا" are the same phrase. Built once
- * at init, read-only afterwards (shared by all workers). */
+/* clean_phrases.c - boilerplate phrase families matched on the matching form
+ * of the text (nahr_ar_normalize + punctuation folded to spaces), so "اقرأ
+ * أيضاً:" and "اقرا ايضا" are the same phrase. Built once at init, read-only
+ * afterwards (shared by all workers).
+ *
+ * Every mode matches at a word's start only: "=" and "^" at the line's
+ * start, "~" and "*" at any word's start as whole words. So a line is read
+ * as words, not bytes: the phrases' trie is walked from the line's start
+ * (every mode) and from each later word that is the first word of some "~"
+ * or "*" phrase (a 64 Kbit filter of those first words, keyed by the word's
+ * length and first and last four bytes, tells the others apart in one
+ * test); the words are found 16 bytes a step. */
 #include "clean.h"
 
 #include <errno.h>
@@ -26,24 +34,37 @@ struct clean_phrases {
     ac_phrase *ph;
     size_t nph, capph;
     int built;
-    /* After build, the automaton in compact form: bytes that occur in no
-     * phrase share class 0 (from any state they lead back to the root), so a
-     * row has one entry per byte class (~70) instead of 256, and the output
-     * links live in their own small arrays. Scanning a line touches a few
-     * hot rows instead of a 1 KB node per byte (the 4 MB table missed the
-     * CPU caches on almost every byte). */
+    /* first words of the "~" and "*" phrases: bit word_key() */
+    uint8_t first_word[65536 / 8];
+    uint32_t head_mask[4]; /* the first k bytes of a 32-bit load, in memory order */
+    /* After build, the trie in compact form: bytes that occur in no phrase
+     * share class 0 (no edge), so a row has one entry per byte class (~70)
+     * instead of 256. */
     uint8_t used[256]; /* byte occurs in some phrase */
     uint16_t cls[256]; /* byte -> class */
     size_t ncls;
-    uint32_t *delta;   /* nnodes * ncls transitions: the row (rank * ncls) of the next
-                        * state, so the scan needs one load per byte and no multiplication */
-    uint32_t out_row;  /* rows from here on are states where some phrase ends: states are
-                        * ranked so that those come last */
-    int32_t *report;   /* by rank: first node on the fail chain (itself included) where a
-                        * phrase ends, -1 */
-    int32_t *dict;     /* by node: nearest node on the fail chain with out >= 0, -1 */
+    uint32_t *child;   /* nnodes * ncls: the child node, 0 = none (the root is no child) */
     int32_t *out;      /* by node: first phrase ending there, -1 */
 };
+
+/* The filter key of a word w[0..len): its length, first four and last
+ * four bytes (the first four letters of most Arabic words are "ال" and one
+ * more: the end tells more), each as one native 32-bit load (memory
+ * order); a word shorter than four bytes gives its bytes and zeros as head,
+ * 0 as tail. */
+static inline unsigned word_key(uint32_t head, uint32_t tail, size_t len)
+{
+    uint32_t x = (head * 0x9E3779B1u) ^ (tail * 0x85EBCA77u) ^ (uint32_t)len;
+    return (x ^ x >> 16) & 0xFFFFu;
+}
+
+static inline unsigned word_key_of(const unsigned char *w, size_t len)
+{
+    uint32_t head = 0, tail = 0;
+    memcpy(&head, w, len < 4 ? len : 4);
+    if (len >= 4) memcpy(&tail, w + len - 4, 4);
+    return word_key(head, tail, len);
+}
 
 static int32_t node_new(clean_phrases *p)
 {
@@ -76,9 +97,7 @@ void clean_phrases_free(clean_phrases *p)
     if (!p) return;
     free(p->nodes);
     free(p->ph);
-    free(p->delta);
-    free(p->report);
-    free(p->dict);
+    free(p->child);
     free(p->out);
     free(p);
 }
@@ -382,6 +401,12 @@ int clean_phrases_add(clean_phrases *p, int family, int mode, const char *s, siz
         }
         cur = nx;
     }
+    if (mode == CM_SHORT || mode == CM_ANY) {
+        const char *sp = memchr(norm, ' ', m);
+        size_t fl = sp ? (size_t)(sp - norm) : m;
+        unsigned key = word_key_of((const unsigned char *)norm, fl);
+        p->first_word[key >> 3] |= (uint8_t)(1u << (key & 7));
+    }
     free(norm);
     if (p->nph == p->capph) {
         size_t c = p->capph ? p->capph * 2 : 64;
@@ -444,101 +469,39 @@ int clean_phrases_load(clean_phrases *p, int family, const char *path, char *err
 int clean_phrases_build(clean_phrases *p)
 {
     if (p->built) return NAHR_OK;
-    /* byte classes: bytes of no phrase share class 0, which leads back to
-     * the root from any state (no trie edge carries it) */
+    /* byte classes: bytes of no phrase share class 0, which has no edge */
     size_t ncls = 1, nn = p->nnodes;
     for (int c = 0; c < 256; c++)
         p->cls[c] = p->used[c] ? (uint16_t)ncls++ : 0;
     if (nn * ncls > UINT32_MAX) return NAHR_ELIMIT;
-    /* the goto function on classes (the 256-wide trie rows are dropped
-     * here), then failure links breadth-first, one column per class */
-    int32_t *go = malloc(nn * ncls * sizeof *go);
-    int32_t *fail = malloc(nn * sizeof *fail);
-    int32_t *queue = malloc(nn * sizeof *queue);
-    uint32_t *rank = malloc(nn * sizeof *rank);
-    p->report = malloc(nn * sizeof *p->report);
-    p->dict = malloc(nn * sizeof *p->dict);
+    p->child = malloc(nn * ncls * sizeof *p->child);
     p->out = malloc(nn * sizeof *p->out);
-    p->delta = malloc(nn * ncls * sizeof *p->delta);
-    int rc = NAHR_ENOMEM;
-    if (!go || !fail || !queue || !rank || !p->report || !p->dict || !p->out || !p->delta) goto done;
-    ac_node *nd = p->nodes;
+    if (!p->child || !p->out) { /* the trie stays; a later build starts over */
+        free(p->child);
+        free(p->out);
+        p->child = NULL;
+        p->out = NULL;
+        return NAHR_ENOMEM;
+    }
+    const ac_node *nd = p->nodes;
     unsigned char bytes[256]; /* the byte of each class from 1 on */
     for (int c = 0; c < 256; c++)
         if (p->used[c]) bytes[p->cls[c]] = (unsigned char)c;
     for (size_t u = 0; u < nn; u++) {
-        int32_t *row = go + u * ncls;
-        row[0] = -1;
-        for (size_t c = 1; c < ncls; c++) row[c] = nd[u].next[bytes[c]];
+        uint32_t *row = p->child + u * ncls;
+        row[0] = 0;
+        for (size_t c = 1; c < ncls; c++) row[c] = nd[u].next[bytes[c]] < 0 ? 0 : (uint32_t)nd[u].next[bytes[c]];
         p->out[u] = nd[u].out;
-        p->dict[u] = -1;
     }
-    size_t qh = 0, qt = 0;
-    for (size_t c = 0; c < ncls; c++) {
-        int32_t nx = go[c];
-        if (nx < 0) {
-            go[c] = 0;
-        } else {
-            fail[nx] = 0;
-            queue[qt++] = nx;
-        }
-    }
-    while (qh < qt) {
-        int32_t u = queue[qh++];
-        int32_t f = fail[u];
-        p->dict[u] = p->out[f] >= 0 ? f : p->dict[f];
-        int32_t *row = go + (size_t)u * ncls;
-        const int32_t *frow = go + (size_t)f * ncls;
-        for (size_t c = 0; c < ncls; c++) {
-            int32_t v = row[c];
-            if (v < 0) {
-                row[c] = frow[c];
-            } else {
-                fail[v] = frow[c];
-                queue[qt++] = v;
-            }
-        }
-    }
-    /* rows renumbered so that the states where some phrase ends (report
-     * >= 0) come last: the scan tests one compare (row >= out_row) */
-    size_t nplain = 0, nrep = 0;
-    for (size_t u = 0; u < nn; u++) nplain += p->out[u] < 0 && p->dict[u] < 0;
-    for (size_t u = 0; u < nn; u++) {
-        int rep = p->out[u] >= 0 || p->dict[u] >= 0;
-        rank[u] = rep ? (uint32_t)(nplain + nrep++) : (uint32_t)(u - nrep);
-    }
-    /* report indexed by rank: the first node on the fail chain (itself
-     * included) where a phrase ends; dict and out stay by node */
-    for (size_t u = 0; u < nn; u++) {
-        int32_t r = p->out[u] >= 0 ? (int32_t)u : p->dict[u];
-        queue[rank[u]] = r;
-    }
-    memcpy(p->report, queue, nn * sizeof *p->report);
-    for (size_t u = 0; u < nn; u++) {
-        uint32_t *drow = p->delta + (size_t)rank[u] * ncls;
-        const int32_t *row = go + u * ncls;
-        for (size_t c = 0; c < ncls; c++) drow[c] = rank[row[c]] * (uint32_t)ncls;
+    for (size_t k = 0; k < 4; k++) {
+        p->head_mask[k] = 0;
+        memset(&p->head_mask[k], 0xFF, k);
     }
     p->ncls = ncls;
-    p->out_row = (uint32_t)(nplain * ncls);
     free(p->nodes);
     p->nodes = NULL;
     p->built = 1;
-    rc = NAHR_OK;
-done:
-    if (rc != NAHR_OK) { /* the trie stays; a later build starts over */
-        free(p->report);
-        free(p->dict);
-        free(p->out);
-        free(p->delta);
-        p->report = p->dict = p->out = NULL;
-        p->delta = NULL;
-    }
-    free(go);
-    free(fail);
-    free(queue);
-    free(rank);
-    return rc;
+    return NAHR_OK;
 }
 
 static int accept(const ac_phrase *ph, const char *s, size_t n, size_t end)
@@ -553,55 +516,85 @@ static int accept(const ac_phrase *ph, const char *s, size_t n, size_t end)
     }
 }
 
-/* Steps the automaton from *row over s[i..n) (i < n) and stops after the first
- * byte that leads to a state where some phrase ends; returns the offset
- * after that byte, or n. Kept apart from the match handling so that the
- * loop holds its few values in registers. */
-static inline size_t ac_scan(const clean_phrases *p, const unsigned char *s, size_t i, size_t n, size_t *row)
+/* Puts a match into out[0..max), which stays ordered by end, then start
+ * (the order of a left-to-right automaton: at one end the longer match
+ * first), a match after those of the same end and start (the phrases of
+ * one node in their list's order); past max the last ones drop. Returns
+ * found + 1. */
+static size_t match_put(clean_match *out, size_t max, size_t found, const ac_phrase *ph, size_t start, size_t end)
 {
-    const uint32_t *delta = p->delta;
-    const uint16_t *cls = p->cls;
-    const size_t out_row = p->out_row;
-    const unsigned char *q = s + i, *end = s + n, *end1 = end - 1; /* i < n */
-    size_t r = *row;
-    /* two bytes a step (one loop test for both) */
-    while (q < end1) {
-        r = delta[r + cls[q[0]]];
-        if (r >= out_row) {
-            q++;
-            goto stop;
-        }
-        r = delta[r + cls[q[1]]];
-        q += 2;
-        if (r >= out_row) goto stop;
+    size_t have = found < max ? found : max, j = have;
+    while (j > 0 && (out[j - 1].end > end || (out[j - 1].end == end && out[j - 1].start > start))) j--;
+    if (j < max) {
+        size_t keep = have < max ? have : max - 1; /* entries j..keep move one up */
+        memmove(out + j + 1, out + j, (keep - j) * sizeof *out);
+        out[j] = (clean_match){ph->family, ph->mode, start, end};
     }
-    if (q < end) r = delta[r + cls[*q++]];
-stop:
-    *row = r;
-    return (size_t)(q - s);
+    return found + 1;
+}
+
+/* Walks the trie over s[start..n) and puts every phrase that ends on the way
+ * and accept() takes. */
+static size_t trie_walk(const clean_phrases *p, const char *s, size_t n, size_t start, clean_match *out,
+                        size_t max, size_t found)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t node = 0;
+    for (size_t i = start; i < n; i++) {
+        unsigned c = p->cls[u[i]];
+        if (!c || !(node = p->child[(size_t)node * p->ncls + c])) break;
+        for (int32_t k = p->out[node]; k >= 0; k = p->ph[k].next_same)
+            if (accept(&p->ph[k], s, n, i + 1)) found = match_put(out, max, found, &p->ph[k], start, i + 1);
+    }
+    return found;
+}
+
+/* The word s[ws..we) (ws > 0): walked when the filter says that a "~" or
+ * "*" phrase may start with it. */
+static inline size_t word_try(const clean_phrases *p, const char *s, size_t n, size_t ws, size_t we,
+                              clean_match *out, size_t max, size_t found)
+{
+    const unsigned char *w = (const unsigned char *)s + ws;
+    size_t len = we - ws;
+    uint32_t head = 0, tail = 0;
+    if (len >= 4) {
+        memcpy(&head, w, 4);
+        memcpy(&tail, w + len - 4, 4);
+    } else if (ws + 4 <= n) { /* one load, the bytes past the word cleared */
+        memcpy(&head, w, 4);
+        head &= p->head_mask[len];
+    } else {
+        memcpy(&head, w, len);
+    }
+    unsigned key = word_key(head, tail, len);
+    if (!((p->first_word[key >> 3] >> (key & 7)) & 1)) return found;
+    return trie_walk(p, s, n, ws, out, max, found);
 }
 
 size_t clean_phrases_find(const clean_phrases *p, const char *s, size_t n, clean_match *out, size_t max)
 {
-    if (!p->built) return 0;
-    size_t found = 0, row = 0; /* row: the state's row in delta */
-    for (size_t end = 0; end < n;) {
-        end = ac_scan(p, (const unsigned char *)s, end, n, &row);
-        if (row < p->out_row) break; /* the end of the line, no phrase ends there */
-        for (int32_t v = p->report[row / p->ncls]; v >= 0; v = p->dict[v]) {
-            for (int32_t k = p->out[v]; k >= 0; k = p->ph[k].next_same) {
-                const ac_phrase *ph = &p->ph[k];
-                if (!accept(ph, s, n, end)) continue;
-                if (found < max) {
-                    out[found].family = ph->family;
-                    out[found].mode = ph->mode;
-                    out[found].start = end - ph->len;
-                    out[found].end = end;
-                }
-                found++;
-            }
+    if (!p->built || n == 0) return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t found = trie_walk(p, s, n, 0, out, max, 0); /* the line's start: every mode */
+    size_t ws = 0, i = 0; /* ws: the current word's start */
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(u + i)),
+                                                                _mm_set1_epi8(' ')));
+        while (m) {
+            size_t q = i + (size_t)__builtin_ctz(m);
+            m &= m - 1;
+            if (ws && q > ws) found = word_try(p, s, n, ws, q, out, max, found);
+            ws = q + 1;
         }
     }
+#endif
+    for (; i < n; i++)
+        if (u[i] == ' ') {
+            if (ws && i > ws) found = word_try(p, s, n, ws, i, out, max, found);
+            ws = i + 1;
+        }
+    if (ws && ws < n) found = word_try(p, s, n, ws, n, out, max, found);
     return found;
 }
 

@@ -1,6 +1,6 @@
 /* clean_plugin.c - the "clean" plugin: HTML -> text, Unicode normalisation,
  * boilerplate removal and metadata recovery, per article, in parallel
- * (NAHR_THREAD_SHARED: phrase automaton and ICU tables are read-only after
+ * (NAHR_THREAD_SHARED: phrase trie and ICU tables are read-only after
  * init; each worker owns its buffers). */
 #include "clean.h"
 

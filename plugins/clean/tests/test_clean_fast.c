@@ -5,7 +5,7 @@
  * character pair).
  *
  * The sources are included so that the static parts (line features, the
- * automaton's compact form, the ICU trigger table) can be checked:
+ * phrase trie's compact form, the ICU trigger table) can be checked:
  *   - clean_unicode_run(): the copy-as-is runs (run_step table, eight
  *     characters a step) against the per-character path alone
  *     (no_run_copy), for every option set;
@@ -17,16 +17,20 @@
  *     16-byte copies of letters with SSE2) against the two-step form on
  *     random lines;
  *   - features(): word/URL/digit counts (with SSE2 a word of letters in one
- *     step) against a per-code-point definition written here;
+ *     step), also with a word cap, against a per-code-point definition
+ *     written here;
  *   - clean_sse_in(), the byte range test of the 16-byte steps;
- *   - clean_phrases_find(): the ranked automaton against a brute-force
+ *   - clean_phrases_find(): the trie walked at the words the first-word
+ *     filter passes (and the matches put in order) against a brute-force
  *     search of every phrase at every offset;
  *   - crumb_seps(): the memchr prefilter against memmem alone;
  *   - clean_date_parse(): the quick rejection of lines with fewer than five
  *     digits against the full parse, on random datelines;
  *   - clean_doc(): an article the cleaner leaves as it is keeps its text
  *     (no second copy), a changed one gets the new text, and a document
- *     with spans is refused as before. */
+ *     with spans is refused as before;
+ *   - clean_lines_run(): the word count capped on long lines against every
+ *     word counted (exact_words), on random articles. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -359,6 +363,23 @@ static void features_plain(const char *s, size_t n, cline *L, int *letters)
     }
 }
 
+/* features() with a word cap against the same line read whole (want):
+ * the same words up to the cap, more than the cap past it; the same URL
+ * bytes and line end always; the same digits up to the cap. */
+static void check_capped(const cline *line, const cline *want)
+{
+    int cap = (int)rnd((uint32_t)want->words + 3);
+    cline got = {.s = line->s, .n = line->n};
+    features(&got, cap);
+    if (want->words <= cap ? got.words != want->words || got.digits != want->digits : got.words <= cap)
+        fail_msg("'%.*s': cap %d: words %d/%d digits %u/%u", (int)line->n, line->s, cap, got.words, want->words,
+                 got.digits, want->digits);
+    if (got.url_bytes != want->url_bytes || got.ends_sentence != want->ends_sentence ||
+        got.ends_ellipsis != want->ends_ellipsis)
+        fail_msg("'%.*s': cap %d: url %zu/%zu end %u%u/%u%u", (int)line->n, line->s, cap, got.url_bytes,
+                 want->url_bytes, got.ends_sentence, got.ends_ellipsis, want->ends_sentence, want->ends_ellipsis);
+}
+
 static void test_features_random(void **state)
 {
     (void)state;
@@ -383,12 +404,13 @@ static void test_features_random(void **state)
             char *in = exact_copy(norm.data + i, le - i);
             cline got = {.s = in, .n = le - i}, want = got;
             int letters = 0;
-            features(&got);
+            features(&got, INT_MAX);
             features_plain(want.s, want.n, &want, &letters);
             if (got.words != want.words || (letters > 0) != (got.words > 0) || got.url_bytes != want.url_bytes ||
                 got.digits != want.digits)
                 fail_msg("'%.*s': words %d/%d (letters %d) url %zu/%zu digits %u/%u", (int)got.n, got.s, got.words,
                          want.words, letters, got.url_bytes, want.url_bytes, got.digits, want.digits);
+            check_capped(&got, &got);
             free(in);
             i = le + 1;
         }
@@ -414,19 +436,64 @@ static void test_features_random(void **state)
         char *in = exact_copy(raw, n);
         cline got = {.s = in, .n = n}, want = got;
         int letters = 0;
-        features(&got);
+        features(&got, INT_MAX);
         features_plain(want.s, want.n, &want, &letters);
         if (got.words != want.words || got.url_bytes != want.url_bytes || got.digits != want.digits)
             fail_msg("'%.*s': words %d/%d url %zu/%zu digits %u/%u", (int)got.n, got.s, got.words, want.words,
                      got.url_bytes, want.url_bytes, got.digits, want.digits);
+        check_capped(&got, &got);
         free(in);
     }
+    /* long lines as clean_lines_run() caps them (story paragraphs): words
+     * of letters and single spaces, now and then a digit, and with one line
+     * in two a URL piece, an 'h' or a 'w' somewhere, most often past the
+     * cap, so that the rest of the line is skipped or read */
+    static const char *const latin[] = {"http://a.b/c", "https://x.y", "www.z.com", "see:http://q.r/s", "h", "w",
+                                        "ah:b", "7", "\xD9\xA3"};
+    char *big = malloc(4000);
+    assert_non_null(big);
+    for (int t = 0; t < 20000; t++) {
+        size_t len = 400 + rnd(2000), n = 0;
+        while (n < len) {
+            uint32_t r = rnd(16);
+            const char *p = r == 0 ? pieces[rnd(NPIECES - 2)] : r < 3 ? " " : NULL; /* no invalid pieces */
+            if (p) {
+                memcpy(big + n, p, strlen(p));
+                n += strlen(p);
+            } else {
+                n += nahr_utf8_put(0x0620 + rnd(0x2C), big + n);
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            if (big[i] == '\n' || big[i] == '\r') big[i] = ' ';
+        for (uint32_t k = rnd(2) ? 1 + rnd(3) : 0; k; k--) {
+            const char *p = latin[rnd(sizeof latin / sizeof *latin)];
+            size_t at = rnd(2) ? n - rnd((uint32_t)(n < 200 ? n : 200)) : rnd((uint32_t)n);
+            while (at > 0 && big[at - 1] != ' ') at--; /* a token's start */
+            size_t l = strlen(p);
+            memmove(big + at + l + 1, big + at, n - at);
+            memcpy(big + at, p, l);
+            big[at + l] = ' ';
+            n += l + 1;
+        }
+        char *in = exact_copy(big, n);
+        cline got = {.s = in, .n = n}, want = got;
+        int letters = 0;
+        features(&got, INT_MAX);
+        features_plain(want.s, want.n, &want, &letters);
+        if (got.words != want.words || got.url_bytes != want.url_bytes || got.digits != want.digits)
+            fail_msg("long line %d: words %d/%d url %zu/%zu digits %u/%u", t, got.words, want.words, got.url_bytes,
+                     want.url_bytes, got.digits, want.digits);
+        for (int r = 0; r < 4; r++) check_capped(&got, &got);
+        free(in);
+    }
+    free(big);
     nahr_buf_free(&norm);
     clean_scratch_free(&sc);
     clean_unicode_free(u);
 }
 
-/* ------------------------------------------------------------ automaton */
+/* ------------------------------------------------------------ phrases */
 
 /* Phrases (already in matching form) that share prefixes and suffixes, so
  * that fail links and output chains (a phrase ending inside another) are
@@ -446,6 +513,9 @@ static const struct {
     {CR_COMMENTS, CM_SHORT, "hare"},
     {CR_COPYRIGHT, CM_ANY, "\xd9\x84 \xd9\x85"},
     {CR_CAPTION, CM_START, "\xd9\x84"},
+    {CR_SUBSCRIBE, CM_SHORT, "share"}, /* a second phrase on the same state */
+    {CR_RELATED, CM_SHORT, "also share this"}, /* ends after "share", which starts later */
+    {CR_EMBED, CM_ANY, "this"},
 };
 
 static int phrase_accepts(int mode, const char *s, size_t n, size_t start, size_t end)
@@ -455,6 +525,17 @@ static int phrase_accepts(int mode, const char *s, size_t n, size_t start, size_
     if (mode == CM_EXACT) return start == 0 && end == n;
     if (mode == CM_START) return start == 0;
     return lb && rb;
+}
+
+/* The order clean_phrases_find() reports in: by end, then the longer
+ * first (the fail chain), then the phrase added last first (the list of a
+ * state); the brute force records the phrase's index in mode's high bits. */
+static int match_order_cmp(const void *a, const void *b)
+{
+    const clean_match *x = a, *y = b;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (x->mode >> 8) > (y->mode >> 8) ? -1 : (x->mode >> 8) < (y->mode >> 8);
 }
 
 static int match_cmp(const void *a, const void *b)
@@ -500,18 +581,31 @@ static void test_phrases_brute_force(void **state)
                 if (memcmp(line + st, fast_phrases[k].s, l) == 0 &&
                     phrase_accepts(fast_phrases[k].mode, line, n, st, st + l)) {
                     assert_true(nwant < 64);
-                    want[nwant++] = (clean_match){(uint32_t)fast_phrases[k].family, (uint32_t)fast_phrases[k].mode,
-                                                  st, st + l};
+                    want[nwant++] = (clean_match){(uint32_t)fast_phrases[k].family,
+                                                  (uint32_t)fast_phrases[k].mode | (uint32_t)k << 8, st, st + l};
                 }
         }
         assert_true(ng <= 64);
         if (ng != nwant) fail_msg("'%s': %zu matches, brute force %zu", line, ng, nwant);
-        qsort(got, ng, sizeof *got, match_cmp);
-        qsort(want, nwant, sizeof *want, match_cmp);
+        /* the same matches in the same order (the classification takes
+         * the first one that applies) */
+        qsort(want, nwant, sizeof *want, match_order_cmp);
+        for (size_t k = 0; k < nwant; k++) want[k].mode &= 0xFFu;
         for (size_t k = 0; k < ng; k++)
             if (match_cmp(&got[k], &want[k]) != 0)
                 fail_msg("'%s': match %zu is %zu..%zu family %u, brute force %zu..%zu family %u", line, k, got[k].start,
                          got[k].end, got[k].family, want[k].start, want[k].end, want[k].family);
+        /* room for fewer: the same count, the first ones written */
+        size_t room = rnd(4);
+        clean_match guard;
+        memset(&guard, 0xAB, sizeof guard);
+        got[room] = guard; /* nothing past the room is written */
+        in = exact_copy(line, n);
+        assert_int_equal(clean_phrases_find(p, in, n, got, room), nwant);
+        free(in);
+        assert_memory_equal(&got[room], &guard, sizeof guard);
+        for (size_t k = 0; k < room && k < nwant; k++)
+            if (match_cmp(&got[k], &want[k]) != 0) fail_msg("'%s': room %zu: match %zu differs", line, room, k);
     }
     clean_phrases_free(p);
 }
@@ -653,6 +747,98 @@ static void test_doc_unchanged_text(void **state)
     clean_unicode_free(cfg.uni);
 }
 
+/* clean_lines_run() with the word cap of long lines against every word
+ * counted (exact_words): the same kept text, metadata and removed lines with
+ * their reasons, on random articles of short lines (phrases of the data
+ * files, bylines, dates, menus, URLs) and long lines (400-1,500 bytes, 10-60
+ * words, around the cap and the headline's 40, ending a sentence or not),
+ * with the default options and small min_story_words/short_line_words. */
+static void test_lines_word_cap_same(void **state)
+{
+    (void)state;
+    static const char *const short_lines[] = {
+        "اقرأ أيضا", "شارك", "الرئيسية » أخبار » سياسة", "كتب: محمد علي", "هاشتاغ – خاص", "الثلاثاء 21 يناير 2025",
+        "https://example.com/a/b/c", "اشترك في النشرة", "أخبار | رياضة | فيديو", "تعليقات", "مواضيع ذات صلة",
+        "news-details", "123 456", "المصدر: وكالات", "...", "ذهب الطلاب إلى المدرسة…", "By John Smith",
+    };
+    static const char *const words[] = {"ذهب", "الطلاب", "إلى", "المدرسة", "صباح", "اليوم", "وقرأوا", "كتبا", "عن",
+                                        "تاريخ", "المدينة", "القديمة", "2025", "شارك", "أيضا", "اقرأ", "،"};
+    /* an 'h' or a 'w' past the cap makes the rest of the line read: one
+     * long line in four holds one of these */
+    static const char *const latin[] = {"www.x.com", "http://a.b/c", "the", "news", "ok"};
+    static const char *const ends[] = {".", "", "!", "؟", "…", ":", "\"", ""};
+    clean_config cfg;
+    clean_config_defaults(&cfg);
+    char err[512], dir[4200];
+    cfg.phrases = clean_phrases_new();
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/plugins/clean/data/phrases", src ? src : ".");
+    if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
+    assert_int_equal(clean_phrases_build(cfg.phrases), 0);
+    cfg.keep_removed = true;
+    char *text = malloc(40000);
+    assert_non_null(text);
+    nahr_buf out_cap = {0}, out_all = {0}, js_cap = {0}, js_all = {0};
+    size_t changed = 0;
+    for (int t = 0; t < 3000; t++) {
+        cfg.min_story_words = t % 3 ? 12 : 2 + (int)rnd(10);
+        cfg.short_line_words = t % 3 ? 12 : 1 + (int)rnd(30);
+        size_t n = 0, nl = 1 + rnd(14);
+        for (size_t l = 0; l < nl; l++) {
+            if (l) {
+                text[n++] = '\n';
+                if (rnd(4) == 0) text[n++] = '\n';
+            }
+            if (rnd(2)) {
+                const char *p = short_lines[rnd(sizeof short_lines / sizeof *short_lines)];
+                memcpy(text + n, p, strlen(p));
+                n += strlen(p);
+                continue;
+            }
+            /* one long line in four of long tokens (a few words over 400
+             * bytes: the counts of 5 and less) */
+            size_t glue = rnd(4) ? 1 : 12, nw = glue > 1 ? 1 + rnd(8) : 10 + rnd(51), start = n;
+            size_t lw = rnd(4) ? SIZE_MAX : rnd((uint32_t)nw);
+            for (size_t w = 0; w < nw || n - start <= CRUMB_MAX_LINE; w++) {
+                if (w) text[n++] = ' ';
+                for (size_t g = 0; g < glue; g++) {
+                    const char *p = w == lw ? latin[rnd(sizeof latin / sizeof *latin)] : words[rnd(sizeof words / sizeof *words)];
+                    memcpy(text + n, p, strlen(p));
+                    n += strlen(p);
+                }
+            }
+            const char *e = ends[rnd(sizeof ends / sizeof *ends)];
+            memcpy(text + n, e, strlen(e));
+            n += strlen(e);
+        }
+        nahr_doc *a = nahr_doc_new(), *b = nahr_doc_new();
+        assert_non_null(a);
+        assert_non_null(b);
+        cfg.exact_words = false;
+        assert_int_equal(clean_lines_run(&cfg, a, text, n, &out_cap), 0);
+        cfg.exact_words = true;
+        assert_int_equal(clean_lines_run(&cfg, b, text, n, &out_all), 0);
+        nahr_buf_reset(&js_cap);
+        nahr_buf_reset(&js_all);
+        assert_int_equal(nahr_doc_write_json(a, &js_cap), 0);
+        assert_int_equal(nahr_doc_write_json(b, &js_all), 0);
+        if (out_cap.len != out_all.len || memcmp(out_cap.data, out_all.data, out_cap.len) != 0 ||
+            js_cap.len != js_all.len || memcmp(js_cap.data, js_all.data, js_cap.len) != 0)
+            fail_msg("article %d differs:\n%.*s\n--- capped: %.*s\n--- whole: %.*s", t, (int)n, text, (int)js_cap.len,
+                     js_cap.data, (int)js_all.len, js_all.data);
+        changed += out_cap.len < n; /* something removed */
+        nahr_doc_free(a);
+        nahr_doc_free(b);
+    }
+    assert_true(changed > 1000);
+    nahr_buf_free(&out_cap);
+    nahr_buf_free(&out_all);
+    nahr_buf_free(&js_cap);
+    nahr_buf_free(&js_all);
+    free(text);
+    clean_phrases_free(cfg.phrases);
+}
+
 /* On random texts (invalid bytes, NUL, controls, presentation forms,
  * combining marks) every text clean_doc() sets is valid UTF-8 (the
  * document model refuses anything else: the article would be lost). */
@@ -723,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_date_quick_reject),
         cmocka_unit_test(test_doc_unchanged_text),
         cmocka_unit_test(test_doc_output_valid),
+        cmocka_unit_test(test_lines_word_cap_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
