@@ -753,6 +753,57 @@ static void test_doc_unchanged_text(void **state)
  * files, bylines, dates, menus, URLs) and long lines (400-1,500 bytes, 10-60
  * words, around the cap and the headline's 40, ending a sentence or not),
  * with the default options and small min_story_words/short_line_words. */
+/* The floor of 5 in clean_lines_run()'s word cap: with min_story_words 2
+ * and short_line_words 1 the cap would otherwise be 4, and a byline
+ * qualifier (a "~" phrase: a byline at most 5 words) in a line over
+ * CRUMB_MAX_LINE bytes of 7 long words would read as a byline. */
+static void test_lines_word_cap_floor(void **state)
+{
+    (void)state;
+    clean_config cfg;
+    clean_config_defaults(&cfg);
+    char err[512], dir[4200];
+    cfg.phrases = clean_phrases_new();
+    const char *src = getenv("NAHR_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/plugins/clean/data/phrases", src ? src : ".");
+    if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
+    assert_int_equal(clean_phrases_build(cfg.phrases), 0);
+    cfg.keep_removed = true;
+    cfg.min_story_words = 2;
+    cfg.short_line_words = 1;
+    char text[2048];
+    size_t n = 0;
+    memcpy(text, "خاص", strlen("خاص"));
+    n += strlen("خاص");
+    for (int w = 0; w < 7; w++) { /* seven words of 64 bytes: no 'h', no 'w' */
+        text[n++] = ' ';
+        for (int k = 0; k < 8; k++) {
+            memcpy(text + n, "كتاب", strlen("كتاب"));
+            n += strlen("كتاب");
+        }
+    }
+    assert_true(n > CRUMB_MAX_LINE && n < 800);
+    const char *story = "\nذهب الطلاب إلى المدرسة صباح اليوم وقرأوا عن تاريخ المدينة القديمة.";
+    memcpy(text + n, story, strlen(story));
+    n += strlen(story);
+    nahr_buf out_cap = {0}, out_all = {0};
+    nahr_doc *a = nahr_doc_new(), *b = nahr_doc_new();
+    assert_non_null(a);
+    assert_non_null(b);
+    cfg.exact_words = false;
+    assert_int_equal(clean_lines_run(&cfg, a, text, n, &out_cap), 0);
+    cfg.exact_words = true;
+    assert_int_equal(clean_lines_run(&cfg, b, text, n, &out_all), 0);
+    assert_int_equal(out_all.len, n); /* nothing removed: 8 words are no byline */
+    assert_int_equal(out_cap.len, out_all.len);
+    assert_memory_equal(out_cap.data, out_all.data, out_all.len);
+    nahr_doc_free(a);
+    nahr_doc_free(b);
+    nahr_buf_free(&out_cap);
+    nahr_buf_free(&out_all);
+    clean_phrases_free(cfg.phrases);
+}
+
 static void test_lines_word_cap_same(void **state)
 {
     (void)state;
@@ -910,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_doc_unchanged_text),
         cmocka_unit_test(test_doc_output_valid),
         cmocka_unit_test(test_lines_word_cap_same),
+        cmocka_unit_test(test_lines_word_cap_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
