@@ -380,6 +380,27 @@ static void check_capped(const cline *line, const cline *want)
                  want->url_bytes, got.ends_sentence, got.ends_ellipsis, want->ends_sentence, want->ends_ellipsis);
 }
 
+
+/* A random line of at least len bytes into out: one step in 16 a piece of
+ * the list (no invalid ones), spaces - 1 in 16 a space, else a character of
+ * U+base..U+base+range-1; line breaks made spaces. Returns its length. */
+static size_t random_line(char *out, size_t len, uint32_t spaces, uint32_t base, uint32_t range)
+{
+    size_t n = 0;
+    while (n < len) {
+        uint32_t r = rnd(16);
+        const char *p = r == 0 ? pieces[rnd(NPIECES - 2)] : r < spaces ? " " : NULL;
+        if (p) {
+            memcpy(out + n, p, strlen(p));
+            n += strlen(p);
+        } else {
+            n += nahr_utf8_put(base + rnd(range), out + n);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+    return n;
+}
 static void test_features_random(void **state)
 {
     (void)state;
@@ -420,19 +441,8 @@ static void test_features_random(void **state)
      * Persian digits, punctuation) between spaces, now and then a piece of
      * the list, for the 32-byte step over words of two-byte characters */
     for (int t = 0; t < 20000; t++) {
-        size_t len = 20 + rnd(200), n = 0;
-        while (n < len) {
-            uint32_t r = rnd(16);
-            const char *p = r == 0 ? pieces[rnd(NPIECES - 2)] : r < 4 ? " " : NULL; /* no invalid pieces */
-            if (p) {
-                memcpy(raw + n, p, strlen(p));
-                n += strlen(p);
-            } else {
-                n += nahr_utf8_put(0x0600 + rnd(0x100), raw + n);
-            }
-        }
-        for (size_t i = 0; i < n; i++)
-            if (raw[i] == '\n' || raw[i] == '\r') raw[i] = ' ';
+        size_t len = 20 + rnd(200);
+        size_t n = random_line(raw, len, 4, 0x0600, 0x100);
         char *in = exact_copy(raw, n);
         cline got = {.s = in, .n = n}, want = got;
         int letters = 0;
@@ -453,19 +463,8 @@ static void test_features_random(void **state)
     char *big = malloc(4000);
     assert_non_null(big);
     for (int t = 0; t < 20000; t++) {
-        size_t len = 400 + rnd(2000), n = 0;
-        while (n < len) {
-            uint32_t r = rnd(16);
-            const char *p = r == 0 ? pieces[rnd(NPIECES - 2)] : r < 3 ? " " : NULL; /* no invalid pieces */
-            if (p) {
-                memcpy(big + n, p, strlen(p));
-                n += strlen(p);
-            } else {
-                n += nahr_utf8_put(0x0620 + rnd(0x2C), big + n);
-            }
-        }
-        for (size_t i = 0; i < n; i++)
-            if (big[i] == '\n' || big[i] == '\r') big[i] = ' ';
+        size_t len = 400 + rnd(2000);
+        size_t n = random_line(big, len, 3, 0x0620, 0x2C);
         for (uint32_t k = rnd(2) ? 1 + rnd(3) : 0; k; k--) {
             const char *p = latin[rnd(sizeof latin / sizeof *latin)];
             size_t at = rnd(2) ? n - rnd((uint32_t)(n < 200 ? n : 200)) : rnd((uint32_t)n);
