@@ -380,7 +380,6 @@ static void check_capped(const cline *line, const cline *want)
                  want->url_bytes, got.ends_sentence, got.ends_ellipsis, want->ends_sentence, want->ends_ellipsis);
 }
 
-
 /* A random line of at least len bytes into out: one step in 16 a piece of
  * the list (no invalid ones), spaces - 1 in 16 a space, else a character of
  * U+base..U+base+range-1; line breaks made spaces. Returns its length. */
