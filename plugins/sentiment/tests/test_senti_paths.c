@@ -193,11 +193,10 @@ static void t_mentions_order(void **state)
     }
 }
 
-/* Through process(): entity spans added out of text order (the qsort
- * path) give each mention what the same spans added in order do. */
-static void t_entities_any_span_order(void **state)
+/* A lexicon-only instance with per-entity sentiment (the weights these
+ * tests were written with) and the shipped lexicons. */
+static instance entities_instance(void)
 {
-    (void)state;
     instance in = {0};
     in.lex = shipped_lexicon();
     in.cfg.lex = in.lex;
@@ -207,6 +206,15 @@ static void t_entities_any_span_order(void **state)
     in.cfg.negation_window = 3;
     in.entities = 1;
     in.title_weight = 2;
+    return in;
+}
+
+/* Through process(): entity spans added out of text order (the qsort
+ * path) give each mention what the same spans added in order do. */
+static void t_entities_any_span_order(void **state)
+{
+    (void)state;
+    instance in = entities_instance();
     void *w = NULL;
     assert_int_equal(worker_init(&in, &w), NAHR_OK);
     const char *text = "قتل عشرة في حلب. نجاح كبير في مصر. حلب ومصر جيدة جدا.";
@@ -451,15 +459,7 @@ static void t_find_sentence_near(void **state)
 static void t_entities_layer_only(void **state)
 {
     (void)state;
-    instance in = {0};
-    in.lex = shipped_lexicon();
-    in.cfg.lex = in.lex;
-    in.cfg.model_weight = 0.4;
-    in.cfg.neutral_band = 0.2;
-    in.cfg.length_damping = 0.02;
-    in.cfg.negation_window = 3;
-    in.entities = 1;
-    in.title_weight = 2;
+    instance in = entities_instance();
     void *w = NULL;
     assert_int_equal(worker_init(&in, &w), NAHR_OK);
     const char *text = "قتل عشرة في حلب. نجاح كبير في مصر. حلب ومصر جيدة جدا. فشل ذريع في حمص.";
