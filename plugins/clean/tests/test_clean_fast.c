@@ -751,13 +751,10 @@ static void test_doc_unchanged_text(void **state)
  * files, bylines, dates, menus, URLs) and long lines (400-1,500 bytes, 10-60
  * words, around the cap and the headline's 40, ending a sentence or not),
  * with the default options and small min_story_words/short_line_words. */
-/* The floor of 5 in clean_lines_run()'s word cap: with min_story_words 2
- * and short_line_words 1 the cap would otherwise be 4, and a byline
- * qualifier (a "~" phrase: a byline at most 5 words) in a line over
- * CRUMB_MAX_LINE bytes of 7 long words would read as a byline. */
-static void test_lines_word_cap_floor(void **state)
+/* The default clean configuration with the shipped phrase lists and the
+ * removed lines reported (the clean_lines_run() tests below). */
+static clean_config lines_config(void)
 {
-    (void)state;
     clean_config cfg;
     clean_config_defaults(&cfg);
     char err[512], dir[4200];
@@ -767,6 +764,17 @@ static void test_lines_word_cap_floor(void **state)
     if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
     assert_int_equal(clean_phrases_build(cfg.phrases), 0);
     cfg.keep_removed = true;
+    return cfg;
+}
+
+/* The floor of 5 in clean_lines_run()'s word cap: with min_story_words 2
+ * and short_line_words 1 the cap would otherwise be 4, and a byline
+ * qualifier (a "~" phrase: a byline at most 5 words) in a line over
+ * CRUMB_MAX_LINE bytes of 7 long words would read as a byline. */
+static void test_lines_word_cap_floor(void **state)
+{
+    (void)state;
+    clean_config cfg = lines_config();
     cfg.min_story_words = 2;
     cfg.short_line_words = 1;
     char text[2048];
@@ -816,15 +824,7 @@ static void test_lines_word_cap_same(void **state)
      * long line in four holds one of these */
     static const char *const latin[] = {"www.x.com", "http://a.b/c", "the", "news", "ok"};
     static const char *const ends[] = {".", "", "!", "؟", "…", ":", "\"", ""};
-    clean_config cfg;
-    clean_config_defaults(&cfg);
-    char err[512], dir[4200];
-    cfg.phrases = clean_phrases_new();
-    const char *src = getenv("NAHR_SOURCE_DIR");
-    snprintf(dir, sizeof dir, "%s/plugins/clean/data/phrases", src ? src : ".");
-    if (clean_phrases_load_dir(cfg.phrases, dir, err, sizeof err) < 0) fail_msg("%s", err);
-    assert_int_equal(clean_phrases_build(cfg.phrases), 0);
-    cfg.keep_removed = true;
+    clean_config cfg = lines_config();
     char *text = malloc(40000);
     assert_non_null(text);
     nahr_buf out_cap = {0}, out_all = {0}, js_cap = {0}, js_all = {0};
