@@ -767,6 +767,17 @@ static clean_config lines_config(void)
     return cfg;
 }
 
+/* clean_lines_run() of text[0..n) with the word cap into doc a and out_cap,
+ * and with every word counted (exact_words) into doc b and out_all. */
+static void run_capped_and_whole(clean_config *cfg, const char *text, size_t n, nahr_doc *a, nahr_buf *out_cap,
+                                 nahr_doc *b, nahr_buf *out_all)
+{
+    cfg->exact_words = false;
+    assert_int_equal(clean_lines_run(cfg, a, text, n, out_cap), 0);
+    cfg->exact_words = true;
+    assert_int_equal(clean_lines_run(cfg, b, text, n, out_all), 0);
+}
+
 /* The floor of 5 in clean_lines_run()'s word cap: with min_story_words 2
  * and short_line_words 1 the cap would otherwise be 4, and a byline
  * qualifier (a "~" phrase: a byline at most 5 words) in a line over
@@ -796,10 +807,7 @@ static void test_lines_word_cap_floor(void **state)
     nahr_doc *a = nahr_doc_new(), *b = nahr_doc_new();
     assert_non_null(a);
     assert_non_null(b);
-    cfg.exact_words = false;
-    assert_int_equal(clean_lines_run(&cfg, a, text, n, &out_cap), 0);
-    cfg.exact_words = true;
-    assert_int_equal(clean_lines_run(&cfg, b, text, n, &out_all), 0);
+    run_capped_and_whole(&cfg, text, n, a, &out_cap, b, &out_all);
     assert_int_equal(out_all.len, n); /* nothing removed: 8 words are no byline */
     assert_int_equal(out_cap.len, out_all.len);
     assert_memory_equal(out_cap.data, out_all.data, out_all.len);
@@ -863,10 +871,7 @@ static void test_lines_word_cap_same(void **state)
         nahr_doc *a = nahr_doc_new(), *b = nahr_doc_new();
         assert_non_null(a);
         assert_non_null(b);
-        cfg.exact_words = false;
-        assert_int_equal(clean_lines_run(&cfg, a, text, n, &out_cap), 0);
-        cfg.exact_words = true;
-        assert_int_equal(clean_lines_run(&cfg, b, text, n, &out_all), 0);
+        run_capped_and_whole(&cfg, text, n, a, &out_cap, b, &out_all);
         nahr_buf_reset(&js_cap);
         nahr_buf_reset(&js_all);
         assert_int_equal(nahr_doc_write_json(a, &js_cap), 0);
