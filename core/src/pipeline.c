@@ -77,7 +77,8 @@ typedef struct runner {
     size_t qhead, qlen;
     nahr_doc **slots;
     uint64_t next_seq, write_seq;
-    bool reader_done, stopping;
+    bool reader_done;
+    _Atomic bool stopping; /* written under mu; the reader also reads it without */
     pthread_mutex_t mu;
     pthread_cond_t cv_pool, cv_queue, cv_slots;
     /* who sleeps (under mu): a condition is signalled only when someone
@@ -85,8 +86,20 @@ typedef struct runner {
      * a busy pipeline does not pay a wake-up per article */
     bool reader_waiting, writer_waiting;
     uint64_t writer_batch; /* articles done before a waiting writer is woken (see worker_main) */
-    int idle_workers;
+    _Atomic int idle_workers; /* written under mu; the reader also reads it without */
     size_t pool_wake; /* free docs that wake a waiting reader */
+    /* Hand-over in batches: the lock is taken once per batch of documents,
+     * not several times per article (with one lock per step, the reader,
+     * a worker and the writer met on it so often that the futex calls of
+     * the contention cost more CPU than reading, parsing and writing the
+     * JSON). The reader thread alone uses stash (free documents taken from
+     * the pool at once), pend (documents read, not yet queued: queued when
+     * rbatch are, when a worker idles, and before the reader may block) and
+     * reader_seq; a worker takes up to wbatch documents at once. */
+    nahr_doc **stash, **pend;
+    size_t nstash, npend, rbatch, wbatch;
+    uint64_t reader_seq;
+    _Atomic size_t held_free, held_read; /* nstash, npend: for the metrics thread */
 
     /* accounting (written by the writer thread; atomics so that the metrics
      * thread can read them) */
@@ -122,6 +135,7 @@ typedef struct runner {
     size_t npending, cappending;
 } runner;
 
+#define WBATCH_MAX 32  /* most documents a worker or the writer takes at once */
 #define ACK_BATCH 256    /* sync sinks and settle messages at least every this many articles */
 #define IDLE_SYNC_S 0.05 /* ... and when the writer waits, at most this often */
 
@@ -472,17 +486,76 @@ int nahr__check_init(nahr_config *c, nahr_buf *err)
 }
 
 /* ---- reader side ---- */
+/* Queues the documents the reader has read (under mu). Returns how many
+ * idle workers to wake: the caller wakes them with wake_workers() after
+ * unlocking mu (a thread woken while the waker holds mu would only block
+ * on mu at once and need a second wake-up: on this kind of VM each futex
+ * wake-up costs a trip through the hypervisor). */
+static int queue_pending(runner *r)
+{
+    size_t n = r->npend;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        r->queue[(r->qhead + r->qlen + i) % r->P] = r->pend[i];
+    r->qlen += n;
+    r->next_seq = r->reader_seq;
+    r->npend = 0;
+    atomic_store_explicit(&r->held_read, 0, memory_order_relaxed);
+    int idle = atomic_load_explicit(&r->idle_workers, memory_order_relaxed);
+    return idle < (int)n ? idle : (int)n;
+}
+
+static void wake_workers(runner *r, int n)
+{
+    if (n > 1)
+        pthread_cond_broadcast(&r->cv_queue);
+    else if (n == 1)
+        pthread_cond_signal(&r->cv_queue);
+}
+
+/* reader_sink.flush: the reader may block next (a read of the input, a
+ * message fetch): what it has read goes to the workers now. */
+static void flush_read(void *ctx)
+{
+    runner *r = ctx;
+    if (r->npend == 0)
+        return;
+    pthread_mutex_lock(&r->mu);
+    int wake = queue_pending(r);
+    pthread_mutex_unlock(&r->mu);
+    wake_workers(r, wake);
+}
+
 static nahr_doc *acquire(void *ctx)
 {
     runner *r = ctx;
-    pthread_mutex_lock(&r->mu);
-    while (r->nfree == 0 && !r->stopping && !g_stop) {
-        r->reader_waiting = true;
-        pthread_cond_wait(&r->cv_pool, &r->mu);
-        r->reader_waiting = false;
+    if (g_stop || atomic_load_explicit(&r->stopping, memory_order_relaxed))
+        return NULL;
+    if (r->nstash == 0) {
+        pthread_mutex_lock(&r->mu);
+        int wake = queue_pending(r); /* before waiting: the pool may wait for these */
+        if (wake && r->nfree == 0) { /* about to wait: wake them now */
+            pthread_mutex_unlock(&r->mu);
+            wake_workers(r, wake);
+            wake = 0;
+            pthread_mutex_lock(&r->mu);
+        }
+        while (r->nfree == 0 && !r->stopping && !g_stop) {
+            r->reader_waiting = true;
+            pthread_cond_wait(&r->cv_pool, &r->mu);
+            r->reader_waiting = false;
+        }
+        bool stop = r->stopping || g_stop;
+        while (!stop && r->nfree > 0 && r->nstash < r->rbatch)
+            r->stash[r->nstash++] = r->freelist[--r->nfree];
+        pthread_mutex_unlock(&r->mu);
+        wake_workers(r, wake);
+        if (stop)
+            return NULL;
     }
-    nahr_doc *d = r->stopping || g_stop ? NULL : r->freelist[--r->nfree];
-    pthread_mutex_unlock(&r->mu);
+    nahr_doc *d = r->stash[--r->nstash];
+    atomic_store_explicit(&r->held_free, r->nstash, memory_order_relaxed);
     return d;
 }
 
@@ -490,6 +563,11 @@ static void release(void *ctx, nahr_doc *d)
 {
     runner *r = ctx;
     nahr_doc_reset(d);
+    if (r->nstash < r->rbatch) { /* it came from the stash: back there */
+        r->stash[r->nstash++] = d;
+        atomic_store_explicit(&r->held_free, r->nstash, memory_order_relaxed);
+        return;
+    }
     pthread_mutex_lock(&r->mu);
     r->freelist[r->nfree++] = d;
     if (r->reader_waiting)
@@ -500,20 +578,19 @@ static void release(void *ctx, nahr_doc *d)
 static void submit(void *ctx, nahr_doc *d)
 {
     runner *r = ctx;
-    d->seq = r->next_seq; /* only the reader thread writes next_seq */
+    d->seq = r->reader_seq++; /* only the reader thread numbers documents */
     if (r->pre_end > 0) {
         /* ordered stages before the workers need a parsed document */
         if (!d->prepared)
             nahr__doc_prepare(d, r->c->utf8_repair, r->encoding);
         run_stages(r, 0, r->pre_end, -1, d);
     }
-    pthread_mutex_lock(&r->mu);
-    r->next_seq++;
-    r->queue[(r->qhead + r->qlen) % r->P] = d;
-    r->qlen++;
-    if (r->idle_workers > 0)
-        pthread_cond_signal(&r->cv_queue);
-    pthread_mutex_unlock(&r->mu);
+    r->pend[r->npend++] = d;
+    atomic_store_explicit(&r->held_read, r->npend, memory_order_relaxed);
+    /* a worker waiting for work gets it at once (an idle stream, or the
+     * workers outrun the reader); busy workers get it in a batch */
+    if (r->npend >= r->rbatch || atomic_load_explicit(&r->idle_workers, memory_order_relaxed) > 0)
+        flush_read(r);
 }
 
 typedef struct reader_args {
@@ -532,7 +609,7 @@ static void *reader_main(void *arg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* signals interrupt this thread's blocking reads */
-    reader_sink s = {.acquire = acquire, .submit = submit, .release = release, .ctx = r,
+    reader_sink s = {.acquire = acquire, .submit = submit, .release = release, .flush = flush_read, .ctx = r,
                      .max_bytes = r->c->max_article_bytes, .stop = (volatile int *)&g_stop,
                      .idle_timeout = r->o->until_idle};
     if (r->o->nats_input) {
@@ -548,6 +625,7 @@ static void *reader_main(void *arg)
     }
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     pthread_mutex_lock(&r->mu);
+    (void)queue_pending(r); /* every worker is woken below */
     r->reader_done = true;
     pthread_cond_broadcast(&r->cv_queue);
     pthread_cond_broadcast(&r->cv_slots);
@@ -565,6 +643,7 @@ static void *worker_main(void *arg)
 {
     worker_args *a = arg;
     runner *r = a->r;
+    nahr_doc *batch[WBATCH_MAX];
     for (;;) {
         pthread_mutex_lock(&r->mu);
         while (r->qlen == 0 && !r->reader_done) {
@@ -576,18 +655,27 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&r->mu);
             return NULL;
         }
-        nahr_doc *d = r->queue[r->qhead];
-        r->qhead = (r->qhead + 1) % r->P;
-        r->qlen--;
+        /* a fair share of the queue, at most wbatch: the others get theirs */
+        size_t k = r->qlen / (size_t)r->nworkers;
+        k = k < 1 ? 1 : k > r->wbatch ? r->wbatch : k;
+        for (size_t j = 0; j < k; j++) {
+            batch[j] = r->queue[r->qhead];
+            r->qhead = (r->qhead + 1) % r->P;
+        }
+        r->qlen -= k;
         pthread_mutex_unlock(&r->mu);
 
-        if (!d->prepared)
-            nahr__doc_prepare(d, r->c->utf8_repair, r->encoding);
-        if (run_stages(r, r->pre_end, r->post_start, a->id, d))
-            run_prepare(r, a->id, d);
+        for (size_t j = 0; j < k; j++) {
+            nahr_doc *d = batch[j];
+            if (!d->prepared)
+                nahr__doc_prepare(d, r->c->utf8_repair, r->encoding);
+            if (run_stages(r, r->pre_end, r->post_start, a->id, d))
+                run_prepare(r, a->id, d);
+        }
 
         pthread_mutex_lock(&r->mu);
-        r->slots[d->seq % r->P] = d;
+        for (size_t j = 0; j < k; j++)
+            r->slots[batch[j]->seq % r->P] = batch[j];
         /* Wake the writer once the article it waits for is ready and either a
          * batch of articles after it is done too, or the workers are about to
          * run dry (empty queue, or the reader finished): under load the
@@ -596,10 +684,11 @@ static void *worker_main(void *arg)
          * still gets each article written at once. A reader blocked on a full
          * pool needs no special case: the workers empty the queue, which
          * wakes the writer, which frees documents. */
-        if (r->writer_waiting && r->slots[r->write_seq % r->P] &&
-            (d->seq + 1 - r->write_seq >= r->writer_batch || r->qlen == 0 || r->reader_done))
-            pthread_cond_signal(&r->cv_slots);
+        bool wake = r->writer_waiting && r->slots[r->write_seq % r->P] &&
+                    (batch[k - 1]->seq + 1 - r->write_seq >= r->writer_batch || r->qlen == 0 || r->reader_done);
         pthread_mutex_unlock(&r->mu);
+        if (wake) /* after unlocking: see queue_pending() */
+            pthread_cond_signal(&r->cv_slots);
     }
 }
 
@@ -749,9 +838,69 @@ static void add_pending(runner *r, nahr_doc *d, bool failed, char *record, size_
     r->pending[r->npending++] = (struct pending_ack){d->ack_token, d->settle, record, len};
 }
 
+/* The writer's part for one document in input order: post stages, the
+ * accounting, the dead letter, the acknowledgement. true: the run must stop
+ * (on_error = "fail" after a failure, or an exporter failed). */
+static bool write_one(runner *r, nahr_doc *d)
+{
+    if (d->status == DOC_PENDING)
+        run_stages(r, r->post_start, r->n, -1, d);
+    r->n_read++;
+    r->bytes += d->raw_total ? d->raw_total : d->raw.len;
+    char *record = NULL;
+    size_t reclen = 0;
+    bool failed = false;
+    if (d->status == DOC_PENDING || d->status == DOC_OK) {
+        if (r->sinks_sync)
+            r->n_unsynced++;
+        else
+            r->n_exported++;
+    } else if (d->status == DOC_SKIPPED) {
+        r->n_skipped++;
+        stage_rt *st = stage_of(r, d->fail_stage);
+        if (st)
+            st->skipped++;
+    } else {
+        r->n_dead++;
+        stage_rt *st = stage_of(r, d->fail_stage);
+        if (st)
+            st->dead++;
+        else if (d->fail_stage && strcmp(d->fail_stage, "reader") == 0)
+            r->n_dead_reader++;
+        else
+            r->n_dead_other++;
+        failed = true;
+        dead_letter(r, d, &record, &reclen);
+    }
+    bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
+    add_pending(r, d, failed, record, reclen);
+    if (r->npending + r->n_unsynced >= ACK_BATCH)
+        settle_pending(r, true);
+    nahr_doc_reset(d);
+    return stop;
+}
+
+/* Stops the run at the first failure that asks for it: what is in flight
+ * is finished, nothing more is read. */
+static void request_stop(runner *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->stopping) {
+        r->stopping = true;
+        nahr_kv kv = {0};
+        nahr__kv_str(&kv, "event", "stopping");
+        nahr__kv_str(&kv, "reason", r->sink_failed ? "exporter_failed" : "on_error_fail");
+        nahr__log_kv(NAHR_LOG_ERROR, kv.s, "%s: stopping the run: in-flight articles are finished, nothing more is read",
+                     r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
+        pthread_cond_broadcast(&r->cv_pool);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 static void writer_loop(runner *r)
 {
     double last_progress = nahr__now();
+    nahr_doc *batch[WBATCH_MAX];
     for (;;) {
         pthread_mutex_lock(&r->mu);
         nahr_doc *d;
@@ -782,61 +931,30 @@ static void writer_loop(runner *r)
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        r->slots[r->write_seq % r->P] = NULL;
+        /* every ready document in input order, up to WBATCH_MAX, in one go */
+        size_t k = 0;
+        while (k < WBATCH_MAX && (d = r->slots[(r->write_seq + k) % r->P])) {
+            r->slots[(r->write_seq + k) % r->P] = NULL;
+            batch[k++] = d;
+        }
         pthread_mutex_unlock(&r->mu);
 
         if (g_hup)
             reopen_outputs(r);
-        if (d->status == DOC_PENDING)
-            run_stages(r, r->post_start, r->n, -1, d);
-        r->n_read++;
-        r->bytes += d->raw_total ? d->raw_total : d->raw.len;
-        char *record = NULL;
-        size_t reclen = 0;
-        bool failed = false;
-        if (d->status == DOC_PENDING || d->status == DOC_OK) {
-            if (r->sinks_sync)
-                r->n_unsynced++;
-            else
-                r->n_exported++;
-        } else if (d->status == DOC_SKIPPED) {
-            r->n_skipped++;
-            stage_rt *st = stage_of(r, d->fail_stage);
-            if (st)
-                st->skipped++;
-        } else {
-            r->n_dead++;
-            stage_rt *st = stage_of(r, d->fail_stage);
-            if (st)
-                st->dead++;
-            else if (d->fail_stage && strcmp(d->fail_stage, "reader") == 0)
-                r->n_dead_reader++;
-            else
-                r->n_dead_other++;
-            failed = true;
-            dead_letter(r, d, &record, &reclen);
-        }
-        bool stop = (r->c->on_error_fail && r->n_dead > 0) || r->sink_failed;
-        add_pending(r, d, failed, record, reclen);
-        if (r->npending + r->n_unsynced >= ACK_BATCH)
-            settle_pending(r, true);
-        nahr_doc_reset(d);
+        bool stop = false;
+        for (size_t j = 0; j < k; j++)
+            if (write_one(r, batch[j]) && !stop) {
+                stop = true;
+                request_stop(r);
+            }
         pthread_mutex_lock(&r->mu);
-        r->write_seq++;
-        r->freelist[r->nfree++] = d;
-        if (stop && !r->stopping) {
-            r->stopping = true;
-            nahr_kv kv = {0};
-            nahr__kv_str(&kv, "event", "stopping");
-            nahr__kv_str(&kv, "reason", r->sink_failed ? "exporter_failed" : "on_error_fail");
-            nahr__log_kv(NAHR_LOG_ERROR, kv.s,
-                         "%s: stopping the run: in-flight articles are finished, nothing more is read",
-                         r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
-            pthread_cond_broadcast(&r->cv_pool);
-        } else if (r->reader_waiting && (r->nfree >= r->pool_wake || r->write_seq == r->next_seq)) {
-            pthread_cond_signal(&r->cv_pool);
-        }
+        r->write_seq += k;
+        for (size_t j = 0; j < k; j++)
+            r->freelist[r->nfree++] = batch[j];
+        bool wake = !r->stopping && r->reader_waiting && (r->nfree >= r->pool_wake || r->write_seq == r->next_seq);
         pthread_mutex_unlock(&r->mu);
+        if (wake) /* after unlocking: see queue_pending() */
+            pthread_cond_signal(&r->cv_pool);
         if (r->progress && nahr__now() - last_progress > 0.5) {
             last_progress = nahr__now();
             progress_line(r, false);
@@ -904,7 +1022,10 @@ static void render_metrics(void *ctx, nahr_buf *b)
 {
     runner *r = ctx;
     pthread_mutex_lock(&r->mu);
-    size_t qlen = r->qlen, in_flight = r->P - r->nfree;
+    /* documents the reader holds: free ones count as free, read ones as queued */
+    size_t held_free = atomic_load_explicit(&r->held_free, memory_order_relaxed);
+    size_t held_read = atomic_load_explicit(&r->held_read, memory_order_relaxed);
+    size_t qlen = r->qlen + held_read, in_flight = r->P - r->nfree - held_free;
     pthread_mutex_unlock(&r->mu);
     metric_head(b, "nahr_build_info", "gauge", "nahr version (value 1).");
     nahr_buf_printf(b, "nahr_build_info{version=\"%s\"} 1\n", nahr_version());
@@ -1036,8 +1157,11 @@ int nahr__run(nahr_config *c, const run_options *o)
     for (size_t i = r->post_start; i < r->n; i++)
         r->sinks_sync |= r->rt[i].p->sync != NULL;
     pthread_mutex_init(&r->mu, NULL);
-    r->pool_wake = r->P / 4 > 0 ? r->P / 4 : 1;
-    r->writer_batch = r->P / 4 > 0 ? (r->P / 4 < 8 ? r->P / 4 : 8) : 1;
+    r->pool_wake = r->P / 2 > 0 ? r->P / 2 : 1;
+    r->writer_batch = r->P / 2 > 0 ? (r->P / 2 < WBATCH_MAX ? r->P / 2 : WBATCH_MAX) : 1;
+    r->rbatch = r->P / 4 > 0 ? (r->P / 4 < WBATCH_MAX ? r->P / 4 : WBATCH_MAX) : 1;
+    r->wbatch = r->P / (4 * (size_t)r->nworkers);
+    r->wbatch = r->wbatch < 1 ? 1 : r->wbatch > WBATCH_MAX ? WBATCH_MAX : r->wbatch;
     pthread_cond_init(&r->cv_pool, NULL);
     pthread_cond_init(&r->cv_queue, NULL);
     pthread_cond_init(&r->cv_slots, NULL);
@@ -1045,7 +1169,9 @@ int nahr__run(nahr_config *c, const run_options *o)
     r->freelist = calloc(r->P, sizeof *r->freelist);
     r->queue = calloc(r->P, sizeof *r->queue);
     r->slots = calloc(r->P, sizeof *r->slots);
-    if (!r->all || !r->freelist || !r->queue || !r->slots)
+    r->stash = calloc(r->rbatch, sizeof *r->stash);
+    r->pend = calloc(r->rbatch, sizeof *r->pend);
+    if (!r->all || !r->freelist || !r->queue || !r->slots || !r->stash || !r->pend)
         goto done;
     for (size_t i = 0; i < r->P; i++) {
         if (!(r->all[i] = nahr_doc_new()))
@@ -1168,6 +1294,8 @@ done:
     free(r->freelist);
     free(r->queue);
     free(r->slots);
+    free(r->stash);
+    free(r->pend);
     free(workers);
     free(wargs);
     nahr_buf_free(&err);

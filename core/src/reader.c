@@ -324,6 +324,8 @@ static int read_jsonl(jsonl_src *src, const char *name, reader_sink *s)
         if (*s->stop)
             break;
         const char *why = NULL;
+        if (s->flush) /* the read may block (a pipe, a terminal): what was read goes on first */
+            s->flush(s->ctx);
         ssize_t r = src_read(src, buf, READ_CHUNK, &why);
         if (r < 0 && errno == EINTR && !why)
             continue;

@@ -151,6 +151,7 @@ typedef struct reader_sink {
     nahr_doc *(*acquire)(void *ctx);
     void (*submit)(void *ctx, nahr_doc *d);  /* assigns the sequence number */
     void (*release)(void *ctx, nahr_doc *d); /* gives back an unused doc */
+    void (*flush)(void *ctx); /* the source may block next: hand on what was submitted (may be NULL) */
     void *ctx;
     size_t max_bytes;
     volatile int *stop; /* set by signal handlers: stop reading */

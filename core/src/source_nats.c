@@ -923,6 +923,8 @@ int nahr__nats_read(config_setting_t *input, reader_sink *s, nahr_source_stats *
             atomic_fetch_add_explicit(&src->outstanding, 1, memory_order_relaxed);
             s->submit(s->ctx, d);
         }
+        if (s->flush) /* the next wait for messages may be long */
+            s->flush(s->ctx);
         /* idle time counts from the end of the hand-over, which waits for the pipeline */
         last_msg = nahr__now();
     }

@@ -294,6 +294,25 @@ wait_until() {
   while [ $n -gt 0 ] && ! eval "$2"; do sleep 0.1; n=$((n - 1)); done
 }
 
+# --- a stream: what was read is handed on before the reader waits for more input (articles read
+# while the only worker is busy are not held back until the next input arrives)
+sed -e 's/tp_good/tp_jitter/' -e 's/workers = 2;/workers = 1;/' tp.cfg >slow.cfg
+mkfifo fifo
+"$NAHR" run -c slow.cfg - <fifo >out 2>err &
+pid=$!
+exec 3>fifo
+echo '{"id":"slow-1","text":"t"}' >&3
+sleep 0.3 # the worker is busy with slow-1 for 1 s
+echo '{"id":"q2","text":"t"}' >&3
+echo '{"id":"q3","text":"t"}' >&3
+wait_until 30 '[ "$(wc -l <out)" = 3 ]'
+lines=$(wc -l <out)
+exec 3>&-
+wait $pid; rc=$?
+check "stream: articles read while the worker is busy come out without more input" \
+  '[ "$lines" = 3 ] && [ $rc = 0 ]' "lines=$lines rc=$rc $(cat err)"
+rm -f fifo
+
 # --- SIGTERM: stop reading, finish in-flight, flush, exit 0
 mkfifo fifo
 "$NAHR" run -c tp.cfg - <fifo >out 2>err &

@@ -173,7 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     collect c = {0};
     volatile int stop = 0;
-    reader_sink s = {c_acquire, c_submit, c_release, &c, 1u << 20, &stop, 0};
+    reader_sink s = {.acquire = c_acquire, .submit = c_submit, .release = c_release, .ctx = &c, .max_bytes = 1u << 20,
+                     .stop = &stop};
     int rc = nahr__read_path(path, &s);
     unlink(path);
 
