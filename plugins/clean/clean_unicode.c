@@ -36,9 +36,34 @@ struct clean_unicode {
      * right after it, the run gives it back. One load and one test per
      * character instead of byte tests. */
     uint8_t run_step[65536];
+    bool run_sse; /* run_sse_take() may be used: plain_ar holds all its letters */
 };
 
 enum { RUN_STOP = 0, RUN_ONE = 1, RUN_AR = 2 };
+
+#if defined(__SSE2__)
+/* How many of the 16 bytes at s (s[16] is read too) the copy-as-is run
+ * takes at once: printable ASCII, a space before printable ASCII or before
+ * a U+0600..U+06FF lead byte, and the Arabic letters U+0621..U+063A and
+ * U+0641..U+064A, which plain_ar holds for every option set (checked in
+ * clean_unicode_new(), else run_sse is off). That is a subset of what
+ * run_step takes, so the run ends where the pair steps end it; the pair
+ * steps take a byte this does not (punctuation, digits, other plain
+ * characters) one at a time. The run is a chain of dependent table loads,
+ * one per character; this tests 16 bytes without one. */
+static inline size_t run_sse_take(const unsigned char *s)
+{
+    const __m128i a = _mm_loadu_si128((const __m128i *)s), b = _mm_loadu_si128((const __m128i *)(s + 1));
+    const __m128i lead =
+        _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD8)), clean_sse_in(b, 0xA1, 0xBA)),
+                     _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)0xD9)), clean_sse_in(b, 0x81, 0x8A)));
+    const __m128i space = _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(' ')),
+                                        _mm_or_si128(clean_sse_in(b, 0x21, 0x7E), clean_sse_in(b, 0xD8, 0xDB)));
+    const __m128i good = _mm_or_si128(_mm_or_si128(clean_sse_in(a, 0x21, 0x7E), space),
+                                      _mm_or_si128(lead, _mm_slli_si128(lead, 1)));
+    return clean_sse_take((unsigned)_mm_movemask_epi8(good), (unsigned)_mm_movemask_epi8(lead));
+}
+#endif
 
 static inline int bit_get(const uint8_t *t, uint32_t cp) { return (t[cp >> 3] >> (cp & 7)) & 1; }
 
@@ -114,6 +139,9 @@ clean_unicode *clean_unicode_new(const clean_unicode_opts *o, char *err, size_t 
             else if ((a & 0xFCu) == 0xD8u && (b & 0xC0u) == 0x80u && u->plain_ar[((a & 3u) << 6) | (b & 0x3Fu)]) t = RUN_AR;
             u->run_step[clean_pair_at(pair, 0)] = t;
         }
+    u->run_sse = !o->no_run_copy;
+    for (uint32_t cp = 0x0621; cp <= 0x064A; cp++)
+        if ((cp <= 0x063A || cp >= 0x0641) && !u->plain_ar[cp - 0x0600]) u->run_sse = false;
     return u;
 }
 
@@ -309,6 +337,19 @@ restart:;
             emit_begin(&e);
             size_t j = i, last = n - 1;
             unsigned t;
+#if defined(__SSE2__)
+            if (u->run_sse)
+                while (j + 17 <= n) {
+                    size_t k = run_sse_take(s + j);
+                    if (k) {
+                        j += k;
+                        continue;
+                    }
+                    /* a byte it does not take: one pair step */
+                    if ((t = u->run_step[clean_pair_at(s, j)]) == RUN_STOP) goto run_end;
+                    j += t;
+                }
+#endif
             /* eight characters a step while all eight pairs are inside the
              * text (a step is at most 2 bytes; one loop test for eight),
              * then two */
