@@ -890,7 +890,8 @@ static void request_stop(runner *r)
         nahr_kv kv = {0};
         nahr__kv_str(&kv, "event", "stopping");
         nahr__kv_str(&kv, "reason", r->sink_failed ? "exporter_failed" : "on_error_fail");
-        nahr__log_kv(NAHR_LOG_ERROR, kv.s, "%s: stopping the run: in-flight articles are finished, nothing more is read",
+        nahr__log_kv(NAHR_LOG_ERROR, kv.s,
+                     "%s: stopping the run: in-flight articles are finished, nothing more is read",
                      r->sink_failed ? "an exporter failed" : "on_error = \"fail\"");
         pthread_cond_broadcast(&r->cv_pool);
     }
