@@ -1026,7 +1026,9 @@ static void render_metrics(void *ctx, nahr_buf *b)
     /* documents the reader holds: free ones count as free, read ones as queued */
     size_t held_free = atomic_load_explicit(&r->held_free, memory_order_relaxed);
     size_t held_read = atomic_load_explicit(&r->held_read, memory_order_relaxed);
-    size_t qlen = r->qlen + held_read, in_flight = r->P - r->nfree - held_free;
+    size_t qlen = r->qlen + held_read;
+    /* held_free is stored after the reader's lock round: never below 0 */
+    size_t in_flight = r->P > r->nfree + held_free ? r->P - r->nfree - held_free : 0;
     pthread_mutex_unlock(&r->mu);
     metric_head(b, "nahr_build_info", "gauge", "nahr version (value 1).");
     nahr_buf_printf(b, "nahr_build_info{version=\"%s\"} 1\n", nahr_version());
